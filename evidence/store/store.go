@@ -1,0 +1,117 @@
+// Package store defines the object store under the ledger: a flat namespace
+// of keys ("apprentices/jdoe/items/git-….json") holding immutable-or-replaced
+// byte objects. Backends live in sub-packages (fsstore: a local folder, the
+// default; s3store: any S3 API) and all pass the conformance suite in
+// storetest.
+//
+// Keys are slash-separated, relative, and never contain "..", "." or empty
+// segments, a leading slash, a backslash or a NUL; ValidKey checks that and
+// every backend refuses other keys with ErrInvalidKey, so no key can name a
+// place outside the store.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Errors callers branch on; test them with errors.Is.
+var (
+	// ErrNotFound: no object at that key.
+	ErrNotFound = errors.New("object not found")
+	// ErrPrecondition: a conditional write failed (the object exists for
+	// IfAbsent, or its ETag differs for IfMatch).
+	ErrPrecondition = errors.New("precondition failed")
+	// ErrInvalidKey: the key is not a valid store key.
+	ErrInvalidKey = errors.New("invalid key")
+)
+
+// Info describes one stored object.
+type Info struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+	// ETag changes whenever the object is replaced; opaque, compare only
+	// for equality. It is what PutOptions.IfMatch takes.
+	ETag string
+}
+
+// PutOptions makes a write conditional. The zero value is an unconditional
+// overwrite.
+type PutOptions struct {
+	// IfAbsent: write only if no object exists at the key (S3 If-None-Match: *).
+	IfAbsent bool
+	// IfMatch: write only if the current object's ETag equals this value.
+	IfMatch string
+}
+
+// Store is the object store. Implementations are safe for concurrent use by
+// several goroutines and by several processes on the same store.
+type Store interface {
+	// Put writes the object at key, whole or not at all: a reader never sees
+	// a partial object, and a failed or cancelled Put leaves the previous
+	// object (or none) in place. size is the exact length of r, or -1 if
+	// unknown. A failed condition gives ErrPrecondition.
+	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) error
+	// Get opens the object at key; ErrNotFound if there is none. The caller
+	// closes the reader.
+	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// Stat describes the object at key; ErrNotFound if there is none.
+	Stat(ctx context.Context, key string) (Info, error)
+	// List calls fn for every object whose key starts with prefix, in
+	// lexical key order, in the caller's goroutine. It stops at and returns
+	// the first error fn returns.
+	List(ctx context.Context, prefix string, fn func(Info) error) error
+	// Delete removes the object at key. Deleting a missing key is not an
+	// error.
+	Delete(ctx context.Context, key string) error
+	// String names the store for messages (a path or s3://bucket/prefix),
+	// never with credentials.
+	String() string
+}
+
+// ValidKey reports whether key may be used with a Store: non-empty, at most
+// 1024 bytes, slash-separated with no empty, "." or ".." segment, no leading
+// or trailing slash, no backslash, NUL or other control character.
+func ValidKey(key string) error {
+	if key == "" || len(key) > 1024 {
+		return fmt.Errorf("%w %q: empty or longer than 1024 bytes", ErrInvalidKey, key)
+	}
+	for _, r := range key {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return fmt.Errorf("%w %q: control character or backslash", ErrInvalidKey, key)
+		}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("%w %q: empty, \".\" or \"..\" segment", ErrInvalidKey, key)
+		}
+	}
+	return nil
+}
+
+// ReadAll reads the whole object at key, refusing objects larger than max
+// bytes (max <= 0: no limit).
+func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, error) {
+	rc, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var r io.Reader = rc
+	if max > 0 {
+		r = io.LimitReader(rc, max+1)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	if max > 0 && int64(len(b)) > max {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", key, max)
+	}
+	return b, nil
+}
