@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksbfolio/ksbfolio/pipeline"
+)
+
+func newCoverageCommand(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "coverage [--json]",
+		Short: "Per-KSB status (evidenced, suggested, gap), gaps and gateway readiness",
+		Long: `coverage computes, from the ledger, each KSB's status: evidenced (a tag the
+apprentice declared at the source or a reviewer accepted), suggested (only
+rule tags nobody has reviewed yet) or gap; KSBs tagged on evidence but absent
+from the catalogue are listed as not_in_catalogue. Gateway readiness is never
+claimed against an incomplete catalogue.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := g.workspace("")
+			if err != nil {
+				return err
+			}
+			rep, corrupt, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now())
+			if err != nil {
+				return err
+			}
+			for _, c := range corrupt {
+				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+c)
+			}
+			if asJSON {
+				err = writeJSON(g.stdout, rep)
+			} else {
+				err = rep.WriteTable(g.stdout)
+			}
+			if err != nil {
+				return err
+			}
+			if len(corrupt) > 0 {
+				return errPartial
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/pipeline"
+)
+
+func newFsckCommand(g *globals) *cobra.Command {
+	var repair, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "fsck [--repair]",
+		Short: "Check the ledger: unreadable objects, missing or damaged blobs, orphan blobs, stale leases",
+		Long: `fsck reads the whole ledger of the apprentice and reports items that cannot
+be read, items whose artefacts are missing, blobs whose content does not
+match their SHA-256, blobs no item names, unreadable reviews and cursors, and
+a stale lease left by a run that died. --repair moves unreadable objects to
+quarantine/ (never deletes possible evidence), deletes orphan blobs and stale
+leases; missing artefacts need their source collected again.
+
+Exit codes: 0 clean (or everything repaired); 3 problems remain; 4 a run is
+going on (with --repair).`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := g.workspace("")
+			if err != nil {
+				return err
+			}
+			acquire := func() (*ledger.Lease, error) {
+				return pipeline.AcquireLease(g.ctx, ws.Ledger, pipeline.NewRunID(ws.Now()), "fsck", 0, ws.Now, g.log)
+			}
+			res, err := pipeline.Fsck(g.ctx, ws.Ledger, repair, acquire)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSON(g.stdout, res); err != nil {
+					return err
+				}
+			} else {
+				for _, p := range res.Problems {
+					line := fmt.Sprintf("%s %s: %s", p.Kind, p.Key, p.Detail)
+					if p.Repaired != "" {
+						line += " [repaired: " + p.Repaired + "]"
+					}
+					fmt.Fprintln(g.stdout, line)
+				}
+				fmt.Fprintf(g.stdout, "checked %d items, %d blobs, %d reviews: %d problems, %d left\n",
+					res.Items, res.Blobs, res.Reviews, len(res.Problems), res.Unrepaired())
+			}
+			if res.Unrepaired() > 0 {
+				return errPartial
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&repair, "repair", false, "repair what can be repaired")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksbfolio/ksbfolio/pipeline"
+)
+
+func newRetagCommand(g *globals) *cobra.Command {
+	var catalogue string
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "retag [--catalogue ID]",
+		Short: "Re-apply the tagging rules to every stored item without re-collecting",
+		Long: `retag re-applies the rules (built-in plus the config's rules file) to every
+stored item, after the rules or the catalogue changed. Declared tags and
+reviews are kept. --catalogue tags against another catalogue (built-in or
+imported); set standard: in the config too so that later runs use it.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := g.workspace(catalogue)
+			if err != nil {
+				return err
+			}
+			tg, warns, err := ws.Tagger()
+			if err != nil {
+				return setupCode(err)
+			}
+			lease, err := pipeline.AcquireLease(g.ctx, ws.Ledger, pipeline.NewRunID(ws.Now()), "retag", wait, ws.Now, g.log)
+			if err != nil {
+				return err
+			}
+			defer lease.Release(context.WithoutCancel(g.ctx))
+			res, err := pipeline.Retag(g.ctx, ws.Ledger, tg)
+			if err != nil {
+				return err
+			}
+			if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
+				return err
+			}
+			for _, w := range append(warns, res.Warnings...) {
+				fmt.Fprintln(g.stderr, "ksbfolio: warning: "+w)
+			}
+			for _, c := range res.Corrupt {
+				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+c)
+			}
+			fmt.Fprintf(g.stdout, "retagged %d items against %s: %d changed\n", res.Items, ws.Catalogue.ID, res.Changed)
+			if catalogue != "" && catalogue != ws.Config.Standard {
+				fmt.Fprintf(g.stdout, "note: set `standard: %s` in %s so that later runs tag against it too\n", catalogue, g.configPath)
+			}
+			if len(res.Corrupt) > 0 {
+				return errPartial
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&catalogue, "catalogue", "", "catalogue ID to tag against (default: the config's standard)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for another run on the same apprentice")
+	return cmd
+}

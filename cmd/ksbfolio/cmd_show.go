@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+func newShowCommand(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show ITEM [--json]",
+		Short: "Show one evidence item (by ID, a unique ID prefix, or its commit SHA / native ID prefix)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ws, err := g.workspace("")
+			if err != nil {
+				return err
+			}
+			items, reviews, _, err := viewItems(g, ws)
+			if err != nil {
+				return err
+			}
+			it, err := findItem(items, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(g.stdout, it)
+			}
+			printItem(g, it, reviews[it.ID])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// findItem resolves ref: an exact item ID, a unique prefix of one (at least
+// 6 characters after the type), or a unique prefix (at least 7) of a native
+// ID such as a commit SHA.
+func findItem(items []evidence.Item, ref string) (evidence.Item, error) {
+	var byPrefix, byNative []evidence.Item
+	for _, it := range items {
+		if it.ID == ref {
+			return it, nil
+		}
+		if len(ref) >= 10 && strings.HasPrefix(it.ID, ref) {
+			byPrefix = append(byPrefix, it)
+		}
+		if len(ref) >= 7 && strings.HasPrefix(it.Origin.NativeID, ref) {
+			byNative = append(byNative, it)
+		}
+	}
+	for _, m := range [][]evidence.Item{byPrefix, byNative} {
+		switch len(m) {
+		case 0:
+		case 1:
+			return m[0], nil
+		default:
+			ids := make([]string, 0, len(m))
+			for _, it := range m {
+				ids = append(ids, it.ID)
+			}
+			return evidence.Item{}, withCode(exitError, fmt.Errorf("item %q is ambiguous: %s", ref, strings.Join(ids, ", ")))
+		}
+	}
+	return evidence.Item{}, withCode(exitError, fmt.Errorf("no item %q in the ledger (ksbfolio items lists them)", ref))
+}
+
+func printItem(g *globals, it evidence.Item, rv *evidence.Review) {
+	w := g.stdout
+	fmt.Fprintf(w, "%s\n%s\n\n", it.ID, it.Title)
+	fmt.Fprintf(w, "kind:        %s\nsource:      %s (%s)\noccurred:    %s\ncollected:   %s\norigin:      %s %s\n",
+		it.Kind, it.Source, it.SourceType, it.OccurredAt.UTC().Format("2006-01-02 15:04 MST"),
+		it.CollectedAt.UTC().Format("2006-01-02 15:04 MST"), it.Origin.URI, it.Origin.NativeID)
+	if it.Summary != "" {
+		fmt.Fprintf(w, "\n%s\n", it.Summary)
+	}
+	fmt.Fprintln(w, "\ntags:")
+	if len(it.Tags) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	for _, t := range it.Tags {
+		fmt.Fprintf(w, "  %-4s %-24s %.2f  %s\n", t.KSB, t.By, t.Confidence, t.Reason)
+	}
+	if len(it.Artefacts) > 0 {
+		fmt.Fprintln(w, "\nartefacts:")
+		for _, a := range it.Artefacts {
+			fmt.Fprintf(w, "  %s  %d bytes  %s  sha256:%s\n", a.Name, a.Size, a.MediaType, a.SHA256)
+		}
+	}
+	if len(it.Redactions) > 0 {
+		fmt.Fprintln(w, "\nredacted:")
+		for _, r := range it.Redactions {
+			fmt.Fprintf(w, "  %s × %d\n", r.Rule, r.Count)
+		}
+	}
+	if len(it.Facts) > 0 {
+		fmt.Fprintln(w, "\nfacts:")
+		keys := make([]string, 0, len(it.Facts))
+		for k := range it.Facts {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b, _ := json.Marshal(it.Facts[k])
+			fmt.Fprintf(w, "  %s: %s\n", k, truncate(string(b), 200))
+		}
+	}
+	if rv != nil && len(rv.Decisions) > 0 {
+		fmt.Fprintln(w, "\nreviews:")
+		for _, d := range rv.Decisions {
+			fmt.Fprintf(w, "  %s %s (%s):", d.At.UTC().Format("2006-01-02 15:04"), d.By, d.Role)
+			if len(d.Accept) > 0 {
+				fmt.Fprintf(w, " accept %s", strings.Join(d.Accept, ","))
+			}
+			if len(d.Reject) > 0 {
+				fmt.Fprintf(w, " reject %s", strings.Join(d.Reject, ","))
+			}
+			if d.Exclude != nil {
+				fmt.Fprintf(w, " exclude=%v", *d.Exclude)
+			}
+			if d.Confidential != nil {
+				fmt.Fprintf(w, " confidential=%v", *d.Confidential)
+			}
+			if d.Note != "" {
+				fmt.Fprintf(w, " — %s", d.Note)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+}

@@ -1,0 +1,436 @@
+// Package ledger reads and writes one apprentice's evidence in a store.Store
+// under the keys of DESIGN.md ("The ledger"):
+//
+//	apprentices/<id>/items/<item-id>.json
+//	apprentices/<id>/reviews/<item-id>.json
+//	apprentices/<id>/blobs/sha256/<hh>/<hash>
+//	apprentices/<id>/cursors/<source>.json
+//	apprentices/<id>/coverage.json
+//	apprentices/<id>/runs/<time>-<id>.json
+//	apprentices/<id>/lock
+//	standards/<catalogue-id>.yaml
+//
+// Blobs are content-addressed and written once; an item is written after
+// the blobs it names, whole or not at all (the store guarantees atomic
+// puts), so a crash at any point leaves a ledger the next run completes.
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+)
+
+// MaxObject is the largest JSON object (item, review, cursor, report) the
+// ledger reads; anything larger is treated as corrupt.
+const MaxObject = 64 << 20
+
+// ErrCorrupt wraps errors about a stored object that cannot be read as what
+// its key says it is. The run reports and skips such objects.
+var ErrCorrupt = errors.New("corrupt object")
+
+// CorruptError names the corrupt object.
+type CorruptError struct {
+	Key string
+	Err error
+}
+
+func (e *CorruptError) Error() string   { return fmt.Sprintf("corrupt object %s: %v", e.Key, e.Err) }
+func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// ValidName reports whether s may be used as an apprentice ID, source name
+// or catalogue ID inside a key.
+func ValidName(s string) bool { return slug.MatchString(s) && !strings.Contains(s, "..") }
+
+// Ledger is one apprentice's part of a store.
+type Ledger struct {
+	s          store.Store
+	apprentice string
+	prefix     string
+}
+
+// New returns the ledger of apprentice in s. The ID must be ValidName.
+func New(s store.Store, apprentice string) (*Ledger, error) {
+	if !ValidName(apprentice) {
+		return nil, fmt.Errorf("apprentice id %q: not a valid name", apprentice)
+	}
+	return &Ledger{s: s, apprentice: apprentice, prefix: "apprentices/" + apprentice + "/"}, nil
+}
+
+// Store returns the underlying store.
+func (l *Ledger) Store() store.Store { return l.s }
+
+// Apprentice returns the apprentice ID.
+func (l *Ledger) Apprentice() string { return l.apprentice }
+
+// Prefix returns "apprentices/<id>/".
+func (l *Ledger) Prefix() string { return l.prefix }
+
+// Key functions, exported for fsck and tests.
+func (l *Ledger) ItemKey(id string) string   { return l.prefix + "items/" + id + ".json" }
+func (l *Ledger) ReviewKey(id string) string { return l.prefix + "reviews/" + id + ".json" }
+func (l *Ledger) BlobKey(sum string) string {
+	return l.prefix + "blobs/sha256/" + sum[:2] + "/" + sum
+}
+func (l *Ledger) CursorKey(source string) string { return l.prefix + "cursors/" + source + ".json" }
+func (l *Ledger) CoverageKey() string            { return l.prefix + "coverage.json" }
+func (l *Ledger) RunKey(name string) string      { return l.prefix + "runs/" + name + ".json" }
+func (l *Ledger) LockKey() string                { return l.prefix + "lock" }
+
+// --- blobs ---
+
+// PutBlob stores b content-addressed and returns its SHA-256 (hex). A blob
+// already present is not written again.
+func (l *Ledger) PutBlob(ctx context.Context, b []byte) (string, error) {
+	sum := sha256.Sum256(b)
+	h := hex.EncodeToString(sum[:])
+	key := l.BlobKey(h)
+	if _, err := l.s.Stat(ctx, key); err == nil {
+		return h, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("stat blob %s: %w", h, err)
+	}
+	err := l.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), store.PutOptions{IfAbsent: true})
+	if err != nil && !errors.Is(err, store.ErrPrecondition) {
+		return "", fmt.Errorf("put blob %s: %w", h, err)
+	}
+	return h, nil
+}
+
+// PutBlobFile stores the file at path content-addressed, streaming it (the
+// file is read twice: once to hash, once to upload). It returns the hash and
+// size.
+func (l *Ledger) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	hs := sha256.New()
+	n, err := io.Copy(hs, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+	}
+	h := hex.EncodeToString(hs.Sum(nil))
+	key := l.BlobKey(h)
+	if _, err := l.s.Stat(ctx, key); err == nil {
+		return h, n, nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", 0, fmt.Errorf("rewind %s: %w", path, err)
+	}
+	vr := &verifyReader{r: io.LimitReader(f, n), h: sha256.New()}
+	err = l.s.Put(ctx, key, vr, n, store.PutOptions{IfAbsent: true})
+	if err != nil && !errors.Is(err, store.ErrPrecondition) {
+		return "", 0, fmt.Errorf("put blob %s: %w", h, err)
+	}
+	if err == nil && hex.EncodeToString(vr.h.Sum(nil)) != h {
+		_ = l.s.Delete(ctx, key)
+		return "", 0, fmt.Errorf("put blob from %s: file changed while it was stored", path)
+	}
+	return h, n, nil
+}
+
+type verifyReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func (v *verifyReader) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	return n, err
+}
+
+// GetBlob opens the blob with the given hash.
+func (l *Ledger) GetBlob(ctx context.Context, sum string) (io.ReadCloser, error) {
+	if !evidence.ValidSHA256(sum) {
+		return nil, fmt.Errorf("blob %q: not a SHA-256", sum)
+	}
+	return l.s.Get(ctx, l.BlobKey(sum))
+}
+
+// HasBlob reports whether the blob is stored.
+func (l *Ledger) HasBlob(ctx context.Context, sum string) (bool, error) {
+	if !evidence.ValidSHA256(sum) {
+		return false, fmt.Errorf("blob %q: not a SHA-256", sum)
+	}
+	_, err := l.s.Stat(ctx, l.BlobKey(sum))
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// --- items ---
+
+// PutItem validates and stores an item, replacing any earlier version. The
+// blobs it names must already be stored.
+func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
+	it.Normalize()
+	if it.Apprentice != l.apprentice {
+		return fmt.Errorf("put item %s: belongs to apprentice %q, not %q", it.ID, it.Apprentice, l.apprentice)
+	}
+	if err := it.Validate(); err != nil {
+		return fmt.Errorf("put item %s: %w", it.ID, err)
+	}
+	b, err := json.MarshalIndent(it, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode item %s: %w", it.ID, err)
+	}
+	b = append(b, '\n')
+	if err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+		return fmt.Errorf("put item %s: %w", it.ID, err)
+	}
+	return nil
+}
+
+// GetItem reads one item: store.ErrNotFound if absent, a *CorruptError if
+// it cannot be decoded or does not validate.
+func (l *Ledger) GetItem(ctx context.Context, id string) (*evidence.Item, error) {
+	if !evidence.ValidID(id) {
+		return nil, fmt.Errorf("item %q: %w", id, store.ErrNotFound)
+	}
+	return l.readItem(ctx, l.ItemKey(id))
+}
+
+func (l *Ledger) readItem(ctx context.Context, key string) (*evidence.Item, error) {
+	b, err := store.ReadAll(ctx, l.s, key, MaxObject)
+	if err != nil {
+		return nil, err
+	}
+	var it evidence.Item
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&it); err != nil {
+		return nil, &CorruptError{Key: key, Err: fmt.Errorf("decode: %w", err)}
+	}
+	if err := it.Validate(); err != nil {
+		return nil, &CorruptError{Key: key, Err: err}
+	}
+	if want := l.ItemKey(it.ID); want != key {
+		return nil, &CorruptError{Key: key, Err: fmt.Errorf("holds item %s", it.ID)}
+	}
+	it.Normalize()
+	return &it, nil
+}
+
+// ItemIDs lists the IDs of stored items, sorted.
+func (l *Ledger) ItemIDs(ctx context.Context) ([]string, error) {
+	var ids []string
+	p := l.prefix + "items/"
+	err := l.s.List(ctx, p, func(in store.Info) error {
+		name := strings.TrimPrefix(in.Key, p)
+		if id, ok := strings.CutSuffix(name, ".json"); ok && !strings.Contains(id, "/") {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	return ids, nil
+}
+
+// Items reads every stored item. Corrupt items are not returned; each is
+// passed to onCorrupt (which may be nil) and reading goes on.
+func (l *Ledger) Items(ctx context.Context, onCorrupt func(error)) ([]*evidence.Item, error) {
+	p := l.prefix + "items/"
+	var keys []string
+	err := l.s.List(ctx, p, func(in store.Info) error {
+		keys = append(keys, in.Key)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	items := make([]*evidence.Item, 0, len(keys))
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		it, err := l.readItem(ctx, k)
+		if err != nil {
+			if errors.Is(err, ErrCorrupt) || !strings.HasSuffix(k, ".json") {
+				if onCorrupt != nil {
+					if !errors.Is(err, ErrCorrupt) {
+						err = &CorruptError{Key: k, Err: errors.New("not an item key")}
+					}
+					onCorrupt(err)
+				}
+				continue
+			}
+			if errors.Is(err, store.ErrNotFound) { // deleted while listing
+				continue
+			}
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// --- small JSON objects ---
+
+func (l *Ledger) getJSON(ctx context.Context, key string, v any) (store.Info, error) {
+	info, err := l.s.Stat(ctx, key)
+	if err != nil {
+		return info, err
+	}
+	b, err := store.ReadAll(ctx, l.s, key, MaxObject)
+	if err != nil {
+		return info, err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return info, &CorruptError{Key: key, Err: fmt.Errorf("decode: %w", err)}
+	}
+	return info, nil
+}
+
+func (l *Ledger) putJSON(ctx context.Context, key string, v any, opts store.PutOptions) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	b = append(b, '\n')
+	return l.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), opts)
+}
+
+// Review reads the review of an item; nil (no error) if there is none.
+func (l *Ledger) Review(ctx context.Context, id string) (*evidence.Review, error) {
+	r, _, err := l.review(ctx, id)
+	return r, err
+}
+
+func (l *Ledger) review(ctx context.Context, id string) (*evidence.Review, string, error) {
+	var r evidence.Review
+	info, err := l.getJSON(ctx, l.ReviewKey(id), &r)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return &r, info.ETag, nil
+}
+
+// Reviews reads every stored review, keyed by item ID. Corrupt reviews go
+// to onCorrupt.
+func (l *Ledger) Reviews(ctx context.Context, onCorrupt func(error)) (map[string]*evidence.Review, error) {
+	p := l.prefix + "reviews/"
+	var keys []string
+	if err := l.s.List(ctx, p, func(in store.Info) error { keys = append(keys, in.Key); return nil }); err != nil {
+		return nil, fmt.Errorf("list reviews: %w", err)
+	}
+	out := map[string]*evidence.Review{}
+	for _, k := range keys {
+		id, ok := strings.CutSuffix(strings.TrimPrefix(k, p), ".json")
+		if !ok || !evidence.ValidID(id) {
+			if onCorrupt != nil {
+				onCorrupt(&CorruptError{Key: k, Err: errors.New("not a review key")})
+			}
+			continue
+		}
+		var r evidence.Review
+		if _, err := l.getJSON(ctx, k, &r); err != nil {
+			if errors.Is(err, ErrCorrupt) {
+				if onCorrupt != nil {
+					onCorrupt(err)
+				}
+				continue
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out[id] = &r
+	}
+	return out, nil
+}
+
+// AddDecision appends a decision to an item's review, safely against
+// concurrent reviewers (compare-and-swap on the stored object).
+func (l *Ledger) AddDecision(ctx context.Context, id string, d evidence.Decision) (*evidence.Review, error) {
+	for attempt := 0; attempt < 20; attempt++ {
+		r, etag, err := l.review(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		opts := store.PutOptions{IfMatch: etag}
+		if r == nil {
+			r = &evidence.Review{Schema: evidence.SchemaVersion, Item: id}
+			opts = store.PutOptions{IfAbsent: true}
+		}
+		r.Decisions = append(r.Decisions, d)
+		err = l.putJSON(ctx, l.ReviewKey(id), r, opts)
+		if errors.Is(err, store.ErrPrecondition) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("put review of %s: %w", id, err)
+		}
+		return r, nil
+	}
+	return nil, fmt.Errorf("put review of %s: too many concurrent writers", id)
+}
+
+// Cursor reads the stored cursor of a source; nil if none.
+func (l *Ledger) Cursor(ctx context.Context, source string) (json.RawMessage, error) {
+	if !ValidName(source) {
+		return nil, fmt.Errorf("source name %q: not a valid name", source)
+	}
+	var raw json.RawMessage
+	_, err := l.getJSON(ctx, l.CursorKey(source), &raw)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return raw, err
+}
+
+// PutCursor stores the cursor of a source.
+func (l *Ledger) PutCursor(ctx context.Context, source string, c json.RawMessage) error {
+	if !ValidName(source) {
+		return fmt.Errorf("source name %q: not a valid name", source)
+	}
+	if len(c) == 0 {
+		return nil
+	}
+	if !json.Valid(c) {
+		return fmt.Errorf("cursor of %s: not JSON", source)
+	}
+	return l.putJSON(ctx, l.CursorKey(source), c, store.PutOptions{})
+}
+
+// PutCoverage stores the latest coverage summary (any JSON-encodable value).
+func (l *Ledger) PutCoverage(ctx context.Context, v any) error {
+	return l.putJSON(ctx, l.CoverageKey(), v, store.PutOptions{})
+}
+
+// PutRun stores a run report under runs/<name>.json.
+func (l *Ledger) PutRun(ctx context.Context, name string, v any) error {
+	if !ValidName(name) {
+		return fmt.Errorf("run name %q: not a valid name", name)
+	}
+	return l.putJSON(ctx, l.RunKey(name), v, store.PutOptions{})
+}
+
+// LastRun returns the key of the newest run report, "" if none.
+func (l *Ledger) LastRun(ctx context.Context) (string, error) {
+	last := ""
+	err := l.s.List(ctx, l.prefix+"runs/", func(in store.Info) error { last = in.Key; return nil })
+	return last, err
+}

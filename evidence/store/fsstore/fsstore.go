@@ -1,0 +1,567 @@
+// Package fsstore is the store.Store on a local folder, the default ledger
+// backend: each object is a regular file under the root at its key's path
+// ("apprentices/jdoe/items/x.json" is ROOT/apprentices/jdoe/items/x.json).
+//
+// # Atomicity
+//
+// Put writes a temporary file in the object's directory, fsyncs it and then
+// renames it over the object (or, for IfAbsent, hard-links it into place, which
+// fails if anything is there), so readers see the old object or the new one,
+// never a mix, and a failed Put leaves nothing behind but, after a crash, a
+// temporary file that List ignores. Conditional writes hold an exclusive
+// flock(2) on ROOT/.ksbfolio-lock around compare-and-rename and every other
+// change holds it shared, so conditions hold across processes sharing the
+// folder (on filesystems where flock works: local disks, not every NFS).
+//
+// # ETags
+//
+// An ETag is the file's inode, size and modification time in nanoseconds;
+// Put sets that time to the wall clock with full precision, and every
+// replace is a new inode, so the ETag changes on every replace.
+//
+// # Names
+//
+// Names starting with ".ksbfolio-" are the store's own (temporary files, the
+// lock file): keys with such a segment are refused with store.ErrInvalidKey,
+// and List never shows them. All access goes through os.Root: a key whose
+// path crosses a symbolic link leading out of the root gives an error.
+// Symbolic links that stay inside the root are followed (directory cycles are
+// not); files that are not regular files are not objects.
+package fsstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+)
+
+const (
+	reservedPrefix = ".ksbfolio-"
+	tmpPrefix      = reservedPrefix + "tmp-"
+	lockName       = reservedPrefix + "lock"
+
+	dirPerm  = 0o755
+	filePerm = 0o644
+)
+
+// Store is a store.Store on a local folder. Safe for concurrent use by
+// goroutines and by processes sharing the folder.
+type Store struct {
+	path string
+	root *os.Root
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New opens the store rooted at the folder root, creating it if missing. The
+// path is made absolute; String returns it.
+func New(root string) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("fs store %s: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, dirPerm); err != nil {
+		return nil, fmt.Errorf("fs store %s: create: %w", abs, err)
+	}
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("fs store %s: open: %w", abs, err)
+	}
+	f, err := r.OpenFile(lockName, os.O_RDWR|os.O_CREATE, filePerm)
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("fs store %s: create lock file: %w", abs, err)
+	}
+	f.Close()
+	return &Store{path: abs, root: r}, nil
+}
+
+// Close releases the store's handle on its folder. Calling it is optional
+// (the handle is released when the Store is garbage collected); after Close
+// every method fails.
+func (s *Store) Close() error { return s.root.Close() }
+
+// String returns the store's absolute root path.
+func (s *Store) String() string { return s.path }
+
+// checkKey refuses keys store.ValidKey refuses and keys naming the store's
+// own files.
+func checkKey(key string) error {
+	if err := store.ValidKey(key); err != nil {
+		return err
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		if strings.HasPrefix(seg, reservedPrefix) {
+			return fmt.Errorf("%w %q: segments starting with %q are reserved by the fs store", store.ErrInvalidKey, key, reservedPrefix)
+		}
+	}
+	return nil
+}
+
+// notFound reports whether err means "nothing there": a missing file, or a
+// path component that is a file rather than a directory.
+func notFound(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// ctxReader fails reads once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Put implements store.Store.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if opts.IfAbsent && opts.IfMatch != "" {
+		return fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	// Fail early, before reading the data, when the condition already
+	// fails; the check that counts is made again at commit.
+	if err := s.checkCondition(key, opts); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+
+	dir := path.Dir(key)
+	f, tmp, err := s.createTemp(dir)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		if tmp != "" {
+			s.root.Remove(tmp)
+		}
+	}()
+
+	src := io.Reader(ctxReader{ctx, r})
+	if size >= 0 {
+		src = io.LimitReader(src, size+1) // one more byte shows a reader longer than size
+	}
+	n, err := io.Copy(f, src)
+	if err != nil {
+		return fmt.Errorf("put %s: write: %w", key, err)
+	}
+	if size >= 0 && n != size {
+		return fmt.Errorf("put %s: reader gave %s bytes, size says %d", key, countString(n, size), size)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("put %s: sync: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		f = nil
+		return fmt.Errorf("put %s: close: %w", key, err)
+	}
+	f = nil
+	// A full-precision modification time makes the ETag unique even when
+	// an inode number is reused within one clock tick.
+	now := time.Now()
+	if err := s.root.Chtimes(tmp, now, now); err != nil {
+		return fmt.Errorf("put %s: set time: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+
+	if err := s.commit(ctx, tmp, key, opts); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if !opts.IfAbsent {
+		tmp = "" // renamed: nothing to remove
+	}
+	if err := s.syncDir(dir); err != nil {
+		return fmt.Errorf("put %s: sync directory: %w", key, err)
+	}
+	return nil
+}
+
+// countString describes n bytes read with a limit of size+1.
+func countString(n, size int64) string {
+	if n > size {
+		return "more than that"
+	}
+	return fmt.Sprint(n)
+}
+
+// checkCondition checks opts against the object now at key.
+func (s *Store) checkCondition(key string, opts store.PutOptions) error {
+	switch {
+	case opts.IfAbsent:
+		fi, err := s.root.Lstat(key)
+		switch {
+		case notFound(err):
+			return nil
+		case err != nil:
+			return err
+		case fi.IsDir():
+			return fmt.Errorf("a directory is in the way of the object")
+		}
+		return fmt.Errorf("object exists: %w", store.ErrPrecondition)
+	case opts.IfMatch != "":
+		info, err := s.stat(key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("no object to match ETag %q: %w", opts.IfMatch, store.ErrPrecondition)
+		case err != nil:
+			return err
+		case info.ETag != opts.IfMatch:
+			return fmt.Errorf("ETag is %q, not %q: %w", info.ETag, opts.IfMatch, store.ErrPrecondition)
+		}
+	}
+	return nil
+}
+
+// commit moves the finished temporary file tmp to key, under the store lock.
+func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptions) error {
+	how := syscall.LOCK_SH
+	if opts.IfMatch != "" {
+		how = syscall.LOCK_EX
+	}
+	unlock, err := s.lock(ctx, how)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	switch {
+	case opts.IfAbsent:
+		err := s.root.Link(tmp, key)
+		if errors.Is(err, fs.ErrExist) {
+			return s.checkCondition(key, opts)
+		}
+		return err
+	case opts.IfMatch != "":
+		if err := s.checkCondition(key, opts); err != nil {
+			return err
+		}
+	}
+	return s.root.Rename(tmp, key)
+}
+
+// createTemp creates a new temporary file in dir, creating dir if needed.
+func (s *Store) createTemp(dir string) (*os.File, string, error) {
+	for attempt := 0; ; attempt++ {
+		if dir != "." {
+			if err := s.root.MkdirAll(dir, dirPerm); err != nil {
+				return nil, "", fmt.Errorf("create directory: %w", err)
+			}
+		}
+		var b [12]byte
+		rand.Read(b[:])
+		name := path.Join(dir, tmpPrefix+hex.EncodeToString(b[:]))
+		f, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		// A concurrent Delete may remove the directory once it is empty;
+		// make it again.
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("create temporary file: %w", err)
+		}
+		return f, name, nil
+	}
+}
+
+func (s *Store) syncDir(dir string) error {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// lock takes the store lock, shared or exclusive (syscall.LOCK_SH or
+// LOCK_EX), waiting for it as long as ctx allows. Each call opens the lock
+// file anew: flock locks belong to an open file, so this excludes other
+// goroutines as well as other processes.
+func (s *Store) lock(ctx context.Context, how int) (unlock func(), err error) {
+	f, err := s.root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, filePerm)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	fd := int(f.Fd())
+	wait := 100 * time.Microsecond
+	for {
+		err := syscall.Flock(fd, how|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(fd, syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", lockName, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			f.Close()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 10*time.Millisecond)
+	}
+}
+
+// Get implements store.Store. The caller closes the returned file.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	// O_NONBLOCK: opening a FIFO someone left in the folder must not hang.
+	f, err := s.root.OpenFile(key, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if notFound(err) {
+		return nil, fmt.Errorf("get %s: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("get %s: %w", key, store.ErrNotFound)
+	}
+	return f, nil
+}
+
+// Stat implements store.Store.
+func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
+	if err := checkKey(key); err != nil {
+		return store.Info{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Info{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	info, err := s.stat(key)
+	if err != nil {
+		return store.Info{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	return info, nil
+}
+
+// stat describes the regular file at key; store.ErrNotFound if there is none.
+func (s *Store) stat(key string) (store.Info, error) {
+	fi, err := s.root.Stat(key)
+	if notFound(err) {
+		return store.Info{}, store.ErrNotFound
+	}
+	if err != nil {
+		return store.Info{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return store.Info{}, store.ErrNotFound
+	}
+	return infoOf(key, fi), nil
+}
+
+func infoOf(key string, fi fs.FileInfo) store.Info {
+	var ino uint64
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = uint64(st.Ino)
+	}
+	return store.Info{
+		Key:     key,
+		Size:    fi.Size(),
+		ModTime: fi.ModTime(),
+		ETag:    fmt.Sprintf("%x-%x-%x", ino, fi.Size(), fi.ModTime().UnixNano()),
+	}
+}
+
+// Delete implements store.Store. Directories left empty are removed.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	if err := s.delete(ctx, key); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	// Best effort: Remove fails on a directory that is not empty.
+	for dir := path.Dir(key); dir != "."; dir = path.Dir(dir) {
+		if s.root.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+func (s *Store) delete(ctx context.Context, key string) error {
+	unlock, err := s.lock(ctx, syscall.LOCK_SH)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	fi, err := s.root.Lstat(key)
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return nil // a prefix of other keys, not an object
+	}
+	if err := s.root.Remove(key); err != nil && !notFound(err) {
+		return err
+	}
+	return nil
+}
+
+// List implements store.Store. It walks only the directories that can hold
+// keys with the prefix, in lexical key order.
+func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("list %q: %w", prefix, err)
+	}
+	dir := "."
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		dir = prefix[:i]
+		// Keys with this prefix would have dir as whole segments; if
+		// those are not a valid key, no valid key has the prefix.
+		if checkKey(dir) != nil {
+			return nil
+		}
+	}
+	fi, err := s.root.Stat(dir)
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("list %q: %w", prefix, err)
+	}
+	w := walker{s: s, ctx: ctx, prefix: prefix, fn: fn}
+	return w.walk(dir, fi)
+}
+
+type walker struct {
+	s      *Store
+	ctx    context.Context
+	prefix string
+	fn     func(store.Info) error
+	stack  []fs.FileInfo // directories being walked, to skip symlink cycles
+}
+
+type entry struct {
+	key   string
+	order string // key, or key+"/" for a directory: sorts as its contents' keys do
+	fi    fs.FileInfo
+}
+
+func (w *walker) walk(dir string, dirInfo fs.FileInfo) error {
+	for _, up := range w.stack {
+		if os.SameFile(up, dirInfo) {
+			return nil
+		}
+	}
+	w.stack = append(w.stack, dirInfo)
+	defer func() { w.stack = w.stack[:len(w.stack)-1] }()
+
+	entries, err := w.readDir(dir)
+	if err != nil {
+		return fmt.Errorf("list %q: %w", w.prefix, err)
+	}
+	for _, e := range entries {
+		if err := w.ctx.Err(); err != nil {
+			return fmt.Errorf("list %q: %w", w.prefix, err)
+		}
+		if e.fi.IsDir() {
+			if err := w.walk(e.key, e.fi); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.fn(infoOf(e.key, e.fi)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readDir returns the objects and subdirectories of dir that can hold keys
+// with the prefix, sorted in key order.
+func (w *walker) readDir(dir string) ([]entry, error) {
+	d, err := w.s.root.Open(dir)
+	if notFound(err) {
+		return nil, nil // removed while we walked
+	}
+	if err != nil {
+		return nil, err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil && !notFound(err) {
+		return nil, err
+	}
+	var out []entry
+	for _, name := range names {
+		key := name
+		if dir != "." {
+			key = dir + "/" + name
+		}
+		if checkKey(key) != nil {
+			continue // the store's own files, or names no key can have
+		}
+		// Cheap prefix test before any stat.
+		if !strings.HasPrefix(key, w.prefix) && !strings.HasPrefix(w.prefix, key) {
+			continue
+		}
+		fi, err := w.s.root.Stat(key) // follows links that stay inside the root
+		if notFound(err) {
+			continue // removed while we walked, or a dangling link
+		}
+		if err != nil {
+			if lfi, lerr := w.s.root.Lstat(key); lerr == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+				continue // a link leading out of the root: not an object
+			}
+			return nil, err
+		}
+		switch {
+		case fi.IsDir():
+			if strings.HasPrefix(key+"/", w.prefix) || strings.HasPrefix(w.prefix, key+"/") {
+				out = append(out, entry{key: key, order: key + "/", fi: fi})
+			}
+		case fi.Mode().IsRegular() && strings.HasPrefix(key, w.prefix):
+			out = append(out, entry{key: key, order: key, fi: fi})
+		}
+	}
+	slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.order, b.order) })
+	return out, nil
+}

@@ -1,0 +1,191 @@
+package tagging
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+)
+
+// CompileOptions tunes Compile. The zero value is what the pipeline uses.
+type CompileOptions struct {
+	// StrictBuiltin treats built-in rules like user rules: a KSB the
+	// catalogue lacks is an error rather than a warning. For checks of the
+	// shipped rules against a catalogue known to be complete.
+	StrictBuiltin bool
+}
+
+// Tagger applies compiled rules to items. It is immutable and safe for
+// concurrent use.
+type Tagger struct {
+	catalogue string
+	known     map[string]bool
+	rules     []compiled
+}
+
+type compiled struct {
+	id          string
+	by          string
+	ksbs        []string
+	reason      string
+	confidence  float64
+	kinds       map[evidence.Kind]bool
+	sourceTypes map[string]bool
+	paths       []string
+	text        *regexp.Regexp
+	facts       []factCond
+}
+
+type factCond struct {
+	key  string
+	segs []string
+	re   *regexp.Regexp
+}
+
+// Compile checks rules against cat and prepares them for Tag. Rules with
+// Disable set are skipped (Merge normally removes them).
+//
+// A rule that is not Builtin and names a KSB cat lacks is an error naming
+// the rule, the KSB and the catalogue: the user's configuration is wrong. A
+// built-in rule naming such a KSB only loses that KSB, with a warning (the
+// built-in catalogue is incomplete and providers import others); a rule
+// left with no KSB is dropped, with a warning. Invalid rules and duplicate
+// IDs are errors too. All errors are reported at once; on error the Tagger
+// is nil.
+func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []string, error) {
+	if cat == nil {
+		return nil, nil, errors.New("compile rules: no KSB catalogue")
+	}
+	t := &Tagger{catalogue: cat.ID, known: catalogueIDs(cat)}
+	var errs []error
+	var warnings []string
+	seen := map[string]string{}
+	for _, r := range rules {
+		if r.Disable {
+			continue
+		}
+		if probs := r.check(); len(probs) > 0 {
+			for _, p := range probs {
+				errs = append(errs, fmt.Errorf("%s: %s", r.where(), p))
+			}
+			continue
+		}
+		if first, dup := seen[r.ID]; dup {
+			errs = append(errs, fmt.Errorf("%s: duplicate rule id (also %s)", r.where(), first))
+			continue
+		}
+		seen[r.ID] = r.where()
+
+		var ksbs, missing []string
+		for _, raw := range r.KSBs {
+			k := evidence.NormalizeKSB(raw)
+			switch {
+			case contains(ksbs, k):
+			case t.known[k]:
+				ksbs = append(ksbs, k)
+			default:
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			if !r.Builtin || opts.StrictBuiltin {
+				for _, k := range missing {
+					errs = append(errs, fmt.Errorf("%s names KSB %s, which catalogue %s does not have", r.where(), k, cat.ID))
+				}
+				continue
+			}
+			if len(ksbs) == 0 {
+				warnings = append(warnings, fmt.Sprintf("%s dropped: catalogue %s has none of its KSBs (%s)",
+					r.where(), cat.ID, strings.Join(missing, ", ")))
+				continue
+			}
+			warnings = append(warnings, fmt.Sprintf("%s: KSB %s dropped from the rule, catalogue %s does not have it",
+				r.where(), strings.Join(missing, ", "), cat.ID))
+		}
+		c, err := compileRule(r, ksbs)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.where(), err))
+			continue
+		}
+		t.rules = append(t.rules, c)
+	}
+	if len(errs) > 0 {
+		return nil, warnings, fmt.Errorf("compile rules against catalogue %s: %w", cat.ID, errors.Join(errs...))
+	}
+	return t, warnings, nil
+}
+
+func compileRule(r Rule, ksbs []string) (compiled, error) {
+	c := compiled{
+		id:         r.ID,
+		by:         evidence.ByRule + r.ID,
+		ksbs:       ksbs,
+		reason:     strings.TrimSpace(r.Reason),
+		confidence: r.Confidence,
+		paths:      append([]string(nil), r.Match.Paths...),
+	}
+	if c.confidence == 0 {
+		c.confidence = DefaultConfidence
+	}
+	if len(r.Match.Kinds) > 0 {
+		c.kinds = map[evidence.Kind]bool{}
+		for _, k := range r.Match.Kinds {
+			c.kinds[k] = true
+		}
+	}
+	if len(r.Match.SourceTypes) > 0 {
+		c.sourceTypes = map[string]bool{}
+		for _, s := range r.Match.SourceTypes {
+			c.sourceTypes[s] = true
+		}
+	}
+	if r.Match.Text != "" {
+		re, err := regexp.Compile(r.Match.Text)
+		if err != nil {
+			return c, fmt.Errorf("match.text: %w", err)
+		}
+		c.text = re
+	}
+	for _, k := range sortedKeys(r.Match.Facts) {
+		re, err := regexp.Compile(r.Match.Facts[k])
+		if err != nil {
+			return c, fmt.Errorf("match.facts.%s: %w", k, err)
+		}
+		c.facts = append(c.facts, factCond{key: k, segs: strings.Split(k, "."), re: re})
+	}
+	return c, nil
+}
+
+// catalogueIDs is the set of the catalogue's normalised KSB IDs.
+func catalogueIDs(cat *ksb.Catalogue) map[string]bool {
+	known := make(map[string]bool, len(cat.KSBs))
+	for _, k := range cat.KSBs {
+		known[evidence.NormalizeKSB(k.ID)] = true
+	}
+	return known
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Catalogue is the ID of the catalogue the Tagger was compiled against.
+func (t *Tagger) Catalogue() string { return t.catalogue }
+
+// RuleIDs lists the IDs of the rules the Tagger applies, in order.
+func (t *Tagger) RuleIDs() []string {
+	ids := make([]string, len(t.rules))
+	for i, r := range t.rules {
+		ids[i] = r.id
+	}
+	return ids
+}

@@ -1,0 +1,4 @@
+package tagging
+
+// BuiltinYAMLForTest exposes the embedded rules file to the black-box tests.
+func BuiltinYAMLForTest() []byte { return builtinYAML }

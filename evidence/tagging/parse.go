@@ -1,0 +1,495 @@
+package tagging
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+// Problem is one thing wrong in a rules file.
+type Problem struct {
+	File string // the name given to ParseRules
+	Line int    // 1-based; 0 when unknown
+	Path string // e.g. "rules[1].match.paths[0]"; empty for the file as a whole
+	Msg  string
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(p.Line))
+	}
+	b.WriteString(": ")
+	if p.Path != "" {
+		b.WriteString(p.Path + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// ParseError lists every problem found in a rules file, in file order.
+type ParseError struct {
+	Problems []Problem
+}
+
+func (e *ParseError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxNodes bounds the work of walking a rules file whose aliases expand a
+// small text into a huge tree.
+const maxNodes = 200_000
+
+// ParseRules reads a rules file. name is used in messages only. Decoding is
+// strict: unknown keys, wrong types, missing fields, duplicate keys or IDs,
+// unknown kinds, bad expressions and bad globs are all reported at once, as
+// a *ParseError whose lines read "name:line: path: message". KSB IDs are
+// normalised, and a missing confidence becomes DefaultConfidence. Every
+// rule's Origin is "name:line". An empty file holds no rules.
+func ParseRules(name string, data []byte) ([]Rule, error) {
+	p := &parser{name: name}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		p.syntax(err)
+		return nil, p.err()
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		p.add(extra.Line, "", "more than one YAML document; want one")
+	} else if !errors.Is(err, io.EOF) {
+		p.syntax(err)
+	}
+	rules := p.document(&doc)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return rules, nil
+}
+
+type parser struct {
+	name   string
+	probs  []Problem
+	visits int
+	over   bool
+}
+
+func (p *parser) add(line int, path, format string, args ...any) {
+	p.probs = append(p.probs, Problem{File: p.name, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntax records a YAML syntax error, taking the line out of yaml.v3's text.
+func (p *parser) syntax(err error) {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.add(line, "", "invalid YAML: %s", m[2])
+		return
+	}
+	p.add(0, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+func (p *parser) err() error {
+	if len(p.probs) == 0 {
+		return nil
+	}
+	sort.SliceStable(p.probs, func(i, j int) bool { return p.probs[i].Line < p.probs[j].Line })
+	return &ParseError{Problems: p.probs}
+}
+
+// resolve follows aliases and counts the node against the budget. It
+// returns nil once the budget is spent.
+func (p *parser) resolve(n *yaml.Node) *yaml.Node {
+	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
+		if hops > 100 {
+			return nil
+		}
+		n = n.Alias
+	}
+	if n == nil {
+		return nil
+	}
+	p.visits++
+	if p.visits > maxNodes {
+		if !p.over {
+			p.over = true
+			p.add(n.Line, "", "file too complex: more than %d YAML nodes once aliases are expanded", maxNodes)
+		}
+		return nil
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// describe names a node's type for "want X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return "null"
+		case "!!bool":
+			return "boolean " + n.Value
+		case "!!int", "!!float":
+			return "number " + n.Value
+		case "!!str":
+			return fmt.Sprintf("string %q", n.Value)
+		}
+		return fmt.Sprintf("%s %q", n.Tag, n.Value)
+	}
+	return "something else"
+}
+
+// entry is one key/value pair of a mapping.
+type entry struct {
+	key   string
+	kline int
+	val   *yaml.Node
+}
+
+// mapping returns the pairs of a mapping node, reporting non-string keys,
+// duplicate keys and keys not in known.
+func (p *parser) mapping(n *yaml.Node, path string, known ...string) []entry {
+	var out []entry
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := p.resolve(n.Content[i])
+		v := p.resolve(n.Content[i+1])
+		if k == nil || v == nil {
+			return out
+		}
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
+			p.add(k.Line, path, "keys must be plain strings (merge keys are not supported)")
+			continue
+		}
+		kp := join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			p.add(k.Line, kp, "duplicate key (first at line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if known != nil && !contains(known, k.Value) {
+			p.add(k.Line, kp, "unknown key (want one of %s)", strings.Join(known, ", "))
+			continue
+		}
+		out = append(out, entry{key: k.Value, kline: k.Line, val: v})
+	}
+	return out
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) document(doc *yaml.Node) []Rule {
+	root := doc
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return nil
+		}
+		root = doc.Content[0]
+	}
+	root = p.resolve(root)
+	if root == nil || isNull(root) {
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		p.add(root.Line, "", "want a mapping with a `rules:` list, got %s", describe(root))
+		return nil
+	}
+	var rules []Rule
+	for _, e := range p.mapping(root, "", "rules") {
+		rules = p.ruleList(e.val, "rules")
+	}
+	return rules
+}
+
+func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add(n.Line, path, "want a list of rules, got %s", describe(n))
+		return nil
+	}
+	var rules []Rule
+	ids := map[string]int{}
+	for i, c := range n.Content {
+		c = p.resolve(c)
+		if c == nil {
+			break
+		}
+		rp := fmt.Sprintf("%s[%d]", path, i)
+		r, idLine, ok := p.rule(c, rp)
+		if r.ID != "" {
+			if first, dup := ids[r.ID]; dup {
+				p.add(idLine, rp+".id", "duplicate rule id %q (first at line %d)", r.ID, first)
+				continue
+			}
+			ids[r.ID] = idLine
+		}
+		if ok {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
+// rule parses one rule. ok is false when the rule has problems (they are
+// recorded) or no usable ID.
+func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
+	if n.Kind != yaml.MappingNode {
+		p.add(n.Line, path, "want a rule (a mapping), got %s", describe(n))
+		return r, 0, false
+	}
+	before := len(p.probs)
+	r.Origin = fmt.Sprintf("%s:%d", p.name, n.Line)
+	idLine = n.Line
+	var haveID, haveKSBs, haveReason, haveMatch bool
+	var ksbsGiven, conditionsGiven int // raw entries, valid or not
+	for _, e := range p.mapping(n, path, "id", "ksbs", "reason", "confidence", "match", "disable") {
+		fp := join(path, e.key)
+		switch e.key {
+		case "id":
+			haveID = true
+			idLine = e.val.Line
+			if s, good := p.str(e.val, fp); good {
+				r.ID = s
+				if err := checkID(s); err != nil {
+					p.add(e.val.Line, fp, "%v", err)
+				}
+			}
+		case "ksbs":
+			haveKSBs = true
+			list := p.strList(e.val, fp)
+			ksbsGiven = len(list)
+			if e.val.Kind != yaml.SequenceNode {
+				ksbsGiven = -1 // already reported
+			}
+			for i, s := range list {
+				if s.ok {
+					if k, err := checkKSB(s.val); err != nil {
+						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+					} else if !contains(r.KSBs, k) {
+						r.KSBs = append(r.KSBs, k)
+					}
+				}
+			}
+		case "reason":
+			haveReason = true
+			if s, good := p.str(e.val, fp); good {
+				r.Reason = strings.TrimSpace(s)
+				if err := checkReason(s); err != nil {
+					p.add(e.val.Line, fp, "%v", err)
+				}
+			}
+		case "confidence":
+			if e.val.Kind != yaml.ScalarNode || (e.val.Tag != "!!float" && e.val.Tag != "!!int") {
+				p.add(e.val.Line, fp, "want a number in (0,1], got %s", describe(e.val))
+				break
+			}
+			var c float64
+			if err := e.val.Decode(&c); err != nil {
+				p.add(e.val.Line, fp, "want a number in (0,1], got %q", e.val.Value)
+				break
+			}
+			if err := checkConfidence(c); err != nil {
+				p.add(e.val.Line, fp, "%v", err)
+			}
+			r.Confidence = c
+		case "disable":
+			if e.val.Kind != yaml.ScalarNode || e.val.Tag != "!!bool" {
+				p.add(e.val.Line, fp, "want true or false, got %s", describe(e.val))
+				break
+			}
+			if err := e.val.Decode(&r.Disable); err != nil {
+				p.add(e.val.Line, fp, "want true or false, got %q", e.val.Value)
+			}
+		case "match":
+			haveMatch = true
+			r.Match, conditionsGiven = p.match(e.val, fp)
+		}
+	}
+	if !haveID {
+		p.add(n.Line, join(path, "id"), "required")
+	}
+	if !r.Disable {
+		if !haveKSBs {
+			p.add(n.Line, join(path, "ksbs"), "required (at least one KSB)")
+		} else if ksbsGiven == 0 {
+			p.add(n.Line, join(path, "ksbs"), "at least one KSB required")
+		}
+		if !haveReason {
+			p.add(n.Line, join(path, "reason"), "required")
+		}
+		if !haveMatch {
+			p.add(n.Line, join(path, "match"), "required (at least one condition)")
+		} else if conditionsGiven == 0 {
+			p.add(n.Line, join(path, "match"), "at least one condition required")
+		}
+	}
+	if r.Confidence == 0 {
+		r.Confidence = DefaultConfidence
+	}
+	return r, idLine, len(p.probs) == before
+}
+
+// match parses a rule's conditions; given counts the conditions written,
+// valid or not (-1 when match is not a mapping, already reported).
+func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
+	if isNull(n) {
+		return m, 0
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add(n.Line, path, "want a mapping of conditions, got %s", describe(n))
+		return m, -1
+	}
+	given = len(n.Content) / 2
+	for _, e := range p.mapping(n, path, "kinds", "source_types", "paths", "text", "facts") {
+		fp := join(path, e.key)
+		if (e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0 {
+			p.add(e.val.Line, fp, "empty: give at least one, or leave the condition out")
+			continue
+		}
+		switch e.key {
+		case "kinds":
+			for i, s := range p.strList(e.val, fp) {
+				if s.ok {
+					if err := checkKind(s.val); err != nil {
+						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						continue
+					}
+					m.Kinds = append(m.Kinds, evidence.Kind(s.val))
+				}
+			}
+		case "source_types":
+			for i, s := range p.strList(e.val, fp) {
+				if s.ok {
+					if err := checkSourceType(s.val); err != nil {
+						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						continue
+					}
+					m.SourceTypes = append(m.SourceTypes, s.val)
+				}
+			}
+		case "paths":
+			for i, s := range p.strList(e.val, fp) {
+				if s.ok {
+					if err := checkGlob(s.val); err != nil {
+						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						continue
+					}
+					m.Paths = append(m.Paths, s.val)
+				}
+			}
+		case "text":
+			if s, good := p.str(e.val, fp); good {
+				if _, err := checkRegexp(s); err != nil {
+					p.add(e.val.Line, fp, "%v", err)
+				}
+				m.Text = s
+			}
+		case "facts":
+			m.Facts = p.facts(e.val, fp)
+		}
+	}
+	return m, given
+}
+
+func (p *parser) facts(n *yaml.Node, path string) map[string]string {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add(n.Line, path, "want a mapping of fact path to expression, got %s", describe(n))
+		return nil
+	}
+	out := map[string]string{}
+	for _, e := range p.mapping(n, path) {
+		fp := join(path, e.key)
+		if err := checkFactKey(e.key); err != nil {
+			p.add(e.kline, fp, "%v", err)
+			continue
+		}
+		if s, good := p.str(e.val, fp); good {
+			if _, err := checkRegexp(s); err != nil {
+				p.add(e.val.Line, fp, "%v", err)
+				continue
+			}
+			out[e.key] = s
+		}
+	}
+	return out
+}
+
+// str reads a string scalar.
+func (p *parser) str(n *yaml.Node, path string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		p.add(n.Line, path, "want a string, got %s", describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+type listItem struct {
+	val  string
+	line int
+	ok   bool
+}
+
+// strList reads a list of string scalars; bad elements are reported and
+// come back with ok false.
+func (p *parser) strList(n *yaml.Node, path string) []listItem {
+	if n.Kind != yaml.SequenceNode {
+		p.add(n.Line, path, "want a list, got %s", describe(n))
+		return nil
+	}
+	out := make([]listItem, 0, len(n.Content))
+	for i, c := range n.Content {
+		c = p.resolve(c)
+		if c == nil {
+			break
+		}
+		s, ok := p.str(c, fmt.Sprintf("%s[%d]", path, i))
+		out = append(out, listItem{val: s, line: c.Line, ok: ok})
+	}
+	return out
+}

@@ -1,0 +1,284 @@
+package tagging
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+// Tag re-tags it in place and returns warnings for the user.
+//
+// It drops the item's previous rule tags ("rule:…"), keeps every other tag
+// (declared at the source, or anything else), and adds one tag per matching
+// rule and KSB: {KSB, By: "rule:<id>", Confidence, Reason, Catalogue}. Every
+// tag's Catalogue becomes the Tagger's catalogue and every KSB ID is
+// normalised ("s10 " → "S10"). Tags with the same KSB and By are merged
+// (the first is kept), and the result is sorted by KSB (K before S before
+// B, then by number) and then By; Tags is never nil.
+//
+// A declared KSB that the catalogue lacks is kept, with a warning such as
+// "declared KSB K99 is not in catalogue st1398-v1.0 (kept)"; the warnings
+// are sorted and name each KSB once.
+//
+// Tag depends only on the item and the Tagger: the same input gives the
+// same output. It is safe to call from several goroutines on different
+// items.
+func (t *Tagger) Tag(it *evidence.Item) []string {
+	if it == nil {
+		return nil
+	}
+	tags := make([]evidence.Tag, 0, len(it.Tags)+4)
+	warned := map[string]bool{}
+	var warnings []string
+	for _, tg := range it.Tags {
+		if tg.IsRule() {
+			continue
+		}
+		tg.KSB = evidence.NormalizeKSB(tg.KSB)
+		tg.Catalogue = t.catalogue
+		if tg.IsDeclared() && !t.known[tg.KSB] && !warned[tg.KSB] {
+			warned[tg.KSB] = true
+			id := tg.KSB
+			if !evidence.LooksLikeKSB(id) {
+				id = strconv.Quote(id)
+			}
+			warnings = append(warnings, fmt.Sprintf("declared KSB %s is not in catalogue %s (kept)", id, t.catalogue))
+		}
+		tags = append(tags, tg)
+	}
+
+	if len(t.rules) > 0 {
+		in := matchInput{item: it, text: it.Title + "\n" + it.Summary}
+		for i := range t.rules {
+			r := &t.rules[i]
+			if !r.matches(&in) {
+				continue
+			}
+			for _, k := range r.ksbs {
+				tags = append(tags, evidence.Tag{KSB: k, By: r.by, Confidence: r.confidence,
+					Reason: r.reason, Catalogue: t.catalogue})
+			}
+		}
+	}
+
+	sort.SliceStable(tags, func(i, j int) bool {
+		if c := CompareKSB(tags[i].KSB, tags[j].KSB); c != 0 {
+			return c < 0
+		}
+		return tags[i].By < tags[j].By
+	})
+	out := tags[:0]
+	for i, tg := range tags {
+		if i > 0 && tg.KSB == out[len(out)-1].KSB && tg.By == out[len(out)-1].By {
+			continue
+		}
+		out = append(out, tg)
+	}
+	it.Tags = out
+	sort.Strings(warnings)
+	return warnings
+}
+
+// matchInput caches what several rules look at.
+type matchInput struct {
+	item     *evidence.Item
+	text     string
+	paths    []string
+	gotPaths bool
+}
+
+func (in *matchInput) filePaths() []string {
+	if !in.gotPaths {
+		in.paths = FilePaths(in.item.Facts)
+		in.gotPaths = true
+	}
+	return in.paths
+}
+
+func (r *compiled) matches(in *matchInput) bool {
+	it := in.item
+	if r.kinds != nil && !r.kinds[it.Kind] {
+		return false
+	}
+	if r.sourceTypes != nil && !r.sourceTypes[it.SourceType] {
+		return false
+	}
+	if r.text != nil && !r.text.MatchString(in.text) {
+		return false
+	}
+	for _, f := range r.facts {
+		v, ok := lookupFact(it.Facts, f.segs)
+		if !ok || !f.re.MatchString(renderFact(v)) {
+			return false
+		}
+	}
+	if len(r.paths) > 0 && !anyPathMatches(r.paths, in.filePaths()) {
+		return false
+	}
+	return true
+}
+
+func anyPathMatches(globs, paths []string) bool {
+	for _, p := range paths {
+		for _, g := range globs {
+			if ok, _ := doublestar.Match(g, p); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// FilePaths returns the "path" of every entry of facts["files"], in order.
+// It accepts the shapes a collector builds ([]map[string]any,
+// []map[string]string, []string) and the one a JSON round trip gives
+// ([]any of map[string]any). Entries without a string path are skipped; a
+// leading "./" is removed.
+func FilePaths(facts map[string]any) []string {
+	var out []string
+	addPath := func(v any) {
+		if s, ok := v.(string); ok && s != "" {
+			out = append(out, strings.TrimPrefix(s, "./"))
+		}
+	}
+	switch files := facts["files"].(type) {
+	case []any:
+		for _, f := range files {
+			switch e := f.(type) {
+			case map[string]any:
+				addPath(e["path"])
+			case map[string]string:
+				addPath(e["path"])
+			case string:
+				addPath(e)
+			}
+		}
+	case []map[string]any:
+		for _, e := range files {
+			addPath(e["path"])
+		}
+	case []map[string]string:
+		for _, e := range files {
+			addPath(e["path"])
+		}
+	case []string:
+		for _, e := range files {
+			addPath(e)
+		}
+	}
+	return out
+}
+
+// lookupFact follows a dotted path into facts. At each level it tries the
+// longest run of segments first, so a fact key that itself holds dots
+// ("metrics" → "val.loss") is found by "metrics.val.loss". Maps with string
+// keys of any value type are walked, and a number segment indexes a list.
+func lookupFact(facts map[string]any, segs []string) (any, bool) {
+	return lookup(reflect.ValueOf(facts), segs, 0)
+}
+
+func lookup(v reflect.Value, segs []string, depth int) (any, bool) {
+	for v.IsValid() && (v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer) {
+		if v.IsNil() {
+			break
+		}
+		v = v.Elem()
+	}
+	if len(segs) == 0 {
+		if !v.IsValid() {
+			return nil, true // a JSON null: the key exists
+		}
+		return v.Interface(), true
+	}
+	if depth > 32 || !v.IsValid() {
+		return nil, false
+	}
+	switch v.Kind() {
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return nil, false
+		}
+		for n := len(segs); n >= 1; n-- {
+			key := reflect.ValueOf(strings.Join(segs[:n], ".")).Convert(v.Type().Key())
+			child := v.MapIndex(key)
+			if !child.IsValid() {
+				continue
+			}
+			if got, ok := lookup(child, segs[n:], depth+1); ok {
+				return got, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		i, err := strconv.Atoi(segs[0])
+		if err != nil || i < 0 || i >= v.Len() {
+			return nil, false
+		}
+		return lookup(v.Index(i), segs[1:], depth+1)
+	}
+	return nil, false
+}
+
+// renderFact renders a fact value for a facts condition: a string as it
+// is, anything else as its JSON (so 3, 3.0 and json's float64(3) all read
+// "3", and true reads "true").
+func renderFact(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// CompareKSB orders KSB IDs naturally: knowledge, then skills, then
+// behaviours, each by number (K2 < K10 < S1 < B1); IDs of any other shape
+// come last, in byte order. It returns -1, 0 or +1.
+func CompareKSB(a, b string) int {
+	ra, na, oka := splitKSB(a)
+	rb, nb, okb := splitKSB(b)
+	switch {
+	case oka && okb:
+		if ra != rb {
+			return cmpInt(ra, rb)
+		}
+		if na != nb {
+			return cmpInt(na, nb)
+		}
+		return strings.Compare(a, b)
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func splitKSB(s string) (rank, num int, ok bool) {
+	if !evidence.LooksLikeKSB(s) {
+		return 0, 0, false
+	}
+	n, err := strconv.Atoi(s[1:])
+	if err != nil {
+		return 0, 0, false
+	}
+	return strings.IndexByte("KSB", s[0]), n, true
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

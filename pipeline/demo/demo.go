@@ -1,0 +1,122 @@
+// Package demo builds the sample workspace of `ksbfolio demo`: a realistic
+// git repository of an ML project (months of history, several authors,
+// KSB trailers on some of the apprentice's commits, an old address mapped
+// by .mailmap, and one commit that leaked a credential, as happens) and a
+// ksbfolio.yaml that collects it into a local store. Later versions add
+// MLflow runs, TensorBoard logs, deployment logs and monitoring.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+)
+
+// Apprentice is the demo apprentice.
+var Apprentice = gittest.Author{Name: "Jane Doe", Email: "jane@corp.example", Weight: 4}
+
+// Options shape the demo workspace.
+type Options struct {
+	Commits int       // total commits in the repository (default 1500)
+	Start   time.Time // first commit (default 14 months before End)
+	End     time.Time // last commit (default: a fixed date, so demos are reproducible)
+}
+
+// Result says what Build made.
+type Result struct {
+	Dir        string
+	ConfigPath string
+	RepoPath   string
+	Repo       gittest.Summary
+}
+
+// LeakedKey is the fake AWS key pair planted in one demo commit message;
+// it must never reach the store.
+const (
+	LeakedKeyID     = "AKIAQWERTYUIOPASDFGH"
+	LeakedKeySecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+// Build creates the workspace in dir, which must not exist or be empty.
+func Build(ctx context.Context, dir string, o Options) (Result, error) {
+	if o.Commits <= 0 {
+		o.Commits = 1500
+	}
+	if o.End.IsZero() {
+		o.End = time.Date(2026, 10, 30, 17, 0, 0, 0, time.UTC)
+	}
+	if o.Start.IsZero() {
+		o.Start = o.End.AddDate(0, -14, 0)
+	}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		return Result{}, fmt.Errorf("demo folder %s exists and is not empty: remove it or name another folder", dir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Result{}, err
+	}
+	repo := filepath.Join(abs, "fraud-model")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		return Result{}, fmt.Errorf("create %s: %w", repo, err)
+	}
+	authors := []gittest.Author{Apprentice,
+		{Name: "Sam Patel", Email: "sam.patel@corp.example", Weight: 3},
+		{Name: "Alex Kim", Email: "alex@corp.example", Weight: 2},
+		{Name: "CI Bot", Email: "ci-bot@corp.example", Weight: 1},
+	}
+	sum, err := gittest.Build(ctx, repo, gittest.Options{
+		Commits: o.Commits, Authors: authors, Start: o.Start, Span: o.End.Sub(o.Start),
+		Seed: 1398, TrailerEvery: 7, Branches: 12, Mailmap: true,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("build demo repository: %w", err)
+	}
+	// One realistic mistake: credentials pasted into a commit message.
+	when := o.End.Add(time.Hour).Format(time.RFC3339)
+	msg := "Fix S3 access for the feature store export\n\n" +
+		"The export job failed with AccessDenied; tested locally with\n" +
+		"AWS_ACCESS_KEY_ID=" + LeakedKeyID + "\n" +
+		"AWS_SECRET_ACCESS_KEY=" + LeakedKeySecret + "\n" +
+		"(rotated since).\n\nKSB: S8\n"
+	env := []string{"GIT_AUTHOR_NAME=" + Apprentice.Name, "GIT_AUTHOR_EMAIL=" + Apprentice.Email, "GIT_AUTHOR_DATE=" + when,
+		"GIT_COMMITTER_NAME=" + Apprentice.Name, "GIT_COMMITTER_EMAIL=" + Apprentice.Email, "GIT_COMMITTER_DATE=" + when}
+	if _, err := gittest.GitEnv(ctx, repo, env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
+		return Result{}, fmt.Errorf("demo commit: %w", err)
+	}
+	sum.Commits++
+	sum.Apprentice++
+
+	cfgPath := filepath.Join(abs, "ksbfolio.yaml")
+	if err := os.WriteFile(cfgPath, []byte(configYAML(o)), 0o644); err != nil {
+		return Result{}, fmt.Errorf("write %s: %w", cfgPath, err)
+	}
+	return Result{Dir: abs, ConfigPath: cfgPath, RepoPath: repo, Repo: sum}, nil
+}
+
+func configYAML(o Options) string {
+	return fmt.Sprintf(`# ksbfolio demo workspace, written by `+"`ksbfolio demo`"+`.
+# Jane Doe is an ML engineer apprentice; fraud-model/ is her team's repository.
+apprentice:
+  id: jdoe
+  name: %s
+  emails: [%s]
+  employer: Corp Ltd
+  start: %s
+  gateway: %s
+standard: st1398-v1.0
+store: ./.ksbfolio
+sources:
+  - name: fraud-model
+    type: git
+    path: ./fraud-model
+redact:
+  patterns:
+    - name: corp-hosts
+      regex: '\b[a-z0-9-]+\.internal\.corp\.example\b'
+`, Apprentice.Name, Apprentice.Email, o.Start.Format("2006-01-02"), o.Start.AddDate(2, 0, 0).Format("2006-01-02"))
+}

@@ -1,0 +1,101 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+// Manual describes evidence made by hand: a design document, a
+// presentation, a certificate.
+type Manual struct {
+	Path  string
+	Title string
+	Date  time.Time
+	KSBs  []string // declared by the apprentice
+}
+
+// AddManual stores a file as a `manual` item under the run lease: the file
+// (redacted if it is text) as its artefact, the declared KSBs as
+// "declared:add" tags, plus rule tags. Its ID derives from the file's
+// content, so adding the same file again updates the item.
+func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []string, error) {
+	if strings.TrimSpace(m.Title) == "" {
+		return nil, nil, &SetupError{Err: fmt.Errorf("a title is required")}
+	}
+	f, err := os.Open(m.Path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", m.Path, err)
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: not a regular file", m.Path)
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", m.Path, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+
+	red, err := w.Redactor()
+	if err != nil {
+		return nil, nil, err
+	}
+	tg, warns, err := w.Tagger()
+	if err != nil {
+		return nil, nil, err
+	}
+	lease, err := AcquireLease(ctx, w.Ledger, NewRunID(w.Now()), "add", 0, w.Now, w.Log)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lease.Release(context.WithoutCancel(ctx))
+
+	name := filepath.Base(m.Path)
+	mt := mime.TypeByExtension(filepath.Ext(name))
+	if mt == "" {
+		mt = "application/octet-stream"
+	}
+	it := evidence.Item{
+		Schema: evidence.SchemaVersion, ID: evidence.NewID("manual", sum), Apprentice: w.Ledger.Apprentice(),
+		Source: "manual", SourceType: "manual", Kind: evidence.KindManual, Title: m.Title,
+		Summary:    "Added by hand from " + name,
+		OccurredAt: m.Date.UTC(), CollectedAt: w.Now().UTC(),
+		Origin: evidence.Origin{URI: "file:" + name, NativeID: sum},
+		Facts:  map[string]any{"file_name": name, "file_size": st.Size()},
+	}
+	for _, k := range m.KSBs {
+		it.Tags = append(it.Tags, evidence.Tag{KSB: evidence.NormalizeKSB(k), By: evidence.ByDeclared + "add", Confidence: 1,
+			Reason: "declared when the evidence was added"})
+	}
+	var skipped []string
+	files := []collectors.File{{Name: name, MediaType: mt, Open: func() (io.ReadCloser, error) { return os.Open(m.Path) }}}
+	if _, err := StoreFiles(ctx, w.Ledger, red, files, &it, func(s collectors.Skipped) { skipped = append(skipped, s.What+": "+s.Reason) }); err != nil {
+		return nil, nil, err
+	}
+	if len(skipped) > 0 {
+		return nil, nil, fmt.Errorf("store %s: %s", name, strings.Join(skipped, "; "))
+	}
+	red.Item(&it)
+	warns = append(warns, tg.Tag(&it)...)
+	if err := w.Ledger.PutItem(ctx, &it); err != nil {
+		return nil, nil, err
+	}
+	if _, _, err := UpdateCoverage(ctx, w.Ledger, w.Catalogue, w.Now()); err != nil {
+		warns = append(warns, "coverage not updated: "+err.Error())
+	}
+	return &it, warns, nil
+}

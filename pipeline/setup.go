@@ -1,0 +1,233 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
+	"github.com/ksbfolio/ksbfolio/evidence/store/s3store"
+	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/redact"
+)
+
+// DefaultStore is the store used when the config names none: a folder
+// beside the config file.
+const DefaultStore = "./.ksbfolio"
+
+// SetupError marks errors that come from what the user configured (a
+// missing catalogue, a bad rules file): the CLI exits 2 for them.
+type SetupError struct{ Err error }
+
+func (e *SetupError) Error() string { return e.Err.Error() }
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// OpenStore opens the store named by spec: an s3:// URL, or a folder
+// (relative to dir). An empty spec is DefaultStore.
+func OpenStore(ctx context.Context, spec, dir string) (store.Store, error) {
+	if spec == "" {
+		spec = DefaultStore
+	}
+	if strings.HasPrefix(spec, "s3://") {
+		cfg, err := s3store.ParseURL(spec)
+		if err != nil {
+			return nil, &SetupError{Err: fmt.Errorf("store: %w", err)}
+		}
+		return s3store.New(ctx, cfg)
+	}
+	if strings.Contains(spec, "://") {
+		return nil, &SetupError{Err: fmt.Errorf("store %q: want a folder or an s3:// URL", spec)}
+	}
+	if !filepath.IsAbs(spec) {
+		spec = filepath.Join(dir, spec)
+	}
+	return fsstore.New(spec)
+}
+
+// LoadCatalogue finds a catalogue by built-in ID, by the ID of one
+// imported into s, or as a file path (relative to dir).
+func LoadCatalogue(ctx context.Context, spec string, s store.Store, dir string) (*ksb.Catalogue, error) {
+	if spec == "" {
+		spec = "st1398-v1.0"
+	}
+	for _, c := range ksb.Builtin() {
+		if c.ID == spec {
+			return c, nil
+		}
+	}
+	if ledger.ValidName(spec) && s != nil {
+		b, err := ledger.GetStandard(ctx, s, spec)
+		if err == nil {
+			c, err := ksb.Parse(ledger.StandardKey(spec), b, ksb.ImportOptions{})
+			if err != nil {
+				return nil, &ledger.CorruptError{Key: ledger.StandardKey(spec), Err: err}
+			}
+			return c, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("read catalogue %s: %w", spec, err)
+		}
+	}
+	path := spec
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		c, err := ksb.Parse(path, b, ksb.ImportOptions{})
+		if err != nil {
+			return nil, &SetupError{Err: fmt.Errorf("standard %s: %w", spec, err)}
+		}
+		return c, nil
+	}
+	var imported []string
+	if s != nil {
+		imported, _ = ledger.StandardIDs(ctx, s)
+	}
+	return nil, &SetupError{Err: fmt.Errorf("standard %q: not a built-in catalogue (%s), not imported into this store (%s), and not a file",
+		spec, strings.Join(ksb.BuiltinIDs(), ", "), orNone(imported))}
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none imported"
+	}
+	return strings.Join(s, ", ")
+}
+
+// Workspace is what every command needs: the config, the store, one
+// apprentice's ledger and the catalogue.
+type Workspace struct {
+	Config     *config.Config
+	Apprentice config.Apprentice
+	Store      store.Store
+	Ledger     *ledger.Ledger
+	Catalogue  *ksb.Catalogue
+	Log        *slog.Logger
+	Now        func() time.Time
+}
+
+// Open opens the workspace of a loaded config. catalogue overrides the
+// config's standard when not empty.
+func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.Logger) (*Workspace, error) {
+	appr, err := theApprentice(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := OpenStore(ctx, cfg.Store, cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	l, err := ledger.New(s, appr.ID)
+	if err != nil {
+		return nil, &SetupError{Err: err}
+	}
+	if catalogue == "" {
+		catalogue = cfg.Standard
+	}
+	cat, err := LoadCatalogue(ctx, catalogue, s, cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Log: log, Now: time.Now}, nil
+}
+
+func theApprentice(cfg *config.Config) (config.Apprentice, error) {
+	if cfg.Apprentice != nil {
+		return *cfg.Apprentice, nil
+	}
+	if len(cfg.Apprentices) == 1 {
+		return cfg.Apprentices[0], nil
+	}
+	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices; this version runs one (use `apprentice:`)", len(cfg.Apprentices))}
+}
+
+// Redactor builds the redactor: built-in detectors plus the config's.
+func (w *Workspace) Redactor() (*redact.Redactor, error) {
+	var extra []redact.Pattern
+	for _, p := range w.Config.Redact.Patterns {
+		extra = append(extra, redact.Pattern{Name: p.Name, Regex: p.Regex})
+	}
+	r, err := redact.New(extra)
+	if err != nil {
+		return nil, &SetupError{Err: fmt.Errorf("redact.patterns: %w", err)}
+	}
+	return r, nil
+}
+
+// Tagger builds the tagger: the built-in rules with the config's rules file
+// on top, compiled against the catalogue. Warnings are about built-in rules
+// that name KSBs the catalogue lacks.
+func (w *Workspace) Tagger() (*tagging.Tagger, []string, error) {
+	rules := tagging.Builtin()
+	var user []tagging.Rule
+	if w.Config.Rules != "" {
+		path := w.Config.Rules
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(w.Config.Dir, path)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, nil, &SetupError{Err: fmt.Errorf("rules: %w", err)}
+		}
+		user, err = tagging.ParseRules(path, b)
+		if err != nil {
+			return nil, nil, &SetupError{Err: err}
+		}
+	}
+	t, warns, err := tagging.Compile(tagging.Merge(rules, user), w.Catalogue, tagging.CompileOptions{User: user})
+	if err != nil {
+		return nil, nil, &SetupError{Err: err}
+	}
+	return t, warns, nil
+}
+
+// Sources builds the configured sources' collectors.
+func (w *Workspace) Sources() ([]Source, error) {
+	var out []Source
+	for _, sc := range w.Config.Sources {
+		switch sc.Type {
+		case "git":
+			path := sc.Path
+			if path != "" && !filepath.IsAbs(path) {
+				path = filepath.Join(w.Config.Dir, path)
+			}
+			c, err := gitlog.New(gitlog.Config{Name: sc.Name, Path: path, Refs: sc.Refs, Emails: w.Apprentice.Emails, Apprentice: w.Apprentice.ID},
+				w.Log.With("source", sc.Name), w.Now)
+			if err != nil {
+				return nil, &SetupError{Err: fmt.Errorf("source %s: %w", sc.Name, err)}
+			}
+			out = append(out, Source{Name: sc.Name, Type: sc.Type, Collector: c})
+		default:
+			return nil, &SetupError{Err: fmt.Errorf("source %s: type %q is not supported by this version", sc.Name, sc.Type)}
+		}
+	}
+	return out, nil
+}
+
+// Runner builds a Runner for this workspace.
+func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
+	red, err := w.Redactor()
+	if err != nil {
+		return nil, nil, err
+	}
+	tg, warns, err := w.Tagger()
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs, err := w.Sources()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue,
+		Log: w.Log, Now: w.Now, Progress: progress, StoreName: w.Store.String()}, warns, nil
+}

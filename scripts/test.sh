@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one command that runs every test: installs what the tests need on a
+# fresh machine (git, the versitygw S3 server), then go vet and
+# go test -race over the whole module. Integration tests never skip here:
+# KSBFOLIO_TEST_REQUIRE turns a missing server into a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+fi
+
+VERSITYGW_VERSION=v1.8.0
+gobin="$(go env GOBIN)"; [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+if [ ! -x "$gobin/versitygw" ] && ! command -v versitygw >/dev/null 2>&1; then
+  echo "installing versitygw $VERSITYGW_VERSION (S3 server for the tests)"
+  go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
+fi
+export PATH="$gobin:$PATH"
+export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git}"
+
+go mod download
+echo "go vet ./..."
+go vet ./...
+echo "go test -race ./..."
+go test -race -timeout 40m "$@" ./...
