@@ -366,6 +366,7 @@ func convertAPIStandard(name string, s *apiStandard, opts ImportOptions) (*Catal
 
 var (
 	dutyCodePattern = regexp.MustCompile(`^D[1-9][0-9]{0,2}$`)
+	blockTagPattern = regexp.MustCompile(`(?i)<\s*/?\s*(?:br|p|li|ul|ol|div|h[1-6]|tr|td|th|table)\b[^>]*>`)
 	tagPattern      = regexp.MustCompile(`<[^>]*>`)
 )
 
@@ -407,16 +408,20 @@ func apiKind(t string) (string, bool) {
 	return "", false
 }
 
-// apiText turns an API text field into plain text: HTML tags removed,
-// entities decoded (twice: some fields are escaped twice), white space
-// collapsed.
+// apiText turns an API text field into plain text: HTML tags removed
+// (block tags become a space, inline ones nothing), entities decoded
+// (twice: some fields are escaped twice), white space collapsed.
 func apiText(s string) string {
 	if strings.ContainsAny(s, "<&") {
-		s = tagPattern.ReplaceAllString(s, " ")
+		s = stripTags(s)
 		s = html.UnescapeString(html.UnescapeString(s))
-		s = tagPattern.ReplaceAllString(s, " ")
+		s = stripTags(s)
 	}
 	return collapseSpace(strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+func stripTags(s string) string {
+	return tagPattern.ReplaceAllString(blockTagPattern.ReplaceAllString(s, " "), "")
 }
 
 // normVersion makes versions comparable: "1" and "1.0" are the same.

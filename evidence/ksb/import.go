@@ -199,7 +199,8 @@ func applyOptions(c *Catalogue, opts ImportOptions) {
 	if opts.Reference != "" {
 		c.Reference = strings.ToUpper(strings.TrimSpace(opts.Reference))
 	}
-	if opts.Version != "" {
+	if opts.Version != "" && normVersion(opts.Version) != normVersion(c.Version) {
+		// "1" picks and keeps a file's "1.0"; anything else replaces it.
 		c.Version = strings.TrimSpace(opts.Version)
 	}
 	if opts.Complete != nil {

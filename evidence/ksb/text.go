@@ -63,7 +63,7 @@ func parseText(name string, data []byte, opts ImportOptions) (*Catalogue, error)
 		if line == "" {
 			continue
 		}
-		if backToDuty.MatchString(line) {
+		if mentionsBackToDuty(line) {
 			line = strings.TrimSpace(backToDuty.ReplaceAllString(line, ""))
 			if line == "" {
 				continue
@@ -75,7 +75,7 @@ func parseText(name string, data []byte, opts ImportOptions) (*Catalogue, error)
 			continue
 		}
 		body := stripBullets(line)
-		if mappingPattern.MatchString(body) && (inDuties || len(strings.Fields(body)) > 1 || !codePattern.MatchString(body)) {
+		if startsWithCode(body) && mappingPattern.MatchString(body) && (inDuties || len(strings.Fields(body)) > 1 || !codePattern.MatchString(body)) {
 			continue
 		}
 		if m := codePattern.FindStringSubmatch(body); m != nil {
@@ -201,7 +201,21 @@ func statementAfterCode(s string) string {
 		}
 	}
 	s = trimBold(s)
-	return strings.TrimSpace(backToDuty.ReplaceAllString(s, ""))
+	if mentionsBackToDuty(s) {
+		s = backToDuty.ReplaceAllString(s, "")
+	}
+	return strings.TrimSpace(s)
+}
+
+// mentionsBackToDuty is a cheap test before the backToDuty regexp.
+func mentionsBackToDuty(s string) bool {
+	return strings.Contains(strings.ToLower(s), "back to dut")
+}
+
+// startsWithCode is a cheap test before mappingPattern: a KSB letter, or
+// "KSB".
+func startsWithCode(s string) bool {
+	return s != "" && (s[0] == 'K' || s[0] == 'S' || s[0] == 'B' || s[0] == 'k')
 }
 
 func trimBold(s string) string {

@@ -179,3 +179,35 @@ rules:
 	// K99 declared:trailer 1.0 "commit trailer"
 	// S10 rule:live-monitoring 0.6 "Changes monitoring or alerting of a live model"
 }
+
+// TestBuiltinRulesAgainstBuiltinCatalogue uses the real built-in ST1398
+// catalogue of package ksb.
+func TestBuiltinRulesAgainstBuiltinCatalogue(t *testing.T) {
+	var cat *ksb.Catalogue
+	for _, c := range ksb.Builtin() {
+		if c.ID == "st1398-v1.0" {
+			cat = c
+		}
+	}
+	if cat == nil {
+		t.Fatal("ksb.Builtin has no st1398-v1.0")
+	}
+	tg, warns, err := tagging.Compile(tagging.Builtin(), cat, tagging.CompileOptions{StrictBuiltin: true})
+	if err != nil {
+		t.Fatalf("built-in rules against the built-in catalogue: %v", err)
+	}
+	if len(warns) > 0 {
+		t.Errorf("warnings: %q", warns)
+	}
+	if got, want := len(tg.RuleIDs()), len(tagging.Builtin()); got != want {
+		t.Errorf("%d rules compiled, want %d", got, want)
+	}
+	// The hand-made list the other tests use matches the real catalogue.
+	var ids []string
+	for _, k := range cat.KSBs {
+		ids = append(ids, k.ID)
+	}
+	if !reflect.DeepEqual(ids, knownIDs) {
+		t.Errorf("built-in catalogue KSBs %v, tests assume %v", ids, knownIDs)
+	}
+}

@@ -385,7 +385,7 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 	given = len(n.Content) / 2
 	for _, e := range p.mapping(n, path, "kinds", "source_types", "paths", "text", "facts") {
 		fp := join(path, e.key)
-		if (e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0 {
+		if isNull(e.val) || ((e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0) {
 			p.add(e.val.Line, fp, "empty: give at least one, or leave the condition out")
 			continue
 		}
@@ -435,9 +435,6 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 }
 
 func (p *parser) facts(n *yaml.Node, path string) map[string]string {
-	if isNull(n) {
-		return nil
-	}
 	if n.Kind != yaml.MappingNode {
 		p.add(n.Line, path, "want a mapping of fact path to expression, got %s", describe(n))
 		return nil

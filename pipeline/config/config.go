@@ -26,6 +26,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -151,6 +152,33 @@ func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `
 
 // MarshalYAML gives YYYY-MM-DD.
 func (d Date) MarshalYAML() (any, error) { return d.String(), nil }
+
+// UnmarshalText reads YYYY-MM-DD, or nothing for the zero Date.
+func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
+	v, err := ParseDate(string(b))
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
+
+// UnmarshalJSON reads "YYYY-MM-DD" (or "" or null for the zero Date).
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*d = Date{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("parse date: %w", err)
+	}
+	return d.UnmarshalText([]byte(s))
+}
 
 // Source is one configured place evidence is collected from. Which keys a
 // source may have depends on its Type (SourceKeys).

@@ -86,11 +86,14 @@ func runCase(t *testing.T, name string, data []byte) {
 	if cfg.Dir != testDir || cfg.File != file {
 		t.Errorf("Dir, File = %q, %q; want %q, %q", cfg.Dir, cfg.File, testDir, file)
 	}
-	js, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
+	var js bytes.Buffer
+	enc := json.NewEncoder(&js)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(cfg); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("testdata", name+".json"), append(js, '\n'))
+	golden(t, filepath.Join("testdata", name+".json"), js.Bytes())
 }
 
 func TestParseCases(t *testing.T) {
@@ -112,8 +115,7 @@ func TestParseCases(t *testing.T) {
 	// is kept whole, and a 1 MB bad value is shortened in its message.
 	t.Run("long_line", func(t *testing.T) {
 		long := strings.Repeat("x", 1<<20)
-		data := []byte("apprentice:\n  id: jdoe\n  emails: [jane@corp.example]\n  employer: " + long +
-			"\n  start: " + long + "\n")
+		data := []byte("apprentice:\n  id: jdoe\n  emails: [jane@corp.example]\n  employer: Corp\n  start: " + long + "\n")
 		runCase(t, "long_line", data)
 		data = []byte("apprentice:\n  id: jdoe\n  emails: [jane@corp.example]\n  employer: " + long + "\n")
 		cfg, err := config.Parse("long.yaml", data, testDir)
@@ -199,12 +201,13 @@ func TestSecretsInConfig(t *testing.T) {
 	}
 	// url is not supported yet, so build the Auth through ParseSecret as
 	// the git collector's tests would, and check the YAML path separately.
-	yml := "apprentice: {id: a, emails: [a@b]}\nsources:\n  - name: r\n    type: git\n    url: https://h/r.git\n" +
-		"    auth: {username: u, password: '${file:pw.txt}', token: '${env:KSBFOLIO_TEST_TOKEN}'}\n"
+	yml := "apprentice: {id: a, emails: [a@b]}\nsources:\n" +
+		"  - {name: r, type: git, url: https://h/r.git, auth: {username: u, password: '${file:pw.txt}'}}\n" +
+		"  - {name: s, type: git, url: https://h/s.git, auth: {token: '${env:KSBFOLIO_TEST_TOKEN}'}}\n"
 	_, err := config.Parse("t.yaml", []byte(yml), dir)
 	ce := checkProblems(t, "t.yaml", err)
 	// Only url is wrong; the references themselves are accepted.
-	if len(ce.Problems) != 1 || ce.Problems[0].Path != "sources[0].url" {
+	if len(ce.Problems) != 2 || ce.Problems[0].Path != "sources[0].url" || ce.Problems[1].Path != "sources[1].url" {
 		t.Fatalf("problems: %v", err)
 	}
 
@@ -380,5 +383,28 @@ func TestAliasBomb(t *testing.T) {
 	ce := checkProblems(t, "t.yaml", err)
 	if !strings.Contains(ce.Error(), "too many values") {
 		t.Errorf("no budget problem in:\n%.2000s", ce.Error())
+	}
+}
+
+func TestDateJSONRoundTrip(t *testing.T) {
+	in := "apprentice: {id: a, emails: [a@b], start: 2025-01-06, gateway: 2027-01-05}\n"
+	c, err := config.Parse("t.yaml", []byte(in), testDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back config.Config
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatalf("unmarshal %s: %v", js, err)
+	}
+	if !back.Apprentice.Start.Equal(c.Apprentice.Start.Time) || back.Apprentice.Gateway.String() != "2027-01-05" {
+		t.Errorf("round trip: %+v", back.Apprentice)
+	}
+	var d config.Date
+	if err := json.Unmarshal([]byte(`"2025-02-30"`), &d); err == nil {
+		t.Errorf("accepted 2025-02-30 as %v", d)
 	}
 }

@@ -159,6 +159,10 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, line int) {
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
+		if v.Type().Elem().Kind() == reflect.Struct && n.Kind != yaml.MappingNode {
+			d.wrongType(n, v.Type(), path, line)
+			return
+		}
 		p := reflect.New(v.Type().Elem())
 		d.value(n, p.Elem(), path, line)
 		v.Set(p)

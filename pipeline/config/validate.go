@@ -291,7 +291,7 @@ func (d *decoder) store(s string) string {
 		return s
 	case strings.Contains(s, "://"):
 		scheme, _, _ := strings.Cut(s, "://")
-		d.check(path, "%s:// is not a store this version knows (want ./folder, an absolute path or s3://bucket/prefix)", quote(scheme))
+		d.check(path, "scheme %s is not supported (want ./folder, an absolute path or s3://bucket/prefix)", quote(scheme))
 		return s
 	case s == "." || s == ".." || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || filepath.IsAbs(s):
 		return d.resolvePath(path, s)

@@ -27,37 +27,37 @@ var skeleton = []struct {
 	area  string
 	lines int
 }{
-	{"README.md", kindMarkdown, "docs", 30},
-	{".gitignore", kindText, "build", 8},
-	{"requirements.txt", kindText, "build", 12},
-	{"pyproject.toml", kindText, "build", 20},
-	{"Makefile", kindText, "build", 16},
-	{"Dockerfile", kindDocker, "docker", 18},
+	{"README.md", kindMarkdown, "docs", 18},
+	{".gitignore", kindText, "build", 4},
+	{"requirements.txt", kindText, "build", 7},
+	{"pyproject.toml", kindText, "build", 12},
+	{"Makefile", kindText, "build", 9},
+	{"Dockerfile", kindDocker, "docker", 10},
 	{"src/__init__.py", kindPython, "train", 2},
-	{"src/train.py", kindPython, "train", 80},
-	{"src/features.py", kindPython, "features", 70},
-	{"src/data.py", kindPython, "data", 50},
-	{"src/evaluate.py", kindPython, "evaluate", 45},
-	{"src/serve.py", kindPython, "serve", 40},
-	{"src/drift.py", kindPython, "monitoring", 35},
-	{"tests/test_model.py", kindPython, "tests", 40},
-	{"tests/test_features.py", kindPython, "tests", 35},
-	{"tests/test_data.py", kindPython, "tests", 25},
-	{"monitoring/alerts.yaml", kindYAML, "monitoring", 30},
-	{"monitoring/dashboards/model.json", kindText, "monitoring", 40},
-	{".github/workflows/ci.yml", kindYAML, "ci", 30},
-	{".github/workflows/deploy.yml", kindYAML, "ci", 25},
-	{"notebooks/eda.ipynb", kindNotebook, "notebook", 60},
-	{"deploy/k8s/deployment.yaml", kindYAML, "deploy", 35},
-	{"deploy/k8s/service.yaml", kindYAML, "deploy", 15},
-	{"deploy/k8s/hpa.yaml", kindYAML, "deploy", 18},
-	{"docs/model_card.md", kindMarkdown, "docs", 40},
-	{"docs/architecture.md", kindMarkdown, "docs", 30},
-	{"configs/train.yaml", kindYAML, "train", 20},
-	{"params.yaml", kindYAML, "train", 15},
-	{"dvc.yaml", kindYAML, "data", 15},
-	{"models/baseline.onnx", kindBinary, "models", 0},
-	{"data/sample.parquet", kindBinary, "data", 0},
+	{"src/train.py", kindPython, "train", 48},
+	{"src/features.py", kindPython, "features", 42},
+	{"src/data.py", kindPython, "data", 30},
+	{"src/evaluate.py", kindPython, "evaluate", 27},
+	{"src/serve.py", kindPython, "serve", 24},
+	{"src/drift.py", kindPython, "monitoring", 21},
+	{"tests/test_model.py", kindPython, "tests", 24},
+	{"tests/test_features.py", kindPython, "tests", 21},
+	{"tests/test_data.py", kindPython, "tests", 15},
+	{"monitoring/alerts.yaml", kindYAML, "monitoring", 18},
+	{"monitoring/dashboards/model.json", kindText, "monitoring", 24},
+	{".github/workflows/ci.yml", kindYAML, "ci", 18},
+	{".github/workflows/deploy.yml", kindYAML, "ci", 15},
+	{"notebooks/eda.ipynb", kindNotebook, "notebook", 36},
+	{"deploy/k8s/deployment.yaml", kindYAML, "deploy", 21},
+	{"deploy/k8s/service.yaml", kindYAML, "deploy", 9},
+	{"deploy/k8s/hpa.yaml", kindYAML, "deploy", 10},
+	{"docs/model_card.md", kindMarkdown, "docs", 24},
+	{"docs/architecture.md", kindMarkdown, "docs", 18},
+	{"configs/train.yaml", kindYAML, "train", 12},
+	{"params.yaml", kindYAML, "train", 9},
+	{"dvc.yaml", kindYAML, "data", 9},
+	{"models/baseline.onnx", kindBinary, "models", 2},
+	{"data/sample.parquet", kindBinary, "data", 2},
 }
 
 var (
@@ -205,7 +205,7 @@ func (l *liner) edit(f *genFile) {
 	n := len(f.lines)
 	op := l.rng.IntN(10)
 	switch {
-	case n > 220:
+	case n > 110:
 		op = 9 // shrink
 	case n < 6:
 		op = 0 // grow
@@ -213,7 +213,7 @@ func (l *liner) edit(f *genFile) {
 	pos := l.rng.IntN(n + 1)
 	switch {
 	case op < 5: // insert
-		k := 1 + l.rng.IntN(12)
+		k := 1 + l.rng.IntN(8)
 		ins := l.lines(f.kind, k)
 		f.lines = append(f.lines[:pos], append(ins, f.lines[pos:]...)...)
 	case op < 8: // replace

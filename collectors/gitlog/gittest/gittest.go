@@ -188,7 +188,8 @@ func Build(ctx context.Context, dir string, opts Options) (Summary, error) {
 		pw.CloseWithError(err)
 		genErr <- err
 	}()
-	_, importErr := GitEnv(ctx, dir, nil, pr, "fast-import", "--quiet", "--done")
+	// Level-1 zlib: a test repository wants speed more than size.
+	_, importErr := GitEnv(ctx, dir, nil, pr, "-c", "pack.compression=1", "fast-import", "--quiet", "--done")
 	pr.CloseWithError(errors.New("fast-import exited"))
 	if err := <-genErr; err != nil && importErr == nil {
 		return Summary{}, fmt.Errorf("write fast-import stream for %s: %w", dir, err)

@@ -296,8 +296,10 @@ func testDelete(t *testing.T, s store.Store) {
 }
 
 func testList(t *testing.T, s store.Store) {
+	// No key here is a whole-segment prefix of another ("a/b" and "a/b/c"):
+	// on a filesystem one path cannot be both an object and a directory.
 	all := []string{
-		"a", "a-b", "a.b", "a/b", "a/b.c", "a/b/c", "a/b/c/d", "a/bc", "a/bc/x", "a0", "ab",
+		"a-b", "a.b", "a/b!x", "a/b.c", "a/b/c", "a/b/c2/d", "a/bc", "a/bd/x", "a0", "ab",
 		"apprentices/jdoe/items/git-1.json", "apprentices/jdoe/items/git-2.json",
 		"apprentices/jdoe/lock", "apprentices/jdoe2/items/x.json",
 		"b/x/y", "z",
@@ -309,7 +311,7 @@ func testList(t *testing.T, s store.Store) {
 		put(t, s, k, bytes.Repeat([]byte{'x'}, i+1))
 	}
 	for _, prefix := range []string{
-		"", "a", "a/", "a/b", "a/b/", "a/b/c", "a/b/c/", "a/b/c/d", "a.", "a-",
+		"", "a", "a/", "a/b", "a/b/", "a/b/c", "a/b/c/", "a/b/c2/d", "a/bd", "a.", "a-",
 		"apprentices/jdoe", "apprentices/jdoe/", "apprentices/jdoe/items/git-",
 		"b/x", "nope", "nope/", "zz", "../", "a//",
 	} {

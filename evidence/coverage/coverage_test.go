@@ -1,0 +1,436 @@
+package coverage_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
+	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var now = time.Date(2026, 3, 2, 10, 4, 0, 0, time.UTC)
+
+func catalogue(complete bool, ids ...string) *ksb.Catalogue {
+	c := &ksb.Catalogue{ID: "st-test", Complete: complete}
+	for _, id := range ids {
+		c.KSBs = append(c.KSBs, ksb.KSB{ID: id, Kind: ksb.KindOf(id), Statement: "Statement of " + id})
+	}
+	return c
+}
+
+func item(id string, tags ...evidence.Tag) evidence.Item {
+	return evidence.Item{ID: id, Kind: evidence.KindCommit, Tags: tags}
+}
+
+func declared(k string) evidence.Tag {
+	return evidence.Tag{KSB: k, By: "declared:trailer", Confidence: 1, Reason: "trailer"}
+}
+
+func ruled(k string) evidence.Tag {
+	return evidence.Tag{KSB: k, By: "rule:r", Confidence: 0.5, Reason: "guess"}
+}
+
+type dec struct {
+	minute         int
+	accept, reject []string
+	exclude        *bool
+}
+
+func review(item string, ds ...dec) *evidence.Review {
+	r := &evidence.Review{Schema: 1, Item: item}
+	for _, d := range ds {
+		r.Decisions = append(r.Decisions, evidence.Decision{
+			At: now.Add(time.Duration(d.minute) * time.Minute), By: "Jane", Role: "apprentice",
+			Accept: d.accept, Reject: d.reject, Exclude: d.exclude,
+		})
+	}
+	return r
+}
+
+func ptr(b bool) *bool { return &b }
+
+func TestStatus(t *testing.T) {
+	type want struct {
+		status              string
+		evidenced, suggests []string
+	}
+	tests := []struct {
+		name    string
+		items   []evidence.Item
+		reviews map[string]*evidence.Review
+		ksb     string
+		want    want
+	}{
+		{name: "nothing", ksb: "S1", want: want{coverage.Gap, nil, nil}},
+		{name: "declared", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
+			want: want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "declared lower case", ksb: "S1", items: []evidence.Item{item("a", declared(" s1"))},
+			want: want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "rule only", ksb: "S1", items: []evidence.Item{item("b", ruled("S1")), item("a", ruled("S1"))},
+			want: want{coverage.Suggested, nil, []string{"a", "b"}}},
+		{name: "rule then accepted", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"S1"}})},
+			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "rule then accepted in lower case", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"s1"}})},
+			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "rule then rejected", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, reject: []string{"S1"}})},
+			want:    want{coverage.Gap, nil, nil}},
+		{name: "declared then rejected", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, reject: []string{"S1"}})},
+			want:    want{coverage.Gap, nil, nil}},
+		{name: "rejected then accepted later", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a",
+				dec{minute: 5, accept: []string{"S1"}}, dec{minute: 1, reject: []string{"S1"}})},
+			want: want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "accepted then rejected later", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a",
+				dec{minute: 1, accept: []string{"S1"}}, dec{minute: 5, reject: []string{"S1"}})},
+			want: want{coverage.Gap, nil, nil}},
+		{name: "accepted without any tag", ksb: "B1", items: []evidence.Item{item("a")},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"B1"}})},
+			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "rejected on one item, declared on another", ksb: "S1",
+			items:   []evidence.Item{item("a", declared("S1")), item("b", declared("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, reject: []string{"S1"}})},
+			want:    want{coverage.Evidenced, []string{"b"}, nil}},
+		{name: "excluded item does not count", ksb: "S1",
+			items:   []evidence.Item{item("a", declared("S1")), item("b", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, exclude: ptr(true)})},
+			want:    want{coverage.Suggested, nil, []string{"b"}}},
+		{name: "excluded item with accepted tag does not count", ksb: "S1",
+			items: []evidence.Item{item("a", ruled("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a",
+				dec{minute: 1, accept: []string{"S1"}}, dec{minute: 2, exclude: ptr(true)})},
+			want: want{coverage.Gap, nil, nil}},
+		{name: "excluded then included again", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
+			reviews: map[string]*evidence.Review{"a": review("a",
+				dec{minute: 1, exclude: ptr(true)}, dec{minute: 2, exclude: ptr(false)})},
+			want: want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "declared and suggested elsewhere", ksb: "S1",
+			items: []evidence.Item{item("a", declared("S1"), ruled("S1")), item("b", ruled("S1"))},
+			want:  want{coverage.Evidenced, []string{"a"}, []string{"b"}}},
+		{name: "same item listed twice", ksb: "S1",
+			items: []evidence.Item{item("a", declared("S1")), item("a", declared("S1"))},
+			want:  want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "nil review in map", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
+			reviews: map[string]*evidence.Review{"a": nil},
+			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "review tag stored on the item counts as accepted", ksb: "S1",
+			items: []evidence.Item{item("a", evidence.Tag{KSB: "S1", By: "review:coach"})},
+			want:  want{coverage.Evidenced, []string{"a"}, nil}},
+		{name: "declared, not in catalogue", ksb: "K99", items: []evidence.Item{item("a", declared("K99"))},
+			want: want{coverage.NotInCatalogue, []string{"a"}, nil}},
+		{name: "accepted, not in catalogue", ksb: "S42", items: []evidence.Item{item("a")},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"S42"}})},
+			want:    want{coverage.NotInCatalogue, []string{"a"}, nil}},
+		{name: "rule only, not in catalogue: no row", ksb: "K98", items: []evidence.Item{item("a", ruled("K98"))},
+			want: want{}},
+		{name: "declared then rejected, not in catalogue: no row", ksb: "K99",
+			items:   []evidence.Item{item("a", declared("K99"))},
+			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, reject: []string{"K99"}})},
+			want:    want{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := coverage.Compute(catalogue(true, "K1", "S1", "B1"), "jdoe", tc.items, tc.reviews, now)
+			var got *coverage.Row
+			for i := range r.KSBs {
+				if r.KSBs[i].KSB == tc.ksb {
+					got = &r.KSBs[i]
+				}
+			}
+			if tc.want.status == "" {
+				if got != nil {
+					t.Fatalf("want no row for %s, got %+v", tc.ksb, *got)
+				}
+				return
+			}
+			if got == nil {
+				t.Fatalf("no row for %s in %+v", tc.ksb, r.KSBs)
+			}
+			if got.Status != tc.want.status {
+				t.Errorf("status = %q, want %q", got.Status, tc.want.status)
+			}
+			wantEv, wantSu := tc.want.evidenced, tc.want.suggests
+			if wantEv == nil {
+				wantEv = []string{}
+			}
+			if wantSu == nil {
+				wantSu = []string{}
+			}
+			if !reflect.DeepEqual(got.EvidencedBy, wantEv) || !reflect.DeepEqual(got.SuggestedBy, wantSu) {
+				t.Errorf("evidenced_by %q suggested_by %q, want %q %q", got.EvidencedBy, got.SuggestedBy, wantEv, wantSu)
+			}
+			s := r.Summary
+			if s.Evidenced+s.Suggested+s.Gap != s.Total || s.Total != 3 {
+				t.Errorf("summary does not add up: %+v", s)
+			}
+		})
+	}
+}
+
+func TestRowsOrder(t *testing.T) {
+	cat := catalogue(false, "K2", "K10", "S1", "B1")
+	items := []evidence.Item{item("a", declared("B9"), declared("K99"), declared("s3"), declared("X1"), declared("K11"))}
+	r := coverage.Compute(cat, "jdoe", items, nil, now)
+	var got []string
+	for _, row := range r.KSBs {
+		got = append(got, row.KSB+":"+row.Kind+":"+row.Status)
+	}
+	want := []string{"K2:knowledge:gap", "K10:knowledge:gap", "S1:skill:gap", "B1:behaviour:gap",
+		"K11:knowledge:not_in_catalogue", "K99:knowledge:not_in_catalogue", "S3:skill:not_in_catalogue",
+		"B9:behaviour:not_in_catalogue", "X1:unknown:not_in_catalogue"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rows:\n got %q\nwant %q", got, want)
+	}
+	if r.Summary.Total != 4 || r.Summary.Gap != 4 {
+		t.Errorf("summary %+v counts rows outside the catalogue", r.Summary)
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	all := []evidence.Item{item("a", declared("K1"), declared("S1"), declared("B1"))}
+	many := strings.Fields("K1 K2 K3 K4 S1 S2 S3 B1")
+	incomplete := catalogue(false, "K1", "S1", "B1")
+	incomplete.ID = "st1398-v1.0"
+	incomplete.TotalKSBs = 70
+	unknownTotal := catalogue(false, "K1")
+	tests := []struct {
+		name   string
+		cat    *ksb.Catalogue
+		items  []evidence.Item
+		ready  bool
+		reason string
+	}{
+		{"complete and all evidenced", catalogue(true, "K1", "S1", "B1"), all, true,
+			"all 3 KSBs of catalogue st-test are evidenced"},
+		{"incomplete, even if all evidenced", incomplete, all, false,
+			"catalogue st1398-v1.0 is incomplete (3 of 70 KSBs known); readiness cannot be judged against it"},
+		{"incomplete, total unknown", unknownTotal, all, false,
+			"catalogue st-test is incomplete (1 KSBs known); readiness cannot be judged against it"},
+		{"suggested is not evidenced", catalogue(true, "K1", "S1", "B1"),
+			[]evidence.Item{item("a", declared("K1"), declared("B1"), ruled("S1"))}, false,
+			"1 of 3 KSBs not yet evidenced (1 suggested, 0 gap): S1"},
+		{"many gaps", catalogue(true, many...), []evidence.Item{item("a", declared("K2"))}, false,
+			"7 of 8 KSBs not yet evidenced (0 suggested, 7 gap): K1, K3, K4, S1, S2 and 2 more"},
+		{"empty complete catalogue", catalogue(true), nil, false,
+			"catalogue st-test holds no KSBs; readiness cannot be judged against it"},
+		{"nil catalogue", nil, all, false,
+			"catalogue (unnamed) is incomplete (0 KSBs known); readiness cannot be judged against it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := coverage.Compute(tc.cat, "jdoe", tc.items, nil, now)
+			if r.Ready != tc.ready || r.ReadyReason != tc.reason {
+				t.Errorf("ready %v %q, want %v %q", r.Ready, r.ReadyReason, tc.ready, tc.reason)
+			}
+		})
+	}
+}
+
+func TestComputeLeavesInputsAlone(t *testing.T) {
+	items := []evidence.Item{item("a", declared(" s1"), ruled("k1"))}
+	reviews := map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"k1"}})}
+	itemsCopy, _ := json.Marshal(items)
+	reviewsCopy, _ := json.Marshal(reviews)
+	coverage.Compute(catalogue(true, "K1", "S1"), "jdoe", items, reviews, now)
+	a, _ := json.Marshal(items)
+	b, _ := json.Marshal(reviews)
+	if !bytes.Equal(a, itemsCopy) || !bytes.Equal(b, reviewsCopy) {
+		t.Error("Compute changed its inputs")
+	}
+}
+
+func TestJSONNeverNull(t *testing.T) {
+	r := coverage.Compute(catalogue(true, "K1"), "jdoe", nil, nil, now)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("null")) {
+		t.Errorf("JSON has null: %s", b)
+	}
+	r = coverage.Compute(&ksb.Catalogue{ID: "empty"}, "jdoe", nil, nil, now)
+	if b, _ = json.Marshal(r); !bytes.Contains(b, []byte(`"ksbs":[]`)) {
+		t.Errorf("empty report: %s", b)
+	}
+}
+
+// realistic builds a ledger against a catalogue shaped like the built-in
+// ST1398 one: statements for some KSBs, labels only for others.
+func realistic() (*ksb.Catalogue, []evidence.Item, map[string]*evidence.Review) {
+	cat := &ksb.Catalogue{
+		ID: "st1398-v1.0", Title: "Machine learning engineer", Reference: "ST1398", Version: "1.0",
+		Complete: false, TotalKSBs: 70,
+		KSBs: []ksb.KSB{
+			{ID: "K5", Kind: ksb.Knowledge, Label: "ML methods and experiment tracking tools"},
+			{ID: "K12", Kind: ksb.Knowledge, Statement: "Deployment approaches for new data pipelines and automated processes."},
+			{ID: "K14", Kind: ksb.Knowledge, Statement: "Change management; recording and logging change for systems and toolsets."},
+			{ID: "S10", Kind: ksb.Skill, Statement: "Apply techniques for monitoring models in the live environment to check they remain fit for purpose and stable."},
+			{ID: "S16", Kind: ksb.Skill, Statement: "Transition prototypes into the live environment"},
+			{ID: "S19", Kind: ksb.Skill, Statement: "Ensure the model capacity is scaled in proportion to the operating requirements."},
+			{ID: "S20", Kind: ksb.Skill, Label: "Minimise algorithmic bias"},
+			{ID: "B2", Kind: ksb.Behaviour, Statement: "Takes personal responsibility and prioritises sustainable outcomes in how they carry out the duties of their role."},
+		},
+	}
+	id := func(n string) string { return evidence.NewID("git", n) }
+	items := []evidence.Item{
+		item(id("c1"), declared("S10"), ruled("S10")),
+		item(id("c2"), ruled("S16"), ruled("K12")),
+		item(id("c3"), ruled("S19")),
+		item(id("c4"), declared("K99"), ruled("K14")),
+		item(id("c5"), declared("S20")),
+		item(evidence.NewID("mlflow", "run-1"), ruled("K5")),
+	}
+	reviews := map[string]*evidence.Review{
+		id("c2"): review(id("c2"), dec{minute: 1, accept: []string{"S16"}, reject: []string{"K12"}}),
+		id("c5"): review(id("c5"), dec{minute: 1, exclude: ptr(true)}),
+	}
+	return cat, items, reviews
+}
+
+func TestGolden(t *testing.T) {
+	cat, items, reviews := realistic()
+	r := coverage.Compute(cat, "jdoe", items, reviews, now)
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	golden(t, "realistic.golden.json", b)
+
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "realistic.golden.txt", table.Bytes())
+
+	// The JSON names scripts rely on (DESIGN.md) are present.
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"apprentice", "catalogue", "complete", "ready", "ready_reason", "summary", "ksbs"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	row := m["ksbs"].([]any)[0].(map[string]any)
+	for _, k := range []string{"ksb", "kind", "status", "evidenced_by", "suggested_by"} {
+		if _, ok := row[k]; !ok {
+			t.Errorf("row JSON lacks %q", k)
+		}
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./evidence/coverage -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestWriteTableLongAndOddText(t *testing.T) {
+	cat := &ksb.Catalogue{ID: "c", Complete: true, KSBs: []ksb.KSB{
+		{ID: "K1", Kind: ksb.Knowledge, Statement: strings.Repeat("é", 100)},
+		{ID: "K2", Kind: ksb.Knowledge, Statement: "tab\there\nnewline"},
+		{ID: "S1", Kind: ksb.Skill, Label: "short label"},
+	}}
+	var b bytes.Buffer
+	if err := coverage.Compute(cat, "jdoe", nil, nil, now).WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, strings.Repeat("é", 59)+"…") || strings.Contains(out, strings.Repeat("é", 60)) {
+		t.Errorf("long statement not cut to 60 runes:\n%s", out)
+	}
+	if !strings.Contains(out, "tab here newline") {
+		t.Errorf("white space not folded:\n%s", out)
+	}
+	if !strings.Contains(out, "[label] short label") {
+		t.Errorf("label not marked:\n%s", out)
+	}
+	if !strings.Contains(out, "gateway ready: no — 3 of 3 KSBs not yet evidenced") {
+		t.Errorf("readiness line missing:\n%s", out)
+	}
+}
+
+type failWriter struct{ after int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.after <= 0 {
+		return 0, errors.New("disk full")
+	}
+	f.after--
+	return len(p), nil
+}
+
+func TestWriteTableError(t *testing.T) {
+	cat, items, reviews := realistic()
+	r := coverage.Compute(cat, "jdoe", items, reviews, now)
+	for after := range 4 {
+		err := r.WriteTable(&failWriter{after: after})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("after %d writes: err = %v, want disk full", after, err)
+		}
+	}
+}
+
+// TestBuiltinCatalogue: the real built-in ST1398 catalogue is incomplete,
+// so even a ledger that evidences every KSB it knows is not ready.
+func TestBuiltinCatalogue(t *testing.T) {
+	var cat *ksb.Catalogue
+	for _, c := range ksb.Builtin() {
+		if c.ID == "st1398-v1.0" {
+			cat = c
+		}
+	}
+	if cat == nil {
+		t.Fatal("ksb.Builtin has no st1398-v1.0")
+	}
+	var tags []evidence.Tag
+	for _, k := range cat.KSBs {
+		tags = append(tags, declared(k.ID))
+	}
+	r := coverage.Compute(cat, "jdoe", []evidence.Item{item("a", tags...)}, nil, now)
+	if r.Ready {
+		t.Error("ready against an incomplete catalogue")
+	}
+	want := "catalogue st1398-v1.0 is incomplete (31 of 70 KSBs known); readiness cannot be judged against it"
+	if r.ReadyReason != want {
+		t.Errorf("ready_reason = %q, want %q", r.ReadyReason, want)
+	}
+	if r.Summary != (coverage.Summary{Evidenced: 31, Total: 31}) {
+		t.Errorf("summary = %+v", r.Summary)
+	}
+	for _, row := range r.KSBs {
+		k, _ := cat.Lookup(row.KSB)
+		if !k.HasStatement() && !strings.HasPrefix(row.Label, ksb.LabelOnlyMarker) {
+			t.Errorf("%s: label %q shown without the label-only marker", row.KSB, row.Label)
+		}
+	}
+}

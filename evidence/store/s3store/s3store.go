@@ -1,0 +1,470 @@
+// Package s3store is the store.Store on any S3 API (AWS S3, MinIO, Ceph,
+// versitygw, …), through minio-go. Keys are object names under the
+// configured prefix; nothing of minio-go leaves the package.
+//
+// Conditional writes use the S3 headers If-None-Match: * (PutOptions.IfAbsent)
+// and If-Match: ETAG (PutOptions.IfMatch), which the server checks
+// atomically; servers that ignore them (old MinIO, some gateways) give no
+// protection. Every object is written with a single PUT (up to 5 GiB), so
+// the condition covers the whole write; an object of unknown size is first
+// spooled to memory (up to 8 MiB) or a temporary file.
+//
+// ETags are the server's (for a single PUT on AWS, the content's MD5): they
+// change whenever the content changes, but replacing an object by identical
+// bytes may keep its ETag, which makes no difference to IfMatch.
+package s3store
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+)
+
+const (
+	// checkTimeout bounds New's check that the bucket is there.
+	checkTimeout = 10 * time.Second
+	// maxSinglePut is S3's limit for one PUT.
+	maxSinglePut = 5 << 30
+	// spoolMemory is how much of an object of unknown size is held in
+	// memory before spooling moves to a temporary file.
+	spoolMemory = 8 << 20
+)
+
+// Store is a store.Store on an S3 bucket. Safe for concurrent use.
+type Store struct {
+	cfg    Config
+	client *minio.Client
+	core   minio.Core
+	prefix string // cfg.Prefix + "/", or ""
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New connects to the bucket cfg names and checks, within about ten
+// seconds, that it exists and the credentials may list it. Its one error
+// says what is wrong: the endpoint unreachable, the bucket missing, access
+// denied, TLS failing.
+func New(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("s3 store %s: %w", cfg, err)
+	}
+	where := fmt.Sprintf("s3 store %s at %s", cfg, cfg.Endpoint)
+	creds := credentialsFor(cfg)
+	opts := func(retries int) *minio.Options {
+		return &minio.Options{
+			Creds:      creds,
+			Secure:     !cfg.Insecure,
+			Region:     cfg.Region,
+			MaxRetries: retries,
+		}
+	}
+	client, err := minio.New(cfg.Endpoint, opts(4))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	s := &Store{cfg: cfg, client: client, core: minio.Core{Client: client}}
+	if cfg.Prefix != "" {
+		s.prefix = cfg.Prefix + "/"
+	}
+
+	// The check gets its own client that hardly retries, so an endpoint
+	// that is down fails fast.
+	check, err := minio.New(cfg.Endpoint, opts(2))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	if err := s.checkBucket(cctx, check); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", where, ctx.Err())
+		}
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return s, nil
+}
+
+// credentialsFor returns cfg's static keys, or the chain: environment, shared
+// credentials file, IAM.
+func credentialsFor(cfg Config) *credentials.Credentials {
+	if cfg.AccessKey != "" {
+		return credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken)
+	}
+	chain := []credentials.Provider{
+		&credentials.EnvAWS{},
+		&credentials.EnvMinio{},
+		&credentials.FileAWSCredentials{},
+	}
+	// minio-go's IAM provider does not honour the AWS SDKs' switch; tests
+	// and hosts without a metadata service set it.
+	if !strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true") {
+		chain = append(chain, &credentials.IAM{})
+	}
+	return credentials.NewChainCredentials(chain)
+}
+
+// checkBucket lists at most one key under the prefix: it works for
+// credentials limited to the prefix, and tells a missing bucket from a
+// refusal.
+func (s *Store) checkBucket(ctx context.Context, c *minio.Client) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for obj := range c.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1, Recursive: true}) {
+		if obj.Err != nil {
+			return describe(obj.Err, s.cfg.Bucket)
+		}
+		break
+	}
+	return nil
+}
+
+// describe turns an error from reaching the bucket into one short reason.
+func describe(err error, bucket string) error {
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) {
+		switch resp.Code {
+		case minio.NoSuchBucket:
+			return fmt.Errorf("bucket %q does not exist", bucket)
+		case minio.AccessDenied, "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
+			return fmt.Errorf("access denied (check credentials): %s", resp.Code)
+		}
+		if resp.StatusCode == 403 {
+			return fmt.Errorf("access denied (check credentials): %s", resp.Code)
+		}
+		return fmt.Errorf("%s: %s", resp.Code, resp.Message)
+	}
+	var (
+		dns     *net.DNSError
+		unknown x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		recErr  tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("endpoint unreachable: %w", syscall.ECONNREFUSED)
+	case errors.As(err, &dns):
+		return fmt.Errorf("endpoint unreachable: no such host %q", dns.Name)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("endpoint unreachable: no answer within %v", checkTimeout)
+	case errors.As(err, &unknown), errors.As(err, &hostErr):
+		return fmt.Errorf("TLS certificate not trusted: %w", err)
+	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return errors.New("TLS handshake failed: the endpoint speaks plain HTTP (add insecure=true)")
+	case strings.Contains(err.Error(), "malformed HTTP response"):
+		return errors.New("the endpoint speaks TLS: remove insecure=true")
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return fmt.Errorf("endpoint unreachable: %w", unwrapAll(err))
+	}
+	return err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// unwrapAll returns the innermost error of a chain.
+func unwrapAll(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// String returns s3://bucket/prefix, never credentials.
+func (s *Store) String() string { return s.cfg.String() }
+
+func (s *Store) object(key string) string { return s.prefix + key }
+
+// errCode returns the S3 error code and HTTP status in err, if any.
+func errCode(err error) (string, int) {
+	var resp minio.ErrorResponse
+	if errors.As(err, &resp) {
+		return resp.Code, resp.StatusCode
+	}
+	return "", 0
+}
+
+// mapErr translates err from operation op on key into the store's errors,
+// preferring ctx's error when ctx is done.
+func mapErr(ctx context.Context, op, key string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s %s: %w", op, key, ctx.Err())
+	}
+	code, status := errCode(err)
+	switch {
+	case code == minio.NoSuchKey || (status == 404 && code != minio.NoSuchBucket):
+		return fmt.Errorf("%s %s: %w", op, key, store.ErrNotFound)
+	case code == minio.NoSuchBucket:
+		return fmt.Errorf("%s %s: bucket is gone: %w", op, key, err)
+	}
+	return fmt.Errorf("%s %s: %w", op, key, err)
+}
+
+// ctxReader fails reads once ctx is done, so a cancelled Put stops sending.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// errLonger: the reader holds more than the declared size.
+var errLonger = errors.New("reader is longer than the declared size")
+
+// exactReader gives exactly n bytes of r and fails, before handing out the
+// last of them, if r has more: the request body is then cut short and the
+// server stores nothing.
+type exactReader struct {
+	r io.Reader
+	n int64
+}
+
+// probeEnd checks that r has nothing more to give.
+func (e *exactReader) probeEnd() error {
+	var b [1]byte
+	m, err := io.ReadFull(e.r, b[:])
+	switch {
+	case m > 0:
+		return errLonger
+	case err == io.EOF:
+		return nil
+	}
+	return err
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.n <= 0 {
+		if err := e.probeEnd(); err != nil {
+			return 0, err
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > e.n {
+		p = p[:e.n]
+	}
+	k, err := e.r.Read(p)
+	e.n -= int64(k)
+	if e.n == 0 {
+		if err := e.probeEnd(); err != nil {
+			return 0, err
+		}
+		return k, io.EOF
+	}
+	if err == io.EOF {
+		return k, io.ErrUnexpectedEOF
+	}
+	return k, err
+}
+
+// Put implements store.Store.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
+	if err := store.ValidKey(key); err != nil {
+		return err
+	}
+	if opts.IfAbsent && opts.IfMatch != "" {
+		return fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	r = ctxReader{ctx, r}
+	if size < 0 {
+		spooled, n, cleanup, err := spool(r)
+		if err != nil {
+			return mapErr(ctx, "put", key, fmt.Errorf("read: %w", err))
+		}
+		defer cleanup()
+		r, size = spooled, n
+	}
+	if size > maxSinglePut {
+		return fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, size, int64(maxSinglePut))
+	}
+	po := minio.PutObjectOptions{
+		ContentType:      "application/octet-stream",
+		DisableMultipart: true,
+	}
+	switch {
+	case opts.IfAbsent:
+		po.SetMatchETagExcept("*")
+	case opts.IfMatch != "":
+		po.SetMatchETag(opts.IfMatch)
+	}
+	body := &exactReader{r: r, n: size}
+	if size == 0 {
+		// Nothing may read an empty body: check it here.
+		if err := body.probeEnd(); err != nil {
+			return mapErr(ctx, "put", key, err)
+		}
+	}
+	// exactReader hides any io.Seeker: minio-go then sends the body once,
+	// never retrying a conditional write whose first attempt may have won.
+	info, err := s.client.PutObject(ctx, s.cfg.Bucket, s.object(key), body, size, po)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("put %s: %w", key, ctx.Err())
+		}
+		code, status := errCode(err)
+		switch {
+		case code == minio.PreconditionFailed || status == 412:
+			return fmt.Errorf("put %s: %w", key, store.ErrPrecondition)
+		case opts.IfMatch != "" && (code == minio.NoSuchKey || status == 404):
+			return fmt.Errorf("put %s: no object to match: %w", key, store.ErrPrecondition)
+		case code == "ConditionalRequestConflict" || (status == 409 && (opts.IfAbsent || opts.IfMatch != "")):
+			// AWS: another conditional write to the key was in flight.
+			return fmt.Errorf("put %s: concurrent conditional write: %w", key, store.ErrPrecondition)
+		}
+		return mapErr(ctx, "put", key, err)
+	}
+	if info.Size != size {
+		return fmt.Errorf("put %s: server stored %d bytes, sent %d", key, info.Size, size)
+	}
+	return nil
+}
+
+// spool reads all of r into memory, or into a temporary file past
+// spoolMemory bytes, and returns a reader of it, its size and a cleanup.
+func spool(r io.Reader) (io.Reader, int64, func(), error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, spoolMemory+1))
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	if n <= spoolMemory {
+		return bytes.NewReader(buf.Bytes()), n, func() {}, nil
+	}
+	f, err := os.CreateTemp("", "ksbfolio-s3-spool-*")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("spool to a temporary file: %w", err)
+	}
+	cleanup := func() {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	total, err := io.Copy(f, io.MultiReader(&buf, r))
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, fmt.Errorf("spool to %s: %w", f.Name(), err)
+	}
+	return f, total, cleanup, nil
+}
+
+// Get implements store.Store. It makes one GET: the reader is the object
+// as it was when Get returned, even if it is replaced while being read.
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := store.ValidKey(key); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	body, _, _, err := s.core.GetObject(ctx, s.cfg.Bucket, s.object(key), minio.GetObjectOptions{})
+	if err != nil {
+		return nil, mapErr(ctx, "get", key, err)
+	}
+	return &object{key: key, rc: body}, nil
+}
+
+// object is a body being read, with errors that name the key.
+type object struct {
+	key string
+	rc  io.ReadCloser
+}
+
+func (o *object) Read(p []byte) (int, error) {
+	n, err := o.rc.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("read %s: %w", o.key, err)
+	}
+	return n, err
+}
+
+func (o *object) Close() error { return o.rc.Close() }
+
+// Stat implements store.Store.
+func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
+	if err := store.ValidKey(key); err != nil {
+		return store.Info{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Info{}, fmt.Errorf("stat %s: %w", key, err)
+	}
+	oi, err := s.client.StatObject(ctx, s.cfg.Bucket, s.object(key), minio.StatObjectOptions{})
+	if err != nil {
+		return store.Info{}, mapErr(ctx, "stat", key, err)
+	}
+	return store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
+}
+
+// List implements store.Store. Objects whose names are not valid keys
+// (written by other tools) are skipped.
+func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("list %q: %w", prefix, err)
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opts := minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}
+	for oi := range s.client.ListObjectsIter(lctx, s.cfg.Bucket, opts) {
+		if oi.Err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("list %q: %w", prefix, ctx.Err())
+			}
+			return fmt.Errorf("list %q: %w", prefix, oi.Err)
+		}
+		key, ok := strings.CutPrefix(oi.Key, s.prefix)
+		if !ok || store.ValidKey(key) != nil {
+			continue
+		}
+		if err := fn(store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("list %q: %w", prefix, err)
+		}
+	}
+	return nil
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := store.ValidKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	err := s.client.RemoveObject(ctx, s.cfg.Bucket, s.object(key), minio.RemoveObjectOptions{})
+	if err != nil {
+		if code, _ := errCode(err); code == minio.NoSuchKey {
+			return nil
+		}
+		return mapErr(ctx, "delete", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+package config_test
+
+import (
+	"fmt"
+
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
+)
+
+func ExampleParse() {
+	yml := `apprentice:
+  id: jdoe
+  emials: [jane@corp.example]
+sources:
+  - name: model-repo
+    type: git
+    pth: ../fraud-model
+    uri: http://mlflow:5000
+  - name: tracking
+    type: mlflow
+`
+	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work")
+	fmt.Println(err)
+	// Output:
+	// ksbfolio.yaml:1: apprentice.emails: required (at least one address)
+	// ksbfolio.yaml:3: apprentice.emials: unknown key (did you mean "emails"?)
+	// ksbfolio.yaml:5: sources[0].path: required (the folder of a git repository, relative to this file)
+	// ksbfolio.yaml:7: sources[0].pth: unknown key (did you mean "path"?)
+	// ksbfolio.yaml:8: sources[0].uri: not a key of git sources (keys: name, type, path, url, auth, refs)
+	// ksbfolio.yaml:10: sources[1].type: "mlflow" is not supported by this version (supported: git)
+}
+
+func ExampleSecret() {
+	s, err := config.ParseSecret("${env:GIT_TOKEN}", "/work")
+	fmt.Println(s, err)
+	_, err = config.ParseSecret("ghp_notAReference", "/work")
+	fmt.Println(err)
+	// Output:
+	// ${env:GIT_TOKEN} <nil>
+	// secrets must be a reference like ${env:NAME} or ${file:PATH}, not the value
+}

@@ -1,0 +1,88 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
+)
+
+// FuzzParse checks that no input crashes Parse, that every problem is
+// placed (a line ≥ 0 and a path), and that what parses is complete.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add(config.Template(config.TemplateData{ApprenticeID: "jdoe", Emails: []string{"a@b"},
+		Repos: []config.Repo{{Name: "r", Path: "."}}}))
+	f.Add([]byte("a: &a [*a]\napprentice: *a\n"))
+	f.Add([]byte("apprentice: {id: a, emails: [a@b]}\nsources: [{name: x, type: git, path: ., auth: {token: '${env:X}'}}]\n"))
+	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte("? !!binary aGk=\n: 1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := config.Parse("f.yaml", data, "/cfg")
+		if err != nil {
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T is not *config.Error: %v", err, err)
+			}
+			if len(ce.Problems) == 0 {
+				t.Fatal("no problems in *config.Error")
+			}
+			for _, p := range ce.Problems {
+				if p.Line < 0 || p.Path == "" || p.File != "f.yaml" || p.Msg == "" {
+					t.Fatalf("problem without a place: %#v", p)
+				}
+			}
+			_ = ce.Error()
+			return
+		}
+		if c == nil || len(c.All()) == 0 || c.Standard == "" || c.Store == "" {
+			t.Fatalf("incomplete config without error: %+v", c)
+		}
+		for _, a := range c.All() {
+			if !config.IsSlug(a.ID) || len(a.Emails) == 0 {
+				t.Fatalf("bad apprentice accepted: %+v", a)
+			}
+		}
+		for _, s := range c.Sources {
+			if !config.IsSlug(s.Name) || s.Type != config.TypeGit || !filepath.IsAbs(s.Path) {
+				t.Fatalf("bad source accepted: %+v", s)
+			}
+		}
+	})
+}
+
+// FuzzParseSecret checks that a rejected secret is never repeated in the
+// error.
+func FuzzParseSecret(f *testing.F) {
+	for _, s := range []string{"hunter2", "${env:X}", "${file:/x}", "${vault:abc}", "${env:1}", "${file:~/x}", "${env:A B}"} {
+		f.Add(s)
+	}
+	// The fixed wording of every rejection; an input that is part of it is
+	// not a leak.
+	var fixed strings.Builder
+	for _, in := range []string{"x", "${env:1}", "${file:}", "${file:~}", "${vault:x}"} {
+		_, err := config.ParseSecret(in, "/cfg")
+		fixed.WriteString(err.Error() + "\n")
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := config.ParseSecret(in, "/cfg")
+		if err == nil {
+			if s.IsZero() || !strings.HasPrefix(s.Ref(), "${") {
+				t.Fatalf("accepted %q as %q", in, s.Ref())
+			}
+			return
+		}
+		v := strings.TrimSpace(in)
+		if len(v) >= 6 && strings.Contains(err.Error(), v) && !strings.Contains(fixed.String(), v) {
+			t.Fatalf("error repeats the input %q: %v", in, err)
+		}
+	})
+}

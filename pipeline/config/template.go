@@ -1,0 +1,165 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TemplateData is what `ksbfolio init` found out about the apprentice and
+// the folder it runs in.
+type TemplateData struct {
+	ApprenticeID string
+	Name         string
+	Emails       []string
+	Repos        []Repo
+	// Found lists other things detected, each written as a comment, e.g.
+	// "mlruns/ (MLflow, supported in a later version)".
+	Found []string
+}
+
+// Repo is a git repository to configure as a source.
+type Repo struct {
+	Name string // source name, a slug
+	Path string // relative to the config file's folder
+}
+
+// Template writes a commented ksbfolio.yaml. Every key of the config is
+// shown: the ones d fills in are set, the optional ones are commented
+// out, each with a line saying what it does. Given a slug ID, at least one
+// email and slug repo names, the result parses without problems; with no
+// repos it has an empty sources list, which is valid (`ksbfolio add`
+// works without sources).
+func Template(d TemplateData) []byte {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	w("# ksbfolio.yaml: where ksbfolio finds your work and where it keeps the evidence.")
+	w("# Written by `ksbfolio init`. Every key is shown; optional ones are commented")
+	w("# out, each with a line saying what it does. Relative paths are relative to")
+	w("# this file. Secrets are never written here, only references to them:")
+	w("# ${env:NAME} (an environment variable) or ${file:PATH} (a file holding it).")
+	w("")
+	w("# Who the portfolio is for (required). For several apprentices, use a list")
+	w("# under apprentices: instead, each entry with the same keys:")
+	w("# apprentices:")
+	w("#   - {id: jdoe, name: Jane Doe, emails: [jane@corp.example]}")
+	w("apprentice:")
+	w("  # A short slug (a-z, 0-9, . _ -) naming this apprentice's part of the ledger.")
+	w("  id: %s", scalar(d.ApprenticeID))
+	w("  # Full name, shown on the portfolio's cover.")
+	if d.Name != "" {
+		w("  name: %s", scalar(d.Name))
+	} else {
+		w("  # name: Jane Doe")
+	}
+	w("  # The addresses your commits are authored with (required, at least one).")
+	if len(d.Emails) == 0 {
+		w("  emails: []")
+	} else {
+		w("  emails:")
+		for _, e := range d.Emails {
+			w("    - %s", scalar(e))
+		}
+	}
+	w("  # Employer, shown on the cover and on the declaration you both sign.")
+	w("  # employer: Corp Ltd")
+	w("  # Apprenticeship start and planned gateway dates (YYYY-MM-DD, gateway after start).")
+	w("  # start: 2025-01-06")
+	w("  # gateway: 2027-01-05")
+	w("")
+	w("# The KSB catalogue evidence is tagged against: a built-in ID, an imported")
+	w("# catalogue's ID, or the path of a catalogue file. Default: %s.", DefaultStandard)
+	w("# standard: %s", DefaultStandard)
+	w("")
+	w("# Where the evidence ledger is kept: a folder (the default)…")
+	w("store: %s", DefaultStore)
+	w("# …or S3-compatible object storage:")
+	w("# store: s3://bucket/prefix?endpoint=host:9000&region=eu-west-2")
+	w("")
+	w("# Where evidence comes from. This version collects git repositories: each")
+	w("# source has a unique name (a slug), a type and the repository's folder.")
+	w("# Remote repositories (url: and auth:) come in a later version; clone them")
+	w("# and use path: meanwhile. They will look like this:")
+	w("#   - name: remote-repo")
+	w("#     type: git")
+	w("#     url: https://git.example.com/team/repo.git")
+	w("#     auth: {username: jdoe, token: \"${env:GIT_TOKEN}\"}")
+	w("#     # or password: \"${file:/run/secrets/git}\", or ssh_key: /home/jdoe/.ssh/id_ed25519")
+	w("# Later versions add these source types:")
+	w("#   - {name: tracking, type: mlflow, uri: \"http://mlflow:5000\", experiments: [fraud]}")
+	w("#   - {name: tb, type: tensorboard, path: ./runs}")
+	w("#   - {name: sweeps, type: wandb, path: ./wandb}")
+	w("#   - {name: training-jobs, type: sagemaker, region: eu-west-2, endpoint: \"https://sagemaker.eu-west-2.amazonaws.com\"}")
+	w("#   - {name: deploy, type: logs, paths: [\"/var/log/deploy/*.log\"], format: json}")
+	w("#     # or cloudwatch: {group: /aws/deploy, region: eu-west-2}, or s3: {url: \"s3://logs/deploy/\"}")
+	w("#   - {name: monitoring, type: prometheus, url: \"http://prometheus:9090\", window: 30d,")
+	w("#      queries: [{name: p95-latency, expr: \"histogram_quantile(0.95, …)\", step: 1h, threshold: 0.5}]}")
+	w("#     # or files: [./metrics/*.prom] instead of url")
+	if len(d.Found) > 0 {
+		w("# Also found in this folder:")
+		for _, f := range d.Found {
+			w("#   %s", oneLine(f))
+		}
+	}
+	if len(d.Repos) == 0 {
+		w("# No git repository was found here; replace [] with a list like this:")
+		w("#   - name: model-repo")
+		w("#     type: git")
+		w("#     path: ../model-repo")
+		w("sources: []")
+	} else {
+		w("sources:")
+		for i, r := range d.Repos {
+			path := r.Path
+			if path == "" {
+				path = "."
+			}
+			w("  - name: %s", scalar(r.Name))
+			w("    type: git")
+			w("    path: %s", scalar(path))
+			if i == 0 {
+				w("    # Branches or tags to read. Default: the checked-out branch (HEAD).")
+				w("    # refs: [main]")
+			}
+		}
+	}
+	w("")
+	w("# Your own tagging rules, added to the built-in ones (their KSB IDs must be in the catalogue).")
+	w("# rules: ./ksb-rules.yaml")
+	w("")
+	w("# Extra redaction patterns (RE2 regular expressions), added to the built-in detectors.")
+	w("# redact:")
+	w("#   patterns:")
+	w("#     - {name: corp-hosts, regex: '\\b[a-z0-9-]+\\.corp\\.example\\b'}")
+	w("")
+	w("# How many items the pack selects (--max-items overrides). Default: every evidenced item.")
+	w("# pack:")
+	w("#   max_items: 12")
+	w("")
+	w("# Where a one-shot run pushes its metrics (run --pushgateway overrides).")
+	w("# metrics:")
+	w("#   pushgateway: http://pushgateway:9091")
+	return []byte(b.String())
+}
+
+// scalar writes s as a one-line YAML scalar, quoted only when it must be.
+func scalar(s string) string {
+	s = oneLine(s)
+	out, err := yaml.Marshal(s)
+	if err != nil || strings.Count(strings.TrimRight(string(out), "\n"), "\n") > 0 {
+		return fmt.Sprintf("%q", s)
+	}
+	return strings.TrimRight(string(out), "\n")
+}
+
+// oneLine folds line breaks and other control characters to spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\u0085' {
+			return ' '
+		}
+		return r
+	}, s)
+}

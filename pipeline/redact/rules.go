@@ -1,0 +1,364 @@
+package redact
+
+import (
+	"encoding/base64"
+	"regexp"
+	"strings"
+)
+
+// Building blocks of the built-in expressions. Every built-in expression
+// starts by matching one of its keywords, and masks all of its capture
+// groups (so structure that is not the secret uses "(?:…)").
+const (
+	// keyEnd closes a key: an optional (escaped) quote and bracket, as in
+	// "password": or os.environ["TOKEN"] =.
+	keyEnd = `(?:\\?["'` + "`" + `])?\]?`
+	// sepAny is any assignment: = := => == :
+	sepAny = `[ \t]*(?:=>|:=|==?|:)[ \t]*`
+	// sepEq is an assignment that is not a colon.
+	sepEq = `[ \t]*(?:=>|:=|=)[ \t]*`
+	// quoted is a quoted value, its content the secret: \"…\", "…", '…'
+	// or `…`, with an optional Python string prefix.
+	quoted = `(?i:[bfru]{0,2})(?:\\"([^"\\\n]*)\\"|"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|` + "`([^`\\n]*)`)"
+	// bare is an unquoted value: up to white space, a quote, , ; or &.
+	bare = `([^\s"'` + "`" + `,;&]+)`
+	// bareAfterColon is bare, but not starting "=" or ":" (":=", "::").
+	bareAfterColon = `([^\s"'` + "`" + `,;&=:][^\s"'` + "`" + `,;&]*)`
+	// assignKeys are the key endings of password-style pairs.
+	assignKeys = `(?i:password|passwd|pwd|secret[_-]?key|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)`
+	// b64end ends a run of base64: a character outside it, or the end.
+	b64end = `(?:[^A-Za-z0-9/+=]|\z)`
+)
+
+var assignKeywords = []string{"password", "passwd", "pwd", "secret", "token",
+	"apikey", "api_key", "api-key", "accesskey", "access_key", "access-key",
+	"privatekey", "private_key", "private-key"}
+
+// builtinRules is the one table of built-in rules, in priority order: when
+// matches overlap, the earlier rule names the mask. Each rule's doc is one
+// line; Describe returns them.
+var builtinRules = []rule{
+	{name: "private-key", doc: "PEM, OpenSSH and PGP private key blocks (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP …): the body between BEGIN and END, or up to the end of the text when END is missing", dets: []detector{
+		at(`-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*([\s\S]*?)(?:\s|\\[nr])*(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|\z)`,
+			"-----BEGIN"),
+	}},
+	{name: "aws-key", doc: "AWS access key IDs: AKIA, ASIA, AIDA, AROA … followed by 16 upper-case letters and digits", dets: []detector{
+		at(`(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}\b`,
+			"A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA").word(),
+	}},
+	{name: "aws-secret-key", doc: "AWS secret access keys: 40 random base64 characters assigned to an aws…/…secret… key, within a line after the word secret, or next to an access key ID", dets: []detector{
+		at(`(?i:aws)[\w.-]*`+keyEnd+sepAny+`(?:\\?["'`+"`"+`])?([A-Za-z0-9/+]{40})`+b64end, "aws").folded().check(secret40),
+		at(`(?i:secret)[^\n]{0,60}?[^A-Za-z0-9/+\n]([A-Za-z0-9/+]{40})`+b64end, "secret").folded().check(secret40),
+		at(`(?:AKIA|ASIA)[A-Z0-9]{16}[ \t,;:|"']{1,5}([A-Za-z0-9/+]{40})`+b64end, "AKIA", "ASIA").word().check(secret40),
+	}},
+	{name: "aws-session-token", doc: "AWS session tokens assigned to a …session_token / …security_token key (also the X-Amz-Security-Token header)", dets: []detector{
+		at(`(?i:session|security)[_.-]?(?i:token)`+keyEnd+sepAny+`(?:\\?["'`+"`"+`])?([A-Za-z0-9/+=]{16,})`, "session", "security").folded().check(credential),
+	}},
+	{name: "github-token", doc: "GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_", dets: []detector{
+		at(`gh[pousr]_[A-Za-z0-9]{36,251}\b`, "ghp_", "gho_", "ghu_", "ghs_", "ghr_").word(),
+		at(`github_pat_[A-Za-z0-9_]{22,251}\b`, "github_pat_").word(),
+	}},
+	{name: "gitlab-token", doc: "GitLab tokens: glpat-, gloas-, gldt-, glrt-, glcbt-, glptt-, glft-, glimt-, glagent-, glsoat-, glffct- and GR1348941 runner registration tokens", dets: []detector{
+		at(`gl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct)-[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*`,
+			"glpat-", "gloas-", "gldt-", "glrt-", "glrtr-", "glcbt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-").word(),
+		at(`GR1348941[A-Za-z0-9_-]{20,}`, "GR1348941").word(),
+	}},
+	{name: "slack-token", doc: "Slack tokens: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxo-, xoxe- and app-level xapp-", dets: []detector{
+		at(`(?:xox[abeoprs]-|xoxe\.xox[bp]-|xapp-)[A-Za-z0-9-]{10,}`,
+			"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xoxe.", "xapp-").word(),
+	}},
+	{name: "slack-webhook", doc: "Slack webhook URLs: the path after hooks.slack.com/services/ (or workflows/, triggers/)", dets: []detector{
+		at(`(?i:hooks\.slack\.com)/(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{8,})`, "hooks.slack.com/").folded(),
+	}},
+	{name: "jwt", doc: "JSON Web Tokens: dot-separated base64url segments whose first decodes to a JSON header (eyJ…)", dets: []detector{
+		at(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?`, "eyJ").word().check(jwtHeader),
+	}},
+	{name: "authorization-header", doc: "the credentials of an Authorization (or Proxy-Authorization) header: Bearer, Basic, token, …", dets: []detector{
+		at(`(?i:authorization)`+keyEnd+`[ \t]*[:=][ \t]*(?:\\?["'`+"`"+`])?(?:(?i:bearer|basic|token|bot|negotiate|ntlm|apikey|api-key|sso-key|key|aws4-hmac-sha256)[ \t]+)?([^\s"'`+"`"+`,;]+)`,
+			"authorization").folded().word().check(credential),
+	}},
+	{name: "bearer-token", doc: "bearer <token> outside an Authorization header, when the token looks like a credential (digits, mixed case or symbols, 8+ characters)", dets: []detector{
+		at(`(?i:bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,})`, "bearer").folded().word().check(credential),
+	}},
+	{name: "curl-user", doc: "the password of curl -u/--user/--proxy-user user:password", dets: []detector{
+		at(`(?i:curl)\b[^\n]*?[ \t](?:-u|--user|--proxy-user|-U)(?:[ \t]+|=)(?:\\?["'])?[^\s:"']*:([^\s"'`+"`"+`]+)`, "curl").folded().word().check(plainValue),
+	}},
+	{name: "url-password", doc: "the password in a URL's user information: scheme://user:password@host", dets: []detector{
+		at(`://[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").check(plainValue),
+	}},
+	{name: "password-assignment", doc: "the value of a key ending password, passwd, pwd, secret, secret_key, token, api_key, access_key or private_key, in =, :, JSON, YAML, env, XML or --flag form", dets: []detector{
+		at(assignKeys+keyEnd+sepAny+quoted, assignKeywords...).folded().check(quotedValue),
+		at(assignKeys+keyEnd+sepEq+bare, assignKeywords...).folded().check(bareValue),
+		at(assignKeys+keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().check(colonValue),
+		at(assignKeys+`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().check(flagValue),
+		at(assignKeys+`(?:[ \t][^>\n]*)?>([^<\n]+)</`, assignKeywords...).folded().check(quotedValue),
+	}},
+}
+
+// builtins returns the built-in rules; the slice is the caller's.
+func builtins() []rule {
+	return append([]rule(nil), builtinRules...)
+}
+
+// RuleInfo describes one built-in rule.
+type RuleInfo struct {
+	Name string // as in masks and redaction records
+	Doc  string // one line: what it masks
+}
+
+// Describe lists the built-in rules, in priority order, with what each
+// masks; for documentation and `ksbfolio init`.
+func Describe() []RuleInfo {
+	out := make([]RuleInfo, len(builtinRules))
+	for i, r := range builtinRules {
+		out[i] = RuleInfo{Name: r.name, Doc: r.doc}
+	}
+	return out
+}
+
+// at builds a keyword detector: re is matched anchored at each occurrence
+// of a keyword, and all its capture groups are masked (the whole match if
+// it has none).
+func at(re string, keywords ...string) detector {
+	c := regexp.MustCompile(`^(?:` + re + `)`)
+	d := detector{keywords: keywords, re: c}
+	for g := 1; g <= c.NumSubexp(); g++ {
+		d.groups = append(d.groups, g)
+	}
+	return d
+}
+
+// folded makes the keywords case-insensitive; they must be written in
+// lower case (a test checks the table).
+func (d detector) folded() detector { d.fold = true; return d }
+
+// word requires a keyword to start a word.
+func (d detector) word() detector { d.wordStart = true; return d }
+
+// check sets the detector's refine function.
+func (d detector) check(f func(s string, start, a, b int) int) detector { d.refine = f; return d }
+
+// Refine functions: each vets the candidate s[a:b] of a match starting at
+// start, returning the end of what to mask or -1.
+
+// secret40 keeps 40-character values that look random: upper and lower
+// case and a digit or / or + (so never a hex SHA or a word).
+func secret40(s string, _, a, b int) int {
+	v := s[a:b]
+	c := classify(v)
+	if len(v) == 40 && c.upper > 0 && c.lower > 0 && (c.digit > 0 || strings.ContainsAny(v, "/+")) {
+		return b
+	}
+	return -1
+}
+
+// credential keeps values that look like a credential rather than a word:
+// 8 characters or more, not a placeholder, with a digit, a capital after
+// the first letter, or one of _ ~ + / =.
+func credential(s string, _, a, b int) int {
+	v := s[a:b]
+	if len(v) < 8 || placeholder(v) || code(v) {
+		return -1
+	}
+	c := classify(v)
+	if c.digit > 0 || (c.innerUpper && c.lower > 0) || strings.ContainsAny(v, "_~+/=") {
+		return b
+	}
+	return -1
+}
+
+// plainValue keeps anything but a placeholder.
+func plainValue(s string, _, a, b int) int {
+	if placeholder(s[a:b]) {
+		return -1
+	}
+	return b
+}
+
+// quotedValue vets a quoted value: anything but a placeholder.
+func quotedValue(s string, start, a, b int) int { return plainValue(s, start, a, b) }
+
+// bareValue vets an unquoted value: not a placeholder, not code (a dotted
+// name, a call, an index, a small numeric constant unless the key is a
+// password), not a literal such as true or none, and not the prefix of a
+// quoted string (b"…"). Closing brackets that the value does not open are
+// left outside the mask.
+func bareValue(s string, start, a, b int) int {
+	if b < len(s) && isQuote(s[b]) {
+		return -1
+	}
+	b = trimClosers(s, a, b)
+	v := s[a:b]
+	if placeholder(v) || code(v) || yamlTag.MatchString(v) {
+		return -1
+	}
+	if smallNumber.MatchString(v) && !passwordKey(s[start:]) {
+		return -1
+	}
+	return b
+}
+
+// code reports whether v is an expression rather than a literal.
+func code(v string) bool {
+	return codeLike.MatchString(v) || dottedName.MatchString(v) || v == "iota"
+}
+
+// passwordKey reports whether the key at the start of rest is a password
+// (where a short number can be the secret) rather than a token or secret.
+func passwordKey(rest string) bool {
+	k := strings.ToLower(rest[:min(len(rest), 4)])
+	return k == "pass" || strings.HasPrefix(k, "pwd")
+}
+
+// colonValue is bareValue, and a single word followed on the same line by
+// more prose ("token: see the runbook") is not a value.
+func colonValue(s string, start, a, b int) int {
+	b = bareValue(s, start, a, b)
+	if b < 0 || !onlyLetters(s[a:b]) || !prose(s, b) {
+		return b
+	}
+	return -1
+}
+
+// flagValue vets the value of --password VALUE: the key must be a flag
+// (start with -), and a single word followed by more prose is not a value.
+func flagValue(s string, start, a, b int) int {
+	k := start
+	for k > 0 && (isWord(s[k-1]) || s[k-1] == '-' || s[k-1] == '.') {
+		k--
+	}
+	if s[k] != '-' {
+		return -1
+	}
+	if a > 0 && isQuote(s[a-1]) {
+		return quotedValue(s, start, a, b)
+	}
+	b = bareValue(s, start, a, b)
+	if b < 0 || !onlyLetters(s[a:b]) || !prose(s, b) {
+		return b
+	}
+	return -1
+}
+
+// jwtHeader keeps tokens whose first segment decodes to a JSON object
+// naming an algorithm or type.
+func jwtHeader(s string, _, a, b int) int {
+	seg, _, _ := strings.Cut(s[a:b], ".")
+	if len(seg)%4 == 1 {
+		seg = seg[:len(seg)-1]
+	}
+	h, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		return -1
+	}
+	hs := string(h)
+	if strings.HasPrefix(hs, "{") && (strings.Contains(hs, `"alg"`) || strings.Contains(hs, `"typ"`) || strings.Contains(hs, `"enc"`)) {
+		return b
+	}
+	return -1
+}
+
+var (
+	// codeLike is a call or an index: get_pw(, os.environ[.
+	codeLike = regexp.MustCompile(`^(?:[A-Za-z_][\w.]*[(\[{]|\[\]|&[A-Za-z_])`)
+	// smallNumber is a numeric constant: SYS_SECRET = 447, TOKEN = 0x6.
+	smallNumber = regexp.MustCompile(`^-?(?:[0-9]{1,4}|0x[0-9A-Fa-f]{1,10})$`)
+	// dottedName is an attribute path: settings.API_KEY, tokenizer.eos_token.
+	dottedName = regexp.MustCompile(`^[A-Za-z_]\w+(?:\.[A-Za-z_]\w+)+$`)
+	// yamlTag is a YAML tag standing for a value: !vault, !secret.
+	yamlTag = regexp.MustCompile(`^![A-Za-z_]+$`)
+	// varRef is a variable or template reference standing for a value.
+	varRef = regexp.MustCompile(`^(?:\$[A-Z_][A-Z0-9_]*|\$\{.*\}|\$\(.*\)?|\$\{\{.*|%\(\w+\)[sd]|%[A-Za-z_]\w*%|%s|\{\{.*|\{%.*|\{[A-Za-z_][\w.]*\}|<[^<>]*>|\[[A-Za-z_| ]+\])$`)
+)
+
+// notSecret are values that say something about a secret but are not one.
+var notSecret = map[string]bool{
+	"true": true, "false": true, "null": true, "none": true, "nil": true, "undefined": true,
+	"yes": true, "no": true, "on": true, "off": true, "required": true, "optional": true,
+	"string": true, "str": true, "bytes": true, "int": true, "env": true,
+	"redacted": true, "hidden": true, "masked": true, "omitted": true, "removed": true,
+	"n/a": true, "tbd": true, "todo": true, "empty": true, "unset": true, "placeholder": true,
+}
+
+// placeholder reports whether v stands for a secret without being one: a
+// variable or template reference, <angle-bracketed> text, [SPECIAL] tokens,
+// a literal such as none, or filler with no letter or digit (***) or only
+// x's (xxxx).
+func placeholder(v string) bool {
+	if v == "" || varRef.MatchString(v) || notSecret[strings.ToLower(v)] {
+		return true
+	}
+	c := classify(v)
+	if c.letter+c.digit == 0 {
+		return true
+	}
+	return strings.Trim(v, "xX*.") == "" && len(v) > 1
+}
+
+type classes struct {
+	upper, lower, digit, letter int
+	innerUpper                  bool
+}
+
+func classify(v string) classes {
+	var c classes
+	for i := 0; i < len(v); i++ {
+		switch ch := v[i]; {
+		case 'A' <= ch && ch <= 'Z':
+			c.upper++
+			c.letter++
+			if i > 0 {
+				c.innerUpper = true
+			}
+		case 'a' <= ch && ch <= 'z':
+			c.lower++
+			c.letter++
+		case '0' <= ch && ch <= '9':
+			c.digit++
+		}
+	}
+	return c
+}
+
+func onlyLetters(v string) bool {
+	c := classify(v)
+	return c.letter == len(v)
+}
+
+// prose reports whether more words follow position i on the same line,
+// rather than nothing, a comment, a flag or shell punctuation.
+func prose(s string, i int) bool {
+	j := i
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j == i || j == len(s) {
+		return false
+	}
+	return !strings.ContainsRune("\r\n#-\\|&;>", rune(s[j]))
+}
+
+func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
+
+// trimClosers drops trailing ) ] } that s[a:b] does not open.
+func trimClosers(s string, a, b int) int {
+	for b > a {
+		var open byte
+		switch s[b-1] {
+		case ')':
+			open = '('
+		case ']':
+			open = '['
+		case '}':
+			open = '{'
+		default:
+			return b
+		}
+		v := s[a:b]
+		if strings.Count(v, string(open)) >= strings.Count(v, string(s[b-1])) {
+			return b
+		}
+		b--
+	}
+	return b
+}
