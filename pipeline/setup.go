@@ -184,7 +184,7 @@ func (w *Workspace) Tagger() (*tagging.Tagger, []string, error) {
 			return nil, nil, &SetupError{Err: err}
 		}
 	}
-	t, warns, err := tagging.Compile(tagging.Merge(rules, user), w.Catalogue, tagging.CompileOptions{User: user})
+	t, warns, err := tagging.Compile(tagging.Merge(rules, user), w.Catalogue, tagging.CompileOptions{})
 	if err != nil {
 		return nil, nil, &SetupError{Err: err}
 	}

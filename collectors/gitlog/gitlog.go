@@ -42,12 +42,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 )
+
+// objectCacheSize is the go-git object cache: decoded trees and delta
+// bases reused across commits.
+const objectCacheSize = 256 * cache.MiByte
 
 // SourceType is the items' source_type, and the ID namespace of NewID.
 const SourceType = "git"
@@ -96,10 +103,11 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		return nil, err
 	}
 	start := time.Now()
-	repo, err := c.open()
+	repo, closeRepo, err := c.open()
 	if err != nil {
 		return nil, err
 	}
+	defer closeRepo()
 	mmContent, err := readMailmap(repo, c.abs)
 	if err != nil {
 		sink.Warn(fmt.Sprintf("git source %s: .mailmap not read, identities are used as written: %v", c.cfg.Name, err))
@@ -220,22 +228,41 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 }
 
 // open opens the repository at the configured path, itself and not a
-// parent folder.
-func (c *Collector) open() (*git.Repository, error) {
+// parent folder. The caller calls done when finished with it.
+func (c *Collector) open() (repo *git.Repository, done func(), err error) {
+	nop := func() {}
 	if _, err := os.Stat(c.abs); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("open repo %s: %w: no such folder", c.abs, collectors.ErrSourceMissing)
+			return nil, nop, fmt.Errorf("open repo %s: %w: no such folder", c.abs, collectors.ErrSourceMissing)
 		}
-		return nil, fmt.Errorf("open repo %s: %w", c.abs, err)
+		return nil, nop, fmt.Errorf("open repo %s: %w", c.abs, err)
 	}
-	repo, err := git.PlainOpenWithOptions(c.abs, &git.PlainOpenOptions{DetectDotGit: false, EnableDotGitCommonDir: true})
+	repo, err = git.PlainOpenWithOptions(c.abs, &git.PlainOpenOptions{DetectDotGit: false, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, fmt.Errorf("open repo %s: %w: not a git repository", c.abs, collectors.ErrSourceMissing)
+		return nil, nop, fmt.Errorf("open repo %s: %w: not a git repository", c.abs, collectors.ErrSourceMissing)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open repo %s: %v", c.abs, err)
+		return nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
 	}
-	return repo, nil
+	// PlainOpen's storage reopens the packfile for every object read, which
+	// dominates a long walk; reopen the same .git with descriptors kept and
+	// a larger object cache.
+	fsst, ok := repo.Storer.(*filesystem.Storage)
+	if !ok {
+		return repo, nop, nil
+	}
+	st := filesystem.NewStorageWithOptions(fsst.Filesystem(), cache.NewObjectLRU(objectCacheSize),
+		filesystem.Options{KeepDescriptors: true})
+	var wtfs billy.Filesystem
+	if wt, err := repo.Worktree(); err == nil {
+		wtfs = wt.Filesystem
+	}
+	fast, err := git.Open(st, wtfs)
+	if err != nil {
+		_ = st.Close()
+		return nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
+	}
+	return fast, func() { _ = st.Close() }, nil
 }
 
 // readMailmap returns the .mailmap to apply: the worktree's, else the one

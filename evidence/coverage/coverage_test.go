@@ -434,3 +434,24 @@ func TestBuiltinCatalogue(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCompute(b *testing.B) {
+	var cat *ksb.Catalogue
+	for _, c := range ksb.Builtin() {
+		cat = c
+	}
+	items := make([]evidence.Item, 5000)
+	reviews := map[string]*evidence.Review{}
+	for i := range items {
+		k := cat.KSBs[i%len(cat.KSBs)].ID
+		id := evidence.NewID("git", strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String())
+		items[i] = item(id, ruled(k), declared(cat.KSBs[(i*7)%len(cat.KSBs)].ID))
+		if i%10 == 0 {
+			reviews[id] = review(id, dec{minute: 1, accept: []string{k}})
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		coverage.Compute(cat, "jdoe", items, reviews, now)
+	}
+}

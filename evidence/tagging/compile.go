@@ -35,7 +35,7 @@ type compiled struct {
 	confidence  float64
 	kinds       map[evidence.Kind]bool
 	sourceTypes map[string]bool
-	paths       []string
+	paths       []glob
 	text        *regexp.Regexp
 	facts       []factCond
 }
@@ -126,7 +126,9 @@ func compileRule(r Rule, ksbs []string) (compiled, error) {
 		ksbs:       ksbs,
 		reason:     strings.TrimSpace(r.Reason),
 		confidence: r.Confidence,
-		paths:      append([]string(nil), r.Match.Paths...),
+	}
+	for _, p := range r.Match.Paths {
+		c.paths = append(c.paths, compileGlob(p))
 	}
 	if c.confidence == 0 {
 		c.confidence = DefaultConfidence

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
-
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
 
@@ -125,10 +123,10 @@ func (r *compiled) matches(in *matchInput) bool {
 	return true
 }
 
-func anyPathMatches(globs, paths []string) bool {
+func anyPathMatches(globs []glob, paths []string) bool {
 	for _, p := range paths {
-		for _, g := range globs {
-			if ok, _ := doublestar.Match(g, p); ok {
+		for i := range globs {
+			if globs[i].match(p) {
 				return true
 			}
 		}

@@ -475,3 +475,18 @@ func BenchmarkTagBuiltin(b *testing.B) {
 		tg.Tag(&x)
 	}
 }
+
+func BenchmarkTagSmallCommit(b *testing.B) {
+	tg, _, err := tagging.Compile(tagging.Builtin(), knownCatalogue(), tagging.CompileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	it := commit("Add PSI drift alert for the fraud model", "Pages on-call when PSI > 0.2.\n\nKSB: S10",
+		"monitoring/psi.py", "deploy/prometheus/fraud-alerts.yaml", "tests/test_psi.py", "README.md", "CHANGELOG.md")
+	b.ReportAllocs()
+	for b.Loop() {
+		x := it
+		x.Tags = nil
+		tg.Tag(&x)
+	}
+}

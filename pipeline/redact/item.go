@@ -22,7 +22,7 @@ import (
 // alone; any other value is walked in its JSON form (the form the store
 // writes), and replaced by that form only if something in it was masked.
 // When masking makes two map keys equal, the later (in sorted order) gets
-// a "#2", "#3", … suffix, so no fact is lost.
+// a " #2", " #3", … suffix, so no fact is lost.
 //
 // Masking an item twice changes nothing more and counts nothing more.
 // Artefact names, IDs, source names and tag KSBs are not touched: they come
@@ -145,7 +145,7 @@ func (r *Redactor) mapString(m map[string]string, c Counts) map[string]string {
 
 // keys masks the keys of m and returns old → new, keeping new keys
 // distinct: unchanged keys keep their names, changed keys that collide get
-// a "#n" suffix, in sorted order.
+// a " #n" suffix, in sorted order.
 func keys[V any](r *Redactor, m map[string]V, c Counts) map[string]string {
 	out := make(map[string]string, len(m))
 	used := make(map[string]bool, len(m))
@@ -165,7 +165,14 @@ func keys[V any](r *Redactor, m map[string]V, c Counts) map[string]string {
 	for _, k := range changed {
 		nk := out[k]
 		for i := 2; used[nk]; i++ {
-			nk = fmt.Sprintf("%s#%d", out[k], i)
+			// The space keeps the suffix out of a masked value; should
+			// the suffixed key still match a rule, mask that too, so the
+			// key is a fixed point.
+			nk = fmt.Sprintf("%s #%d", out[k], i)
+			if s, n := r.String(nk); len(n) > 0 {
+				c.Add(n)
+				nk = s
+			}
 		}
 		out[k] = nk
 		used[nk] = true

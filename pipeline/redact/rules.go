@@ -81,7 +81,7 @@ var builtinRules = []rule{
 		at(`(?i:bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,})`, "bearer").folded().word().check(credential),
 	}},
 	{name: "curl-user", doc: "the password of curl -u/--user/--proxy-user user:password", dets: []detector{
-		at(`(?i:curl)\b[^\n]*?[ \t](?:-u|--user|--proxy-user|-U)(?:[ \t]+|=)(?:\\?["'])?[^\s:"']*:([^\s"'`+"`"+`]+)`, "curl").folded().word().check(plainValue),
+		at(`(?i:curl)\b[^\n]*?[ \t](?:-u|--user|--proxy-user|-U)(?:[ \t]+|=)(?:"[^"\n:]*:([^"\n]+)"|'[^'\n:]*:([^'\n]+)'|[^\s:"']*:([^\s"'`+"`"+`]+))`, "curl").folded().word().check(plainValue),
 	}},
 	{name: "url-password", doc: "the password in a URL's user information: scheme://user:password@host", dets: []detector{
 		at(`://[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").check(plainValue),
@@ -137,6 +137,10 @@ func (d detector) word() detector { d.wordStart = true; return d }
 
 // check sets the detector's refine function.
 func (d detector) check(f func(s string, start, a, b int) int) detector { d.refine = f; return d }
+
+// maxLookBack bounds how far a refine function looks back from a match for
+// the start of its key, so that no input makes the work quadratic.
+const maxLookBack = 256
 
 // Refine functions: each vets the candidate s[a:b] of a match starting at
 // start, returning the end of what to mask or -1.
@@ -211,8 +215,17 @@ func passwordKey(rest string) bool {
 }
 
 // colonValue is bareValue, and a single word followed on the same line by
-// more prose ("token: see the runbook") is not a value.
+// more prose ("token: see the runbook") is not a value. A key that is the
+// user of a URL (https://x-access-token:…@host) is left to url-password,
+// which masks the password and keeps the host.
 func colonValue(s string, start, a, b int) int {
+	w := start
+	for w > 0 && start-w < maxLookBack && !isSpace(s[w-1]) && !isQuote(s[w-1]) {
+		w--
+	}
+	if strings.Contains(s[w:start], "://") {
+		return -1
+	}
 	b = bareValue(s, start, a, b)
 	if b < 0 || !onlyLetters(s[a:b]) || !prose(s, b) {
 		return b
@@ -224,7 +237,7 @@ func colonValue(s string, start, a, b int) int {
 // (start with -), and a single word followed by more prose is not a value.
 func flagValue(s string, start, a, b int) int {
 	k := start
-	for k > 0 && (isWord(s[k-1]) || s[k-1] == '-' || s[k-1] == '.') {
+	for k > 0 && start-k < maxLookBack && (isWord(s[k-1]) || s[k-1] == '-' || s[k-1] == '.') {
 		k--
 	}
 	if s[k] != '-' {
@@ -337,6 +350,8 @@ func prose(s string, i int) bool {
 	}
 	return !strings.ContainsRune("\r\n#-\\|&;>", rune(s[j]))
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 

@@ -121,13 +121,17 @@ func credentialsFor(cfg Config) *credentials.Credentials {
 // credentials limited to the prefix, and tells a missing bucket from a
 // refusal.
 func (s *Store) checkBucket(ctx context.Context, c *minio.Client) error {
-	ctx, cancel := context.WithCancel(ctx)
+	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for obj := range c.ListObjectsIter(ctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1, Recursive: true}) {
+	for obj := range c.ListObjectsIter(lctx, s.cfg.Bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1, Recursive: true}) {
 		if obj.Err != nil {
 			return describe(obj.Err, s.cfg.Bucket)
 		}
-		break
+		return nil
+	}
+	// An empty listing, or one cut short by ctx.
+	if err := ctx.Err(); err != nil {
+		return describe(err, s.cfg.Bucket)
 	}
 	return nil
 }
@@ -139,10 +143,11 @@ func describe(err error, bucket string) error {
 		switch resp.Code {
 		case minio.NoSuchBucket:
 			return fmt.Errorf("bucket %q does not exist", bucket)
-		case minio.AccessDenied, "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken":
+		case minio.AccessDenied, "InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken",
+			"XAdminUserNotFound", "XMinioInvalidIAMCredentials":
 			return fmt.Errorf("access denied (check credentials): %s", resp.Code)
 		}
-		if resp.StatusCode == 403 {
+		if resp.StatusCode == 401 || resp.StatusCode == 403 {
 			return fmt.Errorf("access denied (check credentials): %s", resp.Code)
 		}
 		return fmt.Errorf("%s: %s", resp.Code, resp.Message)
@@ -231,15 +236,22 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// errLonger: the reader holds more than the declared size.
-var errLonger = errors.New("reader is longer than the declared size")
-
-// exactReader gives exactly n bytes of r and fails, before handing out the
-// last of them, if r has more: the request body is then cut short and the
-// server stores nothing.
+// exactReader gives exactly size bytes of r and fails, before handing out
+// the last of them, if r has more: the request body is then cut short and
+// the server stores nothing. It keeps the first error it gave, which says
+// better than the HTTP client's why a Put failed.
 type exactReader struct {
-	r io.Reader
-	n int64
+	r    io.Reader
+	size int64
+	read int64
+	err  error
+}
+
+func (e *exactReader) fail(err error) (int, error) {
+	if e.err == nil {
+		e.err = err
+	}
+	return 0, err
 }
 
 // probeEnd checks that r has nothing more to give.
@@ -248,35 +260,43 @@ func (e *exactReader) probeEnd() error {
 	m, err := io.ReadFull(e.r, b[:])
 	switch {
 	case m > 0:
-		return errLonger
+		_, err = e.fail(fmt.Errorf("reader holds more than the %d bytes size says", e.size))
+		return err
 	case err == io.EOF:
 		return nil
 	}
+	_, err = e.fail(fmt.Errorf("read: %w", err))
 	return err
 }
 
 func (e *exactReader) Read(p []byte) (int, error) {
-	if e.n <= 0 {
+	if e.err != nil {
+		return 0, e.err
+	}
+	left := e.size - e.read
+	if left <= 0 {
 		if err := e.probeEnd(); err != nil {
 			return 0, err
 		}
 		return 0, io.EOF
 	}
-	if int64(len(p)) > e.n {
-		p = p[:e.n]
+	if int64(len(p)) > left {
+		p = p[:left]
 	}
 	k, err := e.r.Read(p)
-	e.n -= int64(k)
-	if e.n == 0 {
+	e.read += int64(k)
+	switch {
+	case e.read == e.size:
 		if err := e.probeEnd(); err != nil {
 			return 0, err
 		}
 		return k, io.EOF
+	case err == io.EOF:
+		return e.fail(fmt.Errorf("reader ended after %d bytes, size says %d: %w", e.read, e.size, io.ErrUnexpectedEOF))
+	case err != nil:
+		return e.fail(fmt.Errorf("read: %w", err))
 	}
-	if err == io.EOF {
-		return k, io.ErrUnexpectedEOF
-	}
-	return k, err
+	return k, nil
 }
 
 // Put implements store.Store.
@@ -312,7 +332,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	case opts.IfMatch != "":
 		po.SetMatchETag(opts.IfMatch)
 	}
-	body := &exactReader{r: r, n: size}
+	body := &exactReader{r: r, size: size}
 	if size == 0 {
 		// Nothing may read an empty body: check it here.
 		if err := body.probeEnd(); err != nil {
@@ -325,6 +345,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("put %s: %w", key, ctx.Err())
+		}
+		if body.err != nil {
+			return fmt.Errorf("put %s: %w", key, body.err)
 		}
 		code, status := errCode(err)
 		switch {

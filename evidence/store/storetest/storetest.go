@@ -631,7 +631,7 @@ func oneWinner(t *testing.T, what string, errs []error) int {
 const racers = 8
 
 func testRaceIfAbsent(t *testing.T, s store.Store) {
-	for round := range 5 {
+	for round := range 10 {
 		key := fmt.Sprintf("race-absent/%d", round)
 		errs := race(racers, func(i int) error {
 			data := fmt.Appendf(nil, "writer %d", i)
@@ -643,7 +643,7 @@ func testRaceIfAbsent(t *testing.T, s store.Store) {
 }
 
 func testRaceIfMatch(t *testing.T, s store.Store) {
-	for round := range 5 {
+	for round := range 10 {
 		key := fmt.Sprintf("race-match/%d", round)
 		put(t, s, key, []byte("initial"))
 		etag := stat(t, s, key).ETag
@@ -787,8 +787,8 @@ func testFailedPut(t *testing.T, s store.Store) {
 				tc.opts.IfMatch = before.ETag
 			}
 			r := &failingReader{data: data, n: len(data) / 2, err: boom}
-			if err := s.Put(context.Background(), key, r, tc.size, tc.opts); err == nil {
-				t.Fatalf("Put from a reader failing half-way: no error")
+			if err := s.Put(context.Background(), key, r, tc.size, tc.opts); !errors.Is(err, boom) {
+				t.Fatalf("Put from a reader failing half-way = %v, want the reader's error", err)
 			}
 			wantContent(t, s, key, old)
 			if after := stat(t, s, key); after.ETag != before.ETag || after.Size != before.Size {

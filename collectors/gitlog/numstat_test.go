@@ -1,0 +1,128 @@
+package gitlog_test
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+)
+
+// gitNumstat runs git log over every branch for one author (after
+// .mailmap, case-insensitive) and returns commit SHA → path → counts, with
+// -1/-1 for binary files.
+func gitNumstat(t *testing.T, dir, email string) map[string]map[string]fileCount {
+	t.Helper()
+	out, err := gittest.Git(context.Background(), dir, "log", "--branches", "--no-renames", "--numstat",
+		"--diff-merges=first-parent", "--use-mailmap", "--regexp-ignore-case",
+		"--author=<"+regexp.QuoteMeta(email)+">", "--format=%x00%H")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[string]map[string]fileCount{}
+	for _, rec := range strings.Split(out, "\x00")[1:] {
+		lines := strings.Split(strings.TrimSpace(rec), "\n")
+		sha := lines[0]
+		files := map[string]fileCount{}
+		for _, l := range lines[1:] {
+			if l == "" {
+				continue
+			}
+			f := strings.SplitN(l, "\t", 3)
+			if len(f) != 3 {
+				t.Fatalf("git numstat line %q: want 3 fields", l)
+			}
+			fc := fileCount{-1, -1}
+			if f[0] != "-" {
+				fc.ins, _ = strconv.Atoi(f[0])
+				fc.del, _ = strconv.Atoi(f[1])
+			}
+			files[f[2]] = fc
+		}
+		res[sha] = files
+	}
+	return res
+}
+
+// TestNumstatMatchesGit is the key correctness test: on a generated
+// history of a few hundred commits (merges, binary files, added and deleted
+// files, a .mailmap, mixed-case emails), every item's file stats equal
+// `git log --no-renames --numstat --diff-merges=first-parent` for the
+// same author, and the set of commits is the same.
+func TestNumstatMatchesGit(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []int64{1, 2} {
+		dir := filepath.Join(t.TempDir(), "repo")
+		sum, err := gittest.Build(context.Background(), dir, gittest.Options{
+			Commits: 400, Seed: seed, Branches: 6, TrailerEvery: 4, Mailmap: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := gitNumstat(t, dir, janeE)
+		c := newCollector(t, gitlog.Config{Path: dir, Emails: []string{janeE}})
+		s, _, err := collect(t, c, nil)
+		if err != nil {
+			t.Fatalf("seed %d: Collect: %v", seed, err)
+		}
+		got := s.byNative()
+		if len(got) != sum.Apprentice || len(want) != sum.Apprentice {
+			t.Fatalf("seed %d: collector %d commits, git %d, generator made %d", seed, len(got), len(want), sum.Apprentice)
+		}
+		merges, binaries := 0, 0
+		for sha, wfiles := range want {
+			it, ok := got[sha]
+			if !ok {
+				t.Errorf("seed %d: commit %s: git lists it, collector did not emit it", seed, sha)
+				continue
+			}
+			if it.Kind == "merge" {
+				merges++
+			}
+			gfiles := filesOf(t, it)
+			if len(gfiles) != len(wfiles) {
+				t.Errorf("seed %d: commit %s: %d files, git %d: %v vs %v", seed, sha, len(gfiles), len(wfiles), gfiles, wfiles)
+			}
+			ins, del := 0, 0
+			for p, w := range wfiles {
+				g, ok := gfiles[p]
+				if !ok {
+					t.Errorf("seed %d: commit %s: file %s missing (git %v)", seed, sha, p, w)
+					continue
+				}
+				if g != w {
+					t.Errorf("seed %d: commit %s: file %s: got +%d -%d, git +%d -%d", seed, sha, p, g.ins, g.del, w.ins, w.del)
+				}
+				if w.ins < 0 {
+					binaries++
+					continue
+				}
+				ins += w.ins
+				del += w.del
+			}
+			if gi, gd, gn := factInt(t, it, "insertions"), factInt(t, it, "deletions"), factInt(t, it, "files_changed"); gi != ins || gd != del || gn != len(wfiles) {
+				t.Errorf("seed %d: commit %s: totals +%d -%d in %d files, git +%d -%d in %d", seed, sha, gi, gd, gn, ins, del, len(wfiles))
+			}
+		}
+		if merges != sum.ApprenticeMerges {
+			t.Errorf("seed %d: %d merges emitted, generator made %d by the apprentice", seed, merges, sum.ApprenticeMerges)
+		}
+		if binaries == 0 || merges == 0 {
+			t.Errorf("seed %d: history exercised %d binary files and %d merges; the test needs both", seed, binaries, merges)
+		}
+		var paths []string
+		for _, it := range s.items {
+			for p := range filesOf(t, it) {
+				paths = append(paths, p)
+			}
+		}
+		sort.Strings(paths)
+		if !strings.Contains(strings.Join(paths, " "), "configs/experiments/") {
+			t.Errorf("seed %d: no added or deleted experiment configs in the history", seed)
+		}
+	}
+}
