@@ -30,8 +30,8 @@ prints the coverage. Needs the git command.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "built %s: %d commits by %d authors (%d by the apprentice), config %s\n\n",
-				res.RepoPath, res.Repo.Commits, len(res.Repo.ByEmail), res.Repo.Apprentice, res.ConfigPath)
+			fmt.Fprintf(g.stdout, "built %s: %d commits (%d by the apprentice, Jane Doe), config %s\n\n",
+				res.RepoPath, res.Repo.Commits, res.Repo.Apprentice, res.ConfigPath)
 			g.configPath = res.ConfigPath
 			if err := runPipeline(g, runOptions{}, "run", true); err != nil {
 				return err

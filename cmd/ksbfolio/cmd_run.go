@@ -82,8 +82,10 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 		printReport(g.stdout, rep)
 	}
 	switch {
+	case rep.Outcome == pipeline.OutcomeInterrupted:
+		return withCode(exitInterrupted, fmt.Errorf("interrupted: %v (what was stored stays stored; the next run carries on)", err))
 	case err != nil:
-		return withCode(exitInterrupted, fmt.Errorf("interrupted: %w (what was stored stays stored)", err))
+		return err
 	case rep.Outcome == pipeline.OutcomePartial:
 		return errPartial
 	}

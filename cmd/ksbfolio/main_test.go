@@ -356,7 +356,7 @@ func TestClearErrors(t *testing.T) {
 		writeFile(t, bad, "apprentice:\n  id: jane\n  emails: [jane@corp.example]\n  nmae: Jane\nsources:\n  - {name: r, type: git, pth: ./x}\n")
 		r := cli(t, "-c", bad, "run")
 		mustCode(t, r, exitUsage)
-		for _, want := range []string{"nmae", "pth", "line"} {
+		for _, want := range []string{"ksbfolio.yaml:4: apprentice.nmae", "ksbfolio.yaml:6: sources[0].pth"} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 			}

@@ -50,7 +50,10 @@ type CorruptError struct {
 func (e *CorruptError) Error() string   { return fmt.Sprintf("corrupt object %s: %v", e.Key, e.Err) }
 func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 
-var slug = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+var (
+	slug    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	runName = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$`)
+)
 
 // ValidName reports whether s may be used as an apprentice ID, source name
 // or catalogue ID inside a key.
@@ -422,7 +425,7 @@ func (l *Ledger) PutCoverage(ctx context.Context, v any) error {
 
 // PutRun stores a run report under runs/<name>.json.
 func (l *Ledger) PutRun(ctx context.Context, name string, v any) error {
-	if !ValidName(name) {
+	if !runName.MatchString(name) {
 		return fmt.Errorf("run name %q: not a valid name", name)
 	}
 	return l.putJSON(ctx, l.RunKey(name), v, store.PutOptions{})

@@ -71,7 +71,7 @@ func Build(ctx context.Context, dir string, o Options) (Result, error) {
 	}
 	sum, err := gittest.Build(ctx, repo, gittest.Options{
 		Commits: o.Commits, Authors: authors, Start: o.Start, Span: o.End.Sub(o.Start),
-		Seed: 1398, TrailerEvery: 7, Branches: 12, Mailmap: true,
+		Seed: 1398, TrailerEvery: 12, Branches: 12, Mailmap: true,
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("build demo repository: %w", err)
