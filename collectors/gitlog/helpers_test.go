@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,6 +86,35 @@ func newCollector(t testing.TB, cfg gitlog.Config) *gitlog.Collector {
 	return c
 }
 
+// logRecorder is a slog handler that keeps the attributes of every record
+// by message.
+type logRecorder struct {
+	mu   sync.Mutex
+	last map[string]map[string]slog.Value
+}
+
+func (h *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (h *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *logRecorder) WithGroup(string) slog.Handler            { return h }
+func (h *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		h.last = map[string]map[string]slog.Value{}
+	}
+	attrs := map[string]slog.Value{}
+	r.Attrs(func(a slog.Attr) bool { attrs[a.Key] = a.Value; return true })
+	h.last[r.Message] = attrs
+	return nil
+}
+
+// attr returns an attribute of the last record with message msg.
+func (h *logRecorder) attr(msg, key string) slog.Value {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last[msg][key]
+}
+
 func collect(t testing.TB, c *gitlog.Collector, cursor collectors.Cursor) (*recordingSink, collectors.Cursor, error) {
 	t.Helper()
 	s := &recordingSink{t: t}
@@ -135,12 +165,18 @@ func (r *repo) write(path, content string) {
 // message msg; it returns the new commit's SHA.
 func (r *repo) commit(author, msg string, extra ...string) string {
 	r.t.Helper()
+	r.git("add", "-A")
+	return r.commitIndex(author, msg, extra...)
+}
+
+// commitIndex commits what is staged, as commit does.
+func (r *repo) commitIndex(author, msg string, extra ...string) string {
+	r.t.Helper()
 	r.when = r.when.Add(time.Minute)
 	name, email, _ := strings.Cut(strings.TrimSuffix(author, ">"), " <")
 	date := fmt.Sprintf("%d +0000", r.when.Unix())
 	env := []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_AUTHOR_DATE=" + date,
 		"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email, "GIT_COMMITTER_DATE=" + date}
-	r.git("add", "-A")
 	args := append([]string{"commit", "-q", "--allow-empty", "--no-verify", "-m", msg}, extra...)
 	if _, err := gittest.GitEnv(context.Background(), r.dir, env, nil, args...); err != nil {
 		r.t.Fatal(err)

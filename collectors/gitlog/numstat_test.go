@@ -2,6 +2,7 @@ package gitlog_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -123,6 +124,77 @@ func TestNumstatMatchesGit(t *testing.T) {
 		sort.Strings(paths)
 		if !strings.Contains(strings.Join(paths, " "), "configs/experiments/") {
 			t.Errorf("seed %d: no added or deleted experiment configs in the history", seed)
+		}
+	}
+}
+
+// TestNumstatOddChanges compares with git on the changes a generated
+// history lacks: renames (as delete + add), mode and type changes,
+// symlinks, submodules, empty files, missing final newlines, CRLF, a file
+// replaced by a folder, and a root commit.
+func TestNumstatOddChanges(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("a.txt", "one\ntwo\nthree\n")
+	r.write("crlf.txt", "x\r\ny\r\n")
+	r.write("script.sh", "echo hi\n")
+	r.write("thing", "a file\n")
+	r.commit(jane, "Root commit")
+
+	r.git("mv", "a.txt", "b.txt")
+	r.write("empty.txt", "")
+	r.write("nonl.txt", "no newline")
+	r.commit(jane, "Rename and add")
+
+	r.git("update-index", "--chmod=+x", "script.sh")
+	r.write("nonl.txt", "no newline\n")
+	r.write("crlf.txt", "x\ny\r\n")
+	r.git("commit", "-q", "-m", "Mode change only") // as Test Author: not collected
+	r.write("thing2", "y\n")
+	r.commit(jane, "Mode change and fixes")
+
+	if err := os.Symlink("b.txt", filepath.Join(r.dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	r.git("add", "link")
+	r.git("update-index", "--add", "--cacheinfo", "160000,"+strings.Repeat("1", 40)+",vendor/sub")
+	r.commitIndex(jane, "Symlink and submodule")
+
+	r.git("update-index", "--cacheinfo", "160000,"+strings.Repeat("2", 40)+",vendor/sub")
+	if err := os.Remove(filepath.Join(r.dir, "thing")); err != nil {
+		t.Fatal(err)
+	}
+	r.write("thing/inside.txt", "now a folder\n")
+	r.git("add", "thing", "thing/inside.txt")
+	r.commitIndex(jane, "Submodule bump, file becomes folder")
+
+	if err := os.Remove(filepath.Join(r.dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	r.write("link", "now a regular file\n")
+	r.git("add", "link")
+	r.commitIndex(jane, "Symlink becomes file")
+
+	want := gitNumstat(t, r.dir, janeE)
+	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}})
+	s, _, err := collect(t, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.byNative()
+	if len(got) != len(want) || len(want) != 6 {
+		t.Fatalf("collector %d commits, git %d, want 6", len(got), len(want))
+	}
+	for sha, wfiles := range want {
+		gfiles := filesOf(t, got[sha])
+		if len(gfiles) != len(wfiles) {
+			t.Errorf("%s (%s): files %v, git %v", sha[:8], got[sha].Title, gfiles, wfiles)
+			continue
+		}
+		for p, w := range wfiles {
+			if g, ok := gfiles[p]; !ok || g != w {
+				t.Errorf("%s (%s): %s = %v, git %v", sha[:8], got[sha].Title, p, g, w)
+			}
 		}
 	}
 }

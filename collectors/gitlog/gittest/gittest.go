@@ -23,6 +23,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -167,7 +168,7 @@ func Build(ctx context.Context, dir string, opts Options) (Summary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Summary{}, fmt.Errorf("build git history: %w", err)
 	}
-	if _, err := os.Stat(dir + "/.git"); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
 		return Summary{}, fmt.Errorf("build git history in %s: already a repository", dir)
 	}
 	if _, err := Git(ctx, dir, "init", "-q", "-b", "main"); err != nil {
@@ -520,8 +521,8 @@ func (g *generator) message(area string, a int) string {
 	if g.rng.IntN(3) == 0 {
 		n := 1 + g.rng.IntN(3)
 		var body []string
-		for k := 0; k < n; k++ {
-			body = append(body, bodies[g.rng.IntN(len(bodies))])
+		for _, k := range g.rng.Perm(len(bodies))[:n] {
+			body = append(body, bodies[k])
 		}
 		paras = append(paras, strings.Join(body, "\n"))
 	}

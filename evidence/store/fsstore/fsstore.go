@@ -117,21 +117,28 @@ func notFound(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// ctxReader fails reads once ctx is done.
-type ctxReader struct {
+// source reads the caller's data for Put: it fails once ctx is done and
+// keeps the first read error, to tell it from a write error.
+type source struct {
 	ctx context.Context
 	r   io.Reader
+	err error
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
+func (s *source) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		s.err = err
 		return 0, err
 	}
-	return c.r.Read(p)
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // Put implements store.Store.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (err error) {
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
@@ -161,30 +168,35 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		}
 	}()
 
-	src := io.Reader(ctxReader{ctx, r})
+	src := &source{ctx: ctx, r: r}
+	var from io.Reader = src
 	if size >= 0 {
-		src = io.LimitReader(src, size+1) // one more byte shows a reader longer than size
+		from = io.LimitReader(src, size+1) // one byte more shows a reader longer than size
 	}
-	n, err := io.Copy(f, src)
-	if err != nil {
-		return fmt.Errorf("put %s: write: %w", key, err)
+	n, err := io.Copy(f, from)
+	switch {
+	case src.err != nil:
+		return fmt.Errorf("put %s: read: %w", key, src.err)
+	case err != nil:
+		return fmt.Errorf("put %s: write %s: %w", key, tmp, err)
+	case size >= 0 && n > size:
+		return fmt.Errorf("put %s: reader holds more than the %d bytes size says", key, size)
+	case size >= 0 && n < size:
+		return fmt.Errorf("put %s: reader ended after %d bytes, size says %d: %w", key, n, size, io.ErrUnexpectedEOF)
 	}
-	if size >= 0 && n != size {
-		return fmt.Errorf("put %s: reader gave %s bytes, size says %d", key, countString(n, size), size)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("put %s: sync: %w", key, err)
-	}
-	if err := f.Close(); err != nil {
-		f = nil
-		return fmt.Errorf("put %s: close: %w", key, err)
-	}
-	f = nil
 	// A full-precision modification time makes the ETag unique even when
 	// an inode number is reused within one clock tick.
 	now := time.Now()
 	if err := s.root.Chtimes(tmp, now, now); err != nil {
 		return fmt.Errorf("put %s: set time: %w", key, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("put %s: sync: %w", key, err)
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return fmt.Errorf("put %s: close: %w", key, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
@@ -200,14 +212,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		return fmt.Errorf("put %s: sync directory: %w", key, err)
 	}
 	return nil
-}
-
-// countString describes n bytes read with a limit of size+1.
-func countString(n, size int64) string {
-	if n > size {
-		return "more than that"
-	}
-	return fmt.Sprint(n)
 }
 
 // checkCondition checks opts against the object now at key.

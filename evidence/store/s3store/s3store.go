@@ -6,8 +6,11 @@
 // and If-Match: ETAG (PutOptions.IfMatch), which the server checks
 // atomically; servers that ignore them (old MinIO, some gateways) give no
 // protection. Every object is written with a single PUT (up to 5 GiB), so
-// the condition covers the whole write; an object of unknown size is first
-// spooled to memory (up to 8 MiB) or a temporary file.
+// the condition covers the whole write. The data is first read whole, into
+// memory up to 8 MiB or else a temporary file, so that its size is checked
+// before anything is sent and minio-go can resend it when a connection
+// fails; a conditional write resent after its first attempt did in fact
+// succeed reports ErrPrecondition (the usual ambiguity of retried S3 writes).
 //
 // ETags are the server's (for a single PUT on AWS, the content's MD5): they
 // change whenever the content changes, but replacing an object by identical
@@ -39,8 +42,8 @@ const (
 	checkTimeout = 10 * time.Second
 	// maxSinglePut is S3's limit for one PUT.
 	maxSinglePut = 5 << 30
-	// spoolMemory is how much of an object of unknown size is held in
-	// memory before spooling moves to a temporary file.
+	// spoolMemory is how much of an object Put holds in memory; larger
+	// ones are spooled to a temporary file.
 	spoolMemory = 8 << 20
 )
 
@@ -150,7 +153,7 @@ func describe(err error, bucket string) error {
 		if resp.StatusCode == 401 || resp.StatusCode == 403 {
 			return fmt.Errorf("access denied (check credentials): %s", resp.Code)
 		}
-		return fmt.Errorf("%s: %s", resp.Code, resp.Message)
+		return flatten(err)
 	}
 	var (
 		dns     *net.DNSError
@@ -198,6 +201,20 @@ func (s *Store) String() string { return s.cfg.String() }
 
 func (s *Store) object(key string) string { return s.prefix + key }
 
+// flatten replaces an S3 error response by a plain error with its text, so
+// no minio-go type reaches callers through errors.As.
+func flatten(err error) error {
+	var resp minio.ErrorResponse
+	if !errors.As(err, &resp) {
+		return err
+	}
+	msg := resp.Error()
+	if resp.Code != "" && !strings.Contains(msg, resp.Code) {
+		msg = resp.Code + ": " + msg
+	}
+	return errors.New(msg)
+}
+
 // errCode returns the S3 error code and HTTP status in err, if any.
 func errCode(err error) (string, int) {
 	var resp minio.ErrorResponse
@@ -218,85 +235,29 @@ func mapErr(ctx context.Context, op, key string, err error) error {
 	case code == minio.NoSuchKey || (status == 404 && code != minio.NoSuchBucket):
 		return fmt.Errorf("%s %s: %w", op, key, store.ErrNotFound)
 	case code == minio.NoSuchBucket:
-		return fmt.Errorf("%s %s: bucket is gone: %w", op, key, err)
+		return fmt.Errorf("%s %s: bucket is gone: %w", op, key, flatten(err))
 	}
-	return fmt.Errorf("%s %s: %w", op, key, err)
+	return fmt.Errorf("%s %s: %w", op, key, flatten(err))
 }
 
-// ctxReader fails reads once ctx is done, so a cancelled Put stops sending.
-type ctxReader struct {
+// source reads the caller's data for Put: it fails once ctx is done and
+// keeps the first read error.
+type source struct {
 	ctx context.Context
 	r   io.Reader
+	err error
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
+func (s *source) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		s.err = err
 		return 0, err
 	}
-	return c.r.Read(p)
-}
-
-// exactReader gives exactly size bytes of r and fails, before handing out
-// the last of them, if r has more: the request body is then cut short and
-// the server stores nothing. It keeps the first error it gave, which says
-// better than the HTTP client's why a Put failed.
-type exactReader struct {
-	r    io.Reader
-	size int64
-	read int64
-	err  error
-}
-
-func (e *exactReader) fail(err error) (int, error) {
-	if e.err == nil {
-		e.err = err
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
 	}
-	return 0, err
-}
-
-// probeEnd checks that r has nothing more to give.
-func (e *exactReader) probeEnd() error {
-	var b [1]byte
-	m, err := io.ReadFull(e.r, b[:])
-	switch {
-	case m > 0:
-		_, err = e.fail(fmt.Errorf("reader holds more than the %d bytes size says", e.size))
-		return err
-	case err == io.EOF:
-		return nil
-	}
-	_, err = e.fail(fmt.Errorf("read: %w", err))
-	return err
-}
-
-func (e *exactReader) Read(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	left := e.size - e.read
-	if left <= 0 {
-		if err := e.probeEnd(); err != nil {
-			return 0, err
-		}
-		return 0, io.EOF
-	}
-	if int64(len(p)) > left {
-		p = p[:left]
-	}
-	k, err := e.r.Read(p)
-	e.read += int64(k)
-	switch {
-	case e.read == e.size:
-		if err := e.probeEnd(); err != nil {
-			return 0, err
-		}
-		return k, io.EOF
-	case err == io.EOF:
-		return e.fail(fmt.Errorf("reader ended after %d bytes, size says %d: %w", e.read, e.size, io.ErrUnexpectedEOF))
-	case err != nil:
-		return e.fail(fmt.Errorf("read: %w", err))
-	}
-	return k, nil
+	return n, err
 }
 
 // Put implements store.Store.
@@ -310,17 +271,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	r = ctxReader{ctx, r}
-	if size < 0 {
-		spooled, n, cleanup, err := spool(r)
-		if err != nil {
-			return mapErr(ctx, "put", key, fmt.Errorf("read: %w", err))
-		}
-		defer cleanup()
-		r, size = spooled, n
-	}
 	if size > maxSinglePut {
 		return fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, size, int64(maxSinglePut))
+	}
+	body, n, cleanup, err := spool(ctx, r, size)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	defer cleanup()
+	if n > maxSinglePut {
+		return fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, n, int64(maxSinglePut))
 	}
 	po := minio.PutObjectOptions{
 		ContentType:      "application/octet-stream",
@@ -332,28 +292,18 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	case opts.IfMatch != "":
 		po.SetMatchETag(opts.IfMatch)
 	}
-	body := &exactReader{r: r, size: size}
-	if size == 0 {
-		// Nothing may read an empty body: check it here.
-		if err := body.probeEnd(); err != nil {
-			return mapErr(ctx, "put", key, err)
-		}
-	}
-	// exactReader hides any io.Seeker: minio-go then sends the body once,
-	// never retrying a conditional write whose first attempt may have won.
-	info, err := s.client.PutObject(ctx, s.cfg.Bucket, s.object(key), body, size, po)
+	// body is an io.ReaderAt and io.Seeker, so minio-go can resend it when
+	// a connection fails.
+	info, err := s.client.PutObject(ctx, s.cfg.Bucket, s.object(key), body, n, po)
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("put %s: %w", key, ctx.Err())
-		}
-		if body.err != nil {
-			return fmt.Errorf("put %s: %w", key, body.err)
 		}
 		code, status := errCode(err)
 		switch {
 		case code == minio.PreconditionFailed || status == 412:
 			return fmt.Errorf("put %s: %w", key, store.ErrPrecondition)
-		case opts.IfMatch != "" && (code == minio.NoSuchKey || status == 404):
+		case opts.IfMatch != "" && (code == minio.NoSuchKey || status == 404 && code != minio.NoSuchBucket):
 			return fmt.Errorf("put %s: no object to match: %w", key, store.ErrPrecondition)
 		case code == "ConditionalRequestConflict" || (status == 409 && (opts.IfAbsent || opts.IfMatch != "")):
 			// AWS: another conditional write to the key was in flight.
@@ -361,22 +311,55 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		}
 		return mapErr(ctx, "put", key, err)
 	}
-	if info.Size != size {
-		return fmt.Errorf("put %s: server stored %d bytes, sent %d", key, info.Size, size)
+	if info.Size != n {
+		return fmt.Errorf("put %s: server stored %d bytes, sent %d", key, info.Size, n)
 	}
 	return nil
 }
 
-// spool reads all of r into memory, or into a temporary file past
-// spoolMemory bytes, and returns a reader of it, its size and a cleanup.
-func spool(r io.Reader) (io.Reader, int64, func(), error) {
-	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(r, spoolMemory+1))
-	if err != nil {
-		return nil, 0, nil, err
+// readSeekerAt is what minio-go needs to resend a body.
+type readSeekerAt interface {
+	io.ReadSeeker
+	io.ReaderAt
+}
+
+// spool reads all of r, checking that it holds exactly size bytes (size <
+// 0: any number), into memory up to spoolMemory bytes or else into a
+// temporary file. It returns the data, its length and a cleanup to call
+// when done.
+func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, func(), error) {
+	src := &source{ctx: ctx, r: r}
+	check := func(n int64, err error) error {
+		switch {
+		case src.err != nil:
+			return fmt.Errorf("read: %w", src.err)
+		case err != nil:
+			return err
+		case size >= 0 && n > size:
+			return fmt.Errorf("reader holds more than the %d bytes size says", size)
+		case size >= 0 && n < size:
+			return fmt.Errorf("reader ended after %d bytes, size says %d: %w", n, size, io.ErrUnexpectedEOF)
+		}
+		return nil
 	}
-	if n <= spoolMemory {
+	limit := int64(spoolMemory)
+	if size >= 0 {
+		limit = min(limit, size)
+	}
+	var buf bytes.Buffer
+	if size >= 0 {
+		buf.Grow(int(limit) + 1)
+	}
+	// One byte more than the limit tells a short object from a long one.
+	n, err := io.Copy(&buf, io.LimitReader(src, limit+1))
+	if n <= limit {
+		if err := check(n, err); err != nil {
+			return nil, 0, nil, err
+		}
 		return bytes.NewReader(buf.Bytes()), n, func() {}, nil
+	}
+	if size >= 0 && size <= spoolMemory {
+		return nil, 0, nil, check(n, err) // n is size+1: too long
 	}
 	f, err := os.CreateTemp("", "ksbfolio-s3-spool-*")
 	if err != nil {
@@ -386,15 +369,20 @@ func spool(r io.Reader) (io.Reader, int64, func(), error) {
 		f.Close()
 		os.Remove(f.Name())
 	}
-	total, err := io.Copy(f, io.MultiReader(&buf, r))
-	if err == nil {
-		_, err = f.Seek(0, io.SeekStart)
+	var from io.Reader = io.MultiReader(&buf, src)
+	if size >= 0 {
+		from = io.LimitReader(from, size+1)
 	}
-	if err != nil {
+	n, err = io.Copy(f, from)
+	if err = check(n, err); err != nil {
+		cleanup()
+		return nil, 0, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		cleanup()
 		return nil, 0, nil, fmt.Errorf("spool to %s: %w", f.Name(), err)
 	}
-	return f, total, cleanup, nil
+	return f, n, cleanup, nil
 }
 
 // Get implements store.Store. It makes one GET: the reader is the object
@@ -458,7 +446,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) err
 			if ctx.Err() != nil {
 				return fmt.Errorf("list %q: %w", prefix, ctx.Err())
 			}
-			return fmt.Errorf("list %q: %w", prefix, oi.Err)
+			return fmt.Errorf("list %q: %w", prefix, flatten(oi.Err))
 		}
 		key, ok := strings.CutPrefix(oi.Key, s.prefix)
 		if !ok || store.ValidKey(key) != nil {

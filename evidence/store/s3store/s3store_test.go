@@ -1,9 +1,11 @@
 package s3store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -13,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence/store"
@@ -354,5 +357,58 @@ func TestPrefixes(t *testing.T) {
 	want := []string{srv.Bucket + "/team/a/items/x.json", srv.Bucket + "/team/ab/items/x.json"}
 	if !slices.Equal(files, want) {
 		t.Errorf("server holds %q, want %q", files, want)
+	}
+}
+
+// Objects past the in-memory spool go through a temporary file, which is
+// removed afterwards whatever happens.
+func TestLargeObjects(t *testing.T) {
+	srv := storetest.StartVersityGW(t)
+	s := open(t, config(t, srv, "large"))
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx := context.Background()
+	data := make([]byte, 9<<20+3)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	boom := errors.New("boom")
+	tests := []struct {
+		name    string
+		r       io.Reader
+		size    int64
+		wantErr error // nil: success
+	}{
+		{"known size", bytes.NewReader(data), int64(len(data)), nil},
+		{"unknown size", struct{ io.Reader }{bytes.NewReader(data)}, -1, nil},
+		{"reader shorter than size", bytes.NewReader(data[:len(data)-1]), int64(len(data)), io.ErrUnexpectedEOF},
+		{"reader longer than size", bytes.NewReader(data), int64(len(data) - 1), errors.New("more than")},
+		{"reader fails", io.MultiReader(bytes.NewReader(data), iotest.ErrReader(boom)), -1, boom},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			key := strings.ReplaceAll(tc.name, " ", "-")
+			err := s.Put(ctx, key, tc.r, tc.size, store.PutOptions{IfAbsent: true})
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Fatalf("Put: %v", err)
+			case tc.wantErr == nil:
+				b, err := store.ReadAll(ctx, s, key, 0)
+				if err != nil || !bytes.Equal(b, data) {
+					t.Fatalf("ReadAll = %d bytes, %v; want the %d bytes put", len(b), err, len(data))
+				}
+			case err == nil:
+				t.Fatalf("Put: no error, want %v", tc.wantErr)
+			case !errors.Is(err, tc.wantErr) && !strings.Contains(err.Error(), tc.wantErr.Error()):
+				t.Errorf("Put error = %v, want %v", err, tc.wantErr)
+			default:
+				if _, err := s.Stat(ctx, key); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("after a failed Put, Stat = %v, want ErrNotFound", err)
+				}
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Errorf("temporary files left behind: %v", left)
+			}
+		})
 	}
 }

@@ -1,0 +1,63 @@
+package gitlog_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestGoldenItems pins the items of a small generated history, one JSON
+// line per item, with the repository path replaced by /REPO. Rewrite with
+// `go test ./collectors/gitlog -run TestGoldenItems -update`.
+func TestGoldenItems(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "repo")
+	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 30, Seed: 42, Branches: 2, TrailerEvery: 2, Mailmap: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector(t, gitlog.Config{Path: dir, Emails: []string{janeE}})
+	s, cursor, err := collect(t, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, it := range s.items {
+		b, err := json.Marshal(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	got := strings.ReplaceAll(buf.String(), dir, "/REPO")
+	got += "cursor " + string(cursor) + "\n"
+	golden := filepath.Join("testdata", "generated.golden.jsonl")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) && i < len(wl); i++ {
+			if gl[i] != wl[i] {
+				t.Fatalf("line %d differs from %s:\ngot  %s\nwant %s", i+1, golden, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%d lines, %s has %d", len(gl), golden, len(wl))
+	}
+}
