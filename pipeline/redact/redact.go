@@ -27,8 +27,6 @@ var (
 	// namePattern is what a rule name must look like: it appears inside
 	// masks and redaction records.
 	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,40}$`)
-	// maskPattern finds masks already in a text.
-	maskPattern = regexp.MustCompile(`\[REDACTED:[a-z0-9][a-z0-9-]{0,40}\]`)
 )
 
 // Mask returns the text that replaces a secret found by rule.
@@ -66,7 +64,7 @@ func (c Counts) Redactions() []evidence.Redaction {
 	return out
 }
 
-// rule is a named detector: one or more regular expressions.
+// rule is a named detector: one or more ways of finding one kind of secret.
 type rule struct {
 	name string
 	doc  string
@@ -75,31 +73,51 @@ type rule struct {
 
 // detector is one way of finding a rule's secrets.
 //
-// A keyword detector (keywords set) looks for its keywords by substring
-// search and runs re anchored at each hit, on the rest of the text; re
-// begins by matching the keyword. A whole-text detector (no keywords) runs
-// re unanchored over the whole text.
+// A keyword detector (keywords set) finds its keywords by substring search;
+// at each hit that passes the boundary test it matches re (or calls fn),
+// anchored right after the keyword, on a window of at most window bytes
+// (the rest of the text if a match reaches the window's end). The whole
+// match, when masked, includes the keyword. A whole-text detector (no
+// keywords: configured patterns) runs re unanchored over the whole text.
 type detector struct {
-	keywords  []string // literal substrings; lower-case when fold
-	fold      bool     // search keywords in the ASCII-lower-cased text
-	wordStart bool     // a hit must not follow [A-Za-z0-9_]
-	re        *regexp.Regexp
+	keywords []string // literal substrings; lower-case when fold
+	fold     bool     // keywords match in any ASCII case
+	// notAfter, if set, lists the bytes a keyword may not follow (so
+	// that a hit starts a word, a token or an argument).
+	notAfter *[256]bool
+	// firstByte, if set, lists the bytes the text after a keyword may
+	// start with; other hits are passed over without running re.
+	firstByte *[256]bool
+	// skipKey, if set, skips up to that many key bytes [A-Za-z0-9_.-]
+	// after the keyword before re is matched (re then starts where the
+	// key ends).
+	skipKey int
+	re      *regexp.Regexp
+	// fn, for keyword detectors without re, returns what re would:
+	// submatch indexes into its argument, or nil.
+	fn     func(rest string) []int
+	window int
 	// groups are the capture groups masked; none: the whole match.
 	groups []int
-	// refine, if set, vets a candidate secret s[a:b] of the match that
-	// starts at start, and returns the end of what to mask (a < end <= b),
-	// or -1 to keep the text.
+	// refine, if set, vets a candidate secret s[a:b] of the match whose
+	// keyword starts at start, and returns the end of what to mask
+	// (a < end <= b), or -1 to keep the text.
 	refine func(s string, start, a, b int) int
 }
+
+// defaultWindow bounds the text one keyword hit is matched against, so
+// that the work per hit is bounded; a match that reaches it is retried on
+// the rest of the text, so long secrets are still masked whole.
+const defaultWindow = 4096
 
 // Redactor masks secrets. It is immutable once built and safe for
 // concurrent use.
 type Redactor struct {
 	rules []rule
 	// kw finds every keyword of every detector in one scan; detKw[ri][di]
-	// lists the keyword indexes of rules[ri].dets[di].
+	// says which keywords (by index) rules[ri].dets[di] uses.
 	kw    keywordIndex
-	detKw [][][]int
+	detKw [][][]bool
 }
 
 // New compiles the built-in rules and the configured extra patterns, which
@@ -145,13 +163,23 @@ func New(extra []Pattern) (*Redactor, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	r.detKw = make([][][]int, len(r.rules))
-	for ri, ru := range r.rules {
-		r.detKw[ri] = make([][]int, len(ru.dets))
-		for di, d := range ru.dets {
+	for _, ru := range r.rules {
+		for _, d := range ru.dets {
 			for _, k := range d.keywords {
-				r.detKw[ri][di] = append(r.detKw[ri][di], r.kw.add(k, d.fold))
+				r.kw.add(k, d.fold)
 			}
+		}
+	}
+	r.kw.sortBuckets()
+	r.detKw = make([][][]bool, len(r.rules))
+	for ri, ru := range r.rules {
+		r.detKw[ri] = make([][]bool, len(ru.dets))
+		for di, d := range ru.dets {
+			uses := make([]bool, len(r.kw.words))
+			for _, k := range d.keywords {
+				uses[r.kw.add(k, d.fold)] = true
+			}
+			r.detKw[ri][di] = uses
 		}
 	}
 	return r, nil
@@ -201,17 +229,18 @@ type span struct{ a, b, ri int }
 func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 	hits := r.kw.scan(s)
 	var spans []span
+	if len(hits) > 0 {
+		for ri := range r.rules {
+			for di := range r.rules[ri].dets {
+				spans = r.rules[ri].dets[di].find(s, hits, r.detKw[ri][di], ri, spans)
+			}
+		}
+	}
 	for ri := range r.rules {
 		for di := range r.rules[ri].dets {
-			var at []int
-			for _, k := range r.detKw[ri][di] {
-				at = append(at, hits[k]...)
+			if d := &r.rules[ri].dets[di]; len(d.keywords) == 0 {
+				spans = d.find(s, nil, nil, ri, spans)
 			}
-			if len(r.detKw[ri][di]) > 1 {
-				slices.Sort(at)
-				at = slices.Compact(at)
-			}
-			spans = r.rules[ri].dets[di].find(s, at, ri, spans)
 		}
 	}
 	if len(spans) == 0 {
@@ -221,11 +250,11 @@ func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 	if len(spans) == 0 {
 		return s, false
 	}
-	sort.Slice(spans, func(i, j int) bool {
-		if spans[i].a != spans[j].a {
-			return spans[i].a < spans[j].a
+	slices.SortFunc(spans, func(x, y span) int {
+		if x.a != y.a {
+			return x.a - y.a
 		}
-		return spans[i].ri < spans[j].ri
+		return x.ri - y.ri
 	})
 	var sb strings.Builder
 	sb.Grow(len(s))
@@ -250,7 +279,7 @@ func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 // and widens those that overlap a mask to take all of it, so a mask is
 // never cut in two.
 func dropMasked(s string, spans []span) []span {
-	masks := maskPattern.FindAllStringIndex(s, -1)
+	masks := findMasks(s)
 	if len(masks) == 0 {
 		return spans
 	}
@@ -271,41 +300,101 @@ func dropMasked(s string, spans []span) []span {
 	return out
 }
 
-// find appends the candidates d finds in s to spans; hits are the sorted
-// positions of d's keywords.
-func (d *detector) find(s string, hits []int, ri int, spans []span) []span {
+// findMasks returns the [start, end) of every mask in s, in order: every
+// match of \[REDACTED:[a-z0-9][a-z0-9-]{0,40}\], found without the
+// regexp engine.
+func findMasks(s string) [][2]int {
+	const open = "[REDACTED:"
+	var out [][2]int
+	for off := 0; ; {
+		i := strings.Index(s[off:], open)
+		if i < 0 {
+			return out
+		}
+		a := off + i
+		j := a + len(open) // the rule name starts here
+		k := j
+		for k < len(s) && k-j <= 41 && (s[k] == '-' || '0' <= s[k] && s[k] <= '9' || 'a' <= s[k] && s[k] <= 'z') {
+			k++
+		}
+		if n := k - j; n >= 1 && n <= 41 && s[j] != '-' && k < len(s) && s[k] == ']' {
+			out = append(out, [2]int{a, k + 1})
+			off = k + 1
+			continue
+		}
+		off = a + 1
+	}
+}
+
+// hit is keyword k, n bytes long, at p.
+type hit struct{ p, k, n int }
+
+// find appends the candidates d finds in s to spans. hits are where the
+// keywords are, in order (the longer keyword first at one place); uses
+// says which keywords are d's. A detector without keywords runs over the
+// whole text.
+func (d *detector) find(s string, hits []hit, uses []bool, ri int, spans []span) []span {
 	if len(d.keywords) == 0 {
 		for _, m := range d.re.FindAllStringSubmatchIndex(s, -1) {
-			spans = d.add(s, m, 0, ri, spans)
+			spans = d.add(s, m, m[0], 0, ri, spans)
 		}
 		return spans
 	}
 	end := -1 // end of the last match: hits before it are inside it
-	for _, p := range hits {
-		if p < end {
+	for _, h := range hits {
+		if !uses[h.k] || h.p < end {
 			continue
 		}
-		if d.wordStart && p > 0 && isWord(s[p-1]) {
+		if d.notAfter != nil && h.p > 0 && d.notAfter[s[h.p-1]] {
 			continue
 		}
-		m := d.re.FindStringSubmatchIndex(s[p:])
+		q := h.p + h.n
+		if d.skipKey > 0 {
+			for lim := min(len(s), q+d.skipKey); q < lim && (isWord(s[q]) || s[q] == '.' || s[q] == '-'); q++ {
+			}
+		}
+		if d.firstByte != nil && (q == len(s) || !d.firstByte[s[q]]) {
+			continue
+		}
+		m := d.match(s[q:])
 		if m == nil {
 			continue
 		}
-		end = p + m[1]
-		spans = d.add(s, m, p, ri, spans)
+		end = q + m[1]
+		spans = d.add(s, m, h.p, q, ri, spans)
 	}
 	return spans
 }
 
-// add turns match m (offsets relative to off) into candidates.
-func (d *detector) add(s string, m []int, off, ri int, spans []span) []span {
-	start := off + m[0]
+// match matches rest, the text after a keyword, within the window.
+func (d *detector) match(rest string) []int {
+	w := d.window
+	if w == 0 {
+		w = defaultWindow
+	}
+	try := func(t string) []int {
+		if d.fn != nil {
+			return d.fn(t)
+		}
+		return d.re.FindStringSubmatchIndex(t)
+	}
+	if len(rest) <= w {
+		return try(rest)
+	}
+	m := try(rest[:w])
+	if m != nil && m[1] == w {
+		m = try(rest)
+	}
+	return m
+}
+
+// add turns match m into candidates. m's offsets are relative to off; a
+// whole match starts at start (the keyword, for keyword detectors).
+func (d *detector) add(s string, m []int, start, off, ri int, spans []span) []span {
 	one := func(a, b int) {
-		if a < 0 || a >= b {
+		if a >= b {
 			return
 		}
-		a, b = a+off, b+off
 		if d.refine != nil {
 			b = d.refine(s, start, a, b)
 			if b <= a {
@@ -315,11 +404,13 @@ func (d *detector) add(s string, m []int, off, ri int, spans []span) []span {
 		spans = append(spans, span{a, b, ri})
 	}
 	if len(d.groups) == 0 {
-		one(m[0], m[1])
+		one(min(start, off+m[0]), off+m[1])
 		return spans
 	}
 	for _, g := range d.groups {
-		one(m[2*g], m[2*g+1])
+		if m[2*g] >= 0 {
+			one(off+m[2*g], off+m[2*g+1])
+		}
 	}
 	return spans
 }
@@ -359,9 +450,17 @@ func (x *keywordIndex) add(text string, fold bool) int {
 	return len(x.words) - 1
 }
 
-// scan returns, for each keyword, the sorted positions where it occurs.
-func (x *keywordIndex) scan(s string) [][]int {
-	hits := make([][]int, len(x.words))
+// sortBuckets orders each bucket longest keyword first, so that at one
+// place the longer keyword is tried first.
+func (x *keywordIndex) sortBuckets() {
+	for _, b := range x.bucket {
+		sort.SliceStable(b, func(i, j int) bool { return len(x.words[b[i]].text) > len(x.words[b[j]].text) })
+	}
+}
+
+// scan returns every occurrence of every keyword, by position.
+func (x *keywordIndex) scan(s string) []hit {
+	var hits []hit
 	for i := 0; i+1 < len(s); i++ {
 		c0, c1 := lowerTab[s[i]], lowerTab[s[i+1]]
 		if x.pairs[c0][c1>>6]&(1<<(c1&63)) == 0 {
@@ -375,7 +474,7 @@ func (x *keywordIndex) scan(s string) [][]int {
 			if k.fold && !equalLower(s[i:i+len(k.text)], k.text) || !k.fold && s[i:i+len(k.text)] != k.text {
 				continue
 			}
-			hits[w] = append(hits[w], i)
+			hits = append(hits, hit{i, w, len(k.text)})
 		}
 	}
 	return hits

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -351,4 +352,25 @@ func realisticText(tb testing.TB, n int) string {
 		}
 	}
 	return b.String()
+}
+
+var maskPattern = regexp.MustCompile(`\[REDACTED:[a-z0-9][a-z0-9-]{0,40}\]`)
+
+func FuzzFindMasks(f *testing.F) {
+	for _, s := range []string{"", m("aws-key"), "[REDACTED:]", "[REDACTED:-x]", "[REDACTED:" + strings.Repeat("a", 41) + "]",
+		"[REDACTED:" + strings.Repeat("a", 42) + "]", "[[REDACTED:x][REDACTED:y]]", "[REDACTED:A]", "[REDACTED:x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := maskPattern.FindAllStringIndex(s, -1)
+		got := findMasks(s)
+		if len(got) != len(want) {
+			t.Fatalf("findMasks(%q) = %v, want %v", s, got, want)
+		}
+		for i := range got {
+			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
+				t.Fatalf("findMasks(%q) = %v, want %v", s, got, want)
+			}
+		}
+	})
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // Building blocks of the built-in expressions. Every built-in expression
-// starts by matching one of its keywords, and masks all of its capture
-// groups (so structure that is not the secret uses "(?:…)").
+// matches what follows one of its keywords, and masks all of its capture
+// groups, or, if it has none, the keyword and the match (so structure that
+// is not the secret uses "(?:…)").
 const (
 	// keyEnd closes a key: an optional (escaped) quote and bracket, as in
 	// "password": or os.environ["TOKEN"] =.
@@ -17,6 +18,8 @@ const (
 	sepAny = `[ \t]*(?:=>|:=|==?|:)[ \t]*`
 	// sepEq is an assignment that is not a colon.
 	sepEq = `[ \t]*(?:=>|:=|=)[ \t]*`
+	// openQuote is an optional (escaped) opening quote.
+	openQuote = `(?:\\?["'` + "`" + `])?`
 	// quoted is a quoted value, its content the secret: \"…\", "…", '…'
 	// or `…`, with an optional Python string prefix.
 	quoted = `(?i:[bfru]{0,2})(?:\\"([^"\\\n]*)\\"|"((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'|` + "`([^`\\n]*)`)"
@@ -24,74 +27,87 @@ const (
 	bare = `([^\s"'` + "`" + `,;&]+)`
 	// bareAfterColon is bare, but not starting "=" or ":" (":=", "::").
 	bareAfterColon = `([^\s"'` + "`" + `,;&=:][^\s"'` + "`" + `,;&]*)`
-	// assignKeys are the key endings of password-style pairs.
-	assignKeys = `(?i:password|passwd|pwd|secret[_-]?key|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)`
+	// sepFirst are the bytes keyEnd or a separator may start with.
+	sepFirst = "\"'`\\] \t=:"
 	// b64end ends a run of base64: a character outside it, or the end.
 	b64end = `(?:[^A-Za-z0-9/+=]|\z)`
 )
 
+// assignKeywords are the key endings of password-style pairs.
 var assignKeywords = []string{"password", "passwd", "pwd", "secret", "token",
 	"apikey", "api_key", "api-key", "accesskey", "access_key", "access-key",
-	"privatekey", "private_key", "private-key"}
+	"privatekey", "private_key", "private-key", "secretkey", "secret_key", "secret-key"}
+
+// Boundaries: the bytes a keyword may not follow.
+var (
+	afterWord      = byteSet(wordChars)       // starts a word
+	afterAlnum     = byteSet(alnumChars)      // starts a word or a _-separated part
+	afterBase64URL = byteSet(wordChars + "-") // starts a base64url run
+	afterSpaceOnly = byteSetAllBut(" \t")     // starts an argument
+	wordChars      = alnumChars + "_"         //
+	alnumChars     = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
 
 // builtinRules is the one table of built-in rules, in priority order: when
 // matches overlap, the earlier rule names the mask. Each rule's doc is one
 // line; Describe returns them.
 var builtinRules = []rule{
 	{name: "private-key", doc: "PEM, OpenSSH and PGP private key blocks (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP …): the body between BEGIN and END, or up to the end of the text when END is missing", dets: []detector{
-		at(`-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*([\s\S]*?)(?:\s|\\[nr])*(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|\z)`,
+		after(`[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*([\s\S]*?)(?:\s|\\[nr])*(?:-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----|\z)`,
 			"-----BEGIN"),
 	}},
 	{name: "aws-key", doc: "AWS access key IDs: AKIA, ASIA, AIDA, AROA … followed by 16 upper-case letters and digits", dets: []detector{
-		at(`(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z0-9]{16}\b`,
-			"A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA").word(),
+		after(`[A-Z0-9]{16}\b`, "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA").bound(afterWord),
+		after(`[A-Z0-9]{17}\b`, "A3T").bound(afterWord),
 	}},
-	{name: "aws-secret-key", doc: "AWS secret access keys: 40 random base64 characters assigned to an aws…/…secret… key, within a line after the word secret, or next to an access key ID", dets: []detector{
-		at(`(?i:aws)[\w.-]*`+keyEnd+sepAny+`(?:\\?["'`+"`"+`])?([A-Za-z0-9/+]{40})`+b64end, "aws").folded().check(secret40),
-		at(`(?i:secret)[^\n]{0,60}?[^A-Za-z0-9/+\n]([A-Za-z0-9/+]{40})`+b64end, "secret").folded().check(secret40),
-		at(`(?:AKIA|ASIA)[A-Z0-9]{16}[ \t,;:|"']{1,5}([A-Za-z0-9/+]{40})`+b64end, "AKIA", "ASIA").word().check(secret40),
+	{name: "aws-secret-key", doc: "AWS secret access keys: 40 random base64 characters assigned to an aws… key, within a line after the word secret, or next to an access key ID", dets: []detector{
+		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+]{40})`+b64end, "aws").folded().bound(afterAlnum).key().first(sepFirst).check(secret40),
+		afterFunc(near40, "secret").folded().check(secret40),
+		after(`[A-Z0-9]{16}[ \t,;:|"']{1,5}([A-Za-z0-9/+]{40})`+b64end, "AKIA", "ASIA").bound(afterWord).check(secret40),
 	}},
 	{name: "aws-session-token", doc: "AWS session tokens assigned to a …session_token / …security_token key (also the X-Amz-Security-Token header)", dets: []detector{
-		at(`(?i:session|security)[_.-]?(?i:token)`+keyEnd+sepAny+`(?:\\?["'`+"`"+`])?([A-Za-z0-9/+=]{16,})`, "session", "security").folded().check(credential),
+		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+=]{16,})`,
+			"sessiontoken", "session_token", "session-token", "session.token",
+			"securitytoken", "security_token", "security-token").folded().first(sepFirst).check(credential),
 	}},
 	{name: "github-token", doc: "GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_", dets: []detector{
-		at(`gh[pousr]_[A-Za-z0-9]{36,251}\b`, "ghp_", "gho_", "ghu_", "ghs_", "ghr_").word(),
-		at(`github_pat_[A-Za-z0-9_]{22,251}\b`, "github_pat_").word(),
+		after(`[A-Za-z0-9]{36,251}\b`, "ghp_", "gho_", "ghu_", "ghs_", "ghr_").bound(afterWord),
+		after(`[A-Za-z0-9_]{22,251}\b`, "github_pat_").bound(afterWord),
 	}},
 	{name: "gitlab-token", doc: "GitLab tokens: glpat-, gloas-, gldt-, glrt-, glcbt-, glptt-, glft-, glimt-, glagent-, glsoat-, glffct- and GR1348941 runner registration tokens", dets: []detector{
-		at(`gl(?:pat|oas|dt|rt|rtr|cbt|ptt|ft|imt|agent|soat|ffct)-[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*`,
-			"glpat-", "gloas-", "gldt-", "glrt-", "glrtr-", "glcbt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-").word(),
-		at(`GR1348941[A-Za-z0-9_-]{20,}`, "GR1348941").word(),
+		after(`[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)*`,
+			"glpat-", "gloas-", "gldt-", "glrt-", "glrtr-", "glcbt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glffct-", "GR1348941").bound(afterWord),
 	}},
 	{name: "slack-token", doc: "Slack tokens: xoxb-, xoxp-, xoxa-, xoxr-, xoxs-, xoxo-, xoxe- and app-level xapp-", dets: []detector{
-		at(`(?:xox[abeoprs]-|xoxe\.xox[bp]-|xapp-)[A-Za-z0-9-]{10,}`,
-			"xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xoxe.", "xapp-").word(),
+		after(`[A-Za-z0-9-]{10,}`, "xoxa-", "xoxb-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-").bound(afterWord),
+		after(`xox[bp]-[A-Za-z0-9-]{10,}`, "xoxe.").bound(afterWord),
 	}},
 	{name: "slack-webhook", doc: "Slack webhook URLs: the path after hooks.slack.com/services/ (or workflows/, triggers/)", dets: []detector{
-		at(`(?i:hooks\.slack\.com)/(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{8,})`, "hooks.slack.com/").folded(),
+		after(`(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{8,})`, "hooks.slack.com/").folded(),
 	}},
 	{name: "jwt", doc: "JSON Web Tokens: dot-separated base64url segments whose first decodes to a JSON header (eyJ…)", dets: []detector{
-		at(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?`, "eyJ").word().check(jwtHeader),
+		after(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?`, "eyJ").bound(afterBase64URL).check(jwtHeader),
 	}},
 	{name: "authorization-header", doc: "the credentials of an Authorization (or Proxy-Authorization) header: Bearer, Basic, token, …", dets: []detector{
-		at(`(?i:authorization)`+keyEnd+`[ \t]*[:=][ \t]*(?:\\?["'`+"`"+`])?(?:(?i:bearer|basic|token|bot|negotiate|ntlm|apikey|api-key|sso-key|key|aws4-hmac-sha256)[ \t]+)?([^\s"'`+"`"+`,;]+)`,
-			"authorization").folded().word().check(credential),
+		after(keyEnd+`[ \t]*[:=][ \t]*`+openQuote+`(?:(?i:bearer|basic|token|bot|negotiate|ntlm|apikey|api-key|sso-key|key|aws4-hmac-sha256)[ \t]+)?([^\s"'`+"`"+`,;]+)`,
+			"authorization").folded().bound(afterWord).first(sepFirst).check(credential),
 	}},
 	{name: "bearer-token", doc: "bearer <token> outside an Authorization header, when the token looks like a credential (digits, mixed case or symbols, 8+ characters)", dets: []detector{
-		at(`(?i:bearer)[ \t]+([A-Za-z0-9._~+/=-]{8,})`, "bearer").folded().word().check(credential),
+		after(`[ \t]+([A-Za-z0-9._~+/=-]{8,})`, "bearer").folded().bound(afterWord).first(" \t").check(credential),
 	}},
 	{name: "curl-user", doc: "the password of curl -u/--user/--proxy-user user:password", dets: []detector{
-		at(`(?i:curl)\b[^\n]*?[ \t](?:-u|--user|--proxy-user|-U)(?:[ \t]+|=)(?:"[^"\n:]*:([^"\n]+)"|'[^'\n:]*:([^'\n]+)'|[^\s:"']*:([^\s"'`+"`"+`]+))`, "curl").folded().word().check(plainValue),
+		after(`(?:[ \t]+|=)(?:"[^"\n:]*:([^"\n]+)"|'[^'\n:]*:([^'\n]+)'|[^\s:"']*:([^\s"'`+"`"+`]+))`,
+			"-u", "-U", "--user", "--proxy-user").bound(afterSpaceOnly).first(" \t=").check(curlValue),
 	}},
 	{name: "url-password", doc: "the password in a URL's user information: scheme://user:password@host", dets: []detector{
-		at(`://[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").check(plainValue),
+		after(`[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").check(plainValue),
 	}},
 	{name: "password-assignment", doc: "the value of a key ending password, passwd, pwd, secret, secret_key, token, api_key, access_key or private_key, in =, :, JSON, YAML, env, XML or --flag form", dets: []detector{
-		at(assignKeys+keyEnd+sepAny+quoted, assignKeywords...).folded().check(quotedValue),
-		at(assignKeys+keyEnd+sepEq+bare, assignKeywords...).folded().check(bareValue),
-		at(assignKeys+keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().check(colonValue),
-		at(assignKeys+`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().check(flagValue),
-		at(assignKeys+`(?:[ \t][^>\n]*)?>([^<\n]+)</`, assignKeywords...).folded().check(quotedValue),
+		after(keyEnd+sepAny+quoted, assignKeywords...).folded().first(sepFirst).check(quotedValue),
+		after(keyEnd+sepEq+bare, assignKeywords...).folded().first(sepFirst).check(bareValue),
+		after(keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().first(sepFirst).check(colonValue),
+		after(`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().first(" \t").check(flagValue),
+		after(`>([^<\n]+)</`, assignKeywords...).folded().first(">").check(quotedValue),
 	}},
 }
 
@@ -116,10 +132,10 @@ func Describe() []RuleInfo {
 	return out
 }
 
-// at builds a keyword detector: re is matched anchored at each occurrence
-// of a keyword, and all its capture groups are masked (the whole match if
-// it has none).
-func at(re string, keywords ...string) detector {
+// after builds a keyword detector: re is matched anchored right after
+// each occurrence of a keyword; all its capture groups are masked, or, if
+// it has none, the keyword and the match.
+func after(re string, keywords ...string) detector {
 	c := regexp.MustCompile(`^(?:` + re + `)`)
 	d := detector{keywords: keywords, re: c}
 	for g := 1; g <= c.NumSubexp(); g++ {
@@ -128,15 +144,73 @@ func at(re string, keywords ...string) detector {
 	return d
 }
 
-// folded makes the keywords case-insensitive; they must be written in
-// lower case (a test checks the table).
+// afterFunc builds a keyword detector from a hand-written matcher whose
+// group 1 is masked.
+func afterFunc(fn func(rest string) []int, keywords ...string) detector {
+	return detector{keywords: keywords, fn: fn, groups: []int{1}}
+}
+
+// folded makes the keywords match in any ASCII case; they must be written
+// in lower case (a test checks the table).
 func (d detector) folded() detector { d.fold = true; return d }
 
-// word requires a keyword to start a word.
-func (d detector) word() detector { d.wordStart = true; return d }
+// bound sets the bytes a keyword may not follow.
+func (d detector) bound(t *[256]bool) detector { d.notAfter = t; return d }
+
+// first sets the bytes the text after a keyword may start with.
+func (d detector) first(chars string) detector {
+	d.firstByte = byteSet(chars)
+	return d
+}
+
+// key makes the detector skip the rest of a key (up to 64 bytes of
+// [A-Za-z0-9_.-]) after the keyword: "aws" in AWS_SECRET_ACCESS_KEY.
+func (d detector) key() detector { d.skipKey = 64; return d }
 
 // check sets the detector's refine function.
 func (d detector) check(f func(s string, start, a, b int) int) detector { d.refine = f; return d }
+
+func byteSet(chars string) *[256]bool { // a byte set
+
+	var t [256]bool
+	for i := 0; i < len(chars); i++ {
+		t[chars[i]] = true
+	}
+	return &t
+}
+
+func byteSetAllBut(chars string) *[256]bool {
+	var t [256]bool
+	for i := range t {
+		t[i] = !strings.ContainsRune(chars, rune(i))
+	}
+	return &t
+}
+
+// near40 finds, within 80 bytes on the same line, a run of exactly 40
+// base64 characters (not followed by =); group 1 is the run.
+func near40(rest string) []int {
+	const reach = 80
+	for i := 0; i < len(rest) && i < reach && rest[i] != '\n'; {
+		if !isB64(rest[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(rest) && isB64(rest[j]) {
+			j++
+		}
+		if j-i == 40 && i > 0 && (j == len(rest) || rest[j] != '=') {
+			return []int{0, j, i, j}
+		}
+		i = j
+	}
+	return nil
+}
+
+func isB64(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '/' || c == '+'
+}
 
 // maxLookBack bounds how far a refine function looks back from a match for
 // the start of its key, so that no input makes the work quadratic.
@@ -253,6 +327,21 @@ func flagValue(s string, start, a, b int) int {
 	return -1
 }
 
+// curlValue keeps the password of -u user:password when curl comes
+// earlier on the same line (so not docker -u 1000:1000).
+func curlValue(s string, start, a, b int) int {
+	line := s[max(0, start-1024):start]
+	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
+		line = line[i+1:]
+	}
+	for _, c := range []string{"curl", "CURL", "Curl"} {
+		if i := strings.LastIndex(line, c); i >= 0 && (i == 0 || !isWord(line[i-1])) {
+			return plainValue(s, start, a, b)
+		}
+	}
+	return -1
+}
+
 // jwtHeader keeps tokens whose first segment decodes to a JSON object
 // naming an algorithm or type.
 func jwtHeader(s string, _, a, b int) int {
@@ -293,12 +382,18 @@ var notSecret = map[string]bool{
 	"n/a": true, "tbd": true, "todo": true, "empty": true, "unset": true, "placeholder": true,
 }
 
+// maxNotSecret is the length of the longest notSecret entry.
+const maxNotSecret = 11
+
 // placeholder reports whether v stands for a secret without being one: a
 // variable or template reference, <angle-bracketed> text, [SPECIAL] tokens,
 // a literal such as none, or filler with no letter or digit (***) or only
 // x's (xxxx).
 func placeholder(v string) bool {
-	if v == "" || varRef.MatchString(v) || notSecret[strings.ToLower(v)] {
+	if v == "" || strings.IndexByte("$%{<[", v[0]) >= 0 && varRef.MatchString(v) {
+		return true
+	}
+	if len(v) <= maxNotSecret && notSecret[strings.ToLower(v)] {
 		return true
 	}
 	c := classify(v)

@@ -285,3 +285,11 @@ func TestBuiltinTable(t *testing.T) {
 		}
 	}
 }
+
+func TestNotSecretLength(t *testing.T) {
+	for k := range notSecret {
+		if len(k) > maxNotSecret || k != strings.ToLower(k) {
+			t.Errorf("notSecret %q: longer than maxNotSecret (%d) or not lower case", k, maxNotSecret)
+		}
+	}
+}
