@@ -7,7 +7,9 @@
 // Keys are slash-separated, relative, and never contain "..", "." or empty
 // segments, a leading slash, a backslash or a NUL; ValidKey checks that and
 // every backend refuses other keys with ErrInvalidKey, so no key can name a
-// place outside the store.
+// place outside the store. A key may not also be a prefix folder of another
+// key ("a/b" and "a/b/c" cannot both exist: the folder store keeps objects
+// as files); the ledger's layout never does this.
 package store
 
 import (
@@ -35,8 +37,9 @@ type Info struct {
 	Key     string
 	Size    int64
 	ModTime time.Time
-	// ETag changes whenever the object is replaced; opaque, compare only
-	// for equality. It is what PutOptions.IfMatch takes.
+	// ETag changes whenever the object is replaced with different content
+	// (S3 may keep it for identical bytes); opaque, compare only for
+	// equality. It is what PutOptions.IfMatch takes.
 	ETag string
 }
 

@@ -97,17 +97,17 @@ var builtinRules = []rule{
 	}},
 	{name: "curl-user", doc: "the password of curl -u/--user/--proxy-user user:password", dets: []detector{
 		after(`(?:[ \t]+|=)(?:"[^"\n:]*:([^"\n]+)"|'[^'\n:]*:([^'\n]+)'|[^\s:"']*:([^\s"'`+"`"+`]+))`,
-			"-u", "-U", "--user", "--proxy-user").bound(afterSpaceOnly).first(" \t=").check(curlValue),
+			"-u", "-U", "--user", "--proxy-user").bound(afterSpaceOnly).first(" \t=").needs("curl").long().check(plainValue),
 	}},
 	{name: "url-password", doc: "the password in a URL's user information: scheme://user:password@host", dets: []detector{
-		after(`[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").check(plainValue),
+		after(`[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").long().check(plainValue),
 	}},
 	{name: "password-assignment", doc: "the value of a key ending password, passwd, pwd, secret, secret_key, token, api_key, access_key or private_key, in =, :, JSON, YAML, env, XML or --flag form", dets: []detector{
-		after(keyEnd+sepAny+quoted, assignKeywords...).folded().first(sepFirst).check(quotedValue),
+		after(keyEnd+sepAny+quoted, assignKeywords...).folded().first(sepFirst).long().check(quotedValue),
 		after(keyEnd+sepEq+bare, assignKeywords...).folded().first(sepFirst).check(bareValue),
 		after(keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().first(sepFirst).check(colonValue),
-		after(`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().first(" \t").check(flagValue),
-		after(`>([^<\n]+)</`, assignKeywords...).folded().first(">").check(quotedValue),
+		after(`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().first(" \t").long().check(flagValue),
+		after(`>([^<\n]+)</`, assignKeywords...).folded().first(">").long().check(quotedValue),
 	}},
 }
 
@@ -163,6 +163,12 @@ func (d detector) first(chars string) detector {
 	return d
 }
 
+// long makes a miss in the window be retried on the rest of the text.
+func (d detector) long() detector { d.retryMiss = true; return d }
+
+// needs requires kw (lower case) to start a word earlier on the same line.
+func (d detector) needs(kw string) detector { d.context = kw; return d }
+
 // key makes the detector skip the rest of a key (up to 64 bytes of
 // [A-Za-z0-9_.-]) after the keyword: "aws" in AWS_SECRET_ACCESS_KEY.
 func (d detector) key() detector { d.skipKey = 64; return d }
@@ -170,8 +176,8 @@ func (d detector) key() detector { d.skipKey = 64; return d }
 // check sets the detector's refine function.
 func (d detector) check(f func(s string, start, a, b int) int) detector { d.refine = f; return d }
 
-func byteSet(chars string) *[256]bool { // a byte set
-
+// byteSet returns the set of the bytes of chars.
+func byteSet(chars string) *[256]bool {
 	var t [256]bool
 	for i := 0; i < len(chars); i++ {
 		t[chars[i]] = true
@@ -179,6 +185,7 @@ func byteSet(chars string) *[256]bool { // a byte set
 	return &t
 }
 
+// byteSetAllBut returns the set of every byte not in chars.
 func byteSetAllBut(chars string) *[256]bool {
 	var t [256]bool
 	for i := range t {
@@ -327,21 +334,6 @@ func flagValue(s string, start, a, b int) int {
 	return -1
 }
 
-// curlValue keeps the password of -u user:password when curl comes
-// earlier on the same line (so not docker -u 1000:1000).
-func curlValue(s string, start, a, b int) int {
-	line := s[max(0, start-1024):start]
-	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
-		line = line[i+1:]
-	}
-	for _, c := range []string{"curl", "CURL", "Curl"} {
-		if i := strings.LastIndex(line, c); i >= 0 && (i == 0 || !isWord(line[i-1])) {
-			return plainValue(s, start, a, b)
-		}
-	}
-	return -1
-}
-
 // jwtHeader keeps tokens whose first segment decodes to a JSON object
 // naming an algorithm or type.
 func jwtHeader(s string, _, a, b int) int {
@@ -452,22 +444,21 @@ func isQuote(c byte) bool { return c == '"' || c == '\'' || c == '`' }
 
 // trimClosers drops trailing ) ] } that s[a:b] does not open.
 func trimClosers(s string, a, b int) int {
+	const opens, closes = "([{", ")]}"
+	var open, shut [3]int
+	for i := a; i < b; i++ {
+		if k := strings.IndexByte(opens, s[i]); k >= 0 {
+			open[k]++
+		} else if k := strings.IndexByte(closes, s[i]); k >= 0 {
+			shut[k]++
+		}
+	}
 	for b > a {
-		var open byte
-		switch s[b-1] {
-		case ')':
-			open = '('
-		case ']':
-			open = '['
-		case '}':
-			open = '{'
-		default:
+		k := strings.IndexByte(closes, s[b-1])
+		if k < 0 || open[k] >= shut[k] {
 			return b
 		}
-		v := s[a:b]
-		if strings.Count(v, string(open)) >= strings.Count(v, string(s[b-1])) {
-			return b
-		}
+		shut[k]--
 		b--
 	}
 	return b

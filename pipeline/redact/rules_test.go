@@ -151,6 +151,7 @@ var ruleCases = []struct {
 	{"curl-user", "curl -u admin https://example.com", ""},
 	{"curl-user", `curl -u "$USER:$PASS" https://example.com`, ""},
 	{"curl-user", "curl --upload-file a:b https://example.com", ""},
+	{"curl-user", "docker run -u 1000:1000 img && curling -u a:b", ""},
 
 	// url-password
 	{"url-password", "https://user:pw@host/x", "https://user:" + m("url-password") + "@host/x"},
@@ -290,6 +291,17 @@ func TestNotSecretLength(t *testing.T) {
 	for k := range notSecret {
 		if len(k) > maxNotSecret || k != strings.ToLower(k) {
 			t.Errorf("notSecret %q: longer than maxNotSecret (%d) or not lower case", k, maxNotSecret)
+		}
+	}
+}
+
+func TestTrimClosers(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"abc", "abc"}, {"abc)", "abc"}, {"a(b)", "a(b)"}, {"a(b))", "a(b)"}, {"ab})]", "ab"},
+		{"a[b]}", "a[b]"}, {")))", ""}, {"(a", "(a"},
+	} {
+		if got := tc.in[:trimClosers(tc.in, 0, len(tc.in))]; got != tc.want {
+			t.Errorf("trimClosers(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -362,4 +363,40 @@ func FuzzKey(f *testing.F) {
 			t.Fatalf("after Put(%q) the store's parent holds %v", key, entries)
 		}
 	})
+}
+
+func BenchmarkPut1KiB(b *testing.B) {
+	s, err := fsstore.New(filepath.Join(b.TempDir(), "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("x"), 1024)
+	ctx := context.Background()
+	b.SetBytes(int64(len(data)))
+	for i := 0; b.Loop(); i++ {
+		key := "apprentices/jdoe/items/" + strconv.Itoa(i%100) + ".json"
+		if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkList1000(b *testing.B) {
+	s, err := fsstore.New(filepath.Join(b.TempDir(), "store"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 1000 {
+		key := "apprentices/jdoe/blobs/sha256/" + strconv.Itoa(i%16) + "/" + strconv.Itoa(i)
+		if err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		n := 0
+		if err := s.List(ctx, "apprentices/jdoe/", func(store.Info) error { n++; return nil }); err != nil || n != 1000 {
+			b.Fatalf("List: %d, %v", n, err)
+		}
+	}
 }

@@ -412,3 +412,24 @@ func TestLargeObjects(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkPut1KiB(b *testing.B) {
+	srv := storetest.StartVersityGW(b)
+	cfg, err := s3store.ParseURL(srv.URL("bench"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.AccessKey, cfg.SecretKey = srv.AccessKey, srv.SecretKey
+	s, err := s3store.New(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("x"), 1024)
+	b.SetBytes(int64(len(data)))
+	for i := 0; b.Loop(); i++ {
+		key := fmt.Sprintf("items/%d.json", i%100)
+		if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

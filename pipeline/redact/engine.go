@@ -1,0 +1,262 @@
+package redact
+
+import (
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// rule is a named detector: one or more ways of finding one kind of secret.
+type rule struct {
+	name string
+	doc  string
+	dets []detector
+}
+
+// detector is one way of finding a rule's secrets.
+//
+// A keyword detector (keywords set) finds its keywords by substring search;
+// at each hit that passes the boundary tests it matches re (or calls fn),
+// anchored right after the keyword, on a window of at most window bytes
+// (the rest of the text if a match reaches the window's end, or, for
+// retryMiss detectors, if there is none). The whole match, when masked,
+// includes the keyword. A whole-text detector (no keywords: configured
+// patterns) runs re unanchored over the whole text.
+type detector struct {
+	keywords []string // literal substrings; lower-case when fold
+	fold     bool     // keywords match in any ASCII case
+	// notAfter, if set, lists the bytes a keyword may not follow (so
+	// that a hit starts a word, a token or an argument).
+	notAfter *[256]bool
+	// firstByte, if set, lists the bytes the text after a keyword may
+	// start with; other hits are passed over without running re.
+	firstByte *[256]bool
+	// skipKey, if set, skips up to that many key bytes [A-Za-z0-9_.-]
+	// after the keyword before re is matched (re then starts where the
+	// key ends).
+	skipKey int
+	// retryMiss says a match may fail only because the window cut it short
+	// (a quoted value longer than the window); such a miss is retried on
+	// the rest of the text.
+	retryMiss bool
+	// context, if set, is a keyword (lower case, any ASCII case in the
+	// text, starting a word) that must come earlier on the same line,
+	// within contextReach bytes: "curl" before -u.
+	context string
+	re      *regexp.Regexp
+	// fn, for keyword detectors without re, returns what re would:
+	// submatch indexes into its argument, or nil.
+	fn func(rest string) []int
+	// groups are the capture groups masked; none: the whole match.
+	groups []int
+	// refine, if set, vets a candidate secret s[a:b] of the match whose
+	// keyword starts at start, and returns the end of what to mask
+	// (a < end <= b), or -1 to keep the text.
+	refine func(s string, start, a, b int) int
+}
+
+// window bounds the text one keyword hit is matched against, so that the
+// work per hit is small; a match that reaches it is retried on the rest of
+// the text, so long secrets are still masked whole.
+const window = 512
+
+// contextReach is how far back a detector's context keyword may be.
+const contextReach = 1024
+
+// span is a candidate mask: bytes [a,b) found by rule index ri.
+type span struct{ a, b, ri int }
+
+// pass finds every candidate in s, merges overlapping ones, and masks them.
+// It adds to counts and reports whether s changed.
+func (r *Redactor) pass(s string, counts Counts) (string, bool) {
+	hits := r.kw.scan(s)
+	var spans []span
+	for ri := range r.rules {
+		for di := range r.rules[ri].dets {
+			d := &r.rules[ri].dets[di]
+			if len(d.keywords) > 0 && len(hits) == 0 {
+				continue
+			}
+			spans = d.find(s, hits, r.detKw[ri][di], ri, spans)
+		}
+	}
+	if len(spans) == 0 {
+		return s, false
+	}
+	spans = dropMasked(s, spans)
+	if len(spans) == 0 {
+		return s, false
+	}
+	slices.SortFunc(spans, func(x, y span) int {
+		if x.a != y.a {
+			return x.a - y.a
+		}
+		return x.ri - y.ri
+	})
+	var sb strings.Builder
+	sb.Grow(len(s))
+	last := 0
+	for i := 0; i < len(spans); {
+		cur := spans[i]
+		for i++; i < len(spans) && spans[i].a < cur.b; i++ {
+			cur.b = max(cur.b, spans[i].b)
+			cur.ri = min(cur.ri, spans[i].ri)
+		}
+		name := r.rules[cur.ri].name
+		sb.WriteString(s[last:cur.a])
+		sb.WriteString(Mask(name))
+		counts[name]++
+		last = cur.b
+	}
+	sb.WriteString(s[last:])
+	return sb.String(), true
+}
+
+// dropMasked removes candidates that lie wholly inside masks already in s,
+// and widens those that overlap a mask to take all of it, so a mask is
+// never cut in two.
+func dropMasked(s string, spans []span) []span {
+	masks := findMasks(s)
+	if len(masks) == 0 {
+		return spans
+	}
+	out := spans[:0]
+	for _, sp := range spans {
+		// First mask that ends after sp.a.
+		i := sort.Search(len(masks), func(i int) bool { return masks[i][1] > sp.a })
+		inside := 0
+		for j := i; j < len(masks) && masks[j][0] < sp.b; j++ {
+			sp.a = min(sp.a, masks[j][0])
+			sp.b = max(sp.b, masks[j][1])
+			inside += masks[j][1] - masks[j][0]
+		}
+		if inside < sp.b-sp.a {
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+// findMasks returns the [start, end) of every mask in s, in order: every
+// match of \[REDACTED:[a-z0-9][a-z0-9-]{0,40}\], found without the
+// regexp engine.
+func findMasks(s string) [][2]int {
+	const open = "[REDACTED:"
+	var out [][2]int
+	for off := 0; ; {
+		i := strings.Index(s[off:], open)
+		if i < 0 {
+			return out
+		}
+		a := off + i
+		j := a + len(open) // the rule name starts here
+		k := j
+		for k < len(s) && k-j <= 41 && (s[k] == '-' || '0' <= s[k] && s[k] <= '9' || 'a' <= s[k] && s[k] <= 'z') {
+			k++
+		}
+		if n := k - j; n >= 1 && n <= 41 && s[j] != '-' && k < len(s) && s[k] == ']' {
+			out = append(out, [2]int{a, k + 1})
+			off = k + 1
+			continue
+		}
+		off = a + 1
+	}
+}
+
+// hit is keyword k, n bytes long, at p.
+type hit struct{ p, k, n int }
+
+// find appends the candidates d finds in s to spans. hits are where the
+// keywords are, in order (the longer keyword first at one place); uses
+// says which keywords are d's. A detector without keywords runs over the
+// whole text.
+func (d *detector) find(s string, hits []hit, uses []bool, ri int, spans []span) []span {
+	if len(d.keywords) == 0 {
+		for _, m := range d.re.FindAllStringSubmatchIndex(s, -1) {
+			spans = d.add(s, m, m[0], 0, ri, spans)
+		}
+		return spans
+	}
+	end := -1 // end of the last match: hits before it are inside it
+	ctx := -1 // where the last context keyword is
+	for _, h := range hits {
+		if d.context != "" && h.n == len(d.context) && equalLower(s[h.p:h.p+h.n], d.context) &&
+			(h.p == 0 || !isWord(s[h.p-1])) && (h.p+h.n == len(s) || !isWord(s[h.p+h.n])) {
+			ctx = h.p
+		}
+		if !uses[h.k] || h.p < end {
+			continue
+		}
+		if d.context != "" && (ctx < 0 || h.p-ctx > contextReach || strings.IndexByte(s[ctx:h.p], '\n') >= 0) {
+			continue
+		}
+		if d.notAfter != nil && h.p > 0 && d.notAfter[s[h.p-1]] {
+			continue
+		}
+		q := h.p + h.n
+		if d.skipKey > 0 {
+			for lim := min(len(s), q+d.skipKey); q < lim && (isWord(s[q]) || s[q] == '.' || s[q] == '-'); q++ {
+			}
+		}
+		if d.firstByte != nil && (q == len(s) || !d.firstByte[s[q]]) {
+			continue
+		}
+		m := d.match(s[q:])
+		if m == nil {
+			continue
+		}
+		end = q + m[1]
+		spans = d.add(s, m, h.p, q, ri, spans)
+	}
+	return spans
+}
+
+// match matches rest, the text after a keyword, within the window.
+func (d *detector) match(rest string) []int {
+	try := func(t string) []int {
+		if d.fn != nil {
+			return d.fn(t)
+		}
+		return d.re.FindStringSubmatchIndex(t)
+	}
+	if len(rest) <= window {
+		return try(rest)
+	}
+	m := try(rest[:window])
+	if m != nil && m[1] == window || m == nil && d.retryMiss {
+		m = try(rest)
+	}
+	return m
+}
+
+// add turns match m into candidates. m's offsets are relative to off; a
+// whole match starts at start (the keyword, for keyword detectors).
+func (d *detector) add(s string, m []int, start, off, ri int, spans []span) []span {
+	one := func(a, b int) {
+		if a >= b {
+			return
+		}
+		if d.refine != nil {
+			b = d.refine(s, start, a, b)
+			if b <= a {
+				return
+			}
+		}
+		spans = append(spans, span{a, b, ri})
+	}
+	if len(d.groups) == 0 {
+		one(min(start, off+m[0]), off+m[1])
+		return spans
+	}
+	for _, g := range d.groups {
+		if m[2*g] >= 0 {
+			one(off+m[2*g], off+m[2*g+1])
+		}
+	}
+	return spans
+}
+
+func isWord(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
