@@ -13,21 +13,36 @@
 //	password=hunter2 rest          → password=[REDACTED:password-assignment] rest
 //	https://user:pw@host/x         → https://user:[REDACTED:url-password]@host/x
 //
-// Masking is idempotent: text that has been masked once is left exactly as
-// it is, and counts nothing, when masked again. Masks already in the text
-// are treated as opaque: a match that lies wholly inside masks is ignored,
-// and one that overlaps a mask swallows the whole mask.
+// Masking is idempotent: String returns a fixed point, so masking its
+// result again changes nothing and counts nothing. Masks already in a text
+// are opaque: a match that lies wholly inside masks is ignored, and one
+// that overlaps a mask takes in the whole mask. If masking brings a new
+// match into being (a key next to a fresh mask), String masks again until
+// nothing changes.
 //
 // # Rules
 //
-// The built-in rules are one table (see builtins in rules.go), tried in
-// priority order: when matches of several rules overlap, they are merged
-// into one mask named after the highest-priority rule among them, and that
-// rule alone is counted. Specific formats (private keys, AWS, GitHub,
-// GitLab, Slack, JWT) come before generic ones (headers, URLs, key=value
-// pairs). Rules configured under redact.patterns come after the built-ins.
+// The built-in rules are one table (builtinRules in rules.go; Describe
+// lists them with a line each), in priority order: when matches of several
+// rules overlap they are merged into one mask, named after the earliest
+// rule among them, and only that rule is counted. Specific formats (private
+// keys, AWS, GitHub, GitLab, Slack, JWT) come before generic ones (headers,
+// curl, URLs, key=value pairs), so GITHUB_TOKEN=ghp_… counts as a
+// github-token, not a password-assignment.
 //
-// A configured pattern masks:
+// Generic rules keep false positives low with a few judgements, all in
+// rules.go: a value that is a reference rather than a secret (${VAR},
+// $(cmd), {{ tmpl }}, <placeholder>, [PAD], %s, none, true, ***) is kept; so
+// is an unquoted value that is code (settings.API_KEY, get_pw(), a small
+// numeric constant for a token or secret key); a key followed by a colon
+// and a single word and then more prose ("token: see the runbook") is
+// prose, not YAML; bearer and Authorization values must look like
+// credentials (8+ characters with a digit, inner capital or symbol); AWS
+// secret keys must look random (upper and lower case and a digit, / or +),
+// so a 40-digit hex SHA never is one; JWT headers must decode to JSON.
+//
+// Rules configured under redact.patterns come after the built-ins and run
+// over the whole text. A configured pattern masks:
 //   - the group named "secret", if its regular expression has one;
 //   - otherwise capture group 1, if it has any capture group;
 //   - otherwise the whole match.
@@ -38,13 +53,28 @@
 // # Counts
 //
 // Every mask counts one for its rule. Counts become evidence.Redaction
-// records (rule and count, never the value).
+// records (rule and count, never the value); Item merges them into the
+// item's own records.
 //
 // # Performance
 //
 // Built-in rules are anchored at keywords ("password", "AKIA", "://", …)
-// found by plain substring search, so the cost is linear in the text and
-// most text is never given to the regular-expression engine. Configured
-// patterns run over the whole text with Go's RE2 engine, which is linear
-// but slower; keep them simple. A Redactor is safe for concurrent use.
+// found in one pass over the text; at each keyword a cheap check in Go
+// (what byte follows, is there a separator ahead) runs before the regular
+// expression, which then sees only a small window. The work is linear in
+// the text: on a 2-core machine ordinary commit and log text goes at
+// 25–60 MB/s (10 MiB well under a second), and the worst inputs found —
+// floods of keyword and separator every few bytes, each masked — at about
+// 1 MB/s. Configured patterns run Go's RE2 engine over the whole text,
+// which is linear but slower; keep them simple.
+//
+// # Limits
+//
+// Keywords match ASCII case-insensitively only. A quoted value never spans
+// lines. A YAML-style "key: word" is masked unless more prose follows on
+// the line. Passwords given only as "pass", "-p" or positional arguments,
+// and secrets with no keyword or known format, are not found; add a
+// configured pattern for those a workplace uses.
+//
+// A Redactor is immutable once built and safe for concurrent use.
 package redact

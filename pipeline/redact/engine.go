@@ -32,6 +32,9 @@ type detector struct {
 	// firstByte, if set, lists the bytes the text after a keyword may
 	// start with; other hits are passed over without running re.
 	firstByte *[256]bool
+	// pre, if set, is a cheap test of the text around a hit (keyword at
+	// p, re to start at q) that must pass before re runs.
+	pre func(s string, p, q int) bool
 	// skipKey, if set, skips up to that many key bytes [A-Za-z0-9_.-]
 	// after the keyword before re is matched (re then starts where the
 	// key ends).
@@ -200,6 +203,9 @@ func (d *detector) find(s string, hits []hit, uses []bool, ri int, spans []span)
 			}
 		}
 		if d.firstByte != nil && (q == len(s) || !d.firstByte[s[q]]) {
+			continue
+		}
+		if d.pre != nil && !d.pre(s, h.p, q) {
 			continue
 		}
 		m := d.match(s[q:])

@@ -61,14 +61,14 @@ var builtinRules = []rule{
 		after(`[A-Z0-9]{17}\b`, "A3T").bound(afterWord),
 	}},
 	{name: "aws-secret-key", doc: "AWS secret access keys: 40 random base64 characters assigned to an aws… key, within a line after the word secret, or next to an access key ID", dets: []detector{
-		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+]{40})`+b64end, "aws").folded().bound(afterAlnum).key().first(sepFirst).check(secret40),
+		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+]{40})`+b64end, "aws").folded().bound(afterAlnum).key().first(sepFirst).ahead(sepAhead).check(secret40),
 		afterFunc(near40, "secret").folded().check(secret40),
 		after(`[A-Z0-9]{16}[ \t,;:|"']{1,5}([A-Za-z0-9/+]{40})`+b64end, "AKIA", "ASIA").bound(afterWord).check(secret40),
 	}},
 	{name: "aws-session-token", doc: "AWS session tokens assigned to a …session_token / …security_token key (also the X-Amz-Security-Token header)", dets: []detector{
 		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+=]{16,})`,
 			"sessiontoken", "session_token", "session-token", "session.token",
-			"securitytoken", "security_token", "security-token").folded().first(sepFirst).check(credential),
+			"securitytoken", "security_token", "security-token").folded().first(sepFirst).ahead(sepAhead).check(credential),
 	}},
 	{name: "github-token", doc: "GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained github_pat_", dets: []detector{
 		after(`[A-Za-z0-9]{36,251}\b`, "ghp_", "gho_", "ghu_", "ghs_", "ghr_").bound(afterWord),
@@ -90,7 +90,7 @@ var builtinRules = []rule{
 	}},
 	{name: "authorization-header", doc: "the credentials of an Authorization (or Proxy-Authorization) header: Bearer, Basic, token, …", dets: []detector{
 		after(keyEnd+`[ \t]*[:=][ \t]*`+openQuote+`(?:(?i:bearer|basic|token|bot|negotiate|ntlm|apikey|api-key|sso-key|key|aws4-hmac-sha256)[ \t]+)?([^\s"'`+"`"+`,;]+)`,
-			"authorization").folded().bound(afterWord).first(sepFirst).check(credential),
+			"authorization").folded().bound(afterWord).first(sepFirst).ahead(sepAhead).check(credential),
 	}},
 	{name: "bearer-token", doc: "bearer <token> outside an Authorization header, when the token looks like a credential (digits, mixed case or symbols, 8+ characters)", dets: []detector{
 		after(`[ \t]+([A-Za-z0-9._~+/=-]{8,})`, "bearer").folded().bound(afterWord).first(" \t").check(credential),
@@ -100,13 +100,13 @@ var builtinRules = []rule{
 			"-u", "-U", "--user", "--proxy-user").bound(afterSpaceOnly).first(" \t=").needs("curl").long().check(plainValue),
 	}},
 	{name: "url-password", doc: "the password in a URL's user information: scheme://user:password@host", dets: []detector{
-		after(`[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").long().check(plainValue),
+		after(`[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").ahead(userColon).long().check(plainValue),
 	}},
 	{name: "password-assignment", doc: "the value of a key ending password, passwd, pwd, secret, secret_key, token, api_key, access_key or private_key, in =, :, JSON, YAML, env, XML or --flag form", dets: []detector{
-		after(keyEnd+sepAny+quoted, assignKeywords...).folded().first(sepFirst).long().check(quotedValue),
-		after(keyEnd+sepEq+bare, assignKeywords...).folded().first(sepFirst).check(bareValue),
-		after(keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().first(sepFirst).check(colonValue),
-		after(`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().first(" \t").long().check(flagValue),
+		after(keyEnd+sepAny+quoted, assignKeywords...).folded().first(sepFirst).ahead(quoteAhead).long().check(quotedValue),
+		after(keyEnd+sepEq+bare, assignKeywords...).folded().first(sepFirst).ahead(eqAhead).check(bareValue),
+		after(keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().first(sepFirst).ahead(colonAhead).check(colonValue),
+		after(`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().first(" \t").ahead(isFlag).long().check(flagValue),
 		after(`>([^<\n]+)</`, assignKeywords...).folded().first(">").long().check(quotedValue),
 	}},
 }
@@ -166,6 +166,9 @@ func (d detector) first(chars string) detector {
 // long makes a miss in the window be retried on the rest of the text.
 func (d detector) long() detector { d.retryMiss = true; return d }
 
+// ahead sets a cheap test that must pass before the expression runs.
+func (d detector) ahead(f func(s string, p, q int) bool) detector { d.pre = f; return d }
+
 // needs requires kw (lower case) to start a word earlier on the same line.
 func (d detector) needs(kw string) detector { d.context = kw; return d }
 
@@ -217,6 +220,96 @@ func near40(rest string) []int {
 
 func isB64(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '/' || c == '+'
+}
+
+// Tests run before an expression (see detector.pre).
+
+// sepAhead reports whether an assignment follows a key: at most a closing
+// quote, backslash or bracket, blanks, then = or :.
+func sepAhead(s string, _, q int) bool {
+	_, _, ok := sepAt(s, q)
+	return ok
+}
+
+// sepAt finds the separator after a key ending at q, as keyEnd and sepAny
+// would: it returns '=' (for = == => :=) or ':', and where the value may
+// start (blanks skipped).
+func sepAt(s string, q int) (sep byte, next int, ok bool) {
+	i := q
+	for n := 0; i < len(s) && n < 3 && strings.IndexByte("\\\"'`]", s[i]) >= 0; n++ {
+		i++
+	}
+	i = skipBlanks(s, i)
+	if i == len(s) {
+		return 0, 0, false
+	}
+	switch {
+	case s[i] == '=':
+		i++
+		if i < len(s) && (s[i] == '=' || s[i] == '>') {
+			i++
+		}
+		sep = '='
+	case s[i] == ':' && i+1 < len(s) && s[i+1] == '=':
+		i += 2
+		sep = '='
+	case s[i] == ':':
+		i++
+		sep = ':'
+	default:
+		return 0, 0, false
+	}
+	return sep, skipBlanks(s, i), true
+}
+
+func skipBlanks(s string, i int) int {
+	for n := 0; i < len(s) && n < maxLookBack && (s[i] == ' ' || s[i] == '\t'); n++ {
+		i++
+	}
+	return i
+}
+
+// quoteAhead reports whether a separator and a quoted value follow a key.
+func quoteAhead(s string, _, q int) bool {
+	_, i, ok := sepAt(s, q)
+	for n := 0; ok && i < len(s) && n < 2 && strings.IndexByte("bfruBFRU", s[i]) >= 0; n++ {
+		i++
+	}
+	return ok && i < len(s) && (isQuote(s[i]) || s[i] == '\\' && i+1 < len(s) && s[i+1] == '"')
+}
+
+// eqAhead reports whether = (not :) and an unquoted value follow a key.
+func eqAhead(s string, _, q int) bool {
+	sep, i, ok := sepAt(s, q)
+	return ok && sep == '=' && i < len(s) && !isQuote(s[i])
+}
+
+// colonAhead reports whether : and an unquoted value follow a key.
+func colonAhead(s string, _, q int) bool {
+	sep, i, ok := sepAt(s, q)
+	return ok && sep == ':' && i < len(s) && !isQuote(s[i])
+}
+
+// isFlag reports whether the key ending at q starts with - (--password).
+func isFlag(s string, p, _ int) bool {
+	k := p
+	for k > 0 && p-k < maxLookBack && (isWord(s[k-1]) || s[k-1] == '-' || s[k-1] == '.') {
+		k--
+	}
+	return s[k] == '-'
+}
+
+// userColon reports whether the user part after :// ends in a colon.
+func userColon(s string, _, q int) bool {
+	for i := q; i < len(s) && i-q < maxLookBack; i++ {
+		switch s[i] {
+		case ':':
+			return true
+		case ' ', '\t', '\n', '\r', '/', '?', '#', '@', '"', '\'', '<', '>':
+			return false
+		}
+	}
+	return false
 }
 
 // maxLookBack bounds how far a refine function looks back from a match for
@@ -314,16 +407,9 @@ func colonValue(s string, start, a, b int) int {
 	return -1
 }
 
-// flagValue vets the value of --password VALUE: the key must be a flag
-// (start with -), and a single word followed by more prose is not a value.
+// flagValue vets the value of --password VALUE (isFlag has checked the
+// key): a single word followed by more prose is not a value.
 func flagValue(s string, start, a, b int) int {
-	k := start
-	for k > 0 && start-k < maxLookBack && (isWord(s[k-1]) || s[k-1] == '-' || s[k-1] == '.') {
-		k--
-	}
-	if s[k] != '-' {
-		return -1
-	}
 	if a > 0 && isQuote(s[a-1]) {
 		return quotedValue(s, start, a, b)
 	}
@@ -362,7 +448,7 @@ var (
 	// yamlTag is a YAML tag standing for a value: !vault, !secret.
 	yamlTag = regexp.MustCompile(`^![A-Za-z_]+$`)
 	// varRef is a variable or template reference standing for a value.
-	varRef = regexp.MustCompile(`^(?:\$[A-Z_][A-Z0-9_]*|\$\{.*\}|\$\(.*\)?|\$\{\{.*|%\(\w+\)[sd]|%[A-Za-z_]\w*%|%s|\{\{.*|\{%.*|\{[A-Za-z_][\w.]*\}|<[^<>]*>|\[[A-Za-z_| ]+\])$`)
+	varRef = regexp.MustCompile(`^(?:\$[A-Z_][A-Z0-9_]*|\$\{.*\}|\$\(.*\)?|\$\{\{.*|%\(\w+\)[sd]|%[A-Za-z_]\w*%|%[-+# 0-9.*]*[A-Za-z]\S*|\{\{.*|\{%.*|\{[A-Za-z_][\w.]*\}|<[^<>]*>|\[[A-Za-z_| ]+\])$`)
 )
 
 // notSecret are values that say something about a secret but are not one.

@@ -201,6 +201,7 @@ var ruleCases = []struct {
 	{"password-assignment", "api_key = settings.API_KEY", ""},
 	{"password-assignment", "password: ****", ""},
 	{"password-assignment", "SYS_MEMFD_SECRET = 447", ""},
+	{"password-assignment", `t.Errorf("serverSecret = %x, want %x", got, want)`, ""},
 	{"password-assignment", "Tokens: 512, secrets: none", ""},
 }
 
