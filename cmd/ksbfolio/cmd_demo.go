@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,9 @@ prints the coverage. Needs the git command.`,
 				dir = args[0]
 			}
 			res, err := demo.Build(g.ctx, dir, demo.Options{Commits: commits})
+			if errors.Is(err, demo.ErrNotEmpty) {
+				return withCode(exitUsage, err)
+			}
 			if err != nil {
 				return err
 			}

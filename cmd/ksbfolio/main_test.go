@@ -576,3 +576,30 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDemo(t *testing.T) {
+	requireGit(t)
+	dir := filepath.Join(t.TempDir(), "demo")
+	r := cli(t, "demo", dir, "--commits", "300")
+	mustCode(t, r, 0)
+	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "incomplete"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// The demo's leaked AWS key never reaches the store.
+	err := filepath.WalkDir(filepath.Join(dir, ".ksbfolio"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if bytes.Contains(b, []byte("AKIAQWERTYUIOPASDFGH")) || bytes.Contains(b, []byte("bPxRfiCYEXAMPLEKEY")) {
+			t.Errorf("leaked demo key stored in %s", p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCode(t, cli(t, "demo", dir), exitUsage) // never over an existing workspace
+}

@@ -8,6 +8,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -42,6 +43,9 @@ const (
 	LeakedKeySecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )
 
+// ErrNotEmpty: the demo folder exists and holds something.
+var ErrNotEmpty = errors.New("demo folder is not empty")
+
 // Build creates the workspace in dir, which must not exist or be empty.
 func Build(ctx context.Context, dir string, o Options) (Result, error) {
 	if o.Commits <= 0 {
@@ -54,7 +58,7 @@ func Build(ctx context.Context, dir string, o Options) (Result, error) {
 		o.Start = o.End.AddDate(0, -14, 0)
 	}
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return Result{}, fmt.Errorf("demo folder %s exists and is not empty: remove it or name another folder", dir)
+		return Result{}, fmt.Errorf("%w: %s exists; remove it or name another folder (ksbfolio demo DIR)", ErrNotEmpty, dir)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
