@@ -8,11 +8,13 @@
 package evidence
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -205,3 +207,36 @@ var ksbIDPattern = regexp.MustCompile(`^[KSB][0-9]{1,3}$`)
 // LooksLikeKSB reports whether s (already normalised) has the shape of a
 // KSB code: K, S or B followed by a number.
 func LooksLikeKSB(s string) bool { return ksbIDPattern.MatchString(s) }
+
+// CompareKSB orders KSB IDs naturally: knowledge, then skills, then
+// behaviours, each by number (K2 < K10 < S1 < B1); IDs of any other shape
+// come last, in byte order. It returns -1, 0 or +1.
+func CompareKSB(a, b string) int {
+	ra, na, oka := splitKSB(a)
+	rb, nb, okb := splitKSB(b)
+	switch {
+	case oka && okb:
+		if c := cmp.Compare(ra, rb); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(na, nb); c != 0 {
+			return c
+		}
+	case oka:
+		return -1
+	case okb:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func splitKSB(s string) (rank, num int, ok bool) {
+	if !LooksLikeKSB(s) {
+		return 0, 0, false
+	}
+	n, err := strconv.Atoi(s[1:])
+	if err != nil {
+		return 0, 0, false
+	}
+	return strings.IndexByte("KSB", s[0]), n, true
+}

@@ -150,7 +150,7 @@ func Compute(cat *ksb.Catalogue, apprentice string, items []evidence.Item, revie
 			extra = append(extra, id)
 		}
 	}
-	sort.Slice(extra, func(i, j int) bool { return compareKSB(extra[i], extra[j]) < 0 })
+	sort.Slice(extra, func(i, j int) bool { return evidence.CompareKSB(extra[i], extra[j]) < 0 })
 	for _, id := range extra {
 		row := newRow(id, kindOf(id), evidenced[id], suggested[id])
 		row.Status = NotInCatalogue
@@ -245,35 +245,4 @@ func kindOf(id string) string {
 		return ksb.Behaviour
 	}
 	return "unknown"
-}
-
-// compareKSB orders IDs as K, S, B by number, then anything else by bytes.
-func compareKSB(a, b string) int {
-	ra, na, oka := splitKSB(a)
-	rb, nb, okb := splitKSB(b)
-	switch {
-	case oka && okb:
-		if ra != rb {
-			return ra - rb
-		}
-		if na != nb {
-			return na - nb
-		}
-	case oka:
-		return -1
-	case okb:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-func splitKSB(s string) (rank, num int, ok bool) {
-	if !evidence.LooksLikeKSB(s) {
-		return 0, 0, false
-	}
-	n, err := strconv.Atoi(s[1:])
-	if err != nil {
-		return 0, 0, false
-	}
-	return strings.IndexByte("KSB", s[0]), n, true
 }

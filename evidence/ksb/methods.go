@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -180,50 +179,7 @@ func (c *Catalogue) Validate() error {
 // CompareIDs orders KSB codes naturally: knowledge before skills before
 // behaviours, then by number (K5 < K11 < S1 < B2). Codes that do not look
 // like KSBs sort after those that do, by string.
-func CompareIDs(a, b string) int {
-	ra, na, oka := splitID(a)
-	rb, nb, okb := splitID(b)
-	switch {
-	case oka && okb:
-		if ra != rb {
-			return ra - rb
-		}
-		if na != nb {
-			if na < nb {
-				return -1
-			}
-			return 1
-		}
-	case oka:
-		return -1
-	case okb:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-// splitID returns the rank of a KSB code's letter (K 0, S 1, B 2) and its
-// number.
-func splitID(id string) (rank, n int, ok bool) {
-	if len(id) < 2 {
-		return 0, 0, false
-	}
-	switch id[0] {
-	case 'K':
-		rank = 0
-	case 'S':
-		rank = 1
-	case 'B':
-		rank = 2
-	default:
-		return 0, 0, false
-	}
-	n, err := strconv.Atoi(id[1:])
-	if err != nil || n < 0 || strings.HasPrefix(id[1:], "+") {
-		return 0, 0, false
-	}
-	return rank, n, true
-}
+func CompareIDs(a, b string) int { return evidence.CompareKSB(a, b) }
 
 // sortKSBs puts ks in natural order (CompareIDs); stable, so entries with
 // equal IDs keep their relative order.

@@ -118,3 +118,30 @@ func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, error
 	}
 	return b, nil
 }
+
+// Source wraps the data handed to Put, for backends: its reads fail once
+// ctx is done, and it keeps the first read error (Err) so that a backend
+// can tell the caller's failing reader from its own write error.
+type Source struct {
+	ctx context.Context
+	r   io.Reader
+	err error
+}
+
+// NewSource wraps r.
+func NewSource(ctx context.Context, r io.Reader) *Source { return &Source{ctx: ctx, r: r} }
+
+func (s *Source) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		s.err = err
+		return 0, err
+	}
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// Err is the first error reading the caller's data (or ctx's), nil if none.
+func (s *Source) Err() error { return s.err }

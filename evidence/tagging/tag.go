@@ -237,46 +237,5 @@ func renderFact(v any) string {
 	return string(b)
 }
 
-// CompareKSB orders KSB IDs naturally: knowledge, then skills, then
-// behaviours, each by number (K2 < K10 < S1 < B1); IDs of any other shape
-// come last, in byte order. It returns -1, 0 or +1.
-func CompareKSB(a, b string) int {
-	ra, na, oka := splitKSB(a)
-	rb, nb, okb := splitKSB(b)
-	switch {
-	case oka && okb:
-		if ra != rb {
-			return cmpInt(ra, rb)
-		}
-		if na != nb {
-			return cmpInt(na, nb)
-		}
-		return strings.Compare(a, b)
-	case oka:
-		return -1
-	case okb:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-func splitKSB(s string) (rank, num int, ok bool) {
-	if !evidence.LooksLikeKSB(s) {
-		return 0, 0, false
-	}
-	n, err := strconv.Atoi(s[1:])
-	if err != nil {
-		return 0, 0, false
-	}
-	return strings.IndexByte("KSB", s[0]), n, true
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// CompareKSB orders KSB IDs naturally (see evidence.CompareKSB).
+func CompareKSB(a, b string) int { return evidence.CompareKSB(a, b) }

@@ -117,26 +117,6 @@ func notFound(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
 }
 
-// source reads the caller's data for Put: it fails once ctx is done and
-// keeps the first read error, to tell it from a write error.
-type source struct {
-	ctx context.Context
-	r   io.Reader
-	err error
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		s.err = err
-		return 0, err
-	}
-	n, err := s.r.Read(p)
-	if err != nil && err != io.EOF && s.err == nil {
-		s.err = err
-	}
-	return n, err
-}
-
 // Put implements store.Store.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
 	if err := checkKey(key); err != nil {
@@ -168,15 +148,15 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		}
 	}()
 
-	src := &source{ctx: ctx, r: r}
+	src := store.NewSource(ctx, r)
 	var from io.Reader = src
 	if size >= 0 {
 		from = io.LimitReader(src, size+1) // one byte more shows a reader longer than size
 	}
 	n, err := io.Copy(f, from)
 	switch {
-	case src.err != nil:
-		return fmt.Errorf("put %s: read: %w", key, src.err)
+	case src.Err() != nil:
+		return fmt.Errorf("put %s: read: %w", key, src.Err())
 	case err != nil:
 		return fmt.Errorf("put %s: write %s: %w", key, tmp, err)
 	case size >= 0 && n > size:

@@ -240,26 +240,6 @@ func mapErr(ctx context.Context, op, key string, err error) error {
 	return fmt.Errorf("%s %s: %w", op, key, flatten(err))
 }
 
-// source reads the caller's data for Put: it fails once ctx is done and
-// keeps the first read error.
-type source struct {
-	ctx context.Context
-	r   io.Reader
-	err error
-}
-
-func (s *source) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		s.err = err
-		return 0, err
-	}
-	n, err := s.r.Read(p)
-	if err != nil && err != io.EOF && s.err == nil {
-		s.err = err
-	}
-	return n, err
-}
-
 // Put implements store.Store.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
 	if err := store.ValidKey(key); err != nil {
@@ -328,11 +308,11 @@ type readSeekerAt interface {
 // temporary file. It returns the data, its length and a cleanup to call
 // when done.
 func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, func(), error) {
-	src := &source{ctx: ctx, r: r}
+	src := store.NewSource(ctx, r)
 	check := func(n int64, err error) error {
 		switch {
-		case src.err != nil:
-			return fmt.Errorf("read: %w", src.err)
+		case src.Err() != nil:
+			return fmt.Errorf("read: %w", src.Err())
 		case err != nil:
 			return err
 		case size >= 0 && n > size:
