@@ -365,6 +365,16 @@ func TestClearErrors(t *testing.T) {
 			t.Errorf("stdout not empty: %q", r.stdout)
 		}
 	})
+	t.Run("rule naming a KSB the catalogue lacks", func(t *testing.T) {
+		writeFile(t, filepath.Join(dir, "rules.yaml"), "rules:\n  - id: my-rule\n    ksbs: [K99]\n    reason: test\n    match: {text: 'foo'}\n")
+		c := filepath.Join(dir, "with-rules.yaml")
+		writeFile(t, c, "apprentice: {id: jane, emails: [jane@corp.example]}\nrules: ./rules.yaml\nsources: []\n")
+		r := cli(t, "-c", c, "run")
+		mustCode(t, r, exitUsage)
+		if !strings.Contains(r.stderr, "my-rule") || !strings.Contains(r.stderr, "K99") || !strings.Contains(r.stderr, "rules.yaml:2") {
+			t.Fatalf("want the rule, the KSB and the line named:\n%s", r.stderr)
+		}
+	})
 	t.Run("unreachable S3 endpoint", func(t *testing.T) {
 		c := filepath.Join(t.TempDir(), "ksbfolio.yaml")
 		writeFile(t, c, "apprentice: {id: jane, emails: [jane@corp.example]}\nstore: 's3://bucket/p?endpoint=127.0.0.1:1&insecure=true'\nsources: []\n")
