@@ -202,7 +202,7 @@ func (w *Workspace) Sources() ([]Source, error) {
 				path = filepath.Join(w.Config.Dir, path)
 			}
 			c, err := gitlog.New(gitlog.Config{Name: sc.Name, Path: path, Refs: sc.Refs, Emails: w.Apprentice.Emails, Apprentice: w.Apprentice.ID},
-				w.Log.With("source", sc.Name), w.Now)
+				w.Log, w.Now)
 			if err != nil {
 				return nil, &SetupError{Err: fmt.Errorf("source %s: %w", sc.Name, err)}
 			}
