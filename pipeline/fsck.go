@@ -80,14 +80,7 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 	}
 
 	referenced := map[string]bool{}
-	items, err := l.Items(ctx, func(e error) {
-		var ce *ledger.CorruptError
-		key := ""
-		if errors.As(e, &ce) {
-			key = ce.Key
-		}
-		res.Problems = append(res.Problems, Problem{Kind: "corrupt_item", Key: key, Detail: e.Error()})
-	})
+	items, err := l.Items(ctx, res.corrupt("corrupt_item"))
 	if err != nil {
 		return res, err
 	}
@@ -143,14 +136,7 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 			res.Problems = append(res.Problems, pr)
 		}
 	}
-	reviews, err := l.Reviews(ctx, func(e error) {
-		var ce *ledger.CorruptError
-		key := ""
-		if errors.As(e, &ce) {
-			key = ce.Key
-		}
-		res.Problems = append(res.Problems, Problem{Kind: "corrupt_review", Key: key, Detail: e.Error()})
-	})
+	reviews, err := l.Reviews(ctx, res.corrupt("corrupt_review"))
 	if err != nil {
 		return res, err
 	}
@@ -180,6 +166,19 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 		}
 	}
 	return res, nil
+}
+
+// corrupt returns a callback that records unreadable objects as problems
+// of the given kind.
+func (r *FsckResult) corrupt(kind string) func(error) {
+	return func(e error) {
+		var ce *ledger.CorruptError
+		key := ""
+		if errors.As(e, &ce) {
+			key = ce.Key
+		}
+		r.Problems = append(r.Problems, Problem{Kind: kind, Key: key, Detail: e.Error()})
+	}
 }
 
 func leaseExpired(info ledger.LeaseInfo) bool {
