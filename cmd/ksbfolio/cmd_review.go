@@ -98,11 +98,7 @@ func runReview(g *globals, cmd *cobra.Command, ref string, o reviewOptions) erro
 			d.By = ws.Apprentice.ID
 		}
 	}
-	items, _, _, err := viewItems(g, ws)
-	if err != nil {
-		return err
-	}
-	it, err := findItem(items, ref)
+	it, _, err := resolveItem(g, ws, ref)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
 func newShowCommand(g *globals) *cobra.Command {
@@ -22,23 +25,47 @@ func newShowCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			items, reviews, _, err := viewItems(g, ws)
-			if err != nil {
-				return err
-			}
-			it, err := findItem(items, args[0])
+			it, rv, err := resolveItem(g, ws, args[0])
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return writeJSON(g.stdout, it)
 			}
-			printItem(g, it, reviews[it.ID])
+			printItem(g, it, rv)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// resolveItem finds one item with its review applied to its tags. An exact
+// ID is read directly; a prefix or native ID needs the whole ledger.
+func resolveItem(g *globals, ws *pipeline.Workspace, ref string) (evidence.Item, *evidence.Review, error) {
+	if evidence.ValidID(ref) {
+		it, err := ws.Ledger.GetItem(g.ctx, ref)
+		if err == nil {
+			rv, err := ws.Ledger.Review(g.ctx, ref)
+			if err != nil {
+				return evidence.Item{}, nil, err
+			}
+			it.Tags = evidence.Reviewed(*it, rv)
+			if it.Tags == nil {
+				it.Tags = []evidence.Tag{}
+			}
+			return *it, rv, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return evidence.Item{}, nil, err
+		}
+	}
+	items, reviews, _, err := viewItems(g, ws)
+	if err != nil {
+		return evidence.Item{}, nil, err
+	}
+	it, err := findItem(items, ref)
+	return it, reviews[it.ID], err
 }
 
 // findItem resolves ref: an exact item ID, a unique prefix of one (at least
