@@ -184,18 +184,7 @@ func (d *decoder) sources(c *Config) {
 	for i := range c.Sources {
 		s := &c.Sources[i]
 		p := fmt.Sprintf("sources[%d]", i)
-		switch {
-		case s.Name == "":
-			d.check(p+".name", "required")
-		case !IsSlug(s.Name):
-			d.check(p+".name", "%s is not a slug (%s)", quote(s.Name), slugRule)
-		default:
-			if first, dup := names[s.Name]; dup {
-				d.check(p+".name", "duplicate source name %q (first at line %d)", s.Name, d.lineOf(first))
-			} else {
-				names[s.Name] = p + ".name"
-			}
-		}
+		d.uniqueName(p+".name", s.Name, "source", names)
 		switch {
 		case s.Type == "":
 			d.check(p+".type", "required (one of %s)", strings.Join(Types(), ", "))
@@ -205,6 +194,23 @@ func (d *decoder) sources(c *Config) {
 			d.check(p+".type", "%q is not supported by this version (supported: %s)", s.Type, strings.Join(Supported(), ", "))
 		case s.Type == TypeGit:
 			d.git(s, p)
+		}
+	}
+}
+
+// uniqueName checks that name, at path, is a slug not used before in seen
+// (name → path of its first use); what names the kind in the message.
+func (d *decoder) uniqueName(path, name, what string, seen map[string]string) {
+	switch {
+	case name == "":
+		d.check(path, "required")
+	case !IsSlug(name):
+		d.check(path, "%s is not a slug (%s)", quote(name), slugRule)
+	default:
+		if first, dup := seen[name]; dup {
+			d.check(path, "duplicate %s name %q (first at line %d)", what, name, d.lineOf(first))
+		} else {
+			seen[name] = path
 		}
 	}
 }
@@ -245,18 +251,7 @@ func (d *decoder) redact(c *Config) {
 	names := map[string]string{}
 	for i, pt := range c.Redact.Patterns {
 		p := fmt.Sprintf("redact.patterns[%d]", i)
-		switch {
-		case pt.Name == "":
-			d.check(p+".name", "required")
-		case !IsSlug(pt.Name):
-			d.check(p+".name", "%s is not a slug (%s)", quote(pt.Name), slugRule)
-		default:
-			if first, dup := names[pt.Name]; dup {
-				d.check(p+".name", "duplicate pattern name %q (first at line %d)", pt.Name, d.lineOf(first))
-			} else {
-				names[pt.Name] = p + ".name"
-			}
-		}
+		d.uniqueName(p+".name", pt.Name, "pattern", names)
 		if pt.Regex == "" {
 			d.check(p+".regex", "required (an RE2 regular expression)")
 		} else if _, err := regexp.Compile(pt.Regex); err != nil {
