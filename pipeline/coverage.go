@@ -57,7 +57,7 @@ func UpdateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, n
 // ReadCoverage reads the stored coverage.json.
 func ReadCoverage(ctx context.Context, l *ledger.Ledger) (coverage.Report, error) {
 	var rep coverage.Report
-	b, err := store.ReadAll(ctx, l.Store(), l.CoverageKey(), ledger.MaxObject)
+	b, _, err := store.ReadAll(ctx, l.Store(), l.CoverageKey(), ledger.MaxObject)
 	if err != nil {
 		return rep, err
 	}

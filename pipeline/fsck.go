@@ -186,7 +186,7 @@ func leaseExpired(info ledger.LeaseInfo) bool {
 }
 
 func hashObject(ctx context.Context, s store.Store, key string) (string, error) {
-	rc, err := s.Get(ctx, key)
+	rc, _, err := s.Get(ctx, key)
 	if err != nil {
 		return "", err
 	}
@@ -201,12 +201,12 @@ func hashObject(ctx context.Context, s store.Store, key string) (string, error) 
 // quarantine moves an object to apprentices/<id>/quarantine/<rest of key>,
 // so an unreadable object is out of the way but not lost.
 func quarantine(ctx context.Context, l *ledger.Ledger, key string) error {
-	b, err := store.ReadAll(ctx, l.Store(), key, 0)
+	b, _, err := store.ReadAll(ctx, l.Store(), key, 0)
 	if err != nil {
 		return err
 	}
 	dst := l.Prefix() + "quarantine/" + strings.TrimPrefix(key, l.Prefix())
-	if err := l.Store().Put(ctx, dst, bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+	if _, err := l.Store().Put(ctx, dst, bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
 		return fmt.Errorf("quarantine %s: %w", key, err)
 	}
 	return l.Store().Delete(ctx, key)

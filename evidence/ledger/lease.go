@@ -68,9 +68,9 @@ func (l *Ledger) Acquire(ctx context.Context, info LeaseInfo, ttl time.Duration,
 	for attempt := 0; attempt < 10; attempt++ {
 		t := now().UTC()
 		info.Since, info.Renewed, info.Expires = t, t, t.Add(ttl)
-		err := l.putJSON(ctx, key, info, store.PutOptions{IfAbsent: true})
+		put, err := l.putJSON(ctx, key, info, store.PutOptions{IfAbsent: true})
 		if err == nil {
-			return l.held(ctx, info, ttl, now)
+			return l.held(info, put.ETag, ttl, now), nil
 		}
 		if !errors.Is(err, store.ErrPrecondition) {
 			return nil, fmt.Errorf("create lease %s: %w", key, err)
@@ -87,9 +87,9 @@ func (l *Ledger) Acquire(ctx context.Context, info LeaseInfo, ttl time.Duration,
 			return nil, &HeldError{Apprentice: l.apprentice, Info: cur}
 		}
 		// Expired (or unreadable): take it over, only if nobody else did first.
-		err = l.putJSON(ctx, key, info, store.PutOptions{IfMatch: st.ETag})
+		put, err = l.putJSON(ctx, key, info, store.PutOptions{IfMatch: st.ETag})
 		if err == nil {
-			return l.held(ctx, info, ttl, now)
+			return l.held(info, put.ETag, ttl, now), nil
 		}
 		if !errors.Is(err, store.ErrPrecondition) {
 			return nil, fmt.Errorf("take over stale lease %s: %w", key, err)
@@ -98,12 +98,8 @@ func (l *Ledger) Acquire(ctx context.Context, info LeaseInfo, ttl time.Duration,
 	return nil, fmt.Errorf("acquire lease %s: too much contention", key)
 }
 
-func (l *Ledger) held(ctx context.Context, info LeaseInfo, ttl time.Duration, now func() time.Time) (*Lease, error) {
-	st, err := l.s.Stat(ctx, l.LockKey())
-	if err != nil {
-		return nil, fmt.Errorf("stat lease: %w", err)
-	}
-	return &Lease{l: l, ttl: ttl, now: now, info: info, etag: st.ETag, lost: make(chan struct{})}, nil
+func (l *Ledger) held(info LeaseInfo, etag string, ttl time.Duration, now func() time.Time) *Lease {
+	return &Lease{l: l, ttl: ttl, now: now, info: info, etag: etag, lost: make(chan struct{})}
 }
 
 // ReadLease returns the current lease, if any (ok false when none).
@@ -131,14 +127,10 @@ func (le *Lease) Renew(ctx context.Context) error {
 	info := le.info
 	t := le.now().UTC()
 	info.Renewed, info.Expires = t, t.Add(le.ttl)
-	err := le.l.putJSON(ctx, le.l.LockKey(), info, store.PutOptions{IfMatch: le.etag})
+	st, err := le.l.putJSON(ctx, le.l.LockKey(), info, store.PutOptions{IfMatch: le.etag})
 	if errors.Is(err, store.ErrPrecondition) {
 		return fmt.Errorf("renew lease: %w (another run took it over)", ErrLeaseHeld)
 	}
-	if err != nil {
-		return fmt.Errorf("renew lease: %w", err)
-	}
-	st, err := le.l.s.Stat(ctx, le.l.LockKey())
 	if err != nil {
 		return fmt.Errorf("renew lease: %w", err)
 	}

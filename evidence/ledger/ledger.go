@@ -107,7 +107,7 @@ func (l *Ledger) PutBlob(ctx context.Context, b []byte) (string, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", fmt.Errorf("stat blob %s: %w", h, err)
 	}
-	err := l.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), store.PutOptions{IfAbsent: true})
+	_, err := l.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), store.PutOptions{IfAbsent: true})
 	if err != nil && !errors.Is(err, store.ErrPrecondition) {
 		return "", fmt.Errorf("put blob %s: %w", h, err)
 	}
@@ -137,7 +137,7 @@ func (l *Ledger) PutBlobFile(ctx context.Context, path string) (string, int64, e
 		return "", 0, fmt.Errorf("rewind %s: %w", path, err)
 	}
 	vr := &verifyReader{r: io.LimitReader(f, n), h: sha256.New()}
-	err = l.s.Put(ctx, key, vr, n, store.PutOptions{IfAbsent: true})
+	_, err = l.s.Put(ctx, key, vr, n, store.PutOptions{IfAbsent: true})
 	if err != nil && !errors.Is(err, store.ErrPrecondition) {
 		return "", 0, fmt.Errorf("put blob %s: %w", h, err)
 	}
@@ -164,7 +164,8 @@ func (l *Ledger) GetBlob(ctx context.Context, sum string) (io.ReadCloser, error)
 	if !evidence.ValidSHA256(sum) {
 		return nil, fmt.Errorf("blob %q: not a SHA-256", sum)
 	}
-	return l.s.Get(ctx, l.BlobKey(sum))
+	rc, _, err := l.s.Get(ctx, l.BlobKey(sum))
+	return rc, err
 }
 
 // HasBlob reports whether the blob is stored.
@@ -196,7 +197,7 @@ func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
 	b = append(b, '\n')
-	if err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+	if _, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
 		return fmt.Errorf("put item %s: %w", it.ID, err)
 	}
 	return nil
@@ -212,7 +213,7 @@ func (l *Ledger) GetItem(ctx context.Context, id string) (*evidence.Item, error)
 }
 
 func (l *Ledger) readItem(ctx context.Context, key string) (*evidence.Item, error) {
-	b, err := store.ReadAll(ctx, l.s, key, MaxObject)
+	b, _, err := store.ReadAll(ctx, l.s, key, MaxObject)
 	if err != nil {
 		return nil, err
 	}
@@ -289,11 +290,7 @@ func (l *Ledger) Items(ctx context.Context, onCorrupt func(error)) ([]*evidence.
 // --- small JSON objects ---
 
 func (l *Ledger) getJSON(ctx context.Context, key string, v any) (store.Info, error) {
-	info, err := l.s.Stat(ctx, key)
-	if err != nil {
-		return info, err
-	}
-	b, err := store.ReadAll(ctx, l.s, key, MaxObject)
+	b, info, err := store.ReadAll(ctx, l.s, key, MaxObject)
 	if err != nil {
 		return info, err
 	}
@@ -303,10 +300,10 @@ func (l *Ledger) getJSON(ctx context.Context, key string, v any) (store.Info, er
 	return info, nil
 }
 
-func (l *Ledger) putJSON(ctx context.Context, key string, v any, opts store.PutOptions) error {
+func (l *Ledger) putJSON(ctx context.Context, key string, v any, opts store.PutOptions) (store.Info, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("encode %s: %w", key, err)
 	}
 	b = append(b, '\n')
 	return l.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), opts)
@@ -379,7 +376,7 @@ func (l *Ledger) AddDecision(ctx context.Context, id string, d evidence.Decision
 			opts = store.PutOptions{IfAbsent: true}
 		}
 		r.Decisions = append(r.Decisions, d)
-		err = l.putJSON(ctx, l.ReviewKey(id), r, opts)
+		_, err = l.putJSON(ctx, l.ReviewKey(id), r, opts)
 		if errors.Is(err, store.ErrPrecondition) {
 			continue
 		}
@@ -415,12 +412,14 @@ func (l *Ledger) PutCursor(ctx context.Context, source string, c json.RawMessage
 	if !json.Valid(c) {
 		return fmt.Errorf("cursor of %s: not JSON", source)
 	}
-	return l.putJSON(ctx, l.CursorKey(source), c, store.PutOptions{})
+	_, err := l.putJSON(ctx, l.CursorKey(source), c, store.PutOptions{})
+	return err
 }
 
 // PutCoverage stores the latest coverage summary (any JSON-encodable value).
 func (l *Ledger) PutCoverage(ctx context.Context, v any) error {
-	return l.putJSON(ctx, l.CoverageKey(), v, store.PutOptions{})
+	_, err := l.putJSON(ctx, l.CoverageKey(), v, store.PutOptions{})
+	return err
 }
 
 // PutRun stores a run report under runs/<name>.json.
@@ -428,7 +427,8 @@ func (l *Ledger) PutRun(ctx context.Context, name string, v any) error {
 	if !runName.MatchString(name) {
 		return fmt.Errorf("run name %q: not a valid name", name)
 	}
-	return l.putJSON(ctx, l.RunKey(name), v, store.PutOptions{})
+	_, err := l.putJSON(ctx, l.RunKey(name), v, store.PutOptions{})
+	return err
 }
 
 // LastRun returns the key of the newest run report, "" if none.

@@ -95,7 +95,7 @@ func TestLedger(t *testing.T) {
 			t.Fatal(err)
 		}
 		key := l.ItemKey(evidence.NewID("git", "def"))
-		if err := s.Put(ctx, key, strings.NewReader("{not json"), -1, store.PutOptions{}); err != nil {
+		if _, err := s.Put(ctx, key, strings.NewReader("{not json"), -1, store.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		var corrupt []error

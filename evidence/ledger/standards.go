@@ -17,7 +17,7 @@ func PutStandard(ctx context.Context, s store.Store, id string, yaml []byte) err
 	if !ValidName(id) {
 		return fmt.Errorf("catalogue id %q: not a valid name", id)
 	}
-	if err := s.Put(ctx, StandardKey(id), bytes.NewReader(yaml), int64(len(yaml)), store.PutOptions{}); err != nil {
+	if _, err := s.Put(ctx, StandardKey(id), bytes.NewReader(yaml), int64(len(yaml)), store.PutOptions{}); err != nil {
 		return fmt.Errorf("store catalogue %s: %w", id, err)
 	}
 	return nil
@@ -28,7 +28,8 @@ func GetStandard(ctx context.Context, s store.Store, id string) ([]byte, error) 
 	if !ValidName(id) {
 		return nil, fmt.Errorf("catalogue id %q: %w", id, store.ErrNotFound)
 	}
-	return store.ReadAll(ctx, s, StandardKey(id), MaxObject)
+	b, _, err := store.ReadAll(ctx, s, StandardKey(id), MaxObject)
+	return b, err
 }
 
 // StandardIDs lists the IDs of imported catalogues, sorted.

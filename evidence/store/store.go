@@ -58,11 +58,15 @@ type Store interface {
 	// Put writes the object at key, whole or not at all: a reader never sees
 	// a partial object, and a failed or cancelled Put leaves the previous
 	// object (or none) in place. size is the exact length of r, or -1 if
-	// unknown. A failed condition gives ErrPrecondition.
-	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) error
-	// Get opens the object at key; ErrNotFound if there is none. The caller
-	// closes the reader.
-	Get(ctx context.Context, key string) (io.ReadCloser, error)
+	// unknown. A failed condition gives ErrPrecondition. On success it
+	// returns the new object's Info (its ETag is what a later IfMatch
+	// takes), so compare-and-swap needs no extra Stat.
+	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) (Info, error)
+	// Get opens the object at key, with its Info as of the moment it was
+	// opened, in one request; ErrNotFound if there is none. The reader is
+	// that version of the object even if it is replaced meanwhile. The
+	// caller closes the reader.
+	Get(ctx context.Context, key string) (io.ReadCloser, Info, error)
 	// Stat describes the object at key; ErrNotFound if there is none.
 	Stat(ctx context.Context, key string) (Info, error)
 	// List calls fn for every object whose key starts with prefix, in
@@ -97,12 +101,12 @@ func ValidKey(key string) error {
 	return nil
 }
 
-// ReadAll reads the whole object at key, refusing objects larger than max
-// bytes (max <= 0: no limit).
-func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, error) {
-	rc, err := s.Get(ctx, key)
+// ReadAll reads the whole object at key in one request, refusing objects
+// larger than max bytes (max <= 0: no limit), and returns it with its Info.
+func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, Info, error) {
+	rc, info, err := s.Get(ctx, key)
 	if err != nil {
-		return nil, err
+		return nil, Info{}, err
 	}
 	defer rc.Close()
 	var r io.Reader = rc
@@ -111,12 +115,12 @@ func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, error
 	}
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
+		return nil, Info{}, fmt.Errorf("read %s: %w", key, err)
 	}
 	if max > 0 && int64(len(b)) > max {
-		return nil, fmt.Errorf("read %s: larger than %d bytes", key, max)
+		return nil, Info{}, fmt.Errorf("read %s: larger than %d bytes", key, max)
 	}
-	return b, nil
+	return b, info, nil
 }
 
 // Source wraps the data handed to Put, for backends: its reads fail once

@@ -118,26 +118,34 @@ func notFound(err error) bool {
 }
 
 // Put implements store.Store.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (store.Info, error) {
+	info, err := s.put(ctx, key, r, size, opts)
+	if err != nil {
+		return store.Info{}, err
+	}
+	return info, nil
+}
+
+func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (store.Info, error) {
 	if err := checkKey(key); err != nil {
-		return err
+		return store.Info{}, err
 	}
 	if opts.IfAbsent && opts.IfMatch != "" {
-		return fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
+		return store.Info{}, fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	// Fail early, before reading the data, when the condition already
 	// fails; the check that counts is made again at commit.
 	if err := s.checkCondition(key, opts); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 
 	dir := path.Dir(key)
 	f, tmp, err := s.createTemp(dir)
 	if err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	defer func() {
 		if f != nil {
@@ -156,42 +164,49 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	n, err := io.Copy(f, from)
 	switch {
 	case src.Err() != nil:
-		return fmt.Errorf("put %s: read: %w", key, src.Err())
+		return store.Info{}, fmt.Errorf("put %s: read: %w", key, src.Err())
 	case err != nil:
-		return fmt.Errorf("put %s: write %s: %w", key, tmp, err)
+		return store.Info{}, fmt.Errorf("put %s: write %s: %w", key, tmp, err)
 	case size >= 0 && n > size:
-		return fmt.Errorf("put %s: reader holds more than the %d bytes size says", key, size)
+		return store.Info{}, fmt.Errorf("put %s: reader holds more than the %d bytes size says", key, size)
 	case size >= 0 && n < size:
-		return fmt.Errorf("put %s: reader ended after %d bytes, size says %d: %w", key, n, size, io.ErrUnexpectedEOF)
+		return store.Info{}, fmt.Errorf("put %s: reader ended after %d bytes, size says %d: %w", key, n, size, io.ErrUnexpectedEOF)
 	}
 	// A full-precision modification time makes the ETag unique even when
 	// an inode number is reused within one clock tick.
 	now := time.Now()
 	if err := s.root.Chtimes(tmp, now, now); err != nil {
-		return fmt.Errorf("put %s: set time: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("put %s: sync: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: sync: %w", key, err)
 	}
+	// The temporary file becomes the object (rename or link keep its inode,
+	// size and time), so its Info is the object's.
+	fi, err := f.Stat()
+	if err != nil {
+		return store.Info{}, fmt.Errorf("put %s: stat: %w", key, err)
+	}
+	info := infoOf(key, fi)
 	err = f.Close()
 	f = nil
 	if err != nil {
-		return fmt.Errorf("put %s: close: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: close: %w", key, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 
 	if err := s.commit(ctx, tmp, key, opts); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	if !opts.IfAbsent {
 		tmp = "" // renamed: nothing to remove
 	}
 	if err := s.syncDir(dir); err != nil {
-		return fmt.Errorf("put %s: sync directory: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
 	}
-	return nil
+	return info, nil
 }
 
 // checkCondition checks opts against the object now at key.
@@ -317,31 +332,31 @@ func (s *Store) lock(ctx context.Context, how int) (unlock func(), err error) {
 }
 
 // Get implements store.Store. The caller closes the returned file.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
 	if err := checkKey(key); err != nil {
-		return nil, err
+		return nil, store.Info{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, err)
 	}
 	// O_NONBLOCK: opening a FIFO someone left in the folder must not hang.
 	f, err := s.root.OpenFile(key, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if notFound(err) {
-		return nil, fmt.Errorf("get %s: %w", key, store.ErrNotFound)
+		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, store.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, err)
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, fmt.Errorf("get %s: %w", key, store.ErrNotFound)
+		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, store.ErrNotFound)
 	}
-	return f, nil
+	return f, infoOf(key, fi), nil
 }
 
 // Stat implements store.Store.

@@ -89,7 +89,7 @@ func TestLayoutOnDisk(t *testing.T) {
 	s := newStore(t, root)
 	key := "apprentices/jdoe/items/git-abc.json"
 	data := []byte(`{"id":"git-abc"}`)
-	if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
+	if _, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(filepath.Join(root, "apprentices", "jdoe", "items", "git-abc.json"))
@@ -100,7 +100,7 @@ func TestLayoutOnDisk(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "apprentices", "jdoe", "coverage.json"), []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, err := store.ReadAll(context.Background(), s, "apprentices/jdoe/coverage.json", 0)
+	b, _, err := store.ReadAll(context.Background(), s, "apprentices/jdoe/coverage.json", 0)
 	if err != nil || string(b) != "{}" {
 		t.Fatalf("ReadAll of a hand-placed file = %q, %v", b, err)
 	}
@@ -119,7 +119,7 @@ func TestTempFilesInvisible(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "store")
 	s := newStore(t, root)
 	ctx := context.Background()
-	if err := s.Put(ctx, "d/obj", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+	if _, err := s.Put(ctx, "d/obj", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// What a crash mid-Put leaves behind.
@@ -139,12 +139,12 @@ func TestTempFilesInvisible(t *testing.T) {
 		if _, err := s.Stat(ctx, key); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Stat(%q) = %v, want ErrInvalidKey (reserved name)", key, err)
 		}
-		if err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put(%q) = %v, want ErrInvalidKey (reserved name)", key, err)
 		}
 	}
 	// A failed Put leaves no temporary file behind.
-	err := s.Put(ctx, "d/failed", io.MultiReader(strings.NewReader("half"), errReader{}), -1, store.PutOptions{})
+	_, err := s.Put(ctx, "d/failed", io.MultiReader(strings.NewReader("half"), errReader{}), -1, store.PutOptions{})
 	if err == nil {
 		t.Fatal("Put from a failing reader: no error")
 	}
@@ -193,7 +193,7 @@ func TestSymlinkEscapeRefused(t *testing.T) {
 	ctx := context.Background()
 	for _, key := range []string{"apprentices/evil/secret", "escape/secret", "file-link", "apprentices/evil/new", "escape/new/deeper"} {
 		t.Run(key, func(t *testing.T) {
-			if rc, err := s.Get(ctx, key); err == nil {
+			if rc, _, err := s.Get(ctx, key); err == nil {
 				b, _ := io.ReadAll(rc)
 				rc.Close()
 				t.Errorf("Get(%q) read %q from outside the root", key, b)
@@ -205,7 +205,7 @@ func TestSymlinkEscapeRefused(t *testing.T) {
 			}
 			// Put of the link itself may replace the link with an object
 			// (rename does not follow it); through it, it must fail.
-			err := s.Put(ctx, key, strings.NewReader("pwned"), 5, store.PutOptions{})
+			_, err := s.Put(ctx, key, strings.NewReader("pwned"), 5, store.PutOptions{})
 			if fi, lerr := os.Lstat(filepath.Join(root, key)); err == nil && (lerr != nil || !fi.Mode().IsRegular()) {
 				t.Errorf("Put(%q) succeeded through a link out of the root", key)
 			}
@@ -223,7 +223,7 @@ func TestSymlinkEscapeRefused(t *testing.T) {
 		t.Errorf("outside file changed to %q", b)
 	}
 	// Links that stay inside the root work; List does not wander out.
-	b, err := store.ReadAll(ctx, s, "apprentices/alias", 0)
+	b, _, err := store.ReadAll(ctx, s, "apprentices/alias", 0)
 	if err != nil || string(b) != "inside" {
 		t.Errorf("ReadAll through an inside link = %q, %v", b, err)
 	}
@@ -240,7 +240,7 @@ func TestSymlinkCycle(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "store")
 	s := newStore(t, root)
 	ctx := context.Background()
-	if err := s.Put(ctx, "a/x", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+	if _, err := s.Put(ctx, "a/x", strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink("..", filepath.Join(root, "a", "up")); err != nil {
@@ -259,7 +259,7 @@ func TestNothingWrittenOutside(t *testing.T) {
 	base := t.TempDir()
 	s := newStore(t, filepath.Join(base, "store"))
 	for _, key := range storetest.InvalidKeys() {
-		_ = s.Put(context.Background(), key, strings.NewReader("x"), 1, store.PutOptions{})
+		_, _ = s.Put(context.Background(), key, strings.NewReader("x"), 1, store.PutOptions{})
 	}
 	if got := tree(t, base); !slices.Equal(got, []string{"store/", "store/.ksbfolio-lock"}) {
 		t.Errorf("after refused Puts the parent holds %q", got)
@@ -270,7 +270,8 @@ func TestFileInTheWay(t *testing.T) {
 	s := newStore(t, filepath.Join(t.TempDir(), "store"))
 	ctx := context.Background()
 	put := func(key string, opts store.PutOptions) error {
-		return s.Put(ctx, key, strings.NewReader("x"), 1, opts)
+		_, err := s.Put(ctx, key, strings.NewReader("x"), 1, opts)
+		return err
 	}
 	if err := put("a/b", store.PutOptions{}); err != nil {
 		t.Fatal(err)
@@ -285,7 +286,7 @@ func TestFileInTheWay(t *testing.T) {
 	if err := put("a", store.PutOptions{IfAbsent: true}); err == nil || errors.Is(err, store.ErrPrecondition) {
 		t.Errorf("Put(IfAbsent) over a directory = %v, want an error that is not ErrPrecondition", err)
 	}
-	b, err := store.ReadAll(ctx, s, "a/b", 0)
+	b, _, err := store.ReadAll(ctx, s, "a/b", 0)
 	if err != nil || string(b) != "x" {
 		t.Errorf("a/b = %q, %v after refused puts", b, err)
 	}
@@ -297,17 +298,17 @@ func TestTwoStoresOneFolder(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "store")
 	a, b := newStore(t, root), newStore(t, root)
 	ctx := context.Background()
-	if err := a.Put(ctx, "k", strings.NewReader("0"), 1, store.PutOptions{}); err != nil {
+	if _, err := a.Put(ctx, "k", strings.NewReader("0"), 1, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	info, err := b.Stat(ctx, "k")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Put(ctx, "k", strings.NewReader("1"), 1, store.PutOptions{IfMatch: info.ETag}); err != nil {
+	if _, err := a.Put(ctx, "k", strings.NewReader("1"), 1, store.PutOptions{IfMatch: info.ETag}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Put(ctx, "k", strings.NewReader("2"), 1, store.PutOptions{IfMatch: info.ETag}); !errors.Is(err, store.ErrPrecondition) {
+	if _, err := b.Put(ctx, "k", strings.NewReader("2"), 1, store.PutOptions{IfMatch: info.ETag}); !errors.Is(err, store.ErrPrecondition) {
 		t.Errorf("second store's stale IfMatch = %v, want ErrPrecondition", err)
 	}
 }
@@ -328,7 +329,7 @@ func FuzzKey(f *testing.F) {
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, key string) {
 		data := []byte(key)
-		err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.PutOptions{})
+		_, err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.PutOptions{})
 		if err != nil {
 			if errors.Is(err, store.ErrInvalidKey) {
 				if store.ValidKey(key) == nil && !strings.Contains(key, ".ksbfolio-") {
@@ -375,7 +376,7 @@ func BenchmarkPut1KiB(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for i := 0; b.Loop(); i++ {
 		key := "apprentices/jdoe/items/" + strconv.Itoa(i%100) + ".json"
-		if err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
+		if _, err := s.Put(ctx, key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -389,7 +390,7 @@ func BenchmarkList1000(b *testing.B) {
 	ctx := context.Background()
 	for i := range 1000 {
 		key := "apprentices/jdoe/blobs/sha256/" + strconv.Itoa(i%16) + "/" + strconv.Itoa(i)
-		if err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
+		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

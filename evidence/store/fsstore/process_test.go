@@ -24,7 +24,7 @@ func increment(ctx context.Context, s store.Store, key string) error {
 		if err != nil {
 			return err
 		}
-		b, err := store.ReadAll(ctx, s, key, 0)
+		b, _, err := store.ReadAll(ctx, s, key, 0)
 		if err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func increment(ctx context.Context, s store.Store, key string) error {
 			return fmt.Errorf("counter holds %q", b)
 		}
 		next := []byte(strconv.Itoa(n + 1))
-		err = s.Put(ctx, key, bytes.NewReader(next), int64(len(next)), store.PutOptions{IfMatch: info.ETag})
+		_, err = s.Put(ctx, key, bytes.NewReader(next), int64(len(next)), store.PutOptions{IfMatch: info.ETag})
 		if !errors.Is(err, store.ErrPrecondition) {
 			return err
 		}
@@ -67,7 +67,7 @@ func TestProcessesShareTheLock(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "store")
 	s := newStore(t, root)
 	ctx := context.Background()
-	if err := s.Put(ctx, "counter", bytes.NewReader([]byte("0")), 1, store.PutOptions{}); err != nil {
+	if _, err := s.Put(ctx, "counter", bytes.NewReader([]byte("0")), 1, store.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	const procs = 3
@@ -91,7 +91,7 @@ func TestProcessesShareTheLock(t *testing.T) {
 			t.Fatalf("child %d: %v\n%s", i, err, outs[i])
 		}
 	}
-	b, err := store.ReadAll(ctx, s, "counter", 0)
+	b, _, err := store.ReadAll(ctx, s, "counter", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,26 +241,26 @@ func mapErr(ctx context.Context, op, key string, err error) error {
 }
 
 // Put implements store.Store.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (store.Info, error) {
 	if err := store.ValidKey(key); err != nil {
-		return err
+		return store.Info{}, err
 	}
 	if opts.IfAbsent && opts.IfMatch != "" {
-		return fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
+		return store.Info{}, fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	if size > maxSinglePut {
-		return fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, size, int64(maxSinglePut))
+		return store.Info{}, fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, size, int64(maxSinglePut))
 	}
 	body, n, cleanup, err := spool(ctx, r, size)
 	if err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
+		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	defer cleanup()
 	if n > maxSinglePut {
-		return fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, n, int64(maxSinglePut))
+		return store.Info{}, fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes (%d)", key, n, int64(maxSinglePut))
 	}
 	po := minio.PutObjectOptions{
 		ContentType:      "application/octet-stream",
@@ -277,24 +277,24 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	info, err := s.client.PutObject(ctx, s.cfg.Bucket, s.object(key), body, n, po)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("put %s: %w", key, ctx.Err())
+			return store.Info{}, fmt.Errorf("put %s: %w", key, ctx.Err())
 		}
 		code, status := errCode(err)
 		switch {
 		case code == minio.PreconditionFailed || status == 412:
-			return fmt.Errorf("put %s: %w", key, store.ErrPrecondition)
+			return store.Info{}, fmt.Errorf("put %s: %w", key, store.ErrPrecondition)
 		case opts.IfMatch != "" && (code == minio.NoSuchKey || status == 404 && code != minio.NoSuchBucket):
-			return fmt.Errorf("put %s: no object to match: %w", key, store.ErrPrecondition)
+			return store.Info{}, fmt.Errorf("put %s: no object to match: %w", key, store.ErrPrecondition)
 		case code == "ConditionalRequestConflict" || (status == 409 && (opts.IfAbsent || opts.IfMatch != "")):
 			// AWS: another conditional write to the key was in flight.
-			return fmt.Errorf("put %s: concurrent conditional write: %w", key, store.ErrPrecondition)
+			return store.Info{}, fmt.Errorf("put %s: concurrent conditional write: %w", key, store.ErrPrecondition)
 		}
-		return mapErr(ctx, "put", key, err)
+		return store.Info{}, mapErr(ctx, "put", key, err)
 	}
 	if info.Size != n {
-		return fmt.Errorf("put %s: server stored %d bytes, sent %d", key, info.Size, n)
+		return store.Info{}, fmt.Errorf("put %s: server stored %d bytes, sent %d", key, info.Size, n)
 	}
-	return nil
+	return store.Info{Key: key, Size: info.Size, ModTime: info.LastModified, ETag: info.ETag}, nil
 }
 
 // readSeekerAt is what minio-go needs to resend a body.
@@ -367,18 +367,18 @@ func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, f
 
 // Get implements store.Store. It makes one GET: the reader is the object
 // as it was when Get returned, even if it is replaced while being read.
-func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
 	if err := store.ValidKey(key); err != nil {
-		return nil, err
+		return nil, store.Info{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("get %s: %w", key, err)
+		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, err)
 	}
-	body, _, _, err := s.core.GetObject(ctx, s.cfg.Bucket, s.object(key), minio.GetObjectOptions{})
+	body, oi, _, err := s.core.GetObject(ctx, s.cfg.Bucket, s.object(key), minio.GetObjectOptions{})
 	if err != nil {
-		return nil, mapErr(ctx, "get", key, err)
+		return nil, store.Info{}, mapErr(ctx, "get", key, err)
 	}
-	return &object{key: key, rc: body}, nil
+	return &object{key: key, rc: body}, store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
 }
 
 // object is a body being read, with errors that name the key.

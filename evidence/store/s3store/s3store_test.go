@@ -278,10 +278,10 @@ func TestCredentialsFromEnvironment(t *testing.T) {
 			t.Setenv(tc.secret, srv.SecretKey)
 			s := open(t, cfg)
 			ctx := context.Background()
-			if err := s.Put(ctx, "k", strings.NewReader(tc.name), int64(len(tc.name)), store.PutOptions{}); err != nil {
+			if _, err := s.Put(ctx, "k", strings.NewReader(tc.name), int64(len(tc.name)), store.PutOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			b, err := store.ReadAll(ctx, s, "k", 0)
+			b, _, err := store.ReadAll(ctx, s, "k", 0)
 			if err != nil || string(b) != tc.name {
 				t.Errorf("ReadAll = %q, %v", b, err)
 			}
@@ -311,7 +311,7 @@ func TestPrefixes(t *testing.T) {
 	ab := open(t, config(t, srv, "team/ab"))
 	root := open(t, config(t, srv, ""))
 	for _, s := range []*s3store.Store{a, ab} {
-		if err := s.Put(ctx, "items/x.json", strings.NewReader(s.String()), int64(len(s.String())), store.PutOptions{}); err != nil {
+		if _, err := s.Put(ctx, "items/x.json", strings.NewReader(s.String()), int64(len(s.String())), store.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -340,7 +340,7 @@ func TestPrefixes(t *testing.T) {
 	}
 	// Refused keys write nothing anywhere in the bucket.
 	for _, key := range storetest.InvalidKeys() {
-		_ = a.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{})
+		_, _ = a.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{})
 	}
 	var files []string
 	filepath.WalkDir(srv.Dir, func(p string, d fs.DirEntry, err error) error {
@@ -388,12 +388,12 @@ func TestLargeObjects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			key := strings.ReplaceAll(tc.name, " ", "-")
-			err := s.Put(ctx, key, tc.r, tc.size, store.PutOptions{IfAbsent: true})
+			_, err := s.Put(ctx, key, tc.r, tc.size, store.PutOptions{IfAbsent: true})
 			switch {
 			case tc.wantErr == nil && err != nil:
 				t.Fatalf("Put: %v", err)
 			case tc.wantErr == nil:
-				b, err := store.ReadAll(ctx, s, key, 0)
+				b, _, err := store.ReadAll(ctx, s, key, 0)
 				if err != nil || !bytes.Equal(b, data) {
 					t.Fatalf("ReadAll = %d bytes, %v; want the %d bytes put", len(b), err, len(data))
 				}
@@ -428,7 +428,7 @@ func BenchmarkPut1KiB(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	for i := 0; b.Loop(); i++ {
 		key := fmt.Sprintf("items/%d.json", i%100)
-		if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
+		if _, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		fn   func(t *testing.T, s store.Store)
 	}{
 		{"RoundTrip", testRoundTrip},
+		{"Info", testInfo},
 		{"UnknownSize", testUnknownSize},
 		{"WrongSize", testWrongSize},
 		{"Overwrite", testOverwrite},
@@ -91,14 +92,54 @@ func (p plainReader) Read(b []byte) (int, error) { return p.r.Read(b) }
 
 func put(t *testing.T, s store.Store, key string, data []byte) {
 	t.Helper()
-	if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
+	info, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{})
+	if err != nil {
 		t.Fatalf("Put(%q, %d bytes): %v", key, len(data), err)
+	}
+	if info.Size != int64(len(data)) || info.Key != key || info.ETag == "" {
+		t.Fatalf("Put(%q, %d bytes) returned %+v", key, len(data), info)
+	}
+}
+
+// testInfo: Put returns the new object's Info and Get the Info of the
+// version it reads, both equal to Stat's, so that compare-and-swap needs
+// no extra request.
+func testInfo(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, opts := range []store.PutOptions{{IfAbsent: true}, {}, {IfMatch: "from the last Put"}} {
+		if opts.IfMatch != "" {
+			opts.IfMatch = stat(t, s, "info/k").ETag
+		}
+		data := fmt.Appendf(nil, "version %d", i)
+		pi, err := s.Put(ctx, "info/k", bytes.NewReader(data), int64(len(data)), opts)
+		if err != nil {
+			t.Fatalf("Put %d (%+v): %v", i, opts, err)
+		}
+		si := stat(t, s, "info/k")
+		if pi.Key != "info/k" || pi.Size != int64(len(data)) || pi.ETag != si.ETag {
+			t.Errorf("Put %d returned %+v; Stat says %+v", i, pi, si)
+		}
+		rc, gi, err := s.Get(ctx, "info/k")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(b, data) {
+			t.Fatalf("Get %d: %q, %v", i, b, err)
+		}
+		if gi.Key != "info/k" || gi.Size != si.Size || gi.ETag != si.ETag {
+			t.Errorf("Get %d returned %+v; Stat says %+v", i, gi, si)
+		}
+	}
+	if _, _, err := s.Get(ctx, "info/missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Get of a missing key = %v, want ErrNotFound", err)
 	}
 }
 
 func get(t *testing.T, s store.Store, key string) []byte {
 	t.Helper()
-	rc, err := s.Get(context.Background(), key)
+	rc, info, err := s.Get(context.Background(), key)
 	if err != nil {
 		t.Fatalf("Get(%q): %v", key, err)
 	}
@@ -106,6 +147,11 @@ func get(t *testing.T, s store.Store, key string) []byte {
 	b, err := io.ReadAll(rc)
 	if err != nil {
 		t.Fatalf("Get(%q): read: %v", key, err)
+	}
+	// Get's Info describes the bytes it returned (Stat may already see a
+	// newer version when writers race: testInfo compares the two).
+	if info.Size != int64(len(b)) || info.Key != key || info.ETag == "" {
+		t.Fatalf("Get(%q) returned %+v for %d bytes", key, info, len(b))
 	}
 	return b
 }
@@ -152,7 +198,7 @@ func wantContent(t *testing.T, s store.Store, key string, want []byte) {
 // wantMissing fails t unless Get and Stat of key give store.ErrNotFound.
 func wantMissing(t *testing.T, s store.Store, key string) {
 	t.Helper()
-	if rc, err := s.Get(context.Background(), key); !errors.Is(err, store.ErrNotFound) {
+	if rc, _, err := s.Get(context.Background(), key); !errors.Is(err, store.ErrNotFound) {
 		if err == nil {
 			rc.Close()
 		}
@@ -211,7 +257,7 @@ func testUnknownSize(t *testing.T, s store.Store) {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			key := fmt.Sprintf("unknown/%d", n)
 			data := payload(uint64(n), n)
-			if err := s.Put(context.Background(), key, plainReader{bytes.NewReader(data)}, -1, store.PutOptions{}); err != nil {
+			if _, err := s.Put(context.Background(), key, plainReader{bytes.NewReader(data)}, -1, store.PutOptions{}); err != nil {
 				t.Fatalf("Put(%q, size -1): %v", key, err)
 			}
 			wantContent(t, s, key, data)
@@ -229,12 +275,12 @@ func testWrongSize(t *testing.T, s store.Store) {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			key := fmt.Sprintf("wrong/%d", size)
 			put(t, s, key, old)
-			err := s.Put(context.Background(), key, plainReader{bytes.NewReader(data)}, size, store.PutOptions{})
+			_, err := s.Put(context.Background(), key, plainReader{bytes.NewReader(data)}, size, store.PutOptions{})
 			if err == nil {
 				t.Fatalf("Put(%q) of %d bytes declared as %d: no error", key, len(data), size)
 			}
 			wantContent(t, s, key, old)
-			err = s.Put(context.Background(), key+"-new", plainReader{bytes.NewReader(data)}, size, store.PutOptions{})
+			_, err = s.Put(context.Background(), key+"-new", plainReader{bytes.NewReader(data)}, size, store.PutOptions{})
 			if err == nil {
 				t.Fatalf("Put(%q) of %d bytes declared as %d: no error", key+"-new", len(data), size)
 			}
@@ -379,15 +425,15 @@ func testCancelled(t *testing.T, s store.Store) {
 	put(t, s, "cx/present", []byte("here"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := s.Put(ctx, "cx/new", strings.NewReader("data"), 4, store.PutOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.Put(ctx, "cx/new", strings.NewReader("data"), 4, store.PutOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Put with a cancelled ctx = %v, want context.Canceled", err)
 	}
 	wantMissing(t, s, "cx/new")
-	if err := s.Put(ctx, "cx/present", strings.NewReader("data"), 4, store.PutOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.Put(ctx, "cx/present", strings.NewReader("data"), 4, store.PutOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Put (overwrite) with a cancelled ctx = %v, want context.Canceled", err)
 	}
 	wantContent(t, s, "cx/present", []byte("here"))
-	if rc, err := s.Get(ctx, "cx/present"); !errors.Is(err, context.Canceled) {
+	if rc, _, err := s.Get(ctx, "cx/present"); !errors.Is(err, context.Canceled) {
 		if err == nil {
 			rc.Close()
 		}
@@ -456,14 +502,14 @@ func testCancelledMidPut(t *testing.T, s store.Store) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			r := &cancellingReader{r: bytes.NewReader(data), after: len(data) / 2, cancel: cancel}
-			if err := s.Put(ctx, key, r, size, store.PutOptions{}); !errors.Is(err, context.Canceled) {
+			if _, err := s.Put(ctx, key, r, size, store.PutOptions{}); !errors.Is(err, context.Canceled) {
 				t.Errorf("Put cancelled half-way = %v, want context.Canceled", err)
 			}
 			wantContent(t, s, key, old)
 			ctx, cancel = context.WithCancel(context.Background())
 			defer cancel()
 			r = &cancellingReader{r: bytes.NewReader(data), after: len(data) / 2, cancel: cancel}
-			if err := s.Put(ctx, key+"-new", r, size, store.PutOptions{}); !errors.Is(err, context.Canceled) {
+			if _, err := s.Put(ctx, key+"-new", r, size, store.PutOptions{}); !errors.Is(err, context.Canceled) {
 				t.Errorf("Put of a new key cancelled half-way = %v, want context.Canceled", err)
 			}
 			wantMissing(t, s, key+"-new")
@@ -488,13 +534,13 @@ func InvalidKeys() []string {
 func testInvalidKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	for _, key := range InvalidKeys() {
-		if err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{}); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put(%q) = %v, want ErrInvalidKey", key, err)
 		}
-		if err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{IfAbsent: true}); !errors.Is(err, store.ErrInvalidKey) {
+		if _, err := s.Put(ctx, key, strings.NewReader("x"), 1, store.PutOptions{IfAbsent: true}); !errors.Is(err, store.ErrInvalidKey) {
 			t.Errorf("Put(%q, IfAbsent) = %v, want ErrInvalidKey", key, err)
 		}
-		if rc, err := s.Get(ctx, key); !errors.Is(err, store.ErrInvalidKey) {
+		if rc, _, err := s.Get(ctx, key); !errors.Is(err, store.ErrInvalidKey) {
 			if err == nil {
 				rc.Close()
 			}
@@ -520,13 +566,13 @@ func testInvalidKeys(t *testing.T, s store.Store) {
 func testIfAbsent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	abs := store.PutOptions{IfAbsent: true}
-	if err := s.Put(ctx, "ia/k", strings.NewReader("one"), 3, abs); err != nil {
+	if _, err := s.Put(ctx, "ia/k", strings.NewReader("one"), 3, abs); err != nil {
 		t.Fatalf("Put(IfAbsent) of a missing key: %v", err)
 	}
 	wantContent(t, s, "ia/k", []byte("one"))
 	before := stat(t, s, "ia/k")
 	for _, size := range []int64{3, -1} {
-		err := s.Put(ctx, "ia/k", strings.NewReader("two"), size, abs)
+		_, err := s.Put(ctx, "ia/k", strings.NewReader("two"), size, abs)
 		if !errors.Is(err, store.ErrPrecondition) {
 			t.Errorf("Put(IfAbsent, size %d) of an existing key = %v, want ErrPrecondition", size, err)
 		}
@@ -536,13 +582,13 @@ func testIfAbsent(t *testing.T, s store.Store) {
 		t.Errorf("ETag changed by a refused Put: %q -> %q", before.ETag, after.ETag)
 	}
 	// Empty objects and unknown sizes work too.
-	if err := s.Put(ctx, "ia/empty", strings.NewReader(""), 0, abs); err != nil {
+	if _, err := s.Put(ctx, "ia/empty", strings.NewReader(""), 0, abs); err != nil {
 		t.Fatalf("Put(IfAbsent) of an empty object: %v", err)
 	}
-	if err := s.Put(ctx, "ia/empty", strings.NewReader(""), 0, abs); !errors.Is(err, store.ErrPrecondition) {
+	if _, err := s.Put(ctx, "ia/empty", strings.NewReader(""), 0, abs); !errors.Is(err, store.ErrPrecondition) {
 		t.Errorf("second Put(IfAbsent) of an empty object = %v, want ErrPrecondition", err)
 	}
-	if err := s.Put(ctx, "ia/unknown", plainReader{strings.NewReader("u")}, -1, abs); err != nil {
+	if _, err := s.Put(ctx, "ia/unknown", plainReader{strings.NewReader("u")}, -1, abs); err != nil {
 		t.Fatalf("Put(IfAbsent, size -1): %v", err)
 	}
 	wantContent(t, s, "ia/unknown", []byte("u"))
@@ -550,7 +596,7 @@ func testIfAbsent(t *testing.T, s store.Store) {
 	if err := s.Delete(ctx, "ia/k"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Put(ctx, "ia/k", strings.NewReader("three"), 5, abs); err != nil {
+	if _, err := s.Put(ctx, "ia/k", strings.NewReader("three"), 5, abs); err != nil {
 		t.Fatalf("Put(IfAbsent) after Delete: %v", err)
 	}
 	wantContent(t, s, "ia/k", []byte("three"))
@@ -560,7 +606,7 @@ func testIfMatch(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	put(t, s, "im/k", []byte("v1"))
 	v1 := stat(t, s, "im/k")
-	if err := s.Put(ctx, "im/k", strings.NewReader("v2"), 2, store.PutOptions{IfMatch: v1.ETag}); err != nil {
+	if _, err := s.Put(ctx, "im/k", strings.NewReader("v2"), 2, store.PutOptions{IfMatch: v1.ETag}); err != nil {
 		t.Fatalf("Put(IfMatch current ETag): %v", err)
 	}
 	wantContent(t, s, "im/k", []byte("v2"))
@@ -569,7 +615,7 @@ func testIfMatch(t *testing.T, s store.Store) {
 		t.Fatalf("ETag unchanged by a conditional replace: %q", v1.ETag)
 	}
 	for _, size := range []int64{2, -1} {
-		err := s.Put(ctx, "im/k", strings.NewReader("v3"), size, store.PutOptions{IfMatch: v1.ETag})
+		_, err := s.Put(ctx, "im/k", strings.NewReader("v3"), size, store.PutOptions{IfMatch: v1.ETag})
 		if !errors.Is(err, store.ErrPrecondition) {
 			t.Errorf("Put(IfMatch stale ETag, size %d) = %v, want ErrPrecondition", size, err)
 		}
@@ -583,12 +629,12 @@ func testIfMatch(t *testing.T, s store.Store) {
 	if len(l) != 1 {
 		t.Fatalf("List(im/k) = %q", keys(l))
 	}
-	if err := s.Put(ctx, "im/k", plainReader{strings.NewReader("v4")}, -1, store.PutOptions{IfMatch: l[0].ETag}); err != nil {
+	if _, err := s.Put(ctx, "im/k", plainReader{strings.NewReader("v4")}, -1, store.PutOptions{IfMatch: l[0].ETag}); err != nil {
 		t.Fatalf("Put(IfMatch ETag from List, size -1): %v", err)
 	}
 	wantContent(t, s, "im/k", []byte("v4"))
 	// A missing object matches no ETag.
-	err := s.Put(ctx, "im/missing", strings.NewReader("x"), 1, store.PutOptions{IfMatch: v2.ETag})
+	_, err := s.Put(ctx, "im/missing", strings.NewReader("x"), 1, store.PutOptions{IfMatch: v2.ETag})
 	if !errors.Is(err, store.ErrPrecondition) {
 		t.Errorf("Put(IfMatch) of a missing key = %v, want ErrPrecondition", err)
 	}
@@ -599,7 +645,7 @@ func testConflictingConditions(t *testing.T, s store.Store) {
 	put(t, s, "cc/k", []byte("v1"))
 	etag := stat(t, s, "cc/k").ETag
 	opts := store.PutOptions{IfAbsent: true, IfMatch: etag}
-	if err := s.Put(context.Background(), "cc/k", strings.NewReader("v2"), 2, opts); err == nil {
+	if _, err := s.Put(context.Background(), "cc/k", strings.NewReader("v2"), 2, opts); err == nil {
 		t.Errorf("Put with IfAbsent and IfMatch both set: no error")
 	}
 	wantContent(t, s, "cc/k", []byte("v1"))
@@ -649,7 +695,8 @@ func testRaceIfAbsent(t *testing.T, s store.Store) {
 		key := fmt.Sprintf("race-absent/%d", round)
 		errs := race(racers, func(i int) error {
 			data := fmt.Appendf(nil, "writer %d", i)
-			return s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{IfAbsent: true})
+			_, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{IfAbsent: true})
+			return err
 		})
 		w := oneWinner(t, key, errs)
 		wantContent(t, s, key, fmt.Appendf(nil, "writer %d", w))
@@ -663,7 +710,8 @@ func testRaceIfMatch(t *testing.T, s store.Store) {
 		etag := stat(t, s, key).ETag
 		errs := race(racers, func(i int) error {
 			data := fmt.Appendf(nil, "writer %d", i)
-			return s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{IfMatch: etag})
+			_, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{IfMatch: etag})
+			return err
 		})
 		w := oneWinner(t, key, errs)
 		wantContent(t, s, key, fmt.Appendf(nil, "writer %d", w))
@@ -675,11 +723,8 @@ func testRaceIfMatch(t *testing.T, s store.Store) {
 	total := 0
 	errs := race(4, func(int) error {
 		for done := 0; done < 5; {
-			info, err := s.Stat(context.Background(), key)
-			if err != nil {
-				return err
-			}
-			b, err := store.ReadAll(context.Background(), s, key, 0)
+			// One Get gives the content and the ETag of that content.
+			b, info, err := store.ReadAll(context.Background(), s, key, 0)
 			if err != nil {
 				return err
 			}
@@ -688,10 +733,7 @@ func testRaceIfMatch(t *testing.T, s store.Store) {
 				return fmt.Errorf("counter holds %q: %w", b, err)
 			}
 			next := fmt.Append(nil, n+1)
-			// If the object changed after Stat, the content read may be
-			// newer than info.ETag, but then the ETag no longer matches and
-			// the write below fails.
-			err = s.Put(context.Background(), key, bytes.NewReader(next), int64(len(next)), store.PutOptions{IfMatch: info.ETag})
+			_, err = s.Put(context.Background(), key, bytes.NewReader(next), int64(len(next)), store.PutOptions{IfMatch: info.ETag})
 			switch {
 			case errors.Is(err, store.ErrPrecondition):
 				continue
@@ -723,7 +765,8 @@ func testRacePut(t *testing.T, s store.Store) {
 		versions[i] = bytes.Repeat([]byte{byte('a' + i)}, 64<<10+i)
 	}
 	errs := race(racers, func(i int) error {
-		return s.Put(context.Background(), key, bytes.NewReader(versions[i]), int64(len(versions[i])), store.PutOptions{})
+		_, err := s.Put(context.Background(), key, bytes.NewReader(versions[i]), int64(len(versions[i])), store.PutOptions{})
+		return err
 	})
 	for i, err := range errs {
 		if err != nil {
@@ -746,7 +789,7 @@ func testReadersSeeWholeObjects(t *testing.T, s store.Store) {
 	wg.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			v := versions[i%2]
-			if err := s.Put(ctx, key, bytes.NewReader(v), int64(len(v)), store.PutOptions{}); err != nil && ctx.Err() == nil {
+			if _, err := s.Put(ctx, key, bytes.NewReader(v), int64(len(v)), store.PutOptions{}); err != nil && ctx.Err() == nil {
 				t.Errorf("writer: %v", err)
 				return
 			}
@@ -801,7 +844,7 @@ func testFailedPut(t *testing.T, s store.Store) {
 				tc.opts.IfMatch = before.ETag
 			}
 			r := &failingReader{data: data, n: len(data) / 2, err: boom}
-			if err := s.Put(context.Background(), key, r, tc.size, tc.opts); !errors.Is(err, boom) {
+			if _, err := s.Put(context.Background(), key, r, tc.size, tc.opts); !errors.Is(err, boom) {
 				t.Fatalf("Put from a reader failing half-way = %v, want the reader's error", err)
 			}
 			wantContent(t, s, key, old)
@@ -810,7 +853,7 @@ func testFailedPut(t *testing.T, s store.Store) {
 			}
 			r = &failingReader{data: data, n: len(data) / 2, err: boom}
 			abs := store.PutOptions{IfAbsent: tc.opts.IfMatch != ""}
-			if err := s.Put(context.Background(), key+"-new", r, tc.size, abs); err == nil {
+			if _, err := s.Put(context.Background(), key+"-new", r, tc.size, abs); err == nil {
 				t.Fatalf("Put of a new key from a reader failing half-way: no error")
 			}
 			wantMissing(t, s, key+"-new")

@@ -47,18 +47,18 @@ func (m *memStore) check(ctx context.Context, key string) error {
 	return ctx.Err()
 }
 
-func (m *memStore) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) error {
+func (m *memStore) Put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (store.Info, error) {
 	if err := m.check(ctx, key); err != nil {
-		return err
+		return store.Info{}, err
 	}
 	if opts.IfAbsent && opts.IfMatch != "" {
-		return errors.New("both conditions")
+		return store.Info{}, errors.New("both conditions")
 	}
 	var buf bytes.Buffer
 	p := make([]byte, 32<<10)
 	for {
 		if err := ctx.Err(); err != nil && m.broken != "ignore-cancel" {
-			return err
+			return store.Info{}, err
 		}
 		n, err := r.Read(p)
 		buf.Write(p[:n])
@@ -69,20 +69,20 @@ func (m *memStore) Put(ctx context.Context, key string, r io.Reader, size int64,
 			if m.broken == "keep-partial" {
 				break
 			}
-			return err
+			return store.Info{}, err
 		}
 	}
 	if size >= 0 && int64(buf.Len()) != size {
-		return fmt.Errorf("size %d, read %d", size, buf.Len())
+		return store.Info{}, fmt.Errorf("size %d, read %d", size, buf.Len())
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, exists := m.objs[key]
 	switch {
 	case opts.IfAbsent && exists && m.broken != "ignore-ifabsent":
-		return store.ErrPrecondition
+		return store.Info{}, store.ErrPrecondition
 	case opts.IfMatch != "" && (!exists || old.etag != opts.IfMatch) && m.broken != "ignore-ifmatch":
-		return store.ErrPrecondition
+		return store.Info{}, store.ErrPrecondition
 	}
 	m.n++
 	etag := fmt.Sprint(m.n)
@@ -90,20 +90,23 @@ func (m *memStore) Put(ctx context.Context, key string, r io.Reader, size int64,
 		etag = "same"
 	}
 	m.objs[key] = memObj{data: buf.Bytes(), etag: etag, mod: time.Now()}
-	return nil
+	if m.broken == "stale-put-info" { // returns the ETag of the version it replaced
+		etag = old.etag + "-"
+	}
+	return store.Info{Key: key, Size: int64(buf.Len()), ModTime: m.objs[key].mod, ETag: etag}, nil
 }
 
-func (m *memStore) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+func (m *memStore) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
 	if err := m.check(ctx, key); err != nil {
-		return nil, err
+		return nil, store.Info{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.objs[key]
 	if !ok {
-		return nil, store.ErrNotFound
+		return nil, store.Info{}, store.ErrNotFound
 	}
-	return io.NopCloser(bytes.NewReader(o.data)), nil
+	return io.NopCloser(bytes.NewReader(o.data)), store.Info{Key: key, Size: int64(len(o.data)), ModTime: o.mod, ETag: o.etag}, nil
 }
 
 func (m *memStore) Stat(ctx context.Context, key string) (store.Info, error) {
@@ -183,6 +186,7 @@ func TestRunCatchesFaults(t *testing.T) {
 		{"ignore-ifabsent", []string{"IfAbsent", "RaceIfAbsent"}},
 		{"ignore-ifmatch", []string{"IfMatch", "RaceIfMatch"}},
 		{"constant-etag", []string{"Overwrite", "IfMatch"}},
+		{"stale-put-info", []string{"Info"}},
 		{"keep-partial", []string{"FailedPut"}},
 		{"ignore-cancel", []string{"CancelledMidPut"}},
 		{"segment-order", []string{"List"}},
