@@ -179,8 +179,8 @@ func TestMergeAndTrailers(t *testing.T) {
 	if !slices.Equal(ksbs, []string{"S10", "K12"}) {
 		t.Errorf("declared KSBs %v, want [S10 K12]", ksbs)
 	}
-	if len(s.warns) != 1 || !strings.Contains(s.warns[0], `"monitoring"`) || !strings.Contains(s.warns[0], merge[:12]) {
-		t.Errorf("warnings %q, want one naming the bad value and the commit", s.warns)
+	if len(s.warns) != 1 || strings.Contains(s.warns[0], "monitoring") || !strings.Contains(s.warns[0], "#3") || !strings.Contains(s.warns[0], merge[:12]) {
+		t.Errorf("warnings %q, want one naming the commit and the value's place, not the value", s.warns)
 	}
 	if it.Summary != "Reviewed the alert thresholds.\n\nKSB: S10, k12; monitoring" {
 		t.Errorf("summary %q", it.Summary)
