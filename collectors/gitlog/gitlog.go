@@ -177,7 +177,8 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 
 	// The new commits. A ref whose tip cannot be read keeps no tip in the
 	// cursor, so the next run tries it again.
-	nodes, walked, err := r.walk(ctx, from, stop, func(h plumbing.Hash) {
+	nodes, walked, err := r.walk(ctx, from, stop, func(h plumbing.Hash, reason string) {
+		r.skip("commit "+h.String(), reason)
 		for _, key := range keysOf[h] {
 			delete(r.next.Tips, key)
 		}
@@ -195,13 +196,22 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		for _, sha := range old.Missing {
 			again = append(again, plumbing.NewHash(sha))
 		}
+		wasShallow := map[plumbing.Hash]bool{}
 		for _, sha := range old.Shallow {
 			if !shallowSHAs[sha] {
 				again = append(again, plumbing.NewHash(sha))
+				wasShallow[plumbing.NewHash(sha)] = true
 			}
 		}
 		if len(again) > 0 {
-			nodes, n, err := r.walk(ctx, again, nil, nil)
+			nodes, n, err := r.walk(ctx, again, nil, func(h plumbing.Hash, reason string) {
+				if wasShallow[h] { // rewritten away since: nothing left to collect
+					c.log.Info("git shallow boundary commit gone", "commit", h.String())
+					return
+				}
+				r.skip("commit "+h.String(), reason)
+				r.next.Missing = append(r.next.Missing, h.String())
+			})
 			if err != nil {
 				return nil, err
 			}
@@ -250,16 +260,16 @@ func (r *run) match(co *object.Commit) bool {
 }
 
 // walk finds the apprentice's commits reachable from from and not from
-// stop. A commit that cannot be read is skipped and recorded in the
-// cursor's Missing list, except a start commit when tipMissing is set:
-// tipMissing is called instead. It returns how many commits it read.
-func (r *run) walk(ctx context.Context, from, stop []plumbing.Hash, tipMissing func(plumbing.Hash)) ([]*node, int, error) {
-	w := newWalker(r.objs, r.shallow, r.match, func(h plumbing.Hash, reason string, tip bool) {
-		r.skip("commit "+h.String(), reason)
-		if tip && tipMissing != nil {
-			tipMissing(h)
+// stop. A commit met on the way that cannot be read is skipped and
+// recorded in the cursor's Missing list; a start commit that cannot be
+// read is handed to startMissing. It returns how many commits it read.
+func (r *run) walk(ctx context.Context, from, stop []plumbing.Hash, startMissing func(h plumbing.Hash, reason string)) ([]*node, int, error) {
+	w := newWalker(r.objs, r.shallow, r.match, func(h plumbing.Hash, reason string, start bool) {
+		if start {
+			startMissing(h, reason)
 			return
 		}
+		r.skip("commit "+h.String(), reason)
 		r.next.Missing = append(r.next.Missing, h.String())
 	})
 	nodes, err := w.walk(ctx, from, stop)
@@ -304,6 +314,10 @@ func (r *run) retryStats(ctx context.Context, shas []string) error {
 			continue
 		}
 		co, _, cut, err := readCommit(r.objs, h)
+		if errors.Is(err, errMissing) { // rewritten away since: nothing left to collect
+			r.c.log.Info("git commit without stats gone", "commit", sha)
+			continue
+		}
 		if err != nil {
 			r.skip("commit "+sha, reasonFor(err, "emitted without stats by the last run"))
 			r.next.Missing = append(r.next.Missing, sha)

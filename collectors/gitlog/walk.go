@@ -62,8 +62,8 @@ type walker struct {
 	shallow map[plumbing.Hash]bool
 	match   func(*object.Commit) bool // is this the apprentice's commit?
 	// missing is called once for each commit that could not be read: a
-	// start commit (tip true) or a parent met on the way (tip false).
-	missing func(h plumbing.Hash, reason string, tip bool)
+	// start commit (start true) or a parent met on the way.
+	missing func(h plumbing.Hash, reason string, start bool)
 
 	nodes       map[plumbing.Hash]*node
 	queue       nodeQueue
@@ -73,7 +73,7 @@ type walker struct {
 }
 
 func newWalker(objs storer.EncodedObjectStorer, shallow map[plumbing.Hash]bool, match func(*object.Commit) bool,
-	missing func(h plumbing.Hash, reason string, tip bool)) *walker {
+	missing func(h plumbing.Hash, reason string, start bool)) *walker {
 	return &walker{objs: objs, shallow: shallow, match: match, missing: missing, nodes: map[plumbing.Hash]*node{}}
 }
 
