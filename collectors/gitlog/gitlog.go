@@ -6,14 +6,17 @@
 // # What is walked
 //
 // The commits reachable from Config.Refs (default: every local branch),
-// each once, keeping those whose author email, after the repository's
-// .mailmap, is one of Config.Emails (case-insensitive). File stats match
+// each once, keeping those whose author email, after the .mailmap
+// committed in HEAD's tree (never the work tree's), is one of Config.Emails
+// (case-insensitive); a mapped item keeps the original author in its facts
+// and is marked "author_mapped". File stats match
 // `git log --no-renames --numstat --diff-merges=first-parent`: merges are
 // diffed against their first parent, binary files count 0/0.
 //
 // # Incremental runs
 //
-// The cursor records each ref's tip. The next run walks only the commits
+// The cursor records each ref's tip, keyed by the SHA-256 of the ref name
+// (no ref name is stored). The next run walks only the commits
 // reachable from the new tips and not from the old ones (a force-pushed
 // branch included), reading little more than the new commits; when no tip
 // moved it returns at once. A change of emails, refs or .mailmap (the
@@ -26,7 +29,15 @@
 // parent, tree or blobs are missing is still emitted, without file stats
 // (fact "stats_unavailable" says why); a missing commit object is skipped.
 // Each is reported to Sink.Skip, and Collect returns a
-// *collectors.PartialError at the end.
+// *collectors.PartialError at the end. Nothing skipped is forgotten: the
+// cursor keeps the commits skipped, commits without stats and the shallow
+// boundary, and the next runs retry them until they can be collected.
+//
+// # Memory
+//
+// Object sizes are checked before content is read: blobs over 64 MiB are
+// never read (counted as binary), binary blobs only as far as their first
+// 8,000 bytes, and at most 2 MiB of a commit object.
 //
 // go-git is used here and nowhere else in ksbfolio; none of its types leave
 // this package.
