@@ -201,39 +201,11 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		return nil, err
 	}
 	if ok {
-		// What the last run could not collect: history behind commits
-		// that were missing or shallow, and commits without stats.
-		var again []plumbing.Hash
-		for _, sha := range old.Missing {
-			again = append(again, plumbing.NewHash(sha))
-		}
-		wasShallow := map[plumbing.Hash]bool{}
-		for _, sha := range old.Shallow {
-			if !shallowSHAs[sha] {
-				again = append(again, plumbing.NewHash(sha))
-				wasShallow[plumbing.NewHash(sha)] = true
-			}
-		}
-		if len(again) > 0 {
-			nodes, n, err := r.walk(ctx, again, nil, func(h plumbing.Hash, reason string) {
-				if wasShallow[h] { // rewritten away since: nothing left to collect
-					c.log.Info("git shallow boundary commit gone", "commit", h.String())
-					return
-				}
-				r.skip("commit "+h.String(), reason)
-				r.next.Missing = append(r.next.Missing, h.String())
-			})
-			if err != nil {
-				return nil, err
-			}
-			walked += n
-			if err := r.emitAll(ctx, nodes); err != nil {
-				return nil, err
-			}
-		}
-		if err := r.retryStats(ctx, old.NoStats); err != nil {
+		n, err := r.retry(ctx, old, shallowSHAs)
+		if err != nil {
 			return nil, err
 		}
+		walked += n
 	}
 	c.log.Info("git collect finished", "items", r.nemitted, "commits_read", walked,
 		"incremental", ok, "skipped", r.nskips, "retry_missing", len(r.next.Missing),
@@ -311,6 +283,42 @@ func (r *run) emitAll(ctx context.Context, nodes []*node) error {
 		}
 	}
 	return nil
+}
+
+// retry collects what the last run could not (its cursor old): the
+// history behind commits that were missing or are no longer shallow, and
+// the commits it emitted without stats. It returns how many commits it
+// walked.
+func (r *run) retry(ctx context.Context, old cursorState, shallowNow map[string]bool) (walked int, err error) {
+	var again []plumbing.Hash
+	for _, sha := range old.Missing {
+		again = append(again, plumbing.NewHash(sha))
+	}
+	wasShallow := map[plumbing.Hash]bool{}
+	for _, sha := range old.Shallow {
+		if !shallowNow[sha] {
+			again = append(again, plumbing.NewHash(sha))
+			wasShallow[plumbing.NewHash(sha)] = true
+		}
+	}
+	if len(again) > 0 {
+		nodes, n, err := r.walk(ctx, again, nil, func(h plumbing.Hash, reason string) {
+			if wasShallow[h] { // rewritten away since: nothing left to collect
+				r.c.log.Info("git shallow boundary commit gone", "commit", h.String())
+				return
+			}
+			r.skip("commit "+h.String(), reason)
+			r.next.Missing = append(r.next.Missing, h.String())
+		})
+		if err != nil {
+			return n, err
+		}
+		walked = n
+		if err := r.emitAll(ctx, nodes); err != nil {
+			return walked, err
+		}
+	}
+	return walked, r.retryStats(ctx, old.NoStats)
 }
 
 // retryStats emits again the commits of the last run that had no stats,

@@ -3,6 +3,7 @@ package gitlog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,41 @@ func TestShallowThenUnshallow(t *testing.T) {
 	s, _, err = collect(t, c, cur)
 	if err != nil || len(s.items) != 0 {
 		t.Errorf("run after unshallow: err %v, %d items", err, len(s.items))
+	}
+}
+
+// TestCursorHasNoRefNames: a secret in a branch name reaches neither the
+// cursor nor a skip, a warning or the items, even when the branch is broken.
+func TestCursorHasNoRefNames(t *testing.T) {
+	t.Parallel()
+	const secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"
+	r := newRepo(t)
+	r.write("a.txt", "1\n")
+	r.commit(jane, "One")
+	r.git("branch", "leak/"+secret)
+	ghost := strings.Repeat("1", 40)
+	if err := os.WriteFile(filepath.Join(r.dir, ".git", "refs", "heads", secret+"-broken"), []byte(ghost+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}})
+	s, cur, err := collect(t, c, nil)
+	var pe *collectors.PartialError
+	if !errors.As(err, &pe) || len(s.items) != 1 {
+		t.Fatalf("err %v, %d items", err, len(s.items))
+	}
+	var seen strings.Builder
+	seen.Write(cur)
+	seen.WriteString(err.Error())
+	for _, sk := range s.skips {
+		seen.WriteString(sk.What + sk.Reason)
+	}
+	for _, w := range s.warns {
+		seen.WriteString(w)
+	}
+	for _, it := range s.items {
+		fmt.Fprintf(&seen, "%v", it)
+	}
+	if strings.Contains(seen.String(), "ghp_") || strings.Contains(seen.String(), "leak/") {
+		t.Errorf("a ref name leaked: %s", seen.String())
 	}
 }
