@@ -11,52 +11,118 @@ import (
 	"strings"
 )
 
-// cursorVersion is the cursor's JSON layout version.
-const cursorVersion = 1
+// cursorVersion is the cursor's JSON layout version. Version 1 keyed the
+// tips by ref name; decodeCursor migrates it.
+const cursorVersion = 2
 
 // itemsVersion is folded into the fingerprint: bump it when the items this
 // collector makes change shape, so that the next run re-collects everything.
 const itemsVersion = 1
 
-// cursorState is the incremental cursor: the ref tips seen by the last run,
-// valid only while the fingerprint (emails, refs, .mailmap) is unchanged.
+// maxRetry bounds each retry list of the cursor (Missing, NoStats,
+// Shallow). A run that would record more keeps no tips instead, so that
+// the next run walks everything again: nothing skipped is forgotten.
+const maxRetry = 10_000
+
+// cursorState is the incremental cursor: the ref tips seen by the last run
+// and what that run could not collect, valid only while the fingerprint
+// (emails, refs, .mailmap) is unchanged.
+//
+// No ref name is stored (a branch name can hold anything): tips are keyed
+// by refKey, the SHA-256 of the ref name.
 type cursorState struct {
 	Version     int               `json:"version"`
 	Fingerprint string            `json:"fingerprint"`
-	Tips        map[string]string `json:"tips"` // full ref name (or HEAD) → commit SHA
+	Tips        map[string]string `json:"tips"` // refKey(full ref name or HEAD) → commit SHA
+	// Missing are commit objects that could not be read (a parent of a
+	// commit walked): the next run walks from each, through its history.
+	Missing []string `json:"missing,omitempty"`
+	// NoStats are the apprentice's commits emitted without file stats
+	// because an object was missing: the next run emits each again once
+	// its stats can be computed.
+	NoStats []string `json:"no_stats,omitempty"`
+	// Shallow is the repository's shallow boundary (.git/shallow): a
+	// commit on it that is no longer shallow is walked again, with its
+	// history, by the next run.
+	Shallow []string `json:"shallow,omitempty"`
 }
 
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
+// refKey is the key of a ref's tip in the cursor: the hex SHA-256 of its
+// full name.
+func refKey(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return hex.EncodeToString(sum[:])
+}
+
 // decodeCursor reads a stored cursor. ok is false (with why) when the cursor
-// is absent or unusable, which means: walk everything.
+// is absent or unusable, which means: walk everything. A version 1 cursor
+// (tips keyed by ref name) is migrated.
 func decodeCursor(b []byte) (st cursorState, ok bool, why string) {
 	if len(strings.TrimSpace(string(b))) == 0 || string(b) == "null" {
 		return st, false, "no cursor"
 	}
 	if err := json.Unmarshal(b, &st); err != nil {
-		return st, false, fmt.Sprintf("cursor unreadable: %v", err)
+		return cursorState{}, false, fmt.Sprintf("cursor unreadable: %v", err)
 	}
-	if st.Version != cursorVersion {
-		return st, false, fmt.Sprintf("cursor version %d, this build writes %d", st.Version, cursorVersion)
+	switch st.Version {
+	case cursorVersion:
+	case 1:
+		tips := make(map[string]string, len(st.Tips))
+		for name, sha := range st.Tips {
+			tips[refKey(name)] = sha
+		}
+		st.Tips, st.Version = tips, cursorVersion
+	default:
+		return cursorState{}, false, fmt.Sprintf("cursor version %d, this build writes %d", st.Version, cursorVersion)
 	}
-	for ref, sha := range st.Tips {
-		if !shaPattern.MatchString(sha) {
-			return st, false, fmt.Sprintf("cursor tip %q of %s: not a commit SHA", sha, ref)
+	lists := map[string][]string{"missing": st.Missing, "no_stats": st.NoStats, "shallow": st.Shallow,
+		"tips": slices.Collect(maps.Values(st.Tips))}
+	for what, shas := range lists {
+		for _, sha := range shas {
+			if !shaPattern.MatchString(sha) {
+				// The value is not quoted: a tampered cursor could hold anything.
+				return cursorState{}, false, fmt.Sprintf("cursor %s: a value is not a commit SHA", what)
+			}
 		}
 	}
 	return st, true, ""
 }
 
+// encode returns the cursor's JSON, lists sorted and without duplicates.
+// A list longer than maxRetry drops the tips: the next run walks everything.
 func (st cursorState) encode() []byte {
 	if st.Tips == nil {
 		st.Tips = map[string]string{}
+	}
+	for _, l := range []*[]string{&st.Missing, &st.NoStats, &st.Shallow} {
+		slices.Sort(*l)
+		*l = slices.Compact(*l)
+		if len(*l) > maxRetry {
+			st.Tips, st.Missing, st.NoStats, st.Shallow = map[string]string{}, nil, nil, nil
+			break
+		}
 	}
 	b, err := json.Marshal(st)
 	if err != nil { // a struct of strings always marshals
 		return nil
 	}
 	return b
+}
+
+// pending reports whether the cursor holds anything to retry against the
+// repository's current shallow boundary.
+func (st cursorState) pending(shallow map[string]bool) bool {
+	if len(st.Missing) > 0 || len(st.NoStats) > 0 {
+		return true
+	}
+	for _, sha := range st.Shallow {
+		if !shallow[sha] {
+			return true
+		}
+	}
+	return false
 }
 
 // sameTips reports whether the two runs saw exactly the same refs at the

@@ -6,14 +6,17 @@
 // # What is walked
 //
 // The commits reachable from Config.Refs (default: every local branch),
-// each once, keeping those whose author email, after the repository's
-// .mailmap, is one of Config.Emails (case-insensitive). File stats match
+// each once, keeping those whose author email, after the .mailmap
+// committed in HEAD's tree (never the work tree's), is one of Config.Emails
+// (case-insensitive); a mapped item keeps the original author in its facts
+// and is marked "author_mapped". File stats match
 // `git log --no-renames --numstat --diff-merges=first-parent`: merges are
 // diffed against their first parent, binary files count 0/0.
 //
 // # Incremental runs
 //
-// The cursor records each ref's tip. The next run walks only the commits
+// The cursor records each ref's tip, keyed by the SHA-256 of the ref name
+// (no ref name is stored). The next run walks only the commits
 // reachable from the new tips and not from the old ones (a force-pushed
 // branch included), reading little more than the new commits; when no tip
 // moved it returns at once. A change of emails, refs or .mailmap (the
@@ -26,7 +29,15 @@
 // parent, tree or blobs are missing is still emitted, without file stats
 // (fact "stats_unavailable" says why); a missing commit object is skipped.
 // Each is reported to Sink.Skip, and Collect returns a
-// *collectors.PartialError at the end.
+// *collectors.PartialError at the end. Nothing skipped is forgotten: the
+// cursor keeps the commits skipped, commits without stats and the shallow
+// boundary, and the next runs retry them until they can be collected.
+//
+// # Memory
+//
+// Object sizes are checked before content is read: blobs over 64 MiB are
+// never read (counted as binary), binary blobs only as far as their first
+// 8,000 bytes, and at most 2 MiB of a commit object.
 //
 // go-git is used here and nowhere else in ksbfolio; none of its types leave
 // this package.
@@ -37,9 +48,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +60,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
@@ -56,6 +69,11 @@ import (
 // objectCacheSize is the go-git object cache (delta bases and objects
 // reused across commits); 256 MiB was no faster on 50,000 commits.
 const objectCacheSize = 96 * cache.MiByte
+
+// largeObjectThreshold: an object larger than this is not read into memory
+// when it is looked up, only when (and if) its content is read, streamed.
+// Without it a loose object is read whole just to learn its size.
+const largeObjectThreshold = 1 << 20
 
 // SourceType is the items' source_type, and the ID namespace of NewID.
 const SourceType = "git"
@@ -114,7 +132,6 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		sink.Warn(fmt.Sprintf("git source %s: .mailmap not read, identities are used as written: %v", c.cfg.Name, err))
 		mmContent = nil
 	}
-	mm := parseMailmap(mmContent)
 
 	tips, unmatched, err := resolveRefs(repo, c.cfg.Refs)
 	if err != nil {
@@ -123,114 +140,273 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	for _, r := range unmatched {
 		sink.Warn(fmt.Sprintf("git source %s: ref %q matches nothing in %s", c.cfg.Name, r, c.abs))
 	}
-	next := cursorState{Version: cursorVersion,
-		Fingerprint: fingerprint(c.cfg.Emails, c.cfg.Refs, mmContent),
-		Tips:        map[string]string{}}
+	shallowList, err := repo.Storer.Shallow()
+	if err != nil {
+		shallowList = nil // an unreadable .git/shallow only means more skips
+	}
+	r := &run{c: c, objs: repo.Storer, sink: sink, mm: parseMailmap(mmContent),
+		shallow: map[plumbing.Hash]bool{}, emitted: map[plumbing.Hash]bool{},
+		meta: itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: c.abs},
+		next: cursorState{Version: cursorVersion,
+			Fingerprint: fingerprint(c.cfg.Emails, c.cfg.Refs, mmContent),
+			Tips:        map[string]string{}}}
+	shallowSHAs := map[string]bool{}
+	for _, h := range shallowList {
+		r.shallow[h] = true
+		shallowSHAs[h.String()] = true
+		r.next.Shallow = append(r.next.Shallow, h.String())
+	}
 	var from []plumbing.Hash
-	seenTip := map[plumbing.Hash]bool{}
+	keysOf := map[plumbing.Hash][]string{} // tip → the cursor keys of its refs
 	for _, name := range sortedRefNames(tips) {
 		h := tips[name]
-		next.Tips[name] = h.String()
-		if !seenTip[h] {
-			seenTip[h] = true
+		key := refKey(name)
+		r.next.Tips[key] = h.String()
+		if keysOf[h] == nil {
 			from = append(from, h)
 		}
+		keysOf[h] = append(keysOf[h], key)
 	}
 
 	var stop []plumbing.Hash
 	old, ok, why := decodeCursor(cursor)
 	switch {
-	case ok && old.Fingerprint != next.Fingerprint:
+	case ok && old.Fingerprint != r.next.Fingerprint:
 		ok, why = false, "emails, refs or .mailmap changed"
-	case ok && sameTips(old.Tips, next.Tips):
+	case ok && sameTips(old.Tips, r.next.Tips) && !old.pending(shallowSHAs):
 		c.log.Info("git collect finished", "items", 0, "reason", "no ref moved",
 			"duration_seconds", time.Since(start).Seconds())
-		return next.encode(), nil
+		return r.next.encode(), nil
 	case ok:
-		names := make([]string, 0, len(old.Tips))
-		for name := range old.Tips {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			stop = append(stop, plumbing.NewHash(old.Tips[name]))
+		for _, sha := range slices.Sorted(maps.Values(old.Tips)) {
+			stop = append(stop, plumbing.NewHash(sha))
 		}
 	}
 	if !ok {
 		c.log.Info("git collect full walk", "reason", why, "refs", len(tips))
 	}
 
-	shallow, err := repo.Storer.Shallow()
-	if err != nil {
-		shallow = nil // an unreadable .git/shallow only means more skips
-	}
-	var skips collectors.Skips
-	nskips := 0
-	skip := func(what, reason string) {
-		sk := collectors.Skipped{What: what, Reason: reason}
-		skips.Add(sk)
-		nskips++
-		sink.Skip(sk)
-	}
-	match := func(co *object.Commit) bool {
-		_, email := mm.Map(co.Author.Name, co.Author.Email)
-		return c.emails[strings.ToLower(email)]
-	}
-	w := newWalker(repo.Storer, shallow, match, skip)
-	nodes, err := w.walk(ctx, from, stop)
+	// The new commits. A ref whose tip cannot be read keeps no tip in the
+	// cursor, so the next run tries it again.
+	nodes, walked, err := r.walk(ctx, from, stop, func(h plumbing.Hash, reason string) {
+		r.skip("commit "+h.String(), reason)
+		for _, key := range keysOf[h] {
+			delete(r.next.Tips, key)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
+	if err := r.emitAll(ctx, nodes); err != nil {
+		return nil, err
+	}
+	if ok {
+		n, err := r.retry(ctx, old, shallowSHAs)
+		if err != nil {
+			return nil, err
+		}
+		walked += n
+	}
+	c.log.Info("git collect finished", "items", r.nemitted, "commits_read", walked,
+		"incremental", ok, "skipped", r.nskips, "retry_missing", len(r.next.Missing),
+		"retry_no_stats", len(r.next.NoStats), "duration_seconds", time.Since(start).Seconds())
+	return r.next.encode(), r.skips.Err()
+}
 
-	meta := itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: c.abs}
-	emitted := 0
+// run is the state of one Collect.
+type run struct {
+	c       *Collector
+	objs    storer.EncodedObjectStorer
+	sink    collectors.Sink
+	mm      *mailmap
+	shallow map[plumbing.Hash]bool
+	meta    itemMeta
+	// next is the cursor being built: what was skipped goes into its
+	// retry lists.
+	next     cursorState
+	emitted  map[plumbing.Hash]bool
+	nemitted int
+	skips    collectors.Skips
+	nskips   int
+}
+
+func (r *run) skip(what, reason string) {
+	sk := collectors.Skipped{What: what, Reason: reason}
+	r.skips.Add(sk)
+	r.nskips++
+	r.sink.Skip(sk)
+}
+
+func (r *run) match(co *object.Commit) bool {
+	_, email := r.mm.Map(co.Author.Name, co.Author.Email)
+	return r.c.emails[strings.ToLower(email)]
+}
+
+// walk finds the apprentice's commits reachable from from and not from
+// stop. A commit met on the way that cannot be read is skipped and
+// recorded in the cursor's Missing list; a start commit that cannot be
+// read is handed to startMissing. It returns how many commits it read.
+func (r *run) walk(ctx context.Context, from, stop []plumbing.Hash, startMissing func(h plumbing.Hash, reason string)) ([]*node, int, error) {
+	w := newWalker(r.objs, r.shallow, r.match, func(h plumbing.Hash, reason string, start bool) {
+		if start {
+			startMissing(h, reason)
+			return
+		}
+		r.skip("commit "+h.String(), reason)
+		r.next.Missing = append(r.next.Missing, h.String())
+	})
+	nodes, err := w.walk(ctx, from, stop)
+	return nodes, w.walked, err
+}
+
+// emitAll emits the walked commits not emitted yet in this run.
+func (r *run) emitAll(ctx context.Context, nodes []*node) error {
 	for _, n := range nodes {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		co := n.commit
+		if r.emitted[n.hash] {
+			continue
+		}
+		co, cut := n.commit, false
 		n.commit = nil
-		stats, serr := statsOf(ctx, repo.Storer, co)
-		missing := ""
-		if serr != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return nil, cerr
+		if co == nil { // large: not kept by the walk
+			var err error
+			if co, _, cut, err = readCommit(r.objs, n.hash); err != nil {
+				r.skip("commit "+n.hash.String(), reasonFor(err, "read again to emit"))
+				r.next.Missing = append(r.next.Missing, n.hash.String())
+				continue
 			}
-			var me *missingError
-			if errors.As(serr, &me) {
-				missing = me.Reason
-			} else {
-				missing = serr.Error()
-			}
-			skip("stats of commit "+co.Hash.String(), missing)
 		}
-		enc := string(co.Encoding)
-		name, email := mm.Map(co.Author.Name, co.Author.Email)
-		ci := commitInfo{
-			SHA:         co.Hash.String(),
-			AuthorName:  toUTF8(name, enc),
-			AuthorEmail: toUTF8(email, enc),
-			AuthorWhen:  co.Author.When,
-			CommitWhen:  co.Committer.When,
-			Message:     toUTF8(co.Message, enc),
+		if err := r.emit(ctx, co, cut, false); err != nil {
+			return err
 		}
-		for _, p := range co.ParentHashes {
-			ci.Parents = append(ci.Parents, p.String())
-		}
-		meta.CollectedAt = c.now().UTC()
-		it, bad := itemFromCommit(ci, stats, missing, meta)
-		for _, v := range bad {
-			sink.Warn(fmt.Sprintf("commit %s: trailer value %q is not a KSB ID; ignored", ci.SHA[:12], clip(v, 40)))
-		}
-		if err := sink.Emit(ctx, collectors.Emission{Item: it}); err != nil {
-			return nil, err
-		}
-		emitted++
 	}
-	c.log.Info("git collect finished", "items", emitted, "commits_read", w.walked,
-		"incremental", len(stop) > 0, "skipped", nskips,
-		"duration_seconds", time.Since(start).Seconds())
-	return next.encode(), skips.Err()
+	return nil
+}
+
+// retry collects what the last run could not (its cursor old): the
+// history behind commits that were missing or are no longer shallow, and
+// the commits it emitted without stats. It returns how many commits it
+// walked.
+func (r *run) retry(ctx context.Context, old cursorState, shallowNow map[string]bool) (walked int, err error) {
+	var again []plumbing.Hash
+	for _, sha := range old.Missing {
+		again = append(again, plumbing.NewHash(sha))
+	}
+	wasShallow := map[plumbing.Hash]bool{}
+	for _, sha := range old.Shallow {
+		if !shallowNow[sha] {
+			again = append(again, plumbing.NewHash(sha))
+			wasShallow[plumbing.NewHash(sha)] = true
+		}
+	}
+	if len(again) > 0 {
+		nodes, n, err := r.walk(ctx, again, nil, func(h plumbing.Hash, reason string) {
+			if wasShallow[h] { // rewritten away since: nothing left to collect
+				r.c.log.Info("git shallow boundary commit gone", "commit", h.String())
+				return
+			}
+			r.skip("commit "+h.String(), reason)
+			r.next.Missing = append(r.next.Missing, h.String())
+		})
+		if err != nil {
+			return n, err
+		}
+		walked = n
+		if err := r.emitAll(ctx, nodes); err != nil {
+			return walked, err
+		}
+	}
+	return walked, r.retryStats(ctx, old.NoStats)
+}
+
+// retryStats emits again the commits of the last run that had no stats,
+// when their stats can now be computed; the others stay in the cursor.
+func (r *run) retryStats(ctx context.Context, shas []string) error {
+	for _, sha := range shas {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h := plumbing.NewHash(sha)
+		if r.emitted[h] {
+			continue
+		}
+		co, _, cut, err := readCommit(r.objs, h)
+		if errors.Is(err, errMissing) { // rewritten away since: nothing left to collect
+			r.c.log.Info("git commit without stats gone", "commit", sha)
+			continue
+		}
+		if err != nil {
+			r.skip("commit "+sha, reasonFor(err, "emitted without stats by the last run"))
+			r.next.Missing = append(r.next.Missing, sha)
+			continue
+		}
+		if !r.match(co) {
+			continue
+		}
+		if err := r.emit(ctx, co, cut, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit computes co's stats and emits its item. A commit whose stats cannot
+// be computed is emitted without them and recorded in the cursor's NoStats
+// list (unless it is on the shallow boundary, which the cursor's Shallow
+// list covers); with onlyWithStats it is then not emitted again.
+func (r *run) emit(ctx context.Context, co *object.Commit, cut, onlyWithStats bool) error {
+	stats, serr := statsOf(ctx, r.objs, co)
+	missing := ""
+	if serr != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		var me *missingError
+		if errors.As(serr, &me) {
+			missing = me.Reason
+		} else {
+			missing = serr.Error()
+		}
+		r.skip("stats of commit "+co.Hash.String(), missing)
+		if !r.shallow[co.Hash] {
+			r.next.NoStats = append(r.next.NoStats, co.Hash.String())
+		}
+		if onlyWithStats {
+			return nil
+		}
+	}
+	enc := string(co.Encoding)
+	name, email := r.mm.Map(co.Author.Name, co.Author.Email)
+	ci := commitInfo{
+		SHA:                 co.Hash.String(),
+		AuthorName:          toUTF8(name, enc),
+		AuthorEmail:         toUTF8(email, enc),
+		OriginalAuthorName:  toUTF8(co.Author.Name, enc),
+		OriginalAuthorEmail: toUTF8(co.Author.Email, enc),
+		AuthorWhen:          co.Author.When,
+		CommitWhen:          co.Committer.When,
+		Message:             toUTF8(co.Message, enc),
+		MessageCut:          cut,
+	}
+	for _, p := range co.ParentHashes {
+		ci.Parents = append(ci.Parents, p.String())
+	}
+	r.meta.CollectedAt = r.c.now().UTC()
+	it, bad := itemFromCommit(ci, stats, missing, r.meta)
+	for _, b := range bad {
+		// The value itself is not shown: it may be a secret, and this
+		// text is split before the pipeline can redact it.
+		r.sink.Warn(fmt.Sprintf("commit %s: KSB trailer value #%d is not a KSB ID (%d characters, not shown); ignored",
+			ci.SHA[:12], b.Index, b.Len))
+	}
+	if err := r.sink.Emit(ctx, collectors.Emission{Item: it}); err != nil {
+		return err
+	}
+	r.emitted[co.Hash] = true
+	r.nemitted++
+	return nil
 }
 
 // open opens the repository at the configured path, itself and not a
@@ -258,7 +434,7 @@ func (c *Collector) open() (repo *git.Repository, done func(), err error) {
 		return repo, nop, nil
 	}
 	st := filesystem.NewStorageWithOptions(fsst.Filesystem(), cache.NewObjectLRU(objectCacheSize),
-		filesystem.Options{KeepDescriptors: true})
+		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectThreshold})
 	var wtfs billy.Filesystem
 	if wt, err := repo.Worktree(); err == nil {
 		wtfs = wt.Filesystem
@@ -271,40 +447,50 @@ func (c *Collector) open() (repo *git.Repository, done func(), err error) {
 	return fast, func() { _ = st.Close() }, nil
 }
 
-// readMailmap returns the .mailmap to apply: the worktree's, else the one
-// in HEAD's tree (a bare repository, or a worktree without the file), else
-// none.
+// maxMailmapBytes: a larger .mailmap is not read (a warning says so).
+const maxMailmapBytes = 1 << 20
+
+// readMailmap returns the .mailmap to apply: the one committed in HEAD's
+// tree, as git reads HEAD:.mailmap in a bare repository; none when HEAD is
+// unborn or its tree has no .mailmap. The work tree's file is never read:
+// it may be untracked or changed, and is no evidence of who wrote what.
 func readMailmap(repo *git.Repository) ([]byte, error) {
-	if wt, err := repo.Worktree(); err == nil {
-		p := filepath.Join(wt.Filesystem.Root(), ".mailmap")
-		b, err := os.ReadFile(p)
-		if err == nil {
-			return b, nil
-		}
-		if !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
-	}
 	head, err := repo.Head()
 	if err != nil {
 		return nil, nil // no commits yet
 	}
-	co, err := repo.CommitObject(head.Hash())
+	co, _, _, err := readCommit(repo.Storer, head.Hash())
 	if err != nil {
 		return nil, nil // reported by the walk
 	}
-	f, err := co.File(".mailmap")
-	if errors.Is(err, object.ErrFileNotFound) {
+	tree, err := object.GetTree(repo.Storer, co.TreeHash)
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD:.mailmap: tree %s: %w", co.TreeHash, err)
+	}
+	e, err := tree.FindEntry(".mailmap")
+	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read HEAD:.mailmap: %w", err)
 	}
-	s, err := f.Contents()
-	if err != nil {
-		return nil, fmt.Errorf("read HEAD:.mailmap: %w", err)
+	if !e.Mode.IsFile() {
+		return nil, fmt.Errorf("read HEAD:.mailmap: not a regular file (mode %s)", e.Mode)
 	}
-	return []byte(s), nil
+	o, err := repo.Storer.EncodedObject(plumbing.BlobObject, e.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD:.mailmap: blob %s: %w", e.Hash, err)
+	}
+	b, kind, err := readBlob(o, maxMailmapBytes)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("read HEAD:.mailmap: blob %s: %w", e.Hash, err)
+	case kind == largeBlob:
+		return nil, fmt.Errorf("read HEAD:.mailmap: %d bytes, over the %d byte limit", o.Size(), maxMailmapBytes)
+	case kind == binaryBlob:
+		return nil, errors.New("read HEAD:.mailmap: not text (it holds a NUL byte)")
+	}
+	return b, nil
 }
 
 func clip(s string, n int) string {

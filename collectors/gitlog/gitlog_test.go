@@ -179,8 +179,8 @@ func TestMergeAndTrailers(t *testing.T) {
 	if !slices.Equal(ksbs, []string{"S10", "K12"}) {
 		t.Errorf("declared KSBs %v, want [S10 K12]", ksbs)
 	}
-	if len(s.warns) != 1 || !strings.Contains(s.warns[0], `"monitoring"`) || !strings.Contains(s.warns[0], merge[:12]) {
-		t.Errorf("warnings %q, want one naming the bad value and the commit", s.warns)
+	if len(s.warns) != 1 || strings.Contains(s.warns[0], "monitoring") || !strings.Contains(s.warns[0], "#3") || !strings.Contains(s.warns[0], merge[:12]) {
+		t.Errorf("warnings %q, want one naming the commit and the value's place, not the value", s.warns)
 	}
 	if it.Summary != "Reviewed the alert thresholds.\n\nKSB: S10, k12; monitoring" {
 		t.Errorf("summary %q", it.Summary)
@@ -393,10 +393,20 @@ func TestMissingCommitObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}})
-	s, _, err := collect(t, c, nil)
+	s, cur, err := collect(t, c, nil)
 	var pe *collectors.PartialError
 	if !errors.As(err, &pe) || len(s.items) != 1 || len(s.skips) != 1 || !strings.Contains(s.skips[0].What, ghost) {
 		t.Fatalf("err %v, %d items, skips %+v", err, len(s.items), s.skips)
+	}
+	// The ref's tip is not recorded: the next run tries it again ...
+	s, cur, err = collect(t, c, cur)
+	if !errors.As(err, &pe) || len(s.items) != 0 || len(s.skips) != 1 {
+		t.Fatalf("second run: err %v, %d items, skips %+v", err, len(s.items), s.skips)
+	}
+	// ... until the ref is gone.
+	r.git("update-ref", "-d", "refs/heads/ghost")
+	if s, _, err = collect(t, c, cur); err != nil || len(s.items) != 0 {
+		t.Fatalf("ghost ref deleted: err %v, %d items", err, len(s.items))
 	}
 }
 
@@ -503,6 +513,49 @@ func TestSameIDsTwice(t *testing.T) {
 	}
 	if len(ids) != len(a.items) || tagged == 0 {
 		t.Errorf("%d distinct IDs for %d items, %d tagged", len(ids), len(a.items), tagged)
+	}
+}
+
+// TestMailmapMustBeCommitted: an untracked or uncommitted .mailmap changes
+// nothing; once committed it maps, and the mapped items keep the original
+// author and are marked.
+func TestMailmapMustBeCommitted(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("a.txt", "1\n")
+	mine := r.commit(jane, "Mine")
+	r.write("a.txt", "2\n")
+	colleague := r.commit(sam, "Colleague's")
+	r.write("a.txt", "3\n")
+	other := r.commit("Kim Lee <kim@corp.example>", "Another colleague's")
+
+	// Untracked: ignored.
+	r.write(".mailmap", "Jane Doe <jane@corp.example> <sam@corp.example>\n")
+	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}})
+	s, cur, err := collect(t, c, nil)
+	if err != nil || !sameSet(natives(s.items), []string{mine}) {
+		t.Fatalf("untracked .mailmap: err %v, emitted %v, want only %s", err, titles(s.items), mine)
+	}
+	if _, marked := s.items[0].Facts["author_mapped"]; marked {
+		t.Errorf("unmapped item marked: %v", s.items[0].Facts)
+	}
+
+	// Committed (mapping sam), then changed in the work tree (mapping kim
+	// too) without committing: only the committed mapping counts.
+	r.git("add", ".mailmap")
+	r.commitIndex(sam, "Add mailmap")
+	r.write(".mailmap", "Jane Doe <jane@corp.example> <sam@corp.example>\nJane Doe <jane@corp.example> <kim@corp.example>\n")
+	s, _, err = collect(t, c, cur)
+	if err != nil || !sameSet(natives(s.items), []string{mine, colleague, r.git("rev-parse", "HEAD")}) {
+		t.Fatalf("committed .mailmap: err %v, emitted %v, want a full walk mapping sam's commits only (not %s)", err, titles(s.items), other)
+	}
+	it := s.byNative()[colleague]
+	if it.Facts["author_mapped"] != true || it.Facts["original_author_email"] != "sam@corp.example" ||
+		it.Facts["original_author_name"] != "Sam Patel" || it.Facts["author_email"] != janeE {
+		t.Errorf("mapped item facts %v", it.Facts)
+	}
+	if _, marked := s.byNative()[mine].Facts["author_mapped"]; marked {
+		t.Errorf("unmapped item marked: %v", s.byNative()[mine].Facts)
 	}
 }
 

@@ -30,6 +30,21 @@ func TestGoldenItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A cursor written by the previous version (tips keyed by ref name)
+	// still works: nothing moved, so nothing is collected, and it comes back
+	// in the current layout, with no ref name in it.
+	v1, err := os.ReadFile(filepath.Join("testdata", "cursor-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, migrated, err := collect(t, c, bytes.TrimSpace(v1))
+	if err != nil || len(s1.items) != 0 || string(migrated) != string(cursor) {
+		t.Errorf("version 1 cursor: err %v, %d items, cursor %s, want %s", err, len(s1.items), migrated, cursor)
+	}
+	if strings.Contains(string(cursor), "refs/") || strings.Contains(string(cursor), "main") {
+		t.Errorf("cursor names refs: %s", cursor)
+	}
+
 	var buf bytes.Buffer
 	for _, it := range s.items {
 		b, err := json.Marshal(it)

@@ -3,15 +3,20 @@ package gitlog
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
 
-// Caps on what one item carries.
+// Caps on what one item carries. The title and summary caps are generous
+// on purpose: the pipeline redacts every string and then cuts it to its own
+// limits, so that a secret is never half-kept by a cut made before
+// redaction. These caps only bound memory, and cut at white space when
+// there is some near the limit.
 const (
-	maxTitleRunes   = 200
-	maxSummaryBytes = 64 << 10
+	maxTitleRunes   = 4096
+	maxSummaryBytes = 1 << 20
 	maxFiles        = 1000
 )
 
@@ -21,10 +26,15 @@ type commitInfo struct {
 	SHA         string
 	AuthorName  string // after .mailmap
 	AuthorEmail string // after .mailmap
-	AuthorWhen  time.Time
-	CommitWhen  time.Time
-	Message     string // already valid UTF-8
-	Parents     []string
+	// OriginalAuthorName and OriginalAuthorEmail are as written in the
+	// commit, before .mailmap.
+	OriginalAuthorName  string
+	OriginalAuthorEmail string
+	AuthorWhen          time.Time
+	CommitWhen          time.Time
+	Message             string // already valid UTF-8
+	MessageCut          bool   // the commit object was too large to read whole
+	Parents             []string
 }
 
 // itemMeta is the per-source part of every item.
@@ -36,7 +46,7 @@ type itemMeta struct {
 // itemFromCommit maps one commit to its evidence item. stats is nil when
 // statsMissing says why they could not be computed. It also returns the
 // trailer values that were not KSB IDs.
-func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m itemMeta) (evidence.Item, []string) {
+func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m itemMeta) (evidence.Item, []badValue) {
 	kind := evidence.KindCommit
 	if len(ci.Parents) > 1 {
 		kind = evidence.KindMerge
@@ -53,6 +63,14 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 		parents[i] = p
 	}
 	facts["parents"] = parents
+	if ci.AuthorName != ci.OriginalAuthorName || ci.AuthorEmail != ci.OriginalAuthorEmail {
+		facts["author_mapped"] = true
+		facts["original_author_name"] = ci.OriginalAuthorName
+		facts["original_author_email"] = ci.OriginalAuthorEmail
+	}
+	if ci.MessageCut {
+		facts["message_truncated"] = true
+	}
 	if t, cut := capRunes(title, maxTitleRunes); cut {
 		title = t
 		facts["title_truncated"] = true
@@ -64,11 +82,14 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 	if statsMissing != "" {
 		facts["stats_unavailable"] = statsMissing
 	} else {
-		ins, del := 0, 0
+		ins, del, large := 0, 0, 0
 		files := make([]any, 0, min(len(stats), maxFiles))
 		for i, f := range stats {
 			ins += f.Insertions
 			del += f.Deletions
+			if f.TooLarge {
+				large++
+			}
 			if i >= maxFiles {
 				continue
 			}
@@ -76,7 +97,13 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 			if f.Binary {
 				fm["binary"] = true
 			}
+			if f.TooLarge {
+				fm["too_large"] = true
+			}
 			files = append(files, fm)
+		}
+		if large > 0 {
+			facts["files_too_large"] = large
 		}
 		facts["files"] = files
 		if len(stats) > maxFiles {
@@ -135,7 +162,7 @@ func capRunes(s string, n int) (string, bool) {
 		}
 		count++
 	}
-	return s[:i] + "…", true
+	return cutAtSpace(s[:i]) + "…", true
 }
 
 // capBytes cuts s to at most n bytes on a rune boundary, ending in "…"
@@ -148,7 +175,21 @@ func capBytes(s string, n int) (string, bool) {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "…", true
+	return cutAtSpace(s[:cut]) + "…", true
+}
+
+// spaceWindow is how far back from a cap cutAtSpace looks for white space.
+const spaceWindow = 256
+
+// cutAtSpace drops the partial word at the end of s, the prefix of a longer
+// text, when white space is within spaceWindow bytes of its end, so that a
+// token (a key, say) is kept whole or not at all.
+func cutAtSpace(s string) string {
+	from := max(0, len(s)-spaceWindow)
+	if i := strings.LastIndexFunc(s[from:], unicode.IsSpace); i >= 0 {
+		return s[:from+i]
+	}
+	return s
 }
 
 // toUTF8 makes commit text valid UTF-8: text in a Latin-1 family encoding

@@ -1,6 +1,7 @@
 package gitlog
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ func TestItemFromCommit(t *testing.T) {
 	when := time.Date(2026, 3, 2, 11, 4, 0, 0, time.FixedZone("BST", 3600))
 	meta := itemMeta{Apprentice: "jdoe", Source: "model-repo", RepoPath: "/src/fraud", CollectedAt: when.UTC()}
 	base := commitInfo{SHA: strings.Repeat("ab", 20), AuthorName: "Jane", AuthorEmail: "jane@corp.example",
+		OriginalAuthorName: "Jane", OriginalAuthorEmail: "jane@corp.example",
 		AuthorWhen: when, CommitWhen: when.Add(time.Hour), Parents: []string{strings.Repeat("01", 20)}}
 	stats := []fileStat{{Path: "src/train.py", Insertions: 5, Deletions: 2}, {Path: "models/m.onnx", Binary: true}}
 
@@ -41,8 +43,11 @@ func TestItemFromCommit(t *testing.T) {
 		if len(it.Tags) != 1 || it.Tags[0] != (evidence.Tag{KSB: "S10", By: "declared:trailer", Confidence: 1, Reason: "declared in commit trailer"}) {
 			t.Errorf("tags = %+v", it.Tags)
 		}
-		if len(bad) != 1 || bad[0] != "nope" {
-			t.Errorf("bad trailer values = %q", bad)
+		if len(bad) != 1 || bad[0] != (badValue{Index: 2, Len: 4}) {
+			t.Errorf("bad trailer values = %v", bad)
+		}
+		if _, mapped := it.Facts["author_mapped"]; mapped {
+			t.Errorf("unmapped author marked: %v", it.Facts)
 		}
 	})
 	t.Run("merge without stats", func(t *testing.T) {
@@ -59,7 +64,7 @@ func TestItemFromCommit(t *testing.T) {
 	})
 	t.Run("caps", func(t *testing.T) {
 		ci := base
-		ci.Message = strings.Repeat("é", 300) + "\n\n" + strings.Repeat("€", 30000)
+		ci.Message = strings.Repeat("é", maxTitleRunes+100) + "\n\n" + strings.Repeat("€", maxSummaryBytes/3+10)
 		many := make([]fileStat, maxFiles+5)
 		for i := range many {
 			many[i] = fileStat{Path: "f", Insertions: 1}
@@ -74,6 +79,32 @@ func TestItemFromCommit(t *testing.T) {
 		if len(it.Facts["files"].([]any)) != maxFiles || it.Facts["files_truncated"] != true ||
 			it.Facts["files_changed"] != maxFiles+5 || it.Facts["insertions"] != maxFiles+5 {
 			t.Errorf("files facts: %d files, %v", len(it.Facts["files"].([]any)), it.Facts["files_changed"])
+		}
+	})
+	t.Run("caps cut at white space", func(t *testing.T) {
+		// A token across the cap is dropped whole, never half kept.
+		ci := base
+		token := "sk_live_" + strings.Repeat("Z", 40)
+		ci.Message = strings.Repeat("word ", (maxTitleRunes-20)/5) + token + " tail\n\n" +
+			strings.Repeat("line\n", (maxSummaryBytes-20)/5) + token + "\n"
+		it, _ := itemFromCommit(ci, stats, "", meta)
+		if strings.Contains(it.Title, "sk_live") || !strings.HasSuffix(it.Title, "word…") || it.Facts["title_truncated"] != true {
+			t.Errorf("title ends %q", it.Title[len(it.Title)-30:])
+		}
+		if strings.Contains(it.Summary, "sk_live") || !strings.HasSuffix(it.Summary, "line…") || it.Facts["summary_truncated"] != true {
+			t.Errorf("summary ends %q", it.Summary[len(it.Summary)-30:])
+		}
+	})
+	t.Run("mapped author and cut message", func(t *testing.T) {
+		ci := base
+		ci.Message = "Fix"
+		ci.OriginalAuthorName, ci.OriginalAuthorEmail = "J D", "jd@old.example"
+		ci.MessageCut = true
+		it, _ := itemFromCommit(ci, stats, "", meta)
+		if it.Facts["author_mapped"] != true || it.Facts["original_author_email"] != "jd@old.example" ||
+			it.Facts["original_author_name"] != "J D" || it.Facts["author_email"] != "jane@corp.example" ||
+			it.Facts["message_truncated"] != true {
+			t.Errorf("facts = %v", it.Facts)
 		}
 	})
 	t.Run("empty message", func(t *testing.T) {
@@ -133,6 +164,7 @@ func TestGlobRegexp(t *testing.T) {
 func TestDecodeCursor(t *testing.T) {
 	t.Parallel()
 	sha := strings.Repeat("a", 40)
+	mainKey := refKey("refs/heads/main")
 	cases := []struct {
 		name string
 		in   string
@@ -141,18 +173,39 @@ func TestDecodeCursor(t *testing.T) {
 		{"nil", "", false},
 		{"null", "null", false},
 		{"garbage", "{not json", false},
-		{"wrong version", `{"version":2,"fingerprint":"x","tips":{}}`, false},
-		{"bad sha", `{"version":1,"fingerprint":"x","tips":{"refs/heads/main":"zz"}}`, false},
-		{"good", `{"version":1,"fingerprint":"x","tips":{"refs/heads/main":"` + sha + `"}}`, true},
+		{"future version", `{"version":3,"fingerprint":"x","tips":{}}`, false},
+		{"bad sha", `{"version":2,"fingerprint":"x","tips":{"` + mainKey + `":"zz"}}`, false},
+		{"bad retry sha", `{"version":2,"fingerprint":"x","tips":{"` + mainKey + `":"` + sha + `"},"missing":["nope"]}`, false},
+		{"bad shallow sha", `{"version":2,"fingerprint":"x","tips":{},"shallow":["` + sha + `x"]}`, false},
+		{"good", `{"version":2,"fingerprint":"x","tips":{"` + mainKey + `":"` + sha + `"},"missing":["` + sha + `"]}`, true},
+		{"version 1 migrated", `{"version":1,"fingerprint":"x","tips":{"refs/heads/main":"` + sha + `"}}`, true},
 	}
 	for _, tc := range cases {
 		st, ok, why := decodeCursor([]byte(tc.in))
 		if ok != tc.ok || (!ok && why == "") {
 			t.Errorf("%s: ok %v why %q", tc.name, ok, why)
 		}
-		if ok && st.Tips["refs/heads/main"] != sha {
-			t.Errorf("%s: tips %v", tc.name, st.Tips)
+		if strings.Contains(why, "nope") || strings.Contains(why, "zz") {
+			t.Errorf("%s: why %q quotes the cursor's content", tc.name, why)
 		}
+		if ok && (st.Tips[mainKey] != sha || len(st.Tips) != 1 || st.Version != cursorVersion) {
+			t.Errorf("%s: tips %v version %d", tc.name, st.Tips, st.Version)
+		}
+	}
+	// No ref name in an encoded cursor; lists sorted, deduplicated and
+	// bounded.
+	st := cursorState{Version: cursorVersion, Fingerprint: "x", Tips: map[string]string{refKey("refs/heads/hunter2"): sha},
+		Missing: []string{strings.Repeat("b", 40), sha, sha}}
+	enc := string(st.encode())
+	if strings.Contains(enc, "hunter2") || !strings.Contains(enc, `"missing":["`+sha+`","`+strings.Repeat("b", 40)+`"]`) {
+		t.Errorf("encoded cursor %s", enc)
+	}
+	for i := range maxRetry + 1 {
+		st.NoStats = append(st.NoStats, fmt.Sprintf("%040x", i))
+	}
+	over, ok, _ := decodeCursor(st.encode())
+	if !ok || len(over.Tips) != 0 || len(over.NoStats) != 0 || len(over.Missing) != 0 {
+		t.Errorf("overflowing cursor kept %d tips, %d no_stats: want a full walk next", len(over.Tips), len(over.NoStats))
 	}
 	a := fingerprint([]string{"Jane@X", "b@x"}, nil, []byte("m"))
 	if b := fingerprint([]string{"b@x", "jane@x", "jane@x"}, nil, []byte("m")); a != b {
@@ -167,4 +220,30 @@ func TestDecodeCursor(t *testing.T) {
 			t.Error("fingerprint ignores a change of emails, refs or mailmap")
 		}
 	}
+}
+
+// FuzzDecodeCursor: any stored cursor is either refused with a reason or
+// read into a state that encodes and reads back the same.
+func FuzzDecodeCursor(f *testing.F) {
+	sha := strings.Repeat("a", 40)
+	f.Add(`{"version":2,"fingerprint":"x","tips":{"k":"` + sha + `"},"missing":["` + sha + `"],"shallow":["` + sha + `"]}`)
+	f.Add(`{"version":1,"fingerprint":"x","tips":{"refs/heads/main":"` + sha + `"}}`)
+	f.Add(`{"version":2,"tips":null,"no_stats":[]}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		st, ok, why := decodeCursor([]byte(in))
+		if !ok {
+			if why == "" {
+				t.Fatal("refused without a reason")
+			}
+			return
+		}
+		again, ok, why := decodeCursor(st.encode())
+		if !ok {
+			t.Fatalf("encoded cursor refused: %s", why)
+		}
+		if !sameTips(again.Tips, st.Tips) && len(again.Tips) != 0 {
+			t.Fatalf("tips changed: %v → %v", st.Tips, again.Tips)
+		}
+	})
 }

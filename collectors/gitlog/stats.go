@@ -12,8 +12,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// maxBlobSize: larger blobs are counted as binary (0/0) rather than read
-// into memory; git's own cut-off (core.bigFileThreshold) is 512 MiB.
+// maxBlobSize: larger blobs are counted as binary (0/0), and marked
+// too_large, rather than read into memory; their size is known from the
+// object header before any of the content is read. git's own cut-off
+// (core.bigFileThreshold) is 512 MiB.
 const maxBlobSize = 64 << 20
 
 // fileStat is one changed path of a commit, as `git log --numstat` shows it.
@@ -22,6 +24,7 @@ type fileStat struct {
 	Insertions int
 	Deletions  int
 	Binary     bool
+	TooLarge   bool // a side is over maxBlobSize: counted as binary, not read
 }
 
 // missingError says that an object needed for the stats is not in the
@@ -92,50 +95,81 @@ func changeStat(objs storer.EncodedObjectStorer, ch *object.Change) (fileStat, e
 	if fs.Path == "" {
 		fs.Path = ch.From.Name
 	}
-	a, aBig, err := entryContent(objs, ch.From, fs.Path)
+	a, aKind, err := entryContent(objs, ch.From, fs.Path)
 	if err != nil {
 		return fs, err
 	}
-	b, bBig, err := entryContent(objs, ch.To, fs.Path)
+	b, bKind, err := entryContent(objs, ch.To, fs.Path)
 	if err != nil {
 		return fs, err
 	}
-	if aBig || bBig || isBinary(a) || isBinary(b) {
+	if aKind != textBlob || bKind != textBlob {
 		fs.Binary = true
+		fs.TooLarge = aKind == largeBlob || bKind == largeBlob
 		return fs, nil
 	}
 	fs.Insertions, fs.Deletions = lineStat(a, b)
 	return fs, nil
 }
 
+// blobKind says how a side of a change is counted.
+type blobKind int
+
+const (
+	textBlob   blobKind = iota // line counts
+	binaryBlob                 // a NUL in its first bytes, as git sniffs
+	largeBlob                  // over maxBlobSize: not read
+)
+
 // entryContent reads one side of a change: nil for the absent side, the
 // "Subproject commit <sha>" line git diffs for a submodule, else the blob.
-// big is true for a blob past maxBlobSize, which is not read.
-func entryContent(objs storer.EncodedObjectStorer, e object.ChangeEntry, path string) (content []byte, big bool, err error) {
+// A blob over maxBlobSize is not read at all, and a binary one only up to
+// the bytes that show it is binary; content is then nil.
+func entryContent(objs storer.EncodedObjectStorer, e object.ChangeEntry, path string) (content []byte, kind blobKind, err error) {
 	if e.Name == "" && e.TreeEntry.Hash.IsZero() {
-		return nil, false, nil
+		return nil, textBlob, nil
 	}
 	if e.TreeEntry.Mode == filemode.Submodule {
-		return []byte("Subproject commit " + e.TreeEntry.Hash.String() + "\n"), false, nil
+		return []byte("Subproject commit " + e.TreeEntry.Hash.String() + "\n"), textBlob, nil
 	}
 	o, err := objs.EncodedObject(plumbing.BlobObject, e.TreeEntry.Hash)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, false, &missingError{fmt.Sprintf("blob %s of %s not in repository (shallow or partial clone)", e.TreeEntry.Hash, path)}
+		return nil, textBlob, &missingError{fmt.Sprintf("blob %s of %s not in repository (shallow or partial clone)", e.TreeEntry.Hash, path)}
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
+		return nil, textBlob, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
 	}
-	if o.Size() > maxBlobSize {
-		return nil, true, nil
+	content, kind, err = readBlob(o, maxBlobSize)
+	if err != nil {
+		return nil, textBlob, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
+	}
+	return content, kind, nil
+}
+
+// readBlob reads a blob object of at most limit bytes, streaming: its
+// size is checked first, then its first binarySniffLen bytes, and only a
+// text blob is read whole, into one buffer of its size.
+func readBlob(o plumbing.EncodedObject, limit int64) ([]byte, blobKind, error) {
+	size := o.Size()
+	if size > limit {
+		return nil, largeBlob, nil
 	}
 	r, err := o.Reader()
 	if err != nil {
-		return nil, false, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
+		return nil, textBlob, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, false, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
+	head := make([]byte, min(int64(binarySniffLen), size))
+	if _, err := io.ReadFull(r, head); err != nil {
+		return nil, textBlob, err
 	}
-	return b, false, nil
+	if isBinary(head) {
+		return nil, binaryBlob, nil
+	}
+	buf := make([]byte, size)
+	copy(buf, head)
+	if _, err := io.ReadFull(r, buf[len(head):]); err != nil {
+		return nil, textBlob, err
+	}
+	return buf, textBlob, nil
 }

@@ -3,6 +3,7 @@ package gitlog
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
@@ -14,8 +15,9 @@ import (
 // following lines that start with white space, as git folds them.
 //
 // It returns the normalised KSB IDs in order of first appearance without
-// duplicates, and the values that do not look like KSB IDs.
-func declaredKSBs(msg string) (ids, bad []string) {
+// duplicates, and where the values that do not look like KSB IDs are. The
+// bad values themselves are not returned: one may be a secret.
+func declaredKSBs(msg string) (ids []string, bad []badValue) {
 	para := lastParagraph(msg)
 	if para == "" {
 		return nil, nil
@@ -38,13 +40,15 @@ func declaredKSBs(msg string) (ids, bad []string) {
 		values = append(values, val)
 	}
 	seen := map[string]bool{}
+	index := 0
 	for _, v := range values {
 		for _, f := range strings.FieldsFunc(v, func(r rune) bool {
 			return r == ',' || r == ';' || unicode.IsSpace(r)
 		}) {
+			index++
 			id := evidence.NormalizeKSB(f)
 			if !evidence.LooksLikeKSB(id) {
-				bad = append(bad, f)
+				bad = append(bad, badValue{Index: index, Len: utf8.RuneCountInString(f)})
 				continue
 			}
 			if !seen[id] {
@@ -55,6 +59,10 @@ func declaredKSBs(msg string) (ids, bad []string) {
 	}
 	return ids, bad
 }
+
+// badValue locates a KSB trailer value that is not a KSB ID: its position
+// among the message's KSB trailer values (1-based) and its length in runes.
+type badValue struct{ Index, Len int }
 
 // lastParagraph returns the last paragraph of msg (paragraphs are separated
 // by lines that are empty or white space only), or "" when msg has only

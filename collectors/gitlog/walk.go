@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -24,7 +26,9 @@ type node struct {
 	seen    bool  // queued at least once
 	queued  bool
 	uninter bool // reachable from an old tip: not new
-	// commit is kept for commits by the apprentice until they are emitted.
+	mine    bool // authored by the apprentice
+	// commit is kept for small commits by the apprentice until they are
+	// emitted; a larger one is read again when emitted.
 	commit *object.Commit
 }
 
@@ -57,7 +61,9 @@ type walker struct {
 	objs    storer.EncodedObjectStorer
 	shallow map[plumbing.Hash]bool
 	match   func(*object.Commit) bool // is this the apprentice's commit?
-	skip    func(what, reason string)
+	// missing is called once for each commit that could not be read: a
+	// start commit (start true) or a parent met on the way.
+	missing func(h plumbing.Hash, reason string, start bool)
 
 	nodes       map[plumbing.Hash]*node
 	queue       nodeQueue
@@ -66,17 +72,65 @@ type walker struct {
 	walked      int // commits read
 }
 
-func newWalker(objs storer.EncodedObjectStorer, shallow []plumbing.Hash, match func(*object.Commit) bool, skip func(what, reason string)) *walker {
-	w := &walker{objs: objs, match: match, skip: skip,
-		nodes: map[plumbing.Hash]*node{}, shallow: map[plumbing.Hash]bool{}}
-	for _, h := range shallow {
-		w.shallow[h] = true
-	}
-	return w
+func newWalker(objs storer.EncodedObjectStorer, shallow map[plumbing.Hash]bool, match func(*object.Commit) bool,
+	missing func(h plumbing.Hash, reason string, start bool)) *walker {
+	return &walker{objs: objs, shallow: shallow, match: match, missing: missing, nodes: map[plumbing.Hash]*node{}}
 }
 
 // errMissing marks a commit object that is not in the repository.
 var errMissing = errors.New("commit object not in repository")
+
+// keepCommitBytes: a commit object up to this size stays in memory from the
+// walk to its emission; a larger one is read again when emitted.
+const keepCommitBytes = 64 << 10
+
+// maxCommitBytes is how much of a commit object is read: its headers and
+// the start of its message. The rest of a longer message is dropped (cut at
+// a line break), so that one odd commit cannot take the memory.
+const maxCommitBytes = 2 << 20
+
+// readCommit reads and decodes commit h, at most maxCommitBytes of it; cut
+// is true when the message was cut. A missing object gives errMissing.
+func readCommit(objs storer.EncodedObjectStorer, h plumbing.Hash) (c *object.Commit, size int64, cut bool, err error) {
+	o, err := objs.EncodedObject(plumbing.CommitObject, h)
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		return nil, 0, false, errMissing
+	}
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("read commit %s: %w", h, err)
+	}
+	size = o.Size()
+	if size > maxCommitBytes {
+		o, cut = limitedObject{EncodedObject: o, n: maxCommitBytes}, true
+	}
+	c, err = object.DecodeCommit(objs, o)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("decode commit %s: %w", h, err)
+	}
+	if cut {
+		if i := strings.LastIndexByte(c.Message, '\n'); i > 0 {
+			c.Message = c.Message[:i+1]
+		}
+	}
+	return c, size, cut, nil
+}
+
+// limitedObject reads only the first n bytes of an object.
+type limitedObject struct {
+	plumbing.EncodedObject
+	n int64
+}
+
+func (o limitedObject) Reader() (io.ReadCloser, error) {
+	r, err := o.EncodedObject.Reader()
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.LimitReader(r, o.n), r}, nil
+}
 
 // load reads the commit h into a new node. A missing object gives
 // errMissing; an unreadable one another error. Either way the node is not
@@ -85,20 +139,13 @@ func (w *walker) load(h plumbing.Hash) (*node, error) {
 	if n := w.nodes[h]; n != nil {
 		return n, nil
 	}
-	o, err := w.objs.EncodedObject(plumbing.CommitObject, h)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, errMissing
-	}
+	c, size, _, err := readCommit(w.objs, h)
 	if err != nil {
-		return nil, fmt.Errorf("read commit %s: %w", h, err)
-	}
-	c, err := object.DecodeCommit(w.objs, o)
-	if err != nil {
-		return nil, fmt.Errorf("decode commit %s: %w", h, err)
+		return nil, err
 	}
 	w.walked++
-	n := &node{hash: h, parents: c.ParentHashes, when: c.Committer.When.Unix()}
-	if w.match(c) {
+	n := &node{hash: h, parents: c.ParentHashes, when: c.Committer.When.Unix(), mine: w.match(c)}
+	if n.mine && size <= keepCommitBytes {
 		n.commit = c
 	}
 	w.nodes[h] = n
@@ -128,7 +175,7 @@ func (w *walker) markUninteresting(n *node) {
 			continue
 		}
 		n.uninter = true
-		n.commit = nil
+		n.mine, n.commit = false, nil
 		if n.queued {
 			w.interesting--
 		}
@@ -142,7 +189,7 @@ func (w *walker) markUninteresting(n *node) {
 
 // walk returns, newest first, the apprentice's commits reachable from
 // from and not from stop. Missing start commits and missing history are
-// reported through skip; missing stop commits are ignored (they only make
+// reported through missing; missing stop commits are ignored (they only make
 // the walk longer).
 func (w *walker) walk(ctx context.Context, from []plumbing.Hash, stop []plumbing.Hash) ([]*node, error) {
 	for _, h := range stop {
@@ -159,7 +206,7 @@ func (w *walker) walk(ctx context.Context, from []plumbing.Hash, stop []plumbing
 	for _, h := range from {
 		n, err := w.load(h)
 		if err != nil {
-			w.skip("commit "+h.String(), reasonFor(err, "ref tip"))
+			w.missing(h, reasonFor(err, "start of the walk"), true)
 			continue
 		}
 		w.push(n)
@@ -198,7 +245,7 @@ func (w *walker) walk(ctx context.Context, from []plumbing.Hash, stop []plumbing
 			if err != nil {
 				if !(errors.Is(err, errMissing) && w.shallow[n.hash]) && !reported[p] {
 					reported[p] = true
-					w.skip("commit "+p.String(), reasonFor(err, "parent of "+n.hash.String()))
+					w.missing(p, reasonFor(err, "parent of "+n.hash.String()), false)
 				}
 				continue
 			}
@@ -210,7 +257,7 @@ func (w *walker) walk(ctx context.Context, from []plumbing.Hash, stop []plumbing
 	// taken, and everything not by the apprentice.
 	kept := out[:0]
 	for _, n := range out {
-		if !n.uninter && n.commit != nil {
+		if !n.uninter && n.mine {
 			kept = append(kept, n)
 		}
 	}
