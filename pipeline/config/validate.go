@@ -24,48 +24,10 @@ func IsSlug(s string) bool { return slugPattern.MatchString(s) }
 // check records a validation problem at the line of path (or of its
 // nearest ancestor that was written), unless the walk already reported
 // path or an ancestor of it.
-func (d *decoder) check(path, format string, args ...any) {
-	for p := path; ; p = parent(p) {
-		if d.bad[p] {
-			return
-		}
-		if p == "" {
-			break
-		}
-	}
-	d.problem(d.lineOf(path), path, format, args...)
-}
+func (d *decoder) check(path, format string, args ...any) { d.Check(path, format, args...) }
 
 // present reports whether path was written in the file.
-func (d *decoder) present(path string) bool {
-	_, ok := d.lines[path]
-	return ok
-}
-
-// lineOf returns the line of path, or of its nearest written ancestor.
-func (d *decoder) lineOf(path string) int {
-	for p := path; ; p = parent(p) {
-		if l, ok := d.lines[p]; ok {
-			return l
-		}
-		if p == "" {
-			return 0
-		}
-	}
-}
-
-// parent strips the last key or index from a path.
-func parent(path string) string {
-	if strings.HasSuffix(path, "]") {
-		if i := strings.LastIndexByte(path, '['); i >= 0 {
-			return path[:i]
-		}
-	}
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		return path[:i]
-	}
-	return ""
-}
+func (d *decoder) present(path string) bool { return d.Present(path) }
 
 // validate checks what the types cannot say, fills defaults and resolves
 // paths. It runs even when the walk found problems, so that everything
@@ -135,7 +97,7 @@ func (d *decoder) apprentices(c *Config) {
 			continue
 		}
 		if first, dup := ids[a.ID]; dup {
-			d.check(p+".id", "duplicate apprentice id %q (first at line %d)", a.ID, d.lineOf(first))
+			d.check(p+".id", "duplicate apprentice id %q (first at line %d)", a.ID, d.LineOf(first))
 			continue
 		}
 		ids[a.ID] = p + ".id"
@@ -180,6 +142,14 @@ func validEmail(e string) bool {
 }
 
 func (d *decoder) sources(c *Config) {
+	var supported []string
+	if d.types != nil {
+		supported = d.types.SourceTypeNames()
+	}
+	list := strings.Join(supported, ", ")
+	if list == "" {
+		list = "none"
+	}
 	names := map[string]string{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
@@ -187,13 +157,12 @@ func (d *decoder) sources(c *Config) {
 		d.uniqueName(p+".name", s.Name, "source", names)
 		switch {
 		case s.Type == "":
-			d.check(p+".type", "required (one of %s)", strings.Join(Types(), ", "))
-		case SourceKeys(s.Type) == nil:
-			d.check(p+".type", "unknown type %s (types: %s)", quote(s.Type), strings.Join(Types(), ", "))
-		case !slices.Contains(Supported(), s.Type):
-			d.check(p+".type", "%q is not supported by this version (supported: %s)", s.Type, strings.Join(Supported(), ", "))
-		case s.Type == TypeGit:
-			d.git(s, p)
+			d.check(p+".type", "required (one of %s)", list)
+		case slices.Contains(supported, s.Type):
+		case slices.Contains(plannedTypes(), s.Type):
+			d.check(p+".type", "%q is not supported by this version (supported: %s)", s.Type, list)
+		default:
+			d.check(p+".type", "unknown type %s (supported: %s)", quote(s.Type), list)
 		}
 	}
 }
@@ -208,42 +177,10 @@ func (d *decoder) uniqueName(path, name, what string, seen map[string]string) {
 		d.check(path, "%s is not a slug (%s)", quote(name), slugRule)
 	default:
 		if first, dup := seen[name]; dup {
-			d.check(path, "duplicate %s name %q (first at line %d)", what, name, d.lineOf(first))
+			d.check(path, "duplicate %s name %q (first at line %d)", what, name, d.LineOf(first))
 		} else {
 			seen[name] = path
 		}
-	}
-}
-
-func (d *decoder) git(s *Source, p string) {
-	hasURL := d.present(p+".url") && s.URL != ""
-	switch {
-	case hasURL:
-		d.check(p+".url", "remote repositories are not supported yet; clone it and use path")
-	case strings.TrimSpace(s.Path) == "":
-		d.check(p+".path", "required (the folder of a git repository, relative to this file)")
-	default:
-		s.Path = d.resolvePath(p+".path", s.Path)
-	}
-	for i, r := range s.Refs {
-		if strings.TrimSpace(r) == "" {
-			d.check(fmt.Sprintf("%s.refs[%d]", p, i), "empty; name a branch, tag or commit")
-		}
-	}
-	if s.Auth == nil {
-		return
-	}
-	if !hasURL {
-		d.check(p+".auth", "only used with url; a local path needs no credentials")
-	}
-	if !s.Auth.Password.IsZero() && s.Auth.Username == "" {
-		d.check(p+".auth.username", "required with password")
-	}
-	if !s.Auth.Token.IsZero() && !s.Auth.Password.IsZero() {
-		d.check(p+".auth.token", "give either token or password, not both")
-	}
-	if s.Auth.SSHKey != "" {
-		s.Auth.SSHKey = d.resolvePath(p+".auth.ssh_key", s.Auth.SSHKey)
 	}
 }
 
