@@ -12,7 +12,7 @@ import (
 
 // Factory makes the collectors of one source type. Every collector
 // package exports one (gitlog.NewFactory), and collectors/registry lists
-// them; nothing else in ksbfolio names a source type.
+// them: the config file and the pipeline find every source type there.
 //
 // A factory is two steps, as in the OpenTelemetry collector: what the
 // user writes (the type's own config struct, decoded and checked when the
