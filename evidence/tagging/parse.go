@@ -96,8 +96,6 @@ func (p *parser) resolve(n *yaml.Node, path string) *yaml.Node {
 	return r
 }
 
-func isNull(n *yaml.Node) bool { return yamlstrict.IsNull(n) }
-
 // describe names a node's type for "want X, got Y" messages. Unlike the
 // config file's, it shows the value: rules hold no secrets.
 func describe(n *yaml.Node) string {
@@ -145,13 +143,9 @@ func (p *parser) mapping(n *yaml.Node, path string, known ...string) []entry {
 	return out
 }
 
-func join(path, key string) string { return yamlstrict.KeyPath(path, key) }
-
-func contains(list []string, s string) bool { return slices.Contains(list, s) }
-
 func (p *parser) document(root *yaml.Node) []Rule {
 	root = p.resolve(root, "")
-	if root == nil || isNull(root) {
+	if root == nil || yamlstrict.IsNull(root) {
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
@@ -166,7 +160,7 @@ func (p *parser) document(root *yaml.Node) []Rule {
 }
 
 func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
-	if isNull(n) {
+	if yamlstrict.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -231,7 +225,7 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 				if s.ok {
 					if k, err := checkKSB(s.val); err != nil {
 						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
-					} else if !contains(r.KSBs, k) {
+					} else if !slices.Contains(r.KSBs, k) {
 						r.KSBs = append(r.KSBs, k)
 					}
 				}
@@ -272,21 +266,21 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 		}
 	}
 	if !haveID {
-		p.add(n.Line, join(path, "id"), "required")
+		p.add(n.Line, yamlstrict.KeyPath(path, "id"), "required")
 	}
 	if !r.Disable {
 		if !haveKSBs {
-			p.add(n.Line, join(path, "ksbs"), "required (at least one KSB)")
+			p.add(n.Line, yamlstrict.KeyPath(path, "ksbs"), "required (at least one KSB)")
 		} else if ksbsGiven == 0 {
-			p.add(n.Line, join(path, "ksbs"), "at least one KSB required")
+			p.add(n.Line, yamlstrict.KeyPath(path, "ksbs"), "at least one KSB required")
 		}
 		if !haveReason {
-			p.add(n.Line, join(path, "reason"), "required")
+			p.add(n.Line, yamlstrict.KeyPath(path, "reason"), "required")
 		}
 		if !haveMatch {
-			p.add(n.Line, join(path, "match"), "required (at least one condition)")
+			p.add(n.Line, yamlstrict.KeyPath(path, "match"), "required (at least one condition)")
 		} else if conditionsGiven == 0 {
-			p.add(n.Line, join(path, "match"), "at least one condition required")
+			p.add(n.Line, yamlstrict.KeyPath(path, "match"), "at least one condition required")
 		}
 	}
 	if r.Confidence == 0 {
@@ -298,7 +292,7 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 // match parses a rule's conditions; given counts the conditions written,
 // valid or not (-1 when match is not a mapping, already reported).
 func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
-	if isNull(n) {
+	if yamlstrict.IsNull(n) {
 		return m, 0
 	}
 	if n.Kind != yaml.MappingNode {
@@ -308,7 +302,7 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 	given = len(n.Content) / 2
 	for _, e := range p.mapping(n, path, "kinds", "source_types", "paths", "text", "facts") {
 		fp := e.path
-		if isNull(e.val) || ((e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0) {
+		if yamlstrict.IsNull(e.val) || ((e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0) {
 			p.add(e.val.Line, fp, "empty: give at least one, or leave the condition out")
 			continue
 		}
@@ -414,3 +408,6 @@ func (p *parser) strList(n *yaml.Node, path string) []listItem {
 	}
 	return out
 }
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool { return slices.Contains(list, s) }

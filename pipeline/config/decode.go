@@ -60,7 +60,7 @@ func (d *decoder) date(n *yaml.Node, path string, line int) (any, error) {
 	}
 	t, err := ParseDate(n.Value)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a date (want YYYY-MM-DD)", quote(n.Value))
+		return nil, fmt.Errorf("%s is not a date (want YYYY-MM-DD)", yamlstrict.Quote(n.Value))
 	}
 	return t, nil
 }
@@ -168,6 +168,3 @@ func peekScalar(n *yaml.Node, key string) string {
 	}
 	return ""
 }
-
-// quote quotes s for a message, shortened to a readable length.
-func quote(s string) string { return yamlstrict.Quote(s) }
