@@ -1,6 +1,12 @@
 // Package collectors defines the Collector interface that every source type
-// implements (one sub-package per type: gitlog, …), and the Sink it emits
-// evidence to.
+// implements (one sub-package per type: gitlog, …), the Sink it emits
+// evidence to, and the Factory each type's package exports so that the
+// config file and the pipeline can build it (factory.go).
+//
+// Adding a source type: write its package (a Config struct for what users
+// write, NewFactory, New, Collect, and a README whose "## Config" sample
+// collectortest.SampleConfig loads), run collectortest.Check on a real
+// fixture, and add one line to collectors/registry.Default.
 package collectors
 
 import (

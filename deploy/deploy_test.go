@@ -6,11 +6,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
 func TestShippedConfigLoads(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("k8s", "ksbfolio.yaml"))
+	cfg, err := config.Load(filepath.Join("k8s", "ksbfolio.yaml"), registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

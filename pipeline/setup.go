@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
@@ -114,6 +115,8 @@ type Workspace struct {
 	Catalogue  *ksb.Catalogue
 	Log        *slog.Logger
 	Now        func() time.Time
+	// Collectors builds the sources (registry.Default() after Open).
+	Collectors registry.List
 }
 
 // Open opens the workspace of a loaded config. catalogue overrides the
@@ -138,7 +141,8 @@ func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Log: log, Now: time.Now}, nil
+	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Log: log, Now: time.Now,
+		Collectors: registry.Default()}, nil
 }
 
 func theApprentice(cfg *config.Config) (config.Apprentice, error) {
@@ -191,25 +195,28 @@ func (w *Workspace) Tagger() (*tagging.Tagger, []string, error) {
 	return t, warns, nil
 }
 
-// Sources builds the configured sources' collectors.
+// Sources builds the configured sources' collectors, each with its
+// type's factory in w.Collectors.
 func (w *Workspace) Sources() ([]Source, error) {
 	var out []Source
+	httpClient := collectors.NewHTTPClient()
+	appr := collectors.Apprentice{ID: w.Apprentice.ID, Name: w.Apprentice.Name, Emails: w.Apprentice.Emails}
 	for _, sc := range w.Config.Sources {
-		switch sc.Type {
-		case "git":
-			path := sc.Path
-			if path != "" && !filepath.IsAbs(path) {
-				path = filepath.Join(w.Config.Dir, path)
-			}
-			c, err := gitlog.New(gitlog.Config{Name: sc.Name, Path: path, Refs: sc.Refs, Emails: w.Apprentice.Emails, Apprentice: w.Apprentice.ID},
-				w.Log, w.Now)
-			if err != nil {
-				return nil, &SetupError{Err: fmt.Errorf("source %s: %w", sc.Name, err)}
-			}
-			out = append(out, Source{Name: sc.Name, Type: sc.Type, Collector: c})
-		default:
-			return nil, &SetupError{Err: fmt.Errorf("source %s: type %q is not supported by this version", sc.Name, sc.Type)}
+		f, ok := w.Collectors.Lookup(sc.Type)
+		if !ok {
+			return nil, &SetupError{Err: fmt.Errorf("source %s: type %q is not supported by this version (supported: %s)",
+				sc.Name, sc.Type, strings.Join(w.Collectors.SourceTypeNames(), ", "))}
 		}
+		log := w.Log
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		c, err := f.New(sc.Config, collectors.Settings{Name: sc.Name, Logger: log.With("source", sc.Name),
+			Now: w.Now, HTTPClient: httpClient, Apprentice: appr})
+		if err != nil {
+			return nil, &SetupError{Err: fmt.Errorf("source %s: %w", sc.Name, err)}
+		}
+		out = append(out, Source{Name: sc.Name, Type: sc.Type, Collector: c})
 	}
 	return out, nil
 }

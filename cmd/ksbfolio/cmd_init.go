@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -38,7 +39,7 @@ overwrites an existing file unless --force.`,
 			}
 			d := detect(g.ctx, wd, filepath.Dir(absPath(g.configPath)))
 			out := config.Template(d)
-			if _, err := config.Parse(g.configPath, out, filepath.Dir(absPath(g.configPath))); err != nil {
+			if _, err := config.Parse(g.configPath, out, filepath.Dir(absPath(g.configPath)), registry.Default()); err != nil {
 				return fmt.Errorf("the config init would write does not load (a bug): %w", err)
 			}
 			if err := os.WriteFile(g.configPath, out, 0o644); err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
@@ -14,7 +15,7 @@ import (
 // loadConfig reads the config named by --config; a missing file is a usage
 // error that says how to make one.
 func (g *globals) loadConfig() (*config.Config, error) {
-	cfg, err := config.Load(g.configPath)
+	cfg, err := config.Load(g.configPath, registry.Default())
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, usageErrorf("no config at %s: run `ksbfolio init` to write one, or pass --config", g.configPath)
 	}

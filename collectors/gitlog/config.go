@@ -4,9 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
-// Config is one git source as the user configures it.
+// SourceConfig is a git source as the user writes it in ksbfolio.yaml,
+// besides its name and type. It is checked by check, the one place git
+// settings are validated: when the config file is loaded (NewFactory) and
+// again by New.
+type SourceConfig struct {
+	// Path is the repository: its worktree root (the folder holding .git)
+	// or a bare repository; relative to the config file, absolute once
+	// loaded. Parent folders are not searched.
+	Path string `yaml:"path" json:"path,omitempty"`
+	// URL is a remote repository; not supported yet (clone it and use
+	// Path).
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+	// Auth holds the credentials of URL.
+	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
+	// Refs selects the commits to walk (see Config.Refs).
+	Refs []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+}
+
+// Config is one git collector as the code builds it: the user's settings
+// and what the apprentice's entry gives.
 type Config struct {
 	// Name is the configured source name, written into every item's
 	// "source" field.
@@ -29,6 +50,48 @@ type Config struct {
 	Apprentice string `yaml:"apprentice" json:"apprentice"`
 }
 
+// problem is one thing wrong with a git source: the key (relative to the
+// source, "refs[1]") and what is wrong.
+type problem struct{ key, msg string }
+
+// check validates what the user writes, without touching the repository.
+// It is the only validation of git settings.
+func (sc SourceConfig) check() []problem {
+	var ps []problem
+	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
+	switch {
+	case sc.URL != "":
+		add("url", "remote repositories are not supported yet; clone it and use path")
+	case strings.TrimSpace(sc.Path) == "":
+		add("path", "required (the folder of a git repository, relative to this file)")
+	}
+	for i, r := range sc.Refs {
+		key := fmt.Sprintf("refs[%d]", i)
+		switch {
+		case strings.TrimSpace(r) == "":
+			add(key, "empty; name a branch, tag or commit")
+		case strings.ContainsAny(r, " \t\r\n~^:\\"):
+			add(key, "%q is not a ref name or pattern (no spaces, ~, ^, : or \\)", r)
+		case isGlob(r):
+			if _, err := globRegexp(r); err != nil {
+				add(key, "%v", err)
+			}
+		}
+	}
+	if a := sc.Auth; a != nil {
+		if sc.URL == "" {
+			add("auth", "only used with url; a local path needs no credentials")
+		}
+		if !a.Password.IsZero() && a.Username == "" {
+			add("auth.username", "required with password")
+		}
+		if !a.Token.IsZero() && !a.Password.IsZero() {
+			add("auth.token", "give either token or password, not both")
+		}
+	}
+	return ps
+}
+
 // Validate checks cfg without touching the repository, and reports every
 // problem at once.
 func (cfg Config) Validate() error {
@@ -36,8 +99,8 @@ func (cfg Config) Validate() error {
 	if strings.TrimSpace(cfg.Name) == "" {
 		errs = append(errs, errors.New("name: must be set"))
 	}
-	if strings.TrimSpace(cfg.Path) == "" {
-		errs = append(errs, errors.New("path: must be set"))
+	for _, p := range (SourceConfig{Path: cfg.Path, Refs: cfg.Refs}).check() {
+		errs = append(errs, fmt.Errorf("%s: %s", p.key, p.msg))
 	}
 	if strings.TrimSpace(cfg.Apprentice) == "" {
 		errs = append(errs, errors.New("apprentice: must be set"))
@@ -48,17 +111,6 @@ func (cfg Config) Validate() error {
 	for i, e := range cfg.Emails {
 		if strings.TrimSpace(e) == "" || strings.ContainsAny(e, "<>\n") {
 			errs = append(errs, fmt.Errorf("emails[%d] %q: must be an address without <, > or line breaks", i, e))
-		}
-	}
-	for i, r := range cfg.Refs {
-		if strings.TrimSpace(r) == "" || strings.ContainsAny(r, " \t\n~^:\\") {
-			errs = append(errs, fmt.Errorf("refs[%d] %q: not a ref name or pattern", i, r))
-			continue
-		}
-		if isGlob(r) {
-			if _, err := globRegexp(r); err != nil {
-				errs = append(errs, fmt.Errorf("refs[%d]: %w", i, err))
-			}
 		}
 	}
 	return errors.Join(errs...)

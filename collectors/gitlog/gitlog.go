@@ -91,8 +91,9 @@ type Collector struct {
 var _ collectors.Collector = (*Collector)(nil)
 
 // New checks cfg and returns its collector; it does not touch the
-// repository. log nil discards logs; now nil is time.Now (it stamps items'
-// collected_at).
+// repository. log is already scoped to the source (source=name, as
+// collectors.Settings.Logger is); nil discards logs. now nil is time.Now
+// (it stamps items' collected_at).
 func New(cfg Config, log *slog.Logger, now func() time.Time) (*Collector, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("git source %q: %w", cfg.Name, err)
@@ -112,7 +113,7 @@ func New(cfg Config, log *slog.Logger, now func() time.Time) (*Collector, error)
 		emails[strings.ToLower(strings.TrimSpace(e))] = true
 	}
 	return &Collector{cfg: cfg, abs: abs, emails: emails, now: now,
-		log: log.With("source", cfg.Name, "source_type", SourceType)}, nil
+		log: log.With("source_type", SourceType)}, nil
 }
 
 // Collect implements collectors.Collector. See the package documentation

@@ -27,7 +27,7 @@ func TestNewValidates(t *testing.T) {
 		want []string // substrings of the error; none: valid
 	}{
 		{"valid", gitlog.Config{Name: "r", Path: ".", Emails: []string{"a@x"}, Apprentice: "a"}, nil},
-		{"everything missing", gitlog.Config{}, []string{"name: must be set", "path: must be set", "apprentice: must be set", "emails:"}},
+		{"everything missing", gitlog.Config{}, []string{"name: must be set", "path: required", "apprentice: must be set", "emails:"}},
 		{"bad email", gitlog.Config{Name: "r", Path: ".", Emails: []string{"Jane <j@x>"}, Apprentice: "a"}, []string{"emails[0]"}},
 		{"bad refs", gitlog.Config{Name: "r", Path: ".", Emails: []string{"a@x"}, Apprentice: "a", Refs: []string{"main", "", "refs/heads/[x", "a b"}},
 			[]string{"refs[1]", "refs[2]", "refs[3]"}},

@@ -1,41 +1,21 @@
 package tagging
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"regexp"
-	"sort"
-	"strconv"
+	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
-// Problem is one thing wrong in a rules file.
-type Problem struct {
-	File string // the name given to ParseRules
-	Line int    // 1-based; 0 when unknown
-	Path string // e.g. "rules[1].match.paths[0]"; empty for the file as a whole
-	Msg  string
-}
-
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(p.Line))
-	}
-	b.WriteString(": ")
-	if p.Path != "" {
-		b.WriteString(p.Path + ": ")
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
+// Problem is one thing wrong in a rules file: File is the name given to
+// ParseRules, Line is 1-based (0 when unknown), Path names the key
+// ("rules[1].match.paths[0]"; empty for the file as a whole). String gives
+// "file:line: path: message".
+type Problem = yamlstrict.Problem
 
 // ParseError lists every problem found in a rules file, in file order.
 type ParseError struct {
@@ -60,24 +40,19 @@ const maxNodes = 200_000
 // a *ParseError whose lines read "name:line: path: message". KSB IDs are
 // normalised, and a missing confidence becomes DefaultConfidence. Every
 // rule's Origin is "name:line". An empty file holds no rules.
+//
+// The file is walked with the strict YAML walker shared with the config
+// file (internal/yamlstrict): it reads the document, checks every
+// mapping's keys and follows aliases within a budget; this file says what
+// each key means.
 func ParseRules(name string, data []byte) ([]Rule, error) {
-	p := &parser{name: name}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		p.syntax(err)
-		return nil, p.err()
+	d := yamlstrict.New(name)
+	d.MaxNodes = maxNodes
+	p := &parser{d: d, name: name}
+	var rules []Rule
+	if root := d.Read(data); root != nil {
+		rules = p.document(root)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		p.add(extra.Line, "", "more than one YAML document; want one")
-	} else if !errors.Is(err, io.EOF) {
-		p.syntax(err)
-	}
-	rules := p.document(&doc)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -85,65 +60,44 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 }
 
 type parser struct {
-	name   string
-	probs  []Problem
-	visits int
-	over   bool
+	d    *yamlstrict.Decoder
+	name string
+	// extra holds problems found by this file's checks; the walker holds
+	// its own.
+	extra []Problem
 }
 
 func (p *parser) add(line int, path, format string, args ...any) {
-	p.probs = append(p.probs, Problem{File: p.name, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	p.extra = append(p.extra, Problem{File: p.name, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntax records a YAML syntax error, taking the line out of yaml.v3's text.
-func (p *parser) syntax(err error) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.add(line, "", "invalid YAML: %s", m[2])
-		return
-	}
-	p.add(0, "", "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
-}
+// count is how many problems have been found so far.
+func (p *parser) count() int { return len(p.d.Problems()) + len(p.extra) }
 
 func (p *parser) err() error {
-	if len(p.probs) == 0 {
+	probs := append(slices.Clone(p.d.Problems()), p.extra...)
+	if len(probs) == 0 {
 		return nil
 	}
-	sort.SliceStable(p.probs, func(i, j int) bool { return p.probs[i].Line < p.probs[j].Line })
-	return &ParseError{Problems: p.probs}
+	yamlstrict.SortProblems(probs)
+	return &ParseError{Problems: probs}
 }
 
-// resolve follows aliases and counts the node against the budget. It
-// returns nil once the budget is spent.
-func (p *parser) resolve(n *yaml.Node) *yaml.Node {
-	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
-		if hops > 100 {
-			return nil
-		}
-		n = n.Alias
-	}
+// resolve follows aliases and counts the node against the walker's
+// budget. It returns nil once the budget is spent (that is reported once).
+func (p *parser) resolve(n *yaml.Node, path string) *yaml.Node {
 	if n == nil {
 		return nil
 	}
-	p.visits++
-	if p.visits > maxNodes {
-		if !p.over {
-			p.over = true
-			p.add(n.Line, "", "file too complex: more than %d YAML nodes once aliases are expanded", maxNodes)
-		}
+	r, ok := p.d.Resolve(n, path, n.Line)
+	if !ok {
 		return nil
 	}
-	return n
+	return r
 }
 
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
-}
-
-// describe names a node's type for "want X, got Y" messages.
+// describe names a node's type for "want X, got Y" messages. Unlike the
+// config file's, it shows the value: rules hold no secrets.
 func describe(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -166,69 +120,32 @@ func describe(n *yaml.Node) string {
 	return "something else"
 }
 
-// entry is one key/value pair of a mapping.
+// entry is one key/value pair of a mapping, its value resolved.
 type entry struct {
 	key   string
+	path  string
 	kline int
 	val   *yaml.Node
 }
 
-// mapping returns the pairs of a mapping node, reporting non-string keys,
-// duplicate keys and keys not in known.
+// mapping returns the pairs of a mapping node; the walker reports keys
+// that are not plain strings, merge keys, duplicate keys and keys not in
+// known (any key when known is empty).
 func (p *parser) mapping(n *yaml.Node, path string, known ...string) []entry {
 	var out []entry
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := p.resolve(n.Content[i])
-		v := p.resolve(n.Content[i+1])
-		if k == nil || v == nil {
+	for _, e := range p.d.Keys(n, path, known, "") {
+		v := p.resolve(e.Value, e.Path)
+		if v == nil {
 			return out
 		}
-		if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" {
-			p.add(k.Line, path, "keys must be plain strings (merge keys are not supported)")
-			continue
-		}
-		kp := join(path, k.Value)
-		if first, dup := seen[k.Value]; dup {
-			p.add(k.Line, kp, "duplicate key (first at line %d)", first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		if known != nil && !contains(known, k.Value) {
-			p.add(k.Line, kp, "unknown key (want one of %s)", strings.Join(known, ", "))
-			continue
-		}
-		out = append(out, entry{key: k.Value, kline: k.Line, val: v})
+		out = append(out, entry{key: e.Key, path: e.Path, kline: e.Line, val: v})
 	}
 	return out
 }
 
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (p *parser) document(doc *yaml.Node) []Rule {
-	root := doc
-	if doc.Kind == yaml.DocumentNode {
-		if len(doc.Content) == 0 {
-			return nil
-		}
-		root = doc.Content[0]
-	}
-	root = p.resolve(root)
-	if root == nil || isNull(root) {
+func (p *parser) document(root *yaml.Node) []Rule {
+	root = p.resolve(root, "")
+	if root == nil || yamlstrict.IsNull(root) {
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
@@ -243,7 +160,7 @@ func (p *parser) document(doc *yaml.Node) []Rule {
 }
 
 func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
-	if isNull(n) {
+	if yamlstrict.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -253,11 +170,11 @@ func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
 	var rules []Rule
 	ids := map[string]int{}
 	for i, c := range n.Content {
-		c = p.resolve(c)
+		rp := fmt.Sprintf("%s[%d]", path, i)
+		c = p.resolve(c, rp)
 		if c == nil {
 			break
 		}
-		rp := fmt.Sprintf("%s[%d]", path, i)
 		r, idLine, ok := p.rule(c, rp)
 		if r.ID != "" {
 			if first, dup := ids[r.ID]; dup {
@@ -280,13 +197,13 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 		p.add(n.Line, path, "want a rule (a mapping), got %s", describe(n))
 		return r, 0, false
 	}
-	before := len(p.probs)
+	before := p.count()
 	r.Origin = fmt.Sprintf("%s:%d", p.name, n.Line)
 	idLine = n.Line
 	var haveID, haveKSBs, haveReason, haveMatch bool
 	var ksbsGiven, conditionsGiven int // raw entries, valid or not
 	for _, e := range p.mapping(n, path, "id", "ksbs", "reason", "confidence", "match", "disable") {
-		fp := join(path, e.key)
+		fp := e.path
 		switch e.key {
 		case "id":
 			haveID = true
@@ -308,7 +225,7 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 				if s.ok {
 					if k, err := checkKSB(s.val); err != nil {
 						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
-					} else if !contains(r.KSBs, k) {
+					} else if !slices.Contains(r.KSBs, k) {
 						r.KSBs = append(r.KSBs, k)
 					}
 				}
@@ -349,33 +266,33 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 		}
 	}
 	if !haveID {
-		p.add(n.Line, join(path, "id"), "required")
+		p.add(n.Line, yamlstrict.KeyPath(path, "id"), "required")
 	}
 	if !r.Disable {
 		if !haveKSBs {
-			p.add(n.Line, join(path, "ksbs"), "required (at least one KSB)")
+			p.add(n.Line, yamlstrict.KeyPath(path, "ksbs"), "required (at least one KSB)")
 		} else if ksbsGiven == 0 {
-			p.add(n.Line, join(path, "ksbs"), "at least one KSB required")
+			p.add(n.Line, yamlstrict.KeyPath(path, "ksbs"), "at least one KSB required")
 		}
 		if !haveReason {
-			p.add(n.Line, join(path, "reason"), "required")
+			p.add(n.Line, yamlstrict.KeyPath(path, "reason"), "required")
 		}
 		if !haveMatch {
-			p.add(n.Line, join(path, "match"), "required (at least one condition)")
+			p.add(n.Line, yamlstrict.KeyPath(path, "match"), "required (at least one condition)")
 		} else if conditionsGiven == 0 {
-			p.add(n.Line, join(path, "match"), "at least one condition required")
+			p.add(n.Line, yamlstrict.KeyPath(path, "match"), "at least one condition required")
 		}
 	}
 	if r.Confidence == 0 {
 		r.Confidence = DefaultConfidence
 	}
-	return r, idLine, len(p.probs) == before
+	return r, idLine, p.count() == before
 }
 
 // match parses a rule's conditions; given counts the conditions written,
 // valid or not (-1 when match is not a mapping, already reported).
 func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
-	if isNull(n) {
+	if yamlstrict.IsNull(n) {
 		return m, 0
 	}
 	if n.Kind != yaml.MappingNode {
@@ -384,8 +301,8 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 	}
 	given = len(n.Content) / 2
 	for _, e := range p.mapping(n, path, "kinds", "source_types", "paths", "text", "facts") {
-		fp := join(path, e.key)
-		if isNull(e.val) || ((e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0) {
+		fp := e.path
+		if yamlstrict.IsNull(e.val) || ((e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0) {
 			p.add(e.val.Line, fp, "empty: give at least one, or leave the condition out")
 			continue
 		}
@@ -441,7 +358,7 @@ func (p *parser) facts(n *yaml.Node, path string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, e := range p.mapping(n, path) {
-		fp := join(path, e.key)
+		fp := e.path
 		if err := checkFactKey(e.key); err != nil {
 			p.add(e.kline, fp, "%v", err)
 			continue
@@ -481,12 +398,16 @@ func (p *parser) strList(n *yaml.Node, path string) []listItem {
 	}
 	out := make([]listItem, 0, len(n.Content))
 	for i, c := range n.Content {
-		c = p.resolve(c)
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		c = p.resolve(c, ip)
 		if c == nil {
 			break
 		}
-		s, ok := p.str(c, fmt.Sprintf("%s[%d]", path, i))
+		s, ok := p.str(c, ip)
 		out = append(out, listItem{val: s, line: c.Line, ok: ok})
 	}
 	return out
 }
+
+// contains reports whether list holds s.
+func contains(list []string, s string) bool { return slices.Contains(list, s) }

@@ -12,10 +12,19 @@
 // # Paths
 //
 // Parse and Load resolve relative paths against Config.Dir, the folder of
-// the config file: after loading, Source.Path, Auth.SSHKey, Rules, a local
-// Store and a Standard that names a file are absolute and cleaned, and
-// Secret file references hold absolute paths. Nothing is read or checked
+// the config file: after loading, Rules, a local Store, a Standard that
+// names a file and the paths in sources (their decoders resolve them with
+// SourceKeys.Path) are absolute and cleaned, and Secret file references
+// hold absolute paths. Nothing is read or checked
 // for existence here; the code that uses a path reports a missing one.
+//
+// # Sources
+//
+// The config package decodes the keys every source has, name and type;
+// the rest of a source is decoded by its type's SourceDecoder, which
+// Parse and Load take as SourceTypes (collectors/registry lists them), so
+// that a new collector needs no change here. Its problems have the same
+// form and are reported with the others.
 //
 // # Secrets
 //
@@ -32,9 +41,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
 // Defaults applied when the key is absent.
@@ -46,47 +56,33 @@ const (
 // MaxFileSize is the largest config file Load reads.
 const MaxFileSize = 16 << 20
 
-// Source types. Types lists every type of the design; Supported the ones
-// this build can collect.
-const (
-	TypeGit         = "git"
-	TypeMLflow      = "mlflow"
-	TypeTensorBoard = "tensorboard"
-	TypeWandB       = "wandb"
-	TypeSageMaker   = "sagemaker"
-	TypeLogs        = "logs"
-	TypePrometheus  = "prometheus"
-)
-
-// Types lists every source type of the design, in a fixed order.
-func Types() []string {
-	return []string{TypeGit, TypeMLflow, TypeTensorBoard, TypeWandB, TypeSageMaker, TypeLogs, TypePrometheus}
+// SourceTypes is what Parse knows about source types: for each type this
+// build can collect, the decoder of its own keys. collectors/registry
+// provides it (registry.Default()); config imports no collector.
+type SourceTypes interface {
+	// SourceDecoder returns the decoder of a source type, or false when
+	// this build has no collector of that type.
+	SourceDecoder(typ string) (SourceDecoder, bool)
+	// SourceTypeNames lists the types this build can collect, for
+	// messages.
+	SourceTypeNames() []string
 }
 
-// Supported lists the source types this build can collect.
-func Supported() []string { return []string{TypeGit} }
+// SourceDecoder decodes the keys of one source type beyond name and type.
+type SourceDecoder interface {
+	// DecodeSource decodes the source's own keys with k.Decode into the
+	// type's config struct, checks them, reporting every problem with
+	// k.Problem, resolves its paths with k.Path, and returns the struct,
+	// which becomes Source.Config. It reads nothing but k: no file, no
+	// network.
+	DecodeSource(k *SourceKeys) any
+}
 
-// SourceKeys returns the keys a source of type typ may have, in the order
-// the documentation lists them, or nil for an unknown type.
-func SourceKeys(typ string) []string {
-	var extra []string
-	switch typ {
-	case TypeGit:
-		extra = []string{"path", "url", "auth", "refs"}
-	case TypeMLflow:
-		extra = []string{"uri", "experiments"}
-	case TypeTensorBoard, TypeWandB:
-		extra = []string{"path"}
-	case TypeSageMaker:
-		extra = []string{"region", "endpoint"}
-	case TypeLogs:
-		extra = []string{"paths", "format", "cloudwatch", "s3"}
-	case TypePrometheus:
-		extra = []string{"url", "files", "queries", "window"}
-	default:
-		return nil
-	}
-	return append([]string{"name", "type"}, extra...)
+// plannedTypes are source types the design names that a build may not
+// have yet: naming one is "not supported by this version" rather than an
+// unknown type. Adding a collector needs no change here.
+func plannedTypes() []string {
+	return []string{"git", "mlflow", "tensorboard", "wandb", "sagemaker", "logs", "prometheus"}
 }
 
 // Config is a loaded ksbfolio.yaml. Exactly one of Apprentice and
@@ -180,30 +176,41 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	return d.UnmarshalText([]byte(s))
 }
 
-// Source is one configured place evidence is collected from. Which keys a
-// source may have depends on its Type (SourceKeys).
+// Source is one configured place evidence is collected from: the keys
+// every source has, and the rest as its type's decoder read them.
 type Source struct {
 	Name string `yaml:"name" json:"name"` // slug, unique in the file
-	Type string `yaml:"type" json:"type"` // one of Types
+	Type string `yaml:"type" json:"type"` // a type of SourceTypes
+	// Config is the type's own settings, as its SourceDecoder decoded and
+	// checked them (a *gitlog.SourceConfig for git), with paths absolute.
+	Config any `yaml:"-" json:"-"`
+}
 
-	// git
-	Path string   `yaml:"path,omitempty" json:"path,omitempty"` // absolute after loading (also tensorboard, wandb)
-	URL  string   `yaml:"url,omitempty" json:"url,omitempty"`   // also prometheus
-	Auth *Auth    `yaml:"auth,omitempty" json:"auth,omitempty"`
-	Refs []string `yaml:"refs,omitempty" json:"refs,omitempty"`
-
-	// mlflow, tensorboard, wandb, sagemaker, logs, prometheus (later versions)
-	URI         string      `yaml:"uri,omitempty" json:"uri,omitempty"`
-	Experiments []string    `yaml:"experiments,omitempty" json:"experiments,omitempty"`
-	Region      string      `yaml:"region,omitempty" json:"region,omitempty"`
-	Endpoint    string      `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
-	Paths       []string    `yaml:"paths,omitempty" json:"paths,omitempty"`
-	Format      string      `yaml:"format,omitempty" json:"format,omitempty"`
-	CloudWatch  *CloudWatch `yaml:"cloudwatch,omitempty" json:"cloudwatch,omitempty"`
-	S3          *S3Source   `yaml:"s3,omitempty" json:"s3,omitempty"`
-	Files       []string    `yaml:"files,omitempty" json:"files,omitempty"`
-	Queries     []Query     `yaml:"queries,omitempty" json:"queries,omitempty"`
-	Window      string      `yaml:"window,omitempty" json:"window,omitempty"`
+// MarshalJSON writes name, type and then the keys of Config, as one
+// object: the source as it was written, with paths resolved.
+func (s Source) MarshalJSON() ([]byte, error) {
+	head, err := json.Marshal(struct {
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}{s.Name, s.Type})
+	if err != nil {
+		return nil, err
+	}
+	if s.Config == nil {
+		return head, nil
+	}
+	rest, err := json.Marshal(s.Config)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", s.Name, err)
+	}
+	if len(rest) < 2 || rest[0] != '{' {
+		return nil, fmt.Errorf("source %s: config %T is not a JSON object", s.Name, s.Config)
+	}
+	if string(rest) == "{}" {
+		return head, nil
+	}
+	out := append(head[:len(head)-1:len(head)-1], ',')
+	return append(out, rest[1:]...), nil
 }
 
 // Auth holds the credentials of a remote source. Secrets are references.
@@ -212,25 +219,6 @@ type Auth struct {
 	Password Secret `yaml:"password,omitempty" json:"password,omitzero"`
 	Token    Secret `yaml:"token,omitempty" json:"token,omitzero"`
 	SSHKey   string `yaml:"ssh_key,omitempty" json:"ssh_key,omitempty"` // path of a private key file; absolute after loading
-}
-
-// CloudWatch names a CloudWatch Logs group (logs sources).
-type CloudWatch struct {
-	Group  string `yaml:"group" json:"group"`
-	Region string `yaml:"region,omitempty" json:"region,omitempty"`
-}
-
-// S3Source names logs kept in S3 (logs sources).
-type S3Source struct {
-	URL string `yaml:"url" json:"url"`
-}
-
-// Query is one PromQL query of a prometheus source.
-type Query struct {
-	Name      string   `yaml:"name" json:"name"`
-	Expr      string   `yaml:"expr" json:"expr"`
-	Step      string   `yaml:"step,omitempty" json:"step,omitempty"`
-	Threshold *float64 `yaml:"threshold,omitempty" json:"threshold,omitempty"`
 }
 
 // Redact adds detectors to the built-in ones.
@@ -301,32 +289,11 @@ func (c *Config) StoreIsS3() bool { return strings.HasPrefix(c.Store, "s3://") }
 // Problem is one thing wrong with a config file. Line is 1-based, or 0
 // when the problem has no place in the file (an unreadable document).
 // Path is the key's path ("sources[0].auth.password"), or "(file)" for
-// the document as a whole.
-type Problem struct {
-	File string
-	Line int
-	Path string
-	Msg  string
-}
+// the document as a whole. String gives "file:line: path: msg".
+type Problem = yamlstrict.Problem
 
 // RootPath is the Path of problems with the document as a whole.
 const RootPath = "(file)"
-
-// String gives "file:line: path: msg".
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
-	}
-	b.WriteString(": ")
-	if p.Path != "" {
-		b.WriteString(p.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Msg)
-	return b.String()
-}
 
 // Error is every problem found in a config file. Load and Parse return it
 // (as error; use errors.As) whenever the file is not a valid config.
@@ -345,15 +312,14 @@ func (e *Error) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func sortProblems(ps []Problem) {
-	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
-}
+func sortProblems(ps []Problem) { yamlstrict.SortProblems(ps) }
 
 // Load reads and parses the config file at path; relative paths in it
-// resolve against the file's folder. A file that cannot be read gives a
-// wrapped I/O error (errors.Is(err, fs.ErrNotExist) when it is missing);
+// resolve against the file's folder, and types decodes its sources
+// (registry.Default() for every collector of this build). A file that
+// cannot be read gives a wrapped I/O error (errors.Is(err, fs.ErrNotExist) when it is missing);
 // a file with any problem gives an *Error naming them all.
-func Load(path string) (*Config, error) {
+func Load(path string, types SourceTypes) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("load config %s: %w", path, err)
@@ -371,7 +337,7 @@ func Load(path string) (*Config, error) {
 		return nil, &Error{Problems: []Problem{{File: path, Path: RootPath,
 			Msg: fmt.Sprintf("larger than %d bytes; this is not a config file", MaxFileSize)}}}
 	}
-	c, err := Parse(path, data, filepath.Dir(abs))
+	c, err := Parse(path, data, filepath.Dir(abs), types)
 	if err != nil {
 		return nil, err
 	}
@@ -381,10 +347,11 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes and validates a config file's contents. name is used in
 // problems (and as Config.File); relative paths resolve against dir (the
-// working directory when dir is ""). Any problem gives an *Error listing
-// them all; a nil error means every check passed and defaults are
-// applied.
-func Parse(name string, data []byte, dir string) (*Config, error) {
+// working directory when dir is ""); each source's own keys are decoded
+// by its type's decoder in types (with types nil, no type is supported).
+// Any problem gives an *Error listing them all; a nil error means every
+// check passed and defaults are applied.
+func Parse(name string, data []byte, dir string, types SourceTypes) (*Config, error) {
 	if dir == "" {
 		dir = "."
 	}
@@ -392,11 +359,10 @@ func Parse(name string, data []byte, dir string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse config %s: resolve folder %s: %w", name, dir, err)
 	}
-	d := newDecoder(name, absDir)
+	d := newDecoder(name, absDir, types)
 	c := &Config{Dir: absDir, File: name}
 	d.decodeFile(data, c)
-	if len(d.problems) > 0 {
-		ps := d.problems
+	if ps := slices.Clone(d.Problems()); len(ps) > 0 {
 		sortProblems(ps)
 		if len(ps) > maxProblems {
 			more := Problem{File: name, Line: ps[maxProblems].Line, Path: RootPath,

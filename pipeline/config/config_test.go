@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -37,6 +39,16 @@ func golden(t *testing.T, path string, got []byte) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs (run with -update to accept)\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
+}
+
+// gitSource returns the git settings of a source.
+func gitSource(t *testing.T, s config.Source) *gitlog.SourceConfig {
+	t.Helper()
+	sc, ok := s.Config.(*gitlog.SourceConfig)
+	if !ok {
+		t.Fatalf("source %s: config is %T, want *gitlog.SourceConfig", s.Name, s.Config)
+	}
+	return sc
 }
 
 // checkProblems asserts what every *Error must satisfy.
@@ -67,7 +79,7 @@ func checkProblems(t *testing.T, file string, err error) *config.Error {
 // <case>.err always (empty when valid) and <case>.json for valid cases.
 func runCase(t *testing.T, name string, data []byte) {
 	file := name + ".yaml"
-	cfg, err := config.Parse(file, data, testDir)
+	cfg, err := config.Parse(file, data, testDir, registry.Default())
 	var errText []byte
 	if err != nil {
 		checkProblems(t, file, err)
@@ -118,7 +130,7 @@ func TestParseCases(t *testing.T) {
 		data := []byte("apprentice:\n  id: jdoe\n  emails: [jane@corp.example]\n  employer: Corp\n  start: " + long + "\n")
 		runCase(t, "long_line", data)
 		data = []byte("apprentice:\n  id: jdoe\n  emails: [jane@corp.example]\n  employer: " + long + "\n")
-		cfg, err := config.Parse("long.yaml", data, testDir)
+		cfg, err := config.Parse("long.yaml", data, testDir, registry.Default())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +156,11 @@ func TestParseProblems(t *testing.T) {
 		{"mlflow", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: m, type: mlflow, uri: x}\n",
 			[]string{`t.yaml:3: sources[0].type: "mlflow" is not supported by this version (supported: git)`}},
 		{"uri on git", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., uri: x}\n",
-			[]string{`t.yaml:3: sources[0].uri: not a key of git sources (keys: name, type, path, url, auth, refs)`}},
+			[]string{`t.yaml:3: sources[0].uri: unknown key (did you mean "url"?)`}},
+		{"queries on git", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., queries: x}\n",
+			[]string{`t.yaml:3: sources[0].queries: not a key of git sources (keys: name, type, path, url, auth, refs)`}},
+		{"bad ref", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., refs: [main, 'a b', 'refs/heads/[x']}\n",
+			[]string{`t.yaml:3: sources[0].refs[1]: "a b" is not a ref name or pattern`, `t.yaml:3: sources[0].refs[2]: pattern "refs/heads/[x": unclosed [`}},
 		{"url", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, url: 'https://h/r.git'}\n",
 			[]string{`t.yaml:3: sources[0].url: remote repositories are not supported yet; clone it and use path`}},
 		{"literal", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, url: 'https://h/r', auth: {username: u, password: pw}}\n",
@@ -156,7 +172,7 @@ func TestParseProblems(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Parse("t.yaml", []byte(tc.yaml), testDir)
+			_, err := config.Parse("t.yaml", []byte(tc.yaml), testDir, registry.Default())
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -180,7 +196,7 @@ func TestLiteralSecretNeverShown(t *testing.T) {
 		if !bytes.Contains(data, []byte(literal)) {
 			t.Fatalf("fixture lost %q", literal)
 		}
-		_, err = config.Parse("literal_secret.yaml", data, testDir)
+		_, err = config.Parse("literal_secret.yaml", data, testDir, registry.Default())
 		if err == nil {
 			t.Fatal("literal secret accepted")
 		}
@@ -204,7 +220,7 @@ func TestSecretsInConfig(t *testing.T) {
 	yml := "apprentice: {id: a, emails: [a@b]}\nsources:\n" +
 		"  - {name: r, type: git, url: https://h/r.git, auth: {username: u, password: '${file:pw.txt}'}}\n" +
 		"  - {name: s, type: git, url: https://h/s.git, auth: {token: '${env:KSBFOLIO_TEST_TOKEN}'}}\n"
-	_, err := config.Parse("t.yaml", []byte(yml), dir)
+	_, err := config.Parse("t.yaml", []byte(yml), dir, registry.Default())
 	ce := checkProblems(t, "t.yaml", err)
 	// Only url is wrong; the references themselves are accepted.
 	if len(ce.Problems) != 2 || ce.Problems[0].Path != "sources[0].url" || ce.Problems[1].Path != "sources[1].url" {
@@ -234,7 +250,7 @@ func TestEnvNotExpandedOutsideSecrets(t *testing.T) {
 	t.Setenv("KSBFOLIO_TEST_NAME", "expanded")
 	yml := "apprentice: {id: a, name: '${env:KSBFOLIO_TEST_NAME}', employer: '$KSBFOLIO_TEST_NAME', emails: [a@b]}\n" +
 		"standard: '${env:KSBFOLIO_TEST_NAME}'\n"
-	cfg, err := config.Parse("t.yaml", []byte(yml), testDir)
+	cfg, err := config.Parse("t.yaml", []byte(yml), testDir, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +290,7 @@ func TestDefaultsAndPaths(t *testing.T) {
 			if want := filepath.Join(testDir, "rules.yaml"); c.Rules != want {
 				t.Errorf("rules %q, want %q", c.Rules, want)
 			}
-			if s, ok := c.FindSource("r"); !ok || s.Path != filepath.Join(testDir, "..", "repo") {
+			if s, ok := c.FindSource("r"); !ok || gitSource(t, s).Path != filepath.Join(testDir, "..", "repo") {
 				t.Errorf("source %+v, %v", s, ok)
 			}
 		}},
@@ -303,7 +319,7 @@ func TestDefaultsAndPaths(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := config.Parse("t.yaml", []byte(tc.yaml), testDir)
+			c, err := config.Parse("t.yaml", []byte(tc.yaml), testDir, registry.Default())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -319,18 +335,18 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := config.Load(path)
+	c, err := config.Load(path, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Dir != dir || c.File != path {
 		t.Errorf("Dir, File = %q, %q", c.Dir, c.File)
 	}
-	if c.Sources[0].Path != filepath.Join(dir, "repo") || c.Store != filepath.Join(dir, ".ksbfolio") {
-		t.Errorf("paths not resolved against the file's folder: %q, %q", c.Sources[0].Path, c.Store)
+	if p := gitSource(t, c.Sources[0]).Path; p != filepath.Join(dir, "repo") || c.Store != filepath.Join(dir, ".ksbfolio") {
+		t.Errorf("paths not resolved against the file's folder: %q, %q", p, c.Store)
 	}
 
-	_, err = config.Load(filepath.Join(dir, "missing.yaml"))
+	_, err = config.Load(filepath.Join(dir, "missing.yaml"), registry.Default())
 	var ce *config.Error
 	if !errors.Is(err, fs.ErrNotExist) || errors.As(err, &ce) {
 		t.Errorf("missing file: %v, want fs.ErrNotExist and not *Error", err)
@@ -340,7 +356,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("apprentice: {id: jdoe}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = config.Load(bad)
+	_, err = config.Load(bad, registry.Default())
 	ce = checkProblems(t, bad, err)
 	if !strings.HasPrefix(ce.Error(), bad+":1: apprentice.emails: required") {
 		t.Errorf("got %v", err)
@@ -357,7 +373,7 @@ func TestManyProblemsAreCapped(t *testing.T) {
 		b.WriteString(strings.Repeat("q", i/26))
 		b.WriteString(": 1\n")
 	}
-	_, err := config.Parse("t.yaml", []byte(b.String()), testDir)
+	_, err := config.Parse("t.yaml", []byte(b.String()), testDir, registry.Default())
 	ce := checkProblems(t, "t.yaml", err)
 	if len(ce.Problems) != 101 || !strings.Contains(ce.Problems[100].Msg, "400 more problems not shown") {
 		t.Errorf("%d problems, last %v", len(ce.Problems), ce.Problems[len(ce.Problems)-1])
@@ -379,7 +395,7 @@ func TestAliasBomb(t *testing.T) {
 	for range 5000 {
 		b.WriteString("  - {name: s, type: git, path: ., refs: *r}\n")
 	}
-	_, err := config.Parse("t.yaml", []byte(b.String()), testDir)
+	_, err := config.Parse("t.yaml", []byte(b.String()), testDir, registry.Default())
 	ce := checkProblems(t, "t.yaml", err)
 	if !strings.Contains(ce.Error(), "too many values") {
 		t.Errorf("no budget problem in:\n%.2000s", ce.Error())
@@ -388,7 +404,7 @@ func TestAliasBomb(t *testing.T) {
 
 func TestDateJSONRoundTrip(t *testing.T) {
 	in := "apprentice: {id: a, emails: [a@b], start: 2025-01-06, gateway: 2027-01-05}\n"
-	c, err := config.Parse("t.yaml", []byte(in), testDir)
+	c, err := config.Parse("t.yaml", []byte(in), testDir, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}

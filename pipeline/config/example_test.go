@@ -3,6 +3,7 @@ package config_test
 import (
 	"fmt"
 
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -18,14 +19,14 @@ sources:
   - name: tracking
     type: mlflow
 `
-	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work")
+	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work", registry.Default())
 	fmt.Println(err)
 	// Output:
 	// ksbfolio.yaml:1: apprentice.emails: required (at least one address)
 	// ksbfolio.yaml:3: apprentice.emials: unknown key (did you mean "emails"?)
 	// ksbfolio.yaml:5: sources[0].path: required (the folder of a git repository, relative to this file)
 	// ksbfolio.yaml:7: sources[0].pth: unknown key (did you mean "path"?)
-	// ksbfolio.yaml:8: sources[0].uri: not a key of git sources (keys: name, type, path, url, auth, refs)
+	// ksbfolio.yaml:8: sources[0].uri: unknown key (did you mean "url"?)
 	// ksbfolio.yaml:10: sources[1].type: "mlflow" is not supported by this version (supported: git)
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -26,7 +28,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("\xff\xfe"))
 	f.Add([]byte("? !!binary aGk=\n: 1\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := config.Parse("f.yaml", data, "/cfg")
+		c, err := config.Parse("f.yaml", data, "/cfg", registry.Default())
 		if err != nil {
 			var ce *config.Error
 			if !errors.As(err, &ce) {
@@ -52,7 +54,8 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, s := range c.Sources {
-			if !config.IsSlug(s.Name) || s.Type != config.TypeGit || !filepath.IsAbs(s.Path) {
+			sc, ok := s.Config.(*gitlog.SourceConfig)
+			if !config.IsSlug(s.Name) || s.Type != "git" || !ok || !filepath.IsAbs(sc.Path) {
 				t.Fatalf("bad source accepted: %+v", s)
 			}
 		}

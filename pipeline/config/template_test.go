@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -32,7 +34,7 @@ func TestTemplateParses(t *testing.T) {
 	for _, tc := range templateCases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := config.Template(tc.data)
-			c, err := config.Parse("ksbfolio.yaml", out, dir)
+			c, err := config.Parse("ksbfolio.yaml", out, dir, registry.Default())
 			if err != nil {
 				t.Fatalf("template does not parse: %v\n%s", err, out)
 			}
@@ -47,7 +49,7 @@ func TestTemplateParses(t *testing.T) {
 			for i, r := range tc.data.Repos {
 				s := c.Sources[i]
 				want := filepath.Join(dir, r.Path)
-				if s.Name != r.Name || s.Type != config.TypeGit || s.Path != want {
+				if s.Name != r.Name || s.Type != "git" || gitSource(t, s).Path != want {
 					t.Errorf("source %d = %+v, want %s at %s", i, s, r.Name, want)
 				}
 			}
@@ -85,7 +87,9 @@ func yamlKeys(t reflect.Type, into map[string]bool) {
 func TestTemplateShowsEveryKey(t *testing.T) {
 	keys := map[string]bool{}
 	yamlKeys(reflect.TypeFor[config.Config](), keys)
-	if len(keys) < 40 {
+	// The keys of each source type's own settings.
+	yamlKeys(reflect.TypeFor[gitlog.SourceConfig](), keys)
+	if len(keys) < 28 {
 		t.Fatalf("only %d keys found", len(keys))
 	}
 	out := string(config.Template(templateCases[0].data))
@@ -122,20 +126,20 @@ func TestTemplateExamplesAreValid(t *testing.T) {
 	if on == out {
 		t.Fatal("nothing uncommented")
 	}
-	c, err := config.Parse("ksbfolio.yaml", []byte(on), "/p")
+	c, err := config.Parse("ksbfolio.yaml", []byte(on), "/p", registry.Default())
 	if err != nil {
 		t.Fatalf("uncommented examples do not parse: %v\n%s", err, on)
 	}
 	a := c.Apprentice
 	if a.Employer != "Corp Ltd" || a.Start.String() != "2025-01-06" || a.Gateway.String() != "2027-01-05" ||
-		c.Rules != filepath.FromSlash("/p/ksb-rules.yaml") || !slices.Equal(c.Sources[0].Refs, []string{"main"}) ||
+		c.Rules != filepath.FromSlash("/p/ksb-rules.yaml") || !slices.Equal(gitSource(t, c.Sources[0]).Refs, []string{"main"}) ||
 		len(c.Redact.Patterns) != 1 || c.Pack.MaxItems != 12 || c.Metrics.Pushgateway != "http://pushgateway:9091" {
 		t.Errorf("uncommented values not read: %+v %+v", a, c)
 	}
 	// The s3 example replaces the folder.
 	s3 := strings.Replace(on, "\nstore: ./.ksbfolio\n", "\n", 1)
 	s3 = uncomment(s3, "store")
-	c, err = config.Parse("ksbfolio.yaml", []byte(s3), "/p")
+	c, err = config.Parse("ksbfolio.yaml", []byte(s3), "/p", registry.Default())
 	if err != nil || !c.StoreIsS3() {
 		t.Fatalf("s3 example: %v", err)
 	}

@@ -1,0 +1,80 @@
+package gitlog_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
+)
+
+// TestREADMESampleConfig loads the README's sample config with the
+// collectors of this build.
+func TestREADMESampleConfig(t *testing.T) {
+	srcs := collectortest.SampleConfig(t, "README.md", gitlog.SourceType, registry.Default())
+	sc, ok := srcs[0].Config.(*gitlog.SourceConfig)
+	if !ok {
+		t.Fatalf("config is %T", srcs[0].Config)
+	}
+	abs, err := filepath.Abs("../fraud-model")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != abs || !slices.Equal(sc.Refs, []string{"main", "refs/heads/release/*"}) {
+		t.Errorf("sample read as %+v", sc)
+	}
+}
+
+// TestFactoryBuildsWithSettings builds a git collector the way the
+// pipeline does: from the config file's source and the shared settings,
+// whose logger names the source once.
+func TestFactoryBuildsWithSettings(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "a\n")
+	sha := r.commit(jane, "Add a\n\nKSB: S10")
+	yml := "apprentice: {id: jdoe, emails: [jane@corp.example]}\nsources: [{name: model-repo, type: git, path: ./repo}]\n"
+	cfg, err := config.Parse("ksbfolio.yaml", []byte(yml), filepath.Dir(r.dir), registry.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	c, err := gitlog.NewFactory().New(cfg.Sources[0].Config, collectors.Settings{
+		Name:       "model-repo",
+		Logger:     slog.New(slog.NewJSONHandler(&logs, nil)).With("source", "model-repo"),
+		Now:        func() time.Time { return fixedNow },
+		Apprentice: collectors.Apprentice{ID: "jdoe", Emails: []string{janeE}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &collectortest.Sink{}
+	if _, err := c.Collect(context.Background(), nil, s); err != nil {
+		t.Fatal(err)
+	}
+	items := s.Items()
+	if len(items) != 1 || items[0].Origin.NativeID != sha || items[0].Source != "model-repo" || items[0].Apprentice != "jdoe" ||
+		!items[0].CollectedAt.Equal(fixedNow) {
+		t.Fatalf("items %+v", items)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if logs.Len() == 0 {
+		t.Fatal("nothing logged")
+	}
+	for _, l := range lines {
+		if n := strings.Count(l, `"source":"model-repo"`); n != 1 {
+			t.Errorf("log line names the source %d times: %s", n, l)
+		}
+	}
+	if _, err := gitlog.NewFactory().New(&struct{}{}, collectors.Settings{Name: "x"}); err == nil {
+		t.Error("New accepted a config of another type")
+	}
+}
