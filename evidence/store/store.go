@@ -64,8 +64,8 @@ type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) (Info, error)
 	// Get opens the object at key, with its Info as of the moment it was
 	// opened, in one request; ErrNotFound if there is none. The reader is
-	// that version of the object even if it is replaced meanwhile. The
-	// caller closes the reader.
+	// that version of the object even if it is replaced meanwhile. Its
+	// read errors name the key. The caller closes the reader.
 	Get(ctx context.Context, key string) (io.ReadCloser, Info, error)
 	// Stat describes the object at key; ErrNotFound if there is none.
 	Stat(ctx context.Context, key string) (Info, error)
@@ -115,7 +115,7 @@ func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, Info,
 	}
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return nil, Info{}, fmt.Errorf("read %s: %w", key, err)
+		return nil, Info{}, err // it names the key
 	}
 	if max > 0 && int64(len(b)) > max {
 		return nil, Info{}, fmt.Errorf("read %s: larger than %d bytes", key, max)
