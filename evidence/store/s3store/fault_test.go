@@ -58,12 +58,17 @@ func TestGetBodyStallFails(t *testing.T) {
 
 	var got []byte
 	var err error
-	d := within(t, 5*time.Second, func() { got, _, err = store.ReadAll(context.Background(), f.s, "items/big.json", 0) })
+	// Five reads that each stall for the 1s idle timeout, with backoffs of
+	// 0.2+0.4+0.8+1 s between them.
+	d := within(t, 15*time.Second, func() { got, _, err = store.ReadAll(context.Background(), f.s, "items/big.json", 0) })
 	if err == nil {
 		t.Fatalf("ReadAll of a stalled body: %d bytes, no error", len(got))
 	}
-	if d < 900*time.Millisecond {
-		t.Errorf("failed after %v, before the 1s idle timeout", d)
+	if d < 5*time.Second {
+		t.Errorf("failed after %v, before five reads timed out", d)
+	}
+	if n := f.proxy.Forwarded("GET", "/f/items/big.json"); n != 5 {
+		t.Errorf("%d GETs, want 5 (the first and four resumptions)", n)
 	}
 	for _, want := range []string{"items/big.json", "idle_timeout", "1s"} {
 		if !strings.Contains(err.Error(), want) {
@@ -92,6 +97,48 @@ func TestGetBodyStallFails(t *testing.T) {
 	rest, err := io.ReadAll(rc)
 	if err != nil || len(rest)+len(head) != len(data) {
 		t.Errorf("slow reader: %d bytes, %v; want all %d", len(rest)+len(head), err, len(data))
+	}
+}
+
+func TestGetBodyStallResumed(t *testing.T) {
+	f := newFaulty(t, 30*time.Second, time.Second)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 10_000)
+	putDirect(t, f.direct, "items/big.json", data)
+	f.proxy.Next(storetest.Fault{Method: "GET", PathContains: "/f/items/big.json", Kind: storetest.Stall, After: 5000})
+	var got []byte
+	var err error
+	within(t, 3*time.Second, func() { got, _, err = store.ReadAll(context.Background(), f.s, "items/big.json", 0) })
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("ReadAll through one stall: %d bytes (want %d), %v", len(got), len(data), err)
+	}
+	reqs := f.proxy.Requests()
+	if n := f.proxy.Forwarded("GET", "/f/items/big.json"); n != 2 || reqs[len(reqs)-1].Fault != storetest.Pass {
+		t.Errorf("requests %+v, want the stalled GET and one resumption", reqs)
+	}
+}
+
+func TestGetReplacedWhileStalled(t *testing.T) {
+	f := newFaulty(t, 30*time.Second, time.Second)
+	ctx := context.Background()
+	old := bytes.Repeat([]byte("old "), 20_000)
+	putDirect(t, f.direct, "items/x", old)
+	f.proxy.Next(storetest.Fault{Method: "GET", PathContains: "/f/items/x", Kind: storetest.Stall, After: 1000})
+	rc, info, err := f.s.Get(ctx, "items/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	head := make([]byte, 1000)
+	if _, err := io.ReadFull(rc, head); err != nil {
+		t.Fatal(err)
+	}
+	putDirect(t, f.direct, "items/x", bytes.Repeat([]byte("new "), 20_000))
+	rest, err := io.ReadAll(rc)
+	if err == nil || !strings.Contains(err.Error(), "replaced") {
+		t.Fatalf("reading on after the object was replaced: %d bytes, %v; want an error saying it was replaced", len(rest), err)
+	}
+	if bytes.Contains(rest, []byte("new")) {
+		t.Errorf("the reader of version %s returned bytes of the next version", info.ETag)
 	}
 }
 

@@ -23,8 +23,9 @@
 // IfMatch) whose first attempt succeeded but whose response was lost is
 // refused on its resend: Put then returns ErrPrecondition for what was in
 // fact its own write. A caller that must know (a lease) reads the object
-// back and checks its content. A response body that stalls is not resumed:
-// the read fails, naming the key and the timeout.
+// back and checks its content. A Get whose body stalls or breaks mid-way
+// resumes it (see Get); when it cannot, the read fails naming the key and
+// the timeout.
 //
 // ETags are the server's (for a single PUT on AWS, the content's MD5): they
 // change whenever the content changes, but replacing an object by identical
@@ -408,8 +409,11 @@ func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, f
 }
 
 // Get implements store.Store. It makes one GET: the reader is the object
-// as it was when Get returned, even if it is replaced while being read.
-// The operation's deadline runs until the reader is closed.
+// as it was when Get returned, even if it is replaced while being read. A
+// body that stalls or breaks mid-way is resumed where it stopped, with a
+// ranged GET of the same version (If-Match), up to maxAttempts reads in
+// all; if the object was replaced meanwhile the read fails. The
+// operation's deadline runs until the reader is closed.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
 	if err := store.ValidKey(key); err != nil {
 		return nil, store.Info{}, err
@@ -424,36 +428,97 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info,
 		cancel()
 		return nil, store.Info{}, err
 	}
-	o := &object{s: s, key: key, rc: body, ctx: ctx, octx: octx, cancel: cancel}
+	o := &object{s: s, key: key, rc: body, ctx: ctx, octx: octx, cancel: cancel, etag: oi.ETag, size: oi.Size, reads: 1}
 	return o, store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
 }
 
-// object is a body being read, with errors that name the key and say which
-// deadline ended it.
+// object is a body being read, resumed when it breaks, with errors that
+// name the key and say which deadline ended it.
 type object struct {
 	s         *Store
 	key       string
 	rc        io.ReadCloser
 	ctx, octx context.Context // the caller's, the operation's
 	cancel    context.CancelFunc
+	etag      string
+	size      int64 // the whole object's
+	off       int64 // bytes read so far
+	reads     int   // GETs made
+	err       error // the first error, once final
 }
 
 func (o *object) Read(p []byte) (int, error) {
-	n, err := o.rc.Read(p)
-	if err != nil && err != io.EOF {
-		var idle *idleError
-		switch {
-		case o.ctx.Err() != nil:
-			err = fmt.Errorf("read %s: %w", o.key, o.ctx.Err())
-		case errors.As(err, &idle):
-			err = fmt.Errorf("read %s: %w", o.key, idle)
-		case o.s.expired(o.ctx, o.octx, "read", o.key) != nil:
-			err = o.s.expired(o.ctx, o.octx, "read", o.key)
-		default:
-			err = fmt.Errorf("read %s: %w", o.key, err)
+	if o.err != nil {
+		return 0, o.err
+	}
+	for {
+		n, err := o.rc.Read(p)
+		o.off += int64(n)
+		if err == nil || err == io.EOF {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil // the next Read fails again and resumes
+		}
+		if o.off == o.size {
+			return 0, io.EOF
+		}
+		if rerr := o.resume(err); rerr != nil {
+			o.err = rerr
+			return 0, rerr
 		}
 	}
-	return n, err
+}
+
+// resume replaces the broken body (which failed with err) by the rest of
+// the same version of the object, after a backoff; it returns the error to
+// give the caller if it cannot.
+func (o *object) resume(err error) error {
+	var idle *idleError
+	switch {
+	case o.ctx.Err() != nil:
+		return fmt.Errorf("read %s: %w", o.key, o.ctx.Err())
+	case o.s.expired(o.ctx, o.octx, "read", o.key) != nil:
+		return o.s.expired(o.ctx, o.octx, "read", o.key)
+	case errors.As(err, &idle):
+		err = idle // drop the transport's wrapping
+	}
+	final := fmt.Errorf("read %s: %w", o.key, err)
+	if o.reads >= maxAttempts {
+		return final
+	}
+	backoff := min(200*time.Millisecond<<(o.reads-1), time.Second)
+	select {
+	case <-time.After(backoff):
+	case <-o.octx.Done():
+		return o.resume(err) // reports the caller's or the operation's end
+	}
+	o.rc.Close()
+	o.reads++
+	var opts minio.GetObjectOptions
+	if err := opts.SetMatchETag(o.etag); err != nil {
+		return final
+	}
+	if err := opts.SetRange(o.off, 0); err != nil {
+		return final
+	}
+	body, oi, _, gerr := o.s.core.GetObject(o.octx, o.s.cfg.Bucket, o.s.object(o.key), opts)
+	if gerr != nil {
+		o.rc = io.NopCloser(strings.NewReader("")) // for Close
+		if code, status := errCode(gerr); code == minio.PreconditionFailed || status == 412 ||
+			code == minio.NoSuchKey || status == 404 {
+			return fmt.Errorf("read %s: the object was replaced or deleted while being read (after %v)", o.key, err)
+		}
+		if o.ctx.Err() != nil || o.octx.Err() != nil {
+			return o.resume(err)
+		}
+		return final
+	}
+	o.rc = body
+	if oi.ETag != o.etag { // a server that ignores If-Match
+		return fmt.Errorf("read %s: the object was replaced while being read (after %v)", o.key, err)
+	}
+	return nil
 }
 
 func (o *object) Close() error {
