@@ -81,6 +81,20 @@ type Store interface {
 	String() string
 }
 
+// Cleaner is implemented by stores that a crashed writer can leave debris
+// in: the folder store's temporary files of a Put cut short by SIGKILL or a
+// power cut, which no reader ever sees but which take space. Callers test
+// for it (if c, ok := s.(store.Cleaner); ok) and call it when repairing.
+type Cleaner interface {
+	// CleanTemp removes the temporary files whose last write is older than
+	// olderThan and returns how many it removed. A Put still writing its
+	// temporary file keeps it younger than any sensible grace period; one
+	// whose file is removed anyway fails, and nothing stored is lost.
+	// olderThan <= 0 removes every temporary file: only for a store no
+	// process is writing to.
+	CleanTemp(ctx context.Context, olderThan time.Duration) (int, error)
+}
+
 // ValidKey reports whether key may be used with a Store: non-empty, at most
 // 1024 bytes, slash-separated with no empty, "." or ".." segment, no leading
 // or trailing slash, no backslash, NUL or other control character.

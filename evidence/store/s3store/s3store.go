@@ -61,6 +61,8 @@ const (
 	// spoolMemory is how much of an object Put holds in memory; larger
 	// ones are spooled to a temporary file.
 	spoolMemory = 8 << 20
+	// spoolPattern names Put's temporary files, in os.TempDir().
+	spoolPattern = "ksbfolio-s3-spool-*"
 	// maxAttempts is how many times minio-go tries a request.
 	maxAttempts = 5
 )
@@ -384,7 +386,7 @@ func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, f
 	if size >= 0 && size <= spoolMemory {
 		return nil, 0, nil, check(n, err) // n is size+1: too long
 	}
-	f, err := os.CreateTemp("", "ksbfolio-s3-spool-*")
+	f, err := os.CreateTemp("", spoolPattern)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("spool to a temporary file: %w", err)
 	}
