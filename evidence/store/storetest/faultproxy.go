@@ -25,12 +25,15 @@ const (
 	// the client's connection without sending a byte of it.
 	DropResponse
 	// Reset resets the client's connection (TCP RST) before the request
-	// reaches the server: the server never sees it.
+	// reaches the server: the server never sees it. (Go's HTTP client may
+	// itself resend an idempotent request reset on a reused connection, so
+	// a client can retry more than its own retry count shows.)
 	Reset
 	// Stall forwards the request and sends the response's status, headers
 	// and its first After body bytes, then sends nothing for Duration (zero:
-	// until the client hangs up or the proxy closes at the end of the test),
-	// then the rest.
+	// until the client hangs up, or the proxy closes at the end of the test
+	// and hangs up), then the rest. A body of After bytes or fewer is sent
+	// whole, without a stall.
 	Stall
 	// Delay waits Duration before forwarding the request.
 	Delay
