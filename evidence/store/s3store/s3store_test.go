@@ -80,6 +80,16 @@ func TestParseURL(t *testing.T) {
 		{raw: "s3://b12/p?endpoint=[::1]:7070", want: s3store.Config{Bucket: "b12", Prefix: "p", Endpoint: "[::1]:7070"}},
 		{raw: "s3://bucket/a%20b", want: s3store.Config{Bucket: "bucket", Prefix: "a b", Endpoint: "s3.amazonaws.com"}},
 
+		{
+			raw:  "s3://bucket/p?timeout=90s&idle_timeout=10s",
+			want: s3store.Config{Bucket: "bucket", Prefix: "p", Endpoint: "s3.amazonaws.com", Timeout: 90 * time.Second, IdleTimeout: 10 * time.Second},
+		},
+		{raw: "s3://bucket/p?timeout=2m", want: s3store.Config{Bucket: "bucket", Prefix: "p", Endpoint: "s3.amazonaws.com", Timeout: 2 * time.Minute}},
+		{raw: "s3://bucket/p?timeout=0s", wantErr: "positive duration"},
+		{raw: "s3://bucket/p?idle_timeout=-1s", wantErr: "positive duration"},
+		{raw: "s3://bucket/p?timeout=soon", wantErr: `timeout="soon"`},
+		{raw: "s3://bucket/p?timeout=10s&idle_timeout=1m", wantErr: "longer than timeout"},
+
 		{raw: "s3://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/p", wantErr: "credentials are never accepted"},
 		{raw: "s3://user@bucket/p", wantErr: "credentials are never accepted"},
 		{raw: "s3://bucket/p?access_key=AKIAEXAMPLE&secret_key=wJalrXUtnFEMI", wantErr: "credentials are never accepted"},
@@ -431,5 +441,21 @@ func BenchmarkPut1KiB(b *testing.B) {
 		if _, err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), store.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestConformanceThroughProxy runs the suite through a FaultProxy with no
+// faults queued: the proxy is transparent, so fault tests through it test
+// the store and not the proxy.
+func TestConformanceThroughProxy(t *testing.T) {
+	srv := storetest.StartVersityGW(t)
+	p := storetest.NewFaultProxy(t, srv.Endpoint)
+	via := srv.Through(p)
+	var n atomic.Int64
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, config(t, via, fmt.Sprintf("proxied/%d", n.Add(1))))
+	})
+	if p.Forwarded("PUT", "/proxied/") == 0 {
+		t.Errorf("no PUT went through the proxy")
 	}
 }
