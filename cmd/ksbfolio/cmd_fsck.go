@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -46,10 +47,11 @@ going on (with --repair).`,
 					if p.Repaired != "" {
 						line += " [repaired: " + p.Repaired + "]"
 					}
-					fmt.Fprintln(g.stdout, line)
+					fmt.Fprintln(g.stdout, termsafe.String(line))
 				}
-				fmt.Fprintf(g.stdout, "checked %d items, %d blobs, %d reviews: %d problems, %d left\n",
-					res.Items, res.Blobs, res.Reviews, len(res.Problems), res.Unrepaired())
+				fmt.Fprintf(g.stdout, "checked %s, %s, %s: %s, %d left\n",
+					termsafe.Plural(res.Items, "item", "items"), termsafe.Plural(res.Blobs, "blob", "blobs"),
+					termsafe.Plural(res.Reviews, "review", "reviews"), termsafe.Plural(len(res.Problems), "problem", "problems"), res.Unrepaired())
 			}
 			if res.Unrepaired() > 0 {
 				return errPartial

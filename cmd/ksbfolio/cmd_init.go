@@ -42,7 +42,7 @@ overwrites an existing file unless --force.`,
 				return fmt.Errorf("the config init would write does not load (a bug): %w", err)
 			}
 			if err := os.WriteFile(g.configPath, out, 0o644); err != nil {
-				return fmt.Errorf("write %s: %w", g.configPath, err)
+				return fmt.Errorf("init: %w", err) // a *fs.PathError names the path
 			}
 			fmt.Fprintf(g.stdout, "wrote %s for apprentice %q", g.configPath, d.ApprenticeID)
 			if len(d.Emails) > 0 {

@@ -84,9 +84,9 @@ func newStandardListCommand(g *globals) *cobra.Command {
 
 func printCatalogueRow(w *tabwriter.Writer, c *ksb.Catalogue, where string) {
 	k, s, b := c.Counts()
-	total := fmt.Sprintf("%d (K%d S%d B%d)", len(c.KSBs), k, s, b)
+	total := fmt.Sprintf("%d (%s)", len(c.KSBs), kindCounts(k, s, b))
 	if c.TotalKSBs > 0 {
-		total = fmt.Sprintf("%d of %d (K%d S%d B%d)", len(c.KSBs), c.TotalKSBs, k, s, b)
+		total = fmt.Sprintf("%d of %d (%s)", len(c.KSBs), c.TotalKSBs, kindCounts(k, s, b))
 	}
 	complete := "no"
 	if c.Complete {
@@ -173,7 +173,7 @@ every KSB of the standard (only then can gateway readiness be judged).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
-				return withCode(exitError, fmt.Errorf("read %s: %w", args[0], err))
+				return withCode(exitError, fmt.Errorf("standard import: %w", err)) // names the path
 			}
 			if cmd.Flags().Changed("complete") {
 				o.Complete = &complete
@@ -199,8 +199,8 @@ every KSB of the standard (only then can gateway readiness be judged).`,
 				return err
 			}
 			k, sk, b := c.Counts()
-			fmt.Fprintf(g.stdout, "imported %s into %s: %d KSBs (K%d S%d B%d), complete: %v\nselect it with `standard: %s` in the config, then run `ksbfolio retag`\n",
-				c.ID, s, len(c.KSBs), k, sk, b, c.Complete, c.ID)
+			fmt.Fprintf(g.stdout, "imported %s into %s: %d KSBs (%s), complete: %v\nselect it with `standard: %s` in the config, then run `ksbfolio retag`\n",
+				c.ID, s, len(c.KSBs), kindCounts(k, sk, b), c.Complete, c.ID)
 			return nil
 		},
 	}

@@ -40,20 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var ee *exitErr
 		if !errors.As(err, &ee) || ee.err != nil {
-			fmt.Fprintln(stderr, "ksbfolio: "+oneLine(err))
+			fmt.Fprintln(stderr, "ksbfolio: "+errorText(err))
 		}
 	}
 	return code
-}
-
-// oneLine keeps config errors (one problem per line) as they are, and
-// otherwise makes sure an error prints on one line.
-func oneLine(err error) string {
-	var ce *config.Error
-	if errors.As(err, &ce) {
-		return "invalid config:\n" + ce.Error()
-	}
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
 func exitCode(ctx context.Context, err error) int {

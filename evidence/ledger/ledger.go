@@ -120,13 +120,13 @@ func (l *Ledger) PutBlob(ctx context.Context, b []byte) (string, error) {
 func (l *Ledger) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, fmt.Errorf("open %s: %w", path, err)
+		return "", 0, fmt.Errorf("store blob: %w", err) // a *fs.PathError names the path
 	}
 	defer f.Close()
 	hs := sha256.New()
 	n, err := io.Copy(hs, f)
 	if err != nil {
-		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+		return "", 0, fmt.Errorf("hash blob: %w", err)
 	}
 	h := hex.EncodeToString(hs.Sum(nil))
 	key := l.BlobKey(h)
@@ -134,7 +134,7 @@ func (l *Ledger) PutBlobFile(ctx context.Context, path string) (string, int64, e
 		return h, n, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", 0, fmt.Errorf("rewind %s: %w", path, err)
+		return "", 0, fmt.Errorf("rewind blob: %w", err)
 	}
 	vr := &verifyReader{r: io.LimitReader(f, n), h: sha256.New()}
 	err = l.s.Put(ctx, key, vr, n, store.PutOptions{IfAbsent: true})

@@ -365,7 +365,7 @@ func Load(path string) (*Config, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("load config %s: %w", path, err)
+		return nil, fmt.Errorf("load config: %w", err) // a *fs.PathError names the path
 	}
 	if len(data) > MaxFileSize {
 		return nil, &Error{Problems: []Problem{{File: path, Path: RootPath,

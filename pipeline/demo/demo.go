@@ -66,7 +66,7 @@ func Build(ctx context.Context, dir string, o Options) (Result, error) {
 	}
 	repo := filepath.Join(abs, "fraud-model")
 	if err := os.MkdirAll(repo, 0o755); err != nil {
-		return Result{}, fmt.Errorf("create %s: %w", repo, err)
+		return Result{}, fmt.Errorf("demo: %w", err) // a *fs.PathError names the path
 	}
 	authors := []gittest.Author{Apprentice,
 		{Name: "Sam Patel", Email: "sam.patel@corp.example", Weight: 3},
@@ -97,7 +97,7 @@ func Build(ctx context.Context, dir string, o Options) (Result, error) {
 
 	cfgPath := filepath.Join(abs, "ksbfolio.yaml")
 	if err := os.WriteFile(cfgPath, []byte(configYAML(o)), 0o644); err != nil {
-		return Result{}, fmt.Errorf("write %s: %w", cfgPath, err)
+		return Result{}, fmt.Errorf("demo: %w", err)
 	}
 	return Result{Dir: abs, ConfigPath: cfgPath, RepoPath: repo, Repo: sum}, nil
 }
