@@ -85,6 +85,7 @@ secrets, tags each piece against the KSBs of the apprenticeship standard
 Exit codes: 0 ok; 1 error; 2 usage or invalid config; 3 finished but some
 sources failed or were partial (or a stored object was corrupt); 4 another
 run holds this apprentice's lease; 130 interrupted.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -100,6 +101,7 @@ run holds this apprentice's lease; 130 interrupted.`,
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (logs go to stderr)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	pf.BoolVar(&g.noProgress, "no-progress", false, "never show progress, even on a terminal")
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
 
 	root.AddCommand(
@@ -115,6 +117,7 @@ run holds this apprentice's lease; 130 interrupted.`,
 		newFsckCommand(g),
 		newStandardCommand(g),
 		newDemoCommand(g),
+		newVersionCommand(g),
 	)
 	return root
 }

@@ -172,14 +172,22 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		nskips++
 		sink.Skip(sk)
 	}
+	others := authorCounts{}
 	match := func(co *object.Commit) bool {
-		_, email := mm.Map(co.Author.Name, co.Author.Email)
-		return c.emails[strings.ToLower(email)]
+		name, email := mm.Map(co.Author.Name, co.Author.Email)
+		if c.emails[strings.ToLower(email)] {
+			return true
+		}
+		others.add(name, email)
+		return false
 	}
 	w := newWalker(repo.Storer, shallow, match, skip)
 	nodes, err := w.walk(ctx, from, stop)
 	if err != nil {
 		return nil, err
+	}
+	if len(nodes) == 0 && len(stop) == 0 && len(others) > 0 {
+		sink.Warn(noneMatched(c.cfg.Name, c.cfg.Emails, w.walked, others))
 	}
 
 	meta := itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: c.abs}
