@@ -1,5 +1,5 @@
 // Package ledger reads and writes one apprentice's evidence in a store.Store
-// under the keys of DESIGN.md ("The ledger"):
+// under the keys of docs/ledger.md:
 //
 //	apprentices/<id>/items/<item-id>.json
 //	apprentices/<id>/reviews/<item-id>.json

@@ -1,5 +1,5 @@
 // Package config reads ksbfolio.yaml, the one configuration file of
-// ksbfolio (DESIGN.md, "Configuration").
+// ksbfolio (docs/config.md).
 //
 // # Strict decoding
 //
