@@ -10,6 +10,9 @@ import (
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
+// maxProblemsListed is how many problems fsck prints for a person.
+const maxProblemsListed = 100
+
 func newFsckCommand(g *globals) *cobra.Command {
 	var repair, asJSON bool
 	cmd := &cobra.Command{
@@ -42,7 +45,11 @@ going on (with --repair).`,
 					return err
 				}
 			} else {
-				for _, p := range res.Problems {
+				for i, p := range res.Problems {
+					if i == maxProblemsListed {
+						fmt.Fprintf(g.stdout, "… and %s more (fsck --json lists them all)\n", termsafe.Count(len(res.Problems)-i))
+						break
+					}
 					line := fmt.Sprintf("%s %s: %s", p.Kind, p.Key, p.Detail)
 					if p.Repaired != "" {
 						line += " [repaired: " + p.Repaired + "]"

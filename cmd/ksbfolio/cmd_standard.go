@@ -12,6 +12,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -58,7 +59,7 @@ func newStandardListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(termsafe.Writer(g.stdout), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tWHERE\tSTANDARD\tKSBS\tCOMPLETE")
 			for _, c := range ksb.Builtin() {
 				printCatalogueRow(tw, c, "built-in")
@@ -113,7 +114,7 @@ func newStandardShowCommand(g *globals) *cobra.Command {
 			if asJSON {
 				return writeJSON(g.stdout, c)
 			}
-			w := g.stdout
+			w := termsafe.Writer(g.stdout) // an imported catalogue's text is from a file
 			fmt.Fprintf(w, "%s — %s %s, version %s", c.ID, c.Reference, c.Title, c.Version)
 			if c.Level > 0 {
 				fmt.Fprintf(w, ", level %d", c.Level)

@@ -12,6 +12,7 @@ package termsafe
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
@@ -131,4 +132,19 @@ func Plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return Count(n) + " " + many
+}
+
+// Writer returns a writer that passes everything written to it through
+// String on its way to w, for output printed piecemeal (fmt.Fprintf into a
+// table). Each Write must hold whole characters, as each fmt.Fprintf call
+// does; a character split across two writes is escaped byte by byte.
+func Writer(w io.Writer) io.Writer { return escaper{w} }
+
+type escaper struct{ w io.Writer }
+
+func (e escaper) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(e.w, String(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -48,6 +48,15 @@ func FuzzString(f *testing.F) {
 	})
 }
 
+func TestWriter(t *testing.T) {
+	var b strings.Builder
+	w := Writer(&b)
+	fmt.Fprintf(w, "%s\t%s\n", "K1", "statement \x1b]2;x\x07")
+	if got, want := b.String(), "K1\tstatement \\x1b]2;x\\x07\n"; got != want {
+		t.Fatalf("Writer wrote %q, want %q", got, want)
+	}
+}
+
 func TestCap(t *testing.T) {
 	var many []string
 	for i := range 100000 {
