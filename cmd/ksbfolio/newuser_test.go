@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -399,5 +400,60 @@ func TestTerminalControlsEscaped(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(show.stdout), []byte(`body \x1b[31mred\x1b[0m`)) {
 		t.Errorf("show does not escape the message body:\n%s", show.stdout)
+	}
+}
+
+// A catalogue imported from a file is a source too: standard show,
+// standard list and the coverage table escape its text.
+func TestCatalogueTextEscaped(t *testing.T) {
+	dir, cfg, _ := workspace(t, 10, "")
+	official := filepath.Join(dir, "official.txt")
+	writeFile(t, official, "K1: How to \x1b]0;pwned\x07 deploy \u202emodels\nS1: Monitor models\nB1: Works independently\n")
+	mustCode(t, cli(t, "-c", cfg, "standard", "import", official, "--id", "evil", "--reference", "ST1398 \x1b[2J", "--version", "1.0"), 0)
+	c := filepath.Join(dir, "evil.yaml")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, c, strings.Replace(string(b), "standard: st1398-v1.0", "standard: evil", 1))
+	mustCode(t, cli(t, "-c", c, "run"), 0)
+	for _, args := range [][]string{{"standard", "show", "evil"}, {"standard", "list"}, {"coverage"}} {
+		r := cli(t, append([]string{"-c", c}, args...)...)
+		mustCode(t, r, 0)
+		if strings.ContainsAny(r.stdout, "\x1b\x07\u202e") {
+			t.Errorf("%v prints terminal controls raw:\n%q", args, r.stdout)
+		}
+		if args[0] != "standard" || args[1] == "show" { // the importer drops C0 controls itself; U+202E it keeps
+			if !strings.Contains(r.stdout, `\u202emodels`) {
+				t.Errorf("%v does not show the escaped statement:\n%s", args, r.stdout)
+			}
+		}
+	}
+}
+
+// fsck lists at most maxProblemsListed problems for a person; --json has
+// them all.
+func TestFsckListIsCapped(t *testing.T) {
+	dir, cfg, _ := workspace(t, 5, "")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	n := maxProblemsListed + 50
+	for i := range n {
+		b := []byte(fmt.Sprintf("orphan %d", i))
+		sum := fmt.Sprintf("%x", sha256.Sum256(b))
+		p := filepath.Join(dir, ".ksbfolio", "apprentices", "jane", "blobs", "sha256", sum[:2], sum)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, p, string(b))
+	}
+	r := cli(t, "-c", cfg, "fsck")
+	mustCode(t, r, exitPartial)
+	if got := strings.Count(r.stdout, "orphan_blob "); got != maxProblemsListed || !strings.Contains(r.stdout, "… and 50 more (fsck --json") ||
+		!strings.Contains(r.stdout, fmt.Sprintf("%d problems, %d left", n, n)) {
+		t.Fatalf("fsck listed %d problems:\n%s", got, r.stdout[max(0, len(r.stdout)-300):])
+	}
+	r = cli(t, "-c", cfg, "fsck", "--json")
+	if got := strings.Count(r.stdout, `"orphan_blob"`); got != n {
+		t.Fatalf("fsck --json lists %d of %d problems", got, n)
 	}
 }
