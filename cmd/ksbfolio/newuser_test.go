@@ -307,6 +307,13 @@ func TestErrorsDoNotRepeatThePath(t *testing.T) {
 	if r.code == 0 || strings.Count(r.stderr, missing) != 1 {
 		t.Errorf("demo under a file: exit %d:\n%s", r.code, r.stderr)
 	}
+	// A store folder that is a file.
+	c := filepath.Join(dir, "store-is-file.yaml")
+	writeFile(t, c, "apprentice: {id: jane, emails: [jane@corp.example]}\nstore: ./no-such-file.md\nsources: []\n")
+	r = cli(t, "-c", c, "items")
+	if r.code == 0 || strings.Count(r.stderr, missing) != 1 {
+		t.Errorf("store that is a file: exit %d:\n%s", r.code, r.stderr)
+	}
 }
 
 func TestErrorListsAreCapped(t *testing.T) {
