@@ -327,6 +327,23 @@ func TestErrorListsAreCapped(t *testing.T) {
 	}
 }
 
+// A config with hundreds of problems prints a screenful, not all of them.
+func TestConfigErrorListIsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apprentice: {id: a, emails: [a@b]}\n")
+	for i := range 300 {
+		fmt.Fprintf(&b, "unknown%d: 1\n", i)
+	}
+	c := filepath.Join(t.TempDir(), "ksbfolio.yaml")
+	writeFile(t, c, b.String())
+	r := cli(t, "-c", c, "items")
+	mustCode(t, r, exitUsage)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != 1+maxErrorLines+1 || !strings.HasPrefix(lines[len(lines)-1], "and ") || !strings.Contains(lines[1], "unknown0") {
+		t.Fatalf("%d lines:\n%s", len(lines), r.stderr)
+	}
+}
+
 func TestKindCountsAreWords(t *testing.T) {
 	r := cli(t, "standard", "list")
 	mustCode(t, r, 0)
