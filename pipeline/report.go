@@ -21,22 +21,21 @@ const MaxSkipsReported = 1000
 // Report is the record of one run, stored at apprentices/<id>/runs/<run>.json
 // and printed by `run` and `collect`.
 type Report struct {
-	Schema          int       `json:"schema"`
-	RunID           string    `json:"run_id"`
-	Apprentice      string    `json:"apprentice"`
-	Command         string    `json:"command"`
-	Catalogue       string    `json:"catalogue"`
-	Store           string    `json:"store"`
-	StartedAt       time.Time `json:"started_at"`
-	FinishedAt      time.Time `json:"finished_at"`
-	DurationSeconds float64   `json:"duration_seconds"`
-	Outcome         string    `json:"outcome"`
-	// Full says the run ignored the saved cursors (run --full).
-	Full    bool           `json:"full,omitempty"`
-	Sources []SourceReport `json:"sources"`
+	Schema          int            `json:"schema"`
+	RunID           string         `json:"run_id"`
+	Apprentice      string         `json:"apprentice"`
+	Command         string         `json:"command"`
+	Catalogue       string         `json:"catalogue"`
+	Store           string         `json:"store"`
+	StartedAt       time.Time      `json:"started_at"`
+	FinishedAt      time.Time      `json:"finished_at"`
+	DurationSeconds float64        `json:"duration_seconds"`
+	Outcome         string         `json:"outcome"`
+	Sources         []SourceReport `json:"sources"`
 	// Corrupt lists stored objects that could not be read and were skipped.
 	Corrupt  []string `json:"corrupt"`
 	Warnings []string `json:"warnings"`
+	Full     bool     `json:"full,omitempty"` // the run ignored the saved cursors (run --full)
 	// Coverage is the summary written to coverage.json (nil for `collect`).
 	Coverage *CoverageSummary `json:"coverage,omitempty"`
 }
