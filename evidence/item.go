@@ -2,7 +2,7 @@
 // tags, artefacts and redaction records. It does no I/O and imports nothing
 // but the standard library; every other package speaks in these types.
 //
-// The JSON form of Item is a published contract (DESIGN.md, "The ledger"):
+// The JSON form of Item is a published contract (docs/ledger.md, "Items"):
 // scripts and assessors read these field names. Change them only with a new
 // SchemaVersion.
 package evidence
@@ -25,7 +25,7 @@ const SchemaVersion = 1
 // Kind says what an item is evidence of.
 type Kind string
 
-// The item kinds of DESIGN.md.
+// The item kinds of docs/ledger.md.
 const (
 	KindCommit           Kind = "commit"
 	KindMerge            Kind = "merge"

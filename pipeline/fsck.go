@@ -15,6 +15,10 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
+// RecollectHint is the command that collects again what the cursors are
+// already past (a quarantined item, a missing artefact).
+const RecollectHint = "run `ksbfolio run --full`"
+
 // Problem is one thing fsck found.
 type Problem struct {
 	Kind     string `json:"kind"` // corrupt_item, missing_blob, bad_blob, orphan_blob, corrupt_review, corrupt_cursor, stale_lease, stray_object
@@ -94,7 +98,7 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 			}
 			if !ok {
 				res.Problems = append(res.Problems, Problem{Kind: "missing_blob", Key: l.BlobKey(a.SHA256),
-					Detail: fmt.Sprintf("item %s names artefact %s, which is not stored; collect its source again", it.ID, a.Name)})
+					Detail: fmt.Sprintf("item %s names artefact %s, which is not stored; collect its source again (%s)", it.ID, a.Name, RecollectHint)})
 			}
 		}
 	}
@@ -162,6 +166,10 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 					return res, err
 				}
 				res.Problems[i].Repaired = "moved to quarantine/"
+				if pr.Kind == "corrupt_item" {
+					// The cursor is past it: only a full run collects it again.
+					res.Problems[i].Repaired += "; " + RecollectHint + " to collect it again"
+				}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
 // Manual describes evidence made by hand: a design document, a
@@ -23,19 +26,49 @@ type Manual struct {
 	Title string
 	Date  time.Time
 	KSBs  []string // declared by the apprentice
+	// Replace allows replacing the item of a file added before (its
+	// title, date and declared KSBs). Without it, adding the same
+	// content again is an error.
+	Replace bool
+}
+
+// ExistsError: the file was added before and Manual.Replace was not set.
+type ExistsError struct {
+	ID, Title string
+}
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("this file was already added as %s (%q); add --replace to replace its title, date and KSBs", e.ID, e.Title)
+}
+
+// refuseReplace returns an *ExistsError when the item id is stored and
+// replace is false. An unreadable stored item may be replaced.
+func refuseReplace(ctx context.Context, l *ledger.Ledger, id string, replace bool) error {
+	if replace {
+		return nil
+	}
+	old, err := l.GetItem(ctx, id)
+	switch {
+	case err == nil:
+		return &ExistsError{ID: id, Title: old.Title}
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, ledger.ErrCorrupt):
+		return nil
+	}
+	return fmt.Errorf("add: look for an earlier copy: %w", err)
 }
 
 // AddManual stores a file as a `manual` item under the run lease: the file
 // (redacted if it is text) as its artefact, the declared KSBs as
 // "declared:add" tags, plus rule tags. Its ID derives from the file's
-// content, so adding the same file again updates the item.
+// content: adding the same content again is an *ExistsError unless
+// m.Replace, which replaces the item (reviews are kept).
 func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []string, error) {
 	if strings.TrimSpace(m.Title) == "" {
 		return nil, nil, &SetupError{Err: fmt.Errorf("a title is required")}
 	}
 	f, err := os.Open(m.Path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", m.Path, err)
+		return nil, nil, fmt.Errorf("add: %w", err) // a *fs.PathError names the path
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {
@@ -46,7 +79,7 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []
 	_, err = io.Copy(h, f)
 	f.Close()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read %s: %w", m.Path, err)
+		return nil, nil, fmt.Errorf("add: %w", err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 
@@ -64,6 +97,9 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []
 	}
 	defer lease.Release(context.WithoutCancel(ctx))
 
+	if err := refuseReplace(ctx, w.Ledger, evidence.NewID("manual", sum), m.Replace); err != nil {
+		return nil, nil, err
+	}
 	name := filepath.Base(m.Path)
 	mt := mime.TypeByExtension(filepath.Ext(name))
 	if mt == "" {

@@ -35,6 +35,7 @@ type Report struct {
 	// Corrupt lists stored objects that could not be read and were skipped.
 	Corrupt  []string `json:"corrupt"`
 	Warnings []string `json:"warnings"`
+	Full     bool     `json:"full,omitempty"` // the run ignored the saved cursors (run --full)
 	// Coverage is the summary written to coverage.json (nil for `collect`).
 	Coverage *CoverageSummary `json:"coverage,omitempty"`
 }

@@ -63,6 +63,7 @@ type Options struct {
 	Only     string        // collect only this source (empty: all)
 	Coverage bool          // update coverage.json at the end
 	Wait     time.Duration // wait this long for another run's lease (0: fail at once)
+	Full     bool          // ignore the saved cursors: collect everything again (items keep their IDs, so nothing is duplicated)
 }
 
 // NewRunID returns a sortable, unique run ID: <UTC time>-<8 hex>.
@@ -111,7 +112,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{
 		Schema: 1, RunID: NewRunID(start), Apprentice: r.Ledger.Apprentice(), Command: opts.Command,
 		Catalogue: r.Catalogue.ID, Store: r.StoreName, StartedAt: start.UTC(), Outcome: OutcomeOK,
-		Sources: []SourceReport{}, Corrupt: []string{}, Warnings: []string{},
+		Sources: []SourceReport{}, Corrupt: []string{}, Warnings: []string{}, Full: opts.Full,
 	}
 	log = log.With("run_id", rep.RunID)
 
@@ -146,7 +147,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		if runCtx.Err() != nil {
 			break
 		}
-		sr := r.collect(runCtx, src, now, log)
+		sr := r.collect(runCtx, src, opts.Full, now, log)
 		rep.Sources = append(rep.Sources, sr)
 		rep.Outcome = runOutcome(rep.Outcome, sr.Outcome)
 	}
@@ -208,7 +209,8 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() t
 	return summaryOf(rep), corrupt, nil
 }
 
-func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, log *slog.Logger) SourceReport {
+// collect runs one source from its saved cursor (from nothing when full).
+func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() time.Time, log *slog.Logger) SourceReport {
 	log = log.With("source", src.Name)
 	t0 := now()
 	sr := SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
@@ -217,10 +219,14 @@ func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, 
 		r.Progress.Start(src.Name)
 		defer r.Progress.Done(src.Name)
 	}
-	cursor, err := r.Ledger.Cursor(ctx, src.Name)
-	if err != nil {
-		sr.Warnings = append(sr.Warnings, "cursor unreadable, collecting everything again: "+err.Error())
-		cursor = nil
+	var cursor collectors.Cursor
+	if !full {
+		var err error
+		cursor, err = r.Ledger.Cursor(ctx, src.Name)
+		if err != nil {
+			sr.Warnings = append(sr.Warnings, "cursor unreadable, collecting everything again: "+err.Error())
+			cursor = nil
+		}
 	}
 	sk := &sink{r: r, src: src, sr: &sr, now: now, log: log}
 	next, err := src.Collector.Collect(ctx, cursor, sk)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -29,7 +30,7 @@ claimed against an incomplete catalogue.`,
 				return err
 			}
 			for _, c := range corrupt {
-				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+c)
+				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
 			}
 			if asJSON {
 				err = writeJSON(g.stdout, rep)

@@ -6,8 +6,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
+
+// maxProblemsListed is how many problems fsck prints for a person.
+const maxProblemsListed = 100
 
 func newFsckCommand(g *globals) *cobra.Command {
 	var repair, asJSON bool
@@ -41,15 +45,20 @@ going on (with --repair).`,
 					return err
 				}
 			} else {
-				for _, p := range res.Problems {
+				for i, p := range res.Problems {
+					if i == maxProblemsListed {
+						fmt.Fprintf(g.stdout, "… and %s more (fsck --json lists them all)\n", termsafe.Count(len(res.Problems)-i))
+						break
+					}
 					line := fmt.Sprintf("%s %s: %s", p.Kind, p.Key, p.Detail)
 					if p.Repaired != "" {
 						line += " [repaired: " + p.Repaired + "]"
 					}
-					fmt.Fprintln(g.stdout, line)
+					fmt.Fprintln(g.stdout, termsafe.String(line))
 				}
-				fmt.Fprintf(g.stdout, "checked %d items, %d blobs, %d reviews: %d problems, %d left\n",
-					res.Items, res.Blobs, res.Reviews, len(res.Problems), res.Unrepaired())
+				fmt.Fprintf(g.stdout, "checked %s, %s, %s: %s, %d left\n",
+					termsafe.Plural(res.Items, "item", "items"), termsafe.Plural(res.Blobs, "blob", "blobs"),
+					termsafe.Plural(res.Reviews, "review", "reviews"), termsafe.Plural(len(res.Problems), "problem", "problems"), res.Unrepaired())
 			}
 			if res.Unrepaired() > 0 {
 				return errPartial

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -57,7 +58,7 @@ func viewItems(g *globals, ws *pipeline.Workspace) ([]evidence.Item, map[string]
 		return items[i].ID < items[j].ID
 	})
 	for _, c := range corrupt {
-		fmt.Fprintln(g.stderr, "ksbfolio: skipped "+c)
+		fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
 	}
 	return items, reviews, corrupt, nil
 }
@@ -95,13 +96,13 @@ func runItems(g *globals, o itemsOptions) error {
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tDATE\tKIND\tSOURCE\tKSBS\tTITLE")
 		for _, it := range out {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.OccurredAt.UTC().Format("2006-01-02"), it.Kind, it.Source,
-				ksbList(it.Tags), truncate(it.Title, 60))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(it.ID), it.OccurredAt.UTC().Format("2006-01-02"),
+				termsafe.String(string(it.Kind)), termsafe.String(it.Source), termsafe.String(ksbList(it.Tags)), truncate(it.Title, 60))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(g.stdout, "%d items\n", len(out))
+		fmt.Fprintln(g.stdout, termsafe.Plural(len(out), "item", "items"))
 	}
 	if len(corrupt) > 0 {
 		return errPartial
@@ -143,13 +144,15 @@ func ksbList(tags []evidence.Tag) string {
 	return strings.Join(parts, ",")
 }
 
+// truncate folds s onto one line, cuts it to n runes and escapes what a
+// terminal would act on (termsafe.String): it is for text from sources.
 func truncate(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	r := []rune(s)
-	if len(r) <= n {
-		return s
+	if len(r) > n {
+		s = string(r[:n-1]) + "…"
 	}
-	return string(r[:n-1]) + "…"
+	return termsafe.String(s)
 }
 
 func writeJSON(w io.Writer, v any) error {

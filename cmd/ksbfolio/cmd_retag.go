@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -43,12 +44,12 @@ imported); set standard: in the config too so that later runs use it.`,
 				return err
 			}
 			for _, w := range append(warns, res.Warnings...) {
-				fmt.Fprintln(g.stderr, "ksbfolio: warning: "+w)
+				g.warnf("%s", w)
 			}
 			for _, c := range res.Corrupt {
-				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+c)
+				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
 			}
-			fmt.Fprintf(g.stdout, "retagged %d items against %s: %d changed\n", res.Items, ws.Catalogue.ID, res.Changed)
+			fmt.Fprintf(g.stdout, "retagged %s against %s: %d changed\n", termsafe.Plural(res.Items, "item", "items"), ws.Catalogue.ID, res.Changed)
 			if catalogue != "" && catalogue != ws.Config.Standard {
 				fmt.Fprintf(g.stdout, "note: set `standard: %s` in %s so that later runs tag against it too\n", catalogue, g.configPath)
 			}

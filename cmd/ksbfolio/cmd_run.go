@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -15,6 +16,7 @@ type runOptions struct {
 	wait   time.Duration
 	source string
 	json   bool
+	full   bool
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -25,7 +27,9 @@ func newRunCommand(g *globals) *cobra.Command {
 		Long: `run collects every configured source (only what is new since the last run),
 masks secrets, tags each item against the KSBs, stores it in the ledger, and
 updates coverage.json. It prints a summary; the full report is stored under
-runs/ in the ledger.
+runs/ in the ledger. --full ignores the saved cursors and collects
+everything again (after fsck --repair quarantined an item, or to re-read
+history): items keep their IDs, so nothing is duplicated.
 
 Exit codes: 0 ok; 3 finished but some sources failed or were partial; 4
 another run holds the apprentice's lease (--wait to wait for it); 130
@@ -35,6 +39,7 @@ interrupted (what was stored stays stored; the next run carries on).`,
 	}
 	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the run report as JSON")
+	cmd.Flags().BoolVar(&o.full, "full", false, "ignore saved cursors: collect everything again (idempotent)")
 	return cmd
 }
 
@@ -49,6 +54,7 @@ func newCollectCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&o.source, "source", "", "collect only this source")
 	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the run report as JSON")
+	cmd.Flags().BoolVar(&o.full, "full", false, "ignore saved cursors: collect everything again (idempotent)")
 	return cmd
 }
 
@@ -68,7 +74,7 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	for _, w := range warns {
 		g.log.Warn("tagging rules", "warning", w)
 	}
-	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait})
+	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait, Full: o.full})
 	if rep == nil {
 		return err
 	}
@@ -92,34 +98,40 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	return nil
 }
 
+// printReport writes the run's summary for a person. Strings from sources
+// (errors, skip reasons, warnings) are escaped for the terminal, and each
+// list shows at most maxListed entries; the stored report has them all.
 func printReport(w io.Writer, rep *pipeline.Report) {
-	fmt.Fprintf(w, "%s %s for %s: %s in %.1fs (store %s)\n", rep.Command, rep.RunID, rep.Apprentice, rep.Outcome, rep.DurationSeconds, rep.Store)
+	const maxListed = 5
+	q := termsafe.String
+	fmt.Fprintf(w, "%s %s for %s: %s in %.1fs (store %s)\n", rep.Command, rep.RunID, q(rep.Apprentice), rep.Outcome, rep.DurationSeconds, q(rep.Store))
 	for _, s := range rep.Sources {
-		fmt.Fprintf(w, "  %s (%s): %s, %d items stored, %d skipped, %d secrets masked\n",
-			s.Name, s.Type, s.Outcome, s.Items, s.SkippedTotal, s.Redactions)
+		fmt.Fprintf(w, "  %s (%s): %s, %s stored, %d skipped, %s masked\n",
+			q(s.Name), q(s.Type), s.Outcome, termsafe.Plural(s.Items, "item", "items"), s.SkippedTotal,
+			termsafe.Plural(s.Redactions, "secret", "secrets"))
 		if s.Error != "" {
-			fmt.Fprintf(w, "    error: %s\n", s.Error)
+			fmt.Fprintf(w, "    error: %s\n", q(s.Error))
 		}
 		for i, sk := range s.Skipped {
-			if i == 5 {
-				fmt.Fprintf(w, "    … %d more skipped (see the run report)\n", s.SkippedTotal-5)
+			if i == maxListed {
+				fmt.Fprintf(w, "    … and %s more skipped (see the run report)\n", termsafe.Count(s.SkippedTotal-maxListed))
 				break
 			}
-			fmt.Fprintf(w, "    skipped %s: %s\n", sk.What, sk.Reason)
+			fmt.Fprintf(w, "    skipped %s: %s\n", q(sk.What), q(sk.Reason))
 		}
 		for i, wn := range s.Warnings {
-			if i == 5 {
-				fmt.Fprintf(w, "    … %d more warnings (see the run report)\n", len(s.Warnings)-5)
+			if i == maxListed {
+				fmt.Fprintf(w, "    … and %s more (see the run report)\n", termsafe.Plural(len(s.Warnings)-maxListed, "warning", "warnings"))
 				break
 			}
-			fmt.Fprintf(w, "    warning: %s\n", wn)
+			fmt.Fprintf(w, "    warning: %s\n", q(wn))
 		}
 	}
-	for _, c := range rep.Corrupt {
-		fmt.Fprintf(w, "  skipped unreadable object: %s\n", c)
+	for _, c := range termsafe.Cap(rep.Corrupt, maxListed) {
+		fmt.Fprintf(w, "  skipped unreadable object: %s\n", q(c))
 	}
-	for _, wn := range rep.Warnings {
-		fmt.Fprintf(w, "  warning: %s\n", wn)
+	for _, wn := range termsafe.Cap(rep.Warnings, maxListed) {
+		fmt.Fprintf(w, "  warning: %s\n", q(wn))
 	}
 	if c := rep.Coverage; c != nil {
 		ready := "not ready"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -100,32 +101,35 @@ func findItem(items []evidence.Item, ref string) (evidence.Item, error) {
 	return evidence.Item{}, withCode(exitError, fmt.Errorf("no item %q in the ledger (ksbfolio items lists them)", ref))
 }
 
+// printItem writes the item for a person; every string from the item or
+// its review passes termsafe.String (q) on its way out.
 func printItem(g *globals, it evidence.Item, rv *evidence.Review) {
 	w := g.stdout
-	fmt.Fprintf(w, "%s\n%s\n\n", it.ID, it.Title)
+	q := termsafe.String
+	fmt.Fprintf(w, "%s\n%s\n\n", q(it.ID), q(it.Title))
 	fmt.Fprintf(w, "kind:        %s\nsource:      %s (%s)\noccurred:    %s\ncollected:   %s\norigin:      %s %s\n",
-		it.Kind, it.Source, it.SourceType, it.OccurredAt.UTC().Format("2006-01-02 15:04 MST"),
-		it.CollectedAt.UTC().Format("2006-01-02 15:04 MST"), it.Origin.URI, it.Origin.NativeID)
+		q(string(it.Kind)), q(it.Source), q(it.SourceType), it.OccurredAt.UTC().Format("2006-01-02 15:04 MST"),
+		it.CollectedAt.UTC().Format("2006-01-02 15:04 MST"), q(it.Origin.URI), q(it.Origin.NativeID))
 	if it.Summary != "" {
-		fmt.Fprintf(w, "\n%s\n", it.Summary)
+		fmt.Fprintf(w, "\n%s\n", q(it.Summary))
 	}
 	fmt.Fprintln(w, "\ntags:")
 	if len(it.Tags) == 0 {
 		fmt.Fprintln(w, "  (none)")
 	}
 	for _, t := range it.Tags {
-		fmt.Fprintf(w, "  %-4s %-24s %.2f  %s\n", t.KSB, t.By, t.Confidence, t.Reason)
+		fmt.Fprintf(w, "  %-4s %-24s %.2f  %s\n", q(t.KSB), q(t.By), t.Confidence, q(t.Reason))
 	}
 	if len(it.Artefacts) > 0 {
 		fmt.Fprintln(w, "\nartefacts:")
 		for _, a := range it.Artefacts {
-			fmt.Fprintf(w, "  %s  %d bytes  %s  sha256:%s\n", a.Name, a.Size, a.MediaType, a.SHA256)
+			fmt.Fprintf(w, "  %s  %d bytes  %s  sha256:%s\n", q(a.Name), a.Size, q(a.MediaType), q(a.SHA256))
 		}
 	}
 	if len(it.Redactions) > 0 {
 		fmt.Fprintln(w, "\nredacted:")
 		for _, r := range it.Redactions {
-			fmt.Fprintf(w, "  %s × %d\n", r.Rule, r.Count)
+			fmt.Fprintf(w, "  %s × %d\n", q(r.Rule), r.Count)
 		}
 	}
 	if len(it.Facts) > 0 {
@@ -137,18 +141,18 @@ func printItem(g *globals, it evidence.Item, rv *evidence.Review) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			b, _ := json.Marshal(it.Facts[k])
-			fmt.Fprintf(w, "  %s: %s\n", k, truncate(string(b), 200))
+			fmt.Fprintf(w, "  %s: %s\n", q(k), truncate(string(b), 200))
 		}
 	}
 	if rv != nil && len(rv.Decisions) > 0 {
 		fmt.Fprintln(w, "\nreviews:")
 		for _, d := range rv.Decisions {
-			fmt.Fprintf(w, "  %s %s (%s):", d.At.UTC().Format("2006-01-02 15:04"), d.By, d.Role)
+			fmt.Fprintf(w, "  %s %s (%s):", d.At.UTC().Format("2006-01-02 15:04"), q(d.By), q(d.Role))
 			if len(d.Accept) > 0 {
-				fmt.Fprintf(w, " accept %s", strings.Join(d.Accept, ","))
+				fmt.Fprintf(w, " accept %s", q(strings.Join(d.Accept, ",")))
 			}
 			if len(d.Reject) > 0 {
-				fmt.Fprintf(w, " reject %s", strings.Join(d.Reject, ","))
+				fmt.Fprintf(w, " reject %s", q(strings.Join(d.Reject, ",")))
 			}
 			if d.Exclude != nil {
 				fmt.Fprintf(w, " exclude=%v", *d.Exclude)
@@ -157,7 +161,7 @@ func printItem(g *globals, it evidence.Item, rv *evidence.Review) {
 				fmt.Fprintf(w, " confidential=%v", *d.Confidential)
 			}
 			if d.Note != "" {
-				fmt.Fprintf(w, " — %s", d.Note)
+				fmt.Fprintf(w, " — %s", q(d.Note))
 			}
 			fmt.Fprintln(w)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -58,7 +59,7 @@ func newStandardListCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+			tw := tabwriter.NewWriter(termsafe.Writer(g.stdout), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tWHERE\tSTANDARD\tKSBS\tCOMPLETE")
 			for _, c := range ksb.Builtin() {
 				printCatalogueRow(tw, c, "built-in")
@@ -84,9 +85,9 @@ func newStandardListCommand(g *globals) *cobra.Command {
 
 func printCatalogueRow(w *tabwriter.Writer, c *ksb.Catalogue, where string) {
 	k, s, b := c.Counts()
-	total := fmt.Sprintf("%d (K%d S%d B%d)", len(c.KSBs), k, s, b)
+	total := fmt.Sprintf("%d (%s)", len(c.KSBs), kindCounts(k, s, b))
 	if c.TotalKSBs > 0 {
-		total = fmt.Sprintf("%d of %d (K%d S%d B%d)", len(c.KSBs), c.TotalKSBs, k, s, b)
+		total = fmt.Sprintf("%d of %d (%s)", len(c.KSBs), c.TotalKSBs, kindCounts(k, s, b))
 	}
 	complete := "no"
 	if c.Complete {
@@ -113,7 +114,7 @@ func newStandardShowCommand(g *globals) *cobra.Command {
 			if asJSON {
 				return writeJSON(g.stdout, c)
 			}
-			w := g.stdout
+			w := termsafe.Writer(g.stdout) // an imported catalogue's text is from a file
 			fmt.Fprintf(w, "%s — %s %s, version %s", c.ID, c.Reference, c.Title, c.Version)
 			if c.Level > 0 {
 				fmt.Fprintf(w, ", level %d", c.Level)
@@ -173,7 +174,7 @@ every KSB of the standard (only then can gateway readiness be judged).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {
-				return withCode(exitError, fmt.Errorf("read %s: %w", args[0], err))
+				return withCode(exitError, fmt.Errorf("standard import: %w", err)) // names the path
 			}
 			if cmd.Flags().Changed("complete") {
 				o.Complete = &complete
@@ -199,8 +200,8 @@ every KSB of the standard (only then can gateway readiness be judged).`,
 				return err
 			}
 			k, sk, b := c.Counts()
-			fmt.Fprintf(g.stdout, "imported %s into %s: %d KSBs (K%d S%d B%d), complete: %v\nselect it with `standard: %s` in the config, then run `ksbfolio retag`\n",
-				c.ID, s, len(c.KSBs), k, sk, b, c.Complete, c.ID)
+			fmt.Fprintf(g.stdout, "imported %s into %s: %d KSBs (%s), complete: %v\nselect it with `standard: %s` in the config, then run `ksbfolio retag`\n",
+				c.ID, s, len(c.KSBs), kindCounts(k, sk, b), c.Complete, c.ID)
 			return nil
 		},
 	}

@@ -40,20 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var ee *exitErr
 		if !errors.As(err, &ee) || ee.err != nil {
-			fmt.Fprintln(stderr, "ksbfolio: "+oneLine(err))
+			fmt.Fprintln(stderr, "ksbfolio: "+errorText(err))
 		}
 	}
 	return code
-}
-
-// oneLine keeps config errors (one problem per line) as they are, and
-// otherwise makes sure an error prints on one line.
-func oneLine(err error) string {
-	var ce *config.Error
-	if errors.As(err, &ce) {
-		return "invalid config:\n" + ce.Error()
-	}
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
 func exitCode(ctx context.Context, err error) int {
@@ -95,6 +85,7 @@ secrets, tags each piece against the KSBs of the apprenticeship standard
 Exit codes: 0 ok; 1 error; 2 usage or invalid config; 3 finished but some
 sources failed or were partial (or a stored object was corrupt); 4 another
 run holds this apprentice's lease; 130 interrupted.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -110,6 +101,7 @@ run holds this apprentice's lease; 130 interrupted.`,
 	pf.StringVar(&g.logFormat, "log-format", "text", "log format: text or json (logs go to stderr)")
 	pf.StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
 	pf.BoolVar(&g.noProgress, "no-progress", false, "never show progress, even on a terminal")
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
 
 	root.AddCommand(
@@ -125,6 +117,7 @@ run holds this apprentice's lease; 130 interrupted.`,
 		newFsckCommand(g),
 		newStandardCommand(g),
 		newDemoCommand(g),
+		newVersionCommand(g),
 	)
 	return root
 }

@@ -146,7 +146,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		shallowList = nil // an unreadable .git/shallow only means more skips
 	}
 	r := &run{c: c, objs: repo.Storer, sink: sink, mm: parseMailmap(mmContent),
-		shallow: map[plumbing.Hash]bool{}, emitted: map[plumbing.Hash]bool{},
+		shallow: map[plumbing.Hash]bool{}, emitted: map[plumbing.Hash]bool{}, others: authorCounts{},
 		meta: itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: c.abs},
 		next: cursorState{Version: cursorVersion,
 			Fingerprint: fingerprint(c.cfg.Emails, c.cfg.Refs, mmContent),
@@ -198,6 +198,9 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if err != nil {
 		return nil, err
 	}
+	if len(nodes) == 0 && len(stop) == 0 && len(r.others) > 0 {
+		sink.Warn(noneMatched(c.cfg.Name, c.cfg.Emails, walked, r.others))
+	}
 	if err := r.emitAll(ctx, nodes); err != nil {
 		return nil, err
 	}
@@ -229,6 +232,9 @@ type run struct {
 	nemitted int
 	skips    collectors.Skips
 	nskips   int
+	// others counts the authors of the commits that are not the
+	// apprentice's, for the warning of a walk that matched none.
+	others authorCounts
 }
 
 func (r *run) skip(what, reason string) {
@@ -239,8 +245,14 @@ func (r *run) skip(what, reason string) {
 }
 
 func (r *run) match(co *object.Commit) bool {
-	_, email := r.mm.Map(co.Author.Name, co.Author.Email)
-	return r.c.emails[strings.ToLower(email)]
+	name, email := r.mm.Map(co.Author.Name, co.Author.Email)
+	if r.c.emails[strings.ToLower(email)] {
+		return true
+	}
+	if r.others != nil {
+		r.others.add(name, email)
+	}
+	return false
 }
 
 // walk finds the apprentice's commits reachable from from and not from

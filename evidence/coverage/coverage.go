@@ -9,7 +9,7 @@
 //
 // Readiness is claimed only against a complete catalogue whose every KSB is
 // evidenced. The Report's JSON field names are a published contract
-// (DESIGN.md, `coverage --json`).
+// (docs/cli.md, `coverage --json`).
 package coverage
 
 import (

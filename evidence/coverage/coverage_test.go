@@ -318,7 +318,7 @@ func TestGolden(t *testing.T) {
 	}
 	golden(t, "realistic.golden.txt", table.Bytes())
 
-	// The JSON names scripts rely on (DESIGN.md) are present.
+	// The JSON names scripts rely on (docs/cli.md) are present.
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 )
 
 // excerptLen is the most runes of a statement the table shows.
@@ -22,7 +23,7 @@ func (r Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KSB\tKIND\tSTATUS\tEVIDENCED\tSUGGESTED\tSTATEMENT")
 	for _, row := range r.KSBs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", oneLine(row.KSB), oneLine(row.Kind), row.Status,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", oneLine(row.KSB), oneLine(row.Kind), oneLine(string(row.Status)),
 			len(row.EvidencedBy), len(row.SuggestedBy), excerpt(row))
 	}
 	if err := tw.Flush(); err != nil {
@@ -66,9 +67,10 @@ func excerpt(row Row) string {
 }
 
 // oneLine folds runs of white space (tabs and newlines included) to one
-// space, so that text from a catalogue cannot break the table.
+// space, so that text from a catalogue cannot break the table, and
+// escapes what a terminal would act on (termsafe.String).
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return termsafe.String(strings.Join(strings.Fields(s), " "))
 }
 
 // errWriter keeps the first error and drops later writes.

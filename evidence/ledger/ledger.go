@@ -1,5 +1,5 @@
 // Package ledger reads and writes one apprentice's evidence in a store.Store
-// under the keys of DESIGN.md ("The ledger"):
+// under the keys of docs/ledger.md:
 //
 //	apprentices/<id>/items/<item-id>.json
 //	apprentices/<id>/reviews/<item-id>.json
@@ -120,13 +120,13 @@ func (l *Ledger) PutBlob(ctx context.Context, b []byte) (string, error) {
 func (l *Ledger) PutBlobFile(ctx context.Context, path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, fmt.Errorf("open %s: %w", path, err)
+		return "", 0, fmt.Errorf("store blob: %w", err) // a *fs.PathError names the path
 	}
 	defer f.Close()
 	hs := sha256.New()
 	n, err := io.Copy(hs, f)
 	if err != nil {
-		return "", 0, fmt.Errorf("hash %s: %w", path, err)
+		return "", 0, fmt.Errorf("hash blob: %w", err)
 	}
 	h := hex.EncodeToString(hs.Sum(nil))
 	key := l.BlobKey(h)
@@ -134,7 +134,7 @@ func (l *Ledger) PutBlobFile(ctx context.Context, path string) (string, int64, e
 		return h, n, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", 0, fmt.Errorf("rewind %s: %w", path, err)
+		return "", 0, fmt.Errorf("rewind blob: %w", err)
 	}
 	vr := &verifyReader{r: io.LimitReader(f, n), h: sha256.New()}
 	_, err = l.s.Put(ctx, key, vr, n, store.PutOptions{IfAbsent: true})

@@ -1,5 +1,5 @@
 // Package config reads ksbfolio.yaml, the one configuration file of
-// ksbfolio (DESIGN.md, "Configuration").
+// ksbfolio (docs/config.md).
 //
 // # Strict decoding
 //
@@ -331,7 +331,7 @@ func Load(path string, types SourceTypes) (*Config, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("load config %s: %w", path, err)
+		return nil, fmt.Errorf("load config: %w", err) // a *fs.PathError names the path
 	}
 	if len(data) > MaxFileSize {
 		return nil, &Error{Problems: []Problem{{File: path, Path: RootPath,

@@ -169,6 +169,8 @@ func TestParseProblems(t *testing.T) {
 			[]string{`t.yaml:1: apprentice.gateway: 2025-01-06 is not after start 2025-01-06`}},
 		{"empty", "", []string{`t.yaml:1: (file): the file is empty`}},
 		{"neither", "store: ./x\n", []string{`t.yaml:1: apprentice: required (or a list under apprentices)`}},
+		// ".." is refused here, not later by the ledger (issue 7.9).
+		{"dot-dot id", "apprentice: {id: x..y, emails: [a@b]}\n", []string{`t.yaml:1: apprentice.id: "x..y" is not a slug`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,10 +13,19 @@ type TemplateData struct {
 	ApprenticeID string
 	Name         string
 	Emails       []string
-	Repos        []Repo
+	// OtherEmails are other addresses found in the repository's history
+	// under the apprentice's name: offered as commented-out entries.
+	OtherEmails []OtherEmail
+	Repos       []Repo
 	// Found lists other things detected, each written as a comment, e.g.
 	// "mlruns/ (MLflow, supported in a later version)".
 	Found []string
+}
+
+// OtherEmail is an address seen in history, with how many commits use it.
+type OtherEmail struct {
+	Email   string
+	Commits int
 }
 
 // Repo is a git repository to configure as a source.
@@ -55,12 +64,28 @@ func Template(d TemplateData) []byte {
 		w("  # name: Jane Doe")
 	}
 	w("  # The addresses your commits are authored with (required, at least one).")
-	if len(d.Emails) == 0 {
+	switch {
+	case len(d.Emails) == 0 && len(d.OtherEmails) == 0:
+		w("  # No address was found (git config user.email is not set): add yours.")
 		w("  emails: []")
-	} else {
+	case len(d.Emails) == 0:
+		w("  # git config user.email is not set: uncomment the addresses that are yours.")
+		w("  emails: []")
+	default:
 		w("  emails:")
 		for _, e := range d.Emails {
 			w("    - %s", scalar(e))
+		}
+	}
+	if len(d.OtherEmails) > 0 {
+		w("    # Other addresses in this repository's history under the name %s:", oneLine(d.Name))
+		w("    # uncomment the ones that are yours (commits by an address not listed are not collected).")
+		for _, o := range d.OtherEmails {
+			unit := "commits"
+			if o.Commits == 1 {
+				unit = "commit"
+			}
+			w("    # - %s   # %d %s", scalar(o.Email), o.Commits, unit)
 		}
 	}
 	w("  # Employer, shown on the cover and on the declaration you both sign.")
@@ -73,7 +98,8 @@ func Template(d TemplateData) []byte {
 	w("# catalogue's ID, or the path of a catalogue file. Default: %s.", DefaultStandard)
 	w("# standard: %s", DefaultStandard)
 	w("")
-	w("# Where the evidence ledger is kept: a folder (the default)…")
+	w("# Where the evidence ledger is kept: a folder (the default), created by the")
+	w("# first run. Inside a git work tree, keep it out of commits (.gitignore)…")
 	w("store: %s", DefaultStore)
 	w("# …or S3-compatible object storage:")
 	w("# store: s3://bucket/prefix?endpoint=host:9000&region=eu-west-2")
@@ -120,8 +146,9 @@ func Template(d TemplateData) []byte {
 			w("    type: git")
 			w("    path: %s", scalar(path))
 			if i == 0 {
-				w("    # Branches or tags to read. Default: the checked-out branch (HEAD).")
-				w("    # refs: [main]")
+				w("    # Branches or tags to read: branch names, full ref names or patterns.")
+				w("    # Default: every local branch (refs/heads/*), or HEAD when there is none.")
+				w("    # refs: [main, \"refs/heads/release/*\"]")
 			}
 		}
 	}
@@ -134,11 +161,11 @@ func Template(d TemplateData) []byte {
 	w("#   patterns:")
 	w("#     - {name: corp-hosts, regex: '\\b[a-z0-9-]+\\.corp\\.example\\b'}")
 	w("")
-	w("# How many items the pack selects (--max-items overrides). Default: every evidenced item.")
+	w("# How many items the pack (a later version) selects. Default: every evidenced item.")
 	w("# pack:")
 	w("#   max_items: 12")
 	w("")
-	w("# Where a one-shot run pushes its metrics (run --pushgateway overrides).")
+	w("# Where a one-shot run pushes its metrics (used by a later version).")
 	w("# metrics:")
 	w("#   pushgateway: http://pushgateway:9091")
 	return []byte(b.String())

@@ -25,6 +25,9 @@ var templateCases = []struct {
 		Emails: []string{"jo@corp.example", "jo.obrien+ml@users.noreply.github.com"},
 		Repos: []config.Repo{{Name: "here", Path: ""}, {Name: "yes", Path: "true"},
 			{Name: "spaced", Path: "../my repos/a: b #c"}, {Name: "n2", Path: "null"}}}},
+	{"other addresses", config.TemplateData{ApprenticeID: "jdoe", Name: "Jane Doe", Emails: []string{"jane@corp.example"},
+		OtherEmails: []config.OtherEmail{{Email: "jane@home.example", Commits: 12}, {Email: "jd@old.example", Commits: 1}},
+		Repos:       []config.Repo{{Name: "r", Path: "."}}}},
 	{"long name", config.TemplateData{ApprenticeID: "a", Name: strings.Repeat("Long Name ", 40),
 		Emails: []string{"a@b.example"}, Repos: []config.Repo{{Name: "r", Path: "r"}}}},
 }
@@ -132,7 +135,7 @@ func TestTemplateExamplesAreValid(t *testing.T) {
 	}
 	a := c.Apprentice
 	if a.Employer != "Corp Ltd" || a.Start.String() != "2025-01-06" || a.Gateway.String() != "2027-01-05" ||
-		c.Rules != filepath.FromSlash("/p/ksb-rules.yaml") || !slices.Equal(gitSource(t, c.Sources[0]).Refs, []string{"main"}) ||
+		c.Rules != filepath.FromSlash("/p/ksb-rules.yaml") || !slices.Equal(gitSource(t, c.Sources[0]).Refs, []string{"main", "refs/heads/release/*"}) ||
 		len(c.Redact.Patterns) != 1 || c.Pack.MaxItems != 12 || c.Metrics.Pushgateway != "http://pushgateway:9091" {
 		t.Errorf("uncommented values not read: %+v %+v", a, c)
 	}
@@ -142,5 +145,38 @@ func TestTemplateExamplesAreValid(t *testing.T) {
 	c, err = config.Parse("ksbfolio.yaml", []byte(s3), "/p", registry.Default())
 	if err != nil || !c.StoreIsS3() {
 		t.Fatalf("s3 example: %v", err)
+	}
+}
+
+// The template's comments say what the code does: every local branch is
+// read, and no command-line flag is named (none of the config's keys has
+// one; naming flags that do not exist misled users).
+func TestTemplateCommentsAreTrue(t *testing.T) {
+	for _, tc := range templateCases {
+		out := string(config.Template(tc.data))
+		if strings.Contains(out, "checked-out branch") || !strings.Contains(out, "every local branch") && len(tc.data.Repos) > 0 {
+			t.Errorf("%s: the refs comment does not say every local branch is read", tc.name)
+		}
+		if m := regexp.MustCompile(`\s--[a-z][a-z-]*`).FindString(out); m != "" {
+			t.Errorf("%s: the template names a flag: %q", tc.name, m)
+		}
+	}
+}
+
+// Other addresses in history are offered commented out; uncommented, they
+// are read as the apprentice's.
+func TestTemplateOffersOtherEmails(t *testing.T) {
+	d := templateCases[3].data
+	out := string(config.Template(d))
+	if !strings.Contains(out, "# - jane@home.example   # 12 commits") || !strings.Contains(out, "# - jd@old.example   # 1 commit\n") {
+		t.Fatalf("other addresses not offered:\n%s", out)
+	}
+	on := strings.ReplaceAll(out, "    # - ", "    - ")
+	c, err := config.Parse("ksbfolio.yaml", []byte(on), "/p", registry.Default())
+	if err != nil {
+		t.Fatalf("uncommented: %v\n%s", err, on)
+	}
+	if want := []string{"jane@corp.example", "jane@home.example", "jd@old.example"}; !slices.Equal(c.Apprentice.Emails, want) {
+		t.Fatalf("emails %v, want %v", c.Apprentice.Emails, want)
 	}
 }

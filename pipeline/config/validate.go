@@ -17,11 +17,12 @@ var (
 	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
-const slugRule = `lower-case letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64`
+const slugRule = `lower-case letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64, no ".."`
 
 // IsSlug reports whether s may name an apprentice, a source or a redact
-// pattern: ^[a-z0-9][a-z0-9._-]{0,63}$.
-func IsSlug(s string) bool { return slugPattern.MatchString(s) }
+// pattern: ^[a-z0-9][a-z0-9._-]{0,63}$ without "..", which the ledger
+// refuses in a key.
+func IsSlug(s string) bool { return slugPattern.MatchString(s) && !strings.Contains(s, "..") }
 
 // validate checks what the types cannot say, fills defaults and resolves
 // paths. It runs even when the walk found problems, so that everything

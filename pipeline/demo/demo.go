@@ -46,8 +46,22 @@ const (
 // ErrNotEmpty: the demo folder exists and holds something.
 var ErrNotEmpty = errors.New("demo folder is not empty")
 
-// Build creates the workspace in dir, which must not exist or be empty.
-func Build(ctx context.Context, dir string, o Options) (Result, error) {
+// IncompleteMarker is the file Build leaves in a workspace until Finish
+// removes it: a folder holding it is a demo whose first run did not end
+// (interrupted, killed), which the next Build replaces.
+const IncompleteMarker = ".ksbfolio-demo-incomplete"
+
+// Build creates the workspace in dir, which must not exist, be empty, or
+// be a demo workspace whose run never finished (it holds IncompleteMarker;
+// it is removed and built again). The workspace is built in a temporary
+// folder beside dir and renamed into place once complete, so an
+// interrupted Build leaves no half-built dir (the temporary folder is
+// removed, unless the process is killed). The caller runs the pipeline on
+// it, then calls Finish, or Discard if the run failed.
+func Build(ctx context.Context, dir string, o Options) (res Result, err error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	if o.Commits <= 0 {
 		o.Commits = 1500
 	}
@@ -57,16 +71,33 @@ func Build(ctx context.Context, dir string, o Options) (Result, error) {
 	if o.Start.IsZero() {
 		o.Start = o.End.AddDate(0, -14, 0)
 	}
-	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
-		return Result{}, fmt.Errorf("%w: %s exists; remove it or name another folder (ksbfolio demo DIR)", ErrNotEmpty, dir)
-	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("demo: %w", err)
 	}
-	repo := filepath.Join(abs, "fraud-model")
+	if ents, err := os.ReadDir(abs); err == nil && len(ents) > 0 {
+		if _, err := os.Lstat(filepath.Join(abs, IncompleteMarker)); err != nil {
+			return Result{}, fmt.Errorf("%w: %s exists; remove it or name another folder (ksbfolio demo DIR)", ErrNotEmpty, dir)
+		}
+		if err := os.RemoveAll(abs); err != nil {
+			return Result{}, fmt.Errorf("demo: remove the unfinished demo: %w", err)
+		}
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".building-")
+	if err != nil {
+		return Result{}, fmt.Errorf("demo: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.WriteFile(filepath.Join(tmp, IncompleteMarker), []byte("a ksbfolio demo whose first run has not finished; `ksbfolio demo` replaces it\n"), 0o644); err != nil {
+		return Result{}, fmt.Errorf("demo: %w", err)
+	}
+	repo := filepath.Join(tmp, "fraud-model")
 	if err := os.MkdirAll(repo, 0o755); err != nil {
-		return Result{}, fmt.Errorf("create %s: %w", repo, err)
+		return Result{}, fmt.Errorf("demo: %w", err) // a *fs.PathError names the path
 	}
 	authors := []gittest.Author{Apprentice,
 		{Name: "Sam Patel", Email: "sam.patel@corp.example", Weight: 3},
@@ -95,11 +126,36 @@ func Build(ctx context.Context, dir string, o Options) (Result, error) {
 	sum.Commits++
 	sum.Apprentice++
 
-	cfgPath := filepath.Join(abs, "ksbfolio.yaml")
-	if err := os.WriteFile(cfgPath, []byte(configYAML(o)), 0o644); err != nil {
-		return Result{}, fmt.Errorf("write %s: %w", cfgPath, err)
+	if err := os.WriteFile(filepath.Join(tmp, "ksbfolio.yaml"), []byte(configYAML(o)), 0o644); err != nil {
+		return Result{}, fmt.Errorf("demo: %w", err)
 	}
-	return Result{Dir: abs, ConfigPath: cfgPath, RepoPath: repo, Repo: sum}, nil
+	// An empty dir is replaced; anything else appeared since the check.
+	_ = os.Remove(abs)
+	if err := os.Rename(tmp, abs); err != nil {
+		return Result{}, fmt.Errorf("demo: move the workspace into place: %w", err)
+	}
+	return Result{Dir: abs, ConfigPath: filepath.Join(abs, "ksbfolio.yaml"), RepoPath: filepath.Join(abs, "fraud-model"), Repo: sum}, nil
+}
+
+// Finish marks the workspace built by Build as complete: a later Build
+// into the same folder refuses it instead of replacing it.
+func Finish(r Result) error {
+	if err := os.Remove(filepath.Join(r.Dir, IncompleteMarker)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
+}
+
+// Discard removes the workspace built by Build, after its run failed or
+// was interrupted.
+func Discard(r Result) error {
+	if _, err := os.Lstat(filepath.Join(r.Dir, IncompleteMarker)); err != nil {
+		return nil // finished, or not a demo: never removed
+	}
+	if err := os.RemoveAll(r.Dir); err != nil {
+		return fmt.Errorf("demo: remove the unfinished demo: %w", err)
+	}
+	return nil
 }
 
 func configYAML(o Options) string {

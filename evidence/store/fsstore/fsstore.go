@@ -74,11 +74,11 @@ func New(root string) (*Store, error) {
 		return nil, fmt.Errorf("fs store %s: %w", root, err)
 	}
 	if err := os.MkdirAll(abs, dirPerm); err != nil {
-		return nil, fmt.Errorf("fs store %s: create: %w", abs, err)
+		return nil, fmt.Errorf("fs store: create: %w", err) // a *fs.PathError names the path
 	}
 	r, err := os.OpenRoot(abs)
 	if err != nil {
-		return nil, fmt.Errorf("fs store %s: open: %w", abs, err)
+		return nil, fmt.Errorf("fs store: %w", err)
 	}
 	f, err := r.OpenFile(lockName, os.O_RDWR|os.O_CREATE, filePerm)
 	if err != nil {
