@@ -24,7 +24,7 @@ claimed against an incomplete catalogue.`,
 			if err != nil {
 				return err
 			}
-			rep, corrupt, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now())
+			rep, corrupt, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
 			if err != nil {
 				return err
 			}

@@ -44,7 +44,7 @@ prints the coverage. Needs the git command.`,
 			if err != nil {
 				return err
 			}
-			rep, _, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now())
+			rep, _, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
 			if err != nil {
 				return err
 			}

@@ -35,11 +35,13 @@ imported); set standard: in the config too so that later runs use it.`,
 				return err
 			}
 			defer lease.Release(context.WithoutCancel(g.ctx))
+			before, beforeErr := pipeline.ReadCoverage(g.ctx, ws.Ledger)
 			res, err := pipeline.Retag(g.ctx, ws.Ledger, tg)
 			if err != nil {
 				return err
 			}
-			if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
+			after, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
+			if err != nil {
 				return err
 			}
 			for _, w := range append(warns, res.Warnings...) {
@@ -49,6 +51,9 @@ imported); set standard: in the config too so that later runs use it.`,
 				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+c)
 			}
 			fmt.Fprintf(g.stdout, "retagged %d items against %s: %d changed\n", res.Items, ws.Catalogue.ID, res.Changed)
+			for _, line := range pipeline.CoverageChanges(before, beforeErr == nil, after) {
+				fmt.Fprintln(g.stdout, line)
+			}
 			if catalogue != "" && catalogue != ws.Config.Standard {
 				fmt.Fprintf(g.stdout, "note: set `standard: %s` in %s so that later runs tag against it too\n", catalogue, g.configPath)
 			}

@@ -156,6 +156,9 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string, line int) {
 	case secretType:
 		d.secret(n, v, path, line)
 		return
+	case coversType:
+		d.covers(n, v, path, line)
+		return
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
