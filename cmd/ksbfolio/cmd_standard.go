@@ -327,11 +327,14 @@ func newStandardImportCommand(g *globals) *cobra.Command {
 		Short: "Import a KSB catalogue: the official list pasted as text, a YAML catalogue, or the standards API's JSON",
 		Long: `import reads FILE (the format is detected): the official KSB list pasted as
 text, one "K1: statement" / "S1 statement" / "B1 - statement" per line
-(bullets, headings, blank and wrapped lines are fine; --id is then required),
-a YAML catalogue, or the standards API's JSON. The catalogue is stored in the
-ledger's store under standards/<id>.yaml; select it with standard: <id> in
-the config, then run ksbfolio retag. --complete asserts that the file holds
-every KSB of the standard (only then can gateway readiness be judged).`,
+(bullets, headings, blank and wrapped lines are fine; --id is then required,
+and an ID such as st1398-v2.0 also gives the reference and version), a YAML
+catalogue (ours, or the reference list's shape), or the standards API's
+JSON. The catalogue is stored in the ledger's store under
+standards/<id>.yaml, beside the built-in st1398-v1.0; select it with
+standard: <id> in the config, then run ksbfolio retag. --complete asserts
+that the file holds every KSB of the standard (only then can gateway
+readiness be judged).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])

@@ -53,7 +53,8 @@ type factCond struct {
 // A rule that is not Builtin and names a KSB cat lacks is an error naming
 // the rule, the KSB and the catalogue: the user's configuration is wrong. A
 // built-in rule naming such a KSB only loses that KSB, with a warning (the
-// built-in catalogue is incomplete and providers import others); a rule
+// rules are written against the built-in ST1398 catalogue and providers
+// import others); a rule
 // left with no KSB is dropped, with a warning. Invalid rules and duplicate
 // IDs are errors too. All errors are reported at once; on error the Tagger
 // is nil.
