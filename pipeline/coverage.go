@@ -276,10 +276,14 @@ func CoverageChanges(before coverage.Report, ok bool, after coverage.Report) []s
 // describeCovers says which KSBs a report counted. Reports written before
 // the portfolio's set existed counted every KSB of their catalogue.
 func describeCovers(r coverage.Report) string {
-	if r.Covers.Set == "" {
-		return fmt.Sprintf("%d KSBs of catalogue %s", r.Summary.Total, r.Catalogue)
+	n := fmt.Sprintf("%d KSBs", r.Summary.Total)
+	if r.Summary.Total == 1 {
+		n = "1 KSB"
 	}
-	return fmt.Sprintf("%d KSBs %s", r.Summary.Total, r.Covers.Name)
+	if r.Covers.Set == "" {
+		return n + " of catalogue " + r.Catalogue
+	}
+	return n + " " + r.Covers.Name
 }
 
 func counts(s coverage.Summary) string {

@@ -122,7 +122,7 @@ func TestUpdateCoverageKeepsBefore(t *testing.T) {
 	lines := pipeline.CoverageChanges(stored, true, after)
 	for _, want := range []string{
 		"catalogue st1398-v1.0 changed: revision " + old.Revision() + " → " + cat.Revision(),
-		"the portfolio covers: 1 KSBs of catalogue st1398-v1.0 → 70 KSBs of catalogue st1398-v1.0",
+		"the portfolio covers: 1 KSB of catalogue st1398-v1.0 → 70 KSBs of catalogue st1398-v1.0",
 		"coverage: 1 evidenced, 0 suggested, 0 gap of 1 → 2 evidenced, 0 suggested, 68 gap of 70",
 		"declared before but not in the catalogue, now in it: K1 (evidenced)",
 		"68 KSBs are new to the catalogue, none evidenced or suggested yet",
