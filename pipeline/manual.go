@@ -130,7 +130,7 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []
 	if err := w.Ledger.PutItem(ctx, &it); err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := UpdateCoverage(ctx, w.Ledger, w.Catalogue, w.Now()); err != nil {
+	if _, _, err := UpdateCoverage(ctx, w.Ledger, w.Catalogue, w.Target, w.Now()); err != nil {
 		warns = append(warns, "coverage not updated: "+err.Error())
 	}
 	return &it, warns, nil

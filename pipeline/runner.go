@@ -15,6 +15,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
@@ -51,6 +52,7 @@ type Runner struct {
 	Redactor  *redact.Redactor
 	Tagger    *tagging.Tagger
 	Catalogue *ksb.Catalogue
+	Target    coverage.Target // what coverage counts (see coverage.Target)
 	Log       *slog.Logger
 	Now       func() time.Time
 	Progress  Progress // may be nil
@@ -170,6 +172,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		rep.Coverage = sum
+		if n := staleNotice(sum, r.Catalogue); n != "" {
+			rep.Warnings = append(rep.Warnings, n)
+		}
 	}
 
 	var runErr error
@@ -195,16 +200,13 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 // the existing summary was made against the same catalogue.
 func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() time.Time) (*CoverageSummary, []string, error) {
 	if !changed {
-		if prev, err := ReadCoverage(ctx, r.Ledger); err == nil && prev.Catalogue == r.Catalogue.ID {
+		if prev, err := ReadCoverage(ctx, r.Ledger); err == nil && sameTarget(prev, r.Catalogue, r.Target) {
 			return summaryOf(prev), nil, nil
 		}
 	}
-	rep, corrupt, err := ComputeCoverage(ctx, r.Ledger, r.Catalogue, now())
+	rep, corrupt, err := UpdateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now())
 	if err != nil {
 		return nil, corrupt, err
-	}
-	if err := r.Ledger.PutCoverage(ctx, rep); err != nil {
-		return nil, corrupt, fmt.Errorf("store coverage: %w", err)
 	}
 	return summaryOf(rep), corrupt, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
@@ -113,6 +114,7 @@ type Workspace struct {
 	Store      store.Store
 	Ledger     *ledger.Ledger
 	Catalogue  *ksb.Catalogue
+	Target     coverage.Target // what the portfolio covers, and the version of the standard that applies
 	Log        *slog.Logger
 	Now        func() time.Time
 	// Collectors builds the sources (registry.Default() after Open).
@@ -141,7 +143,11 @@ func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Log: log, Now: time.Now,
+	target, err := NewTarget(cat, cfg.Portfolio.Covers, appr.Start.Time)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Target: target, Log: log, Now: time.Now,
 		Collectors: registry.Default()}, nil
 }
 
@@ -235,6 +241,6 @@ func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue,
+	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue, Target: w.Target,
 		Log: w.Log, Now: w.Now, Progress: progress, StoreName: w.Store.String()}, warns, nil
 }

@@ -36,11 +36,13 @@ imported); set standard: in the config too so that later runs use it.`,
 				return err
 			}
 			defer lease.Release(context.WithoutCancel(g.ctx))
+			before, beforeErr := pipeline.ReadCoverage(g.ctx, ws.Ledger)
 			res, err := pipeline.Retag(g.ctx, ws.Ledger, tg)
 			if err != nil {
 				return err
 			}
-			if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
+			after, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
+			if err != nil {
 				return err
 			}
 			for _, w := range append(warns, res.Warnings...) {
@@ -50,6 +52,9 @@ imported); set standard: in the config too so that later runs use it.`,
 				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
 			}
 			fmt.Fprintf(g.stdout, "retagged %s against %s: %d changed\n", termsafe.Plural(res.Items, "item", "items"), ws.Catalogue.ID, res.Changed)
+			for _, line := range pipeline.CoverageChanges(before, beforeErr == nil, after) {
+				fmt.Fprintln(g.stdout, termsafe.String(line))
+			}
 			if catalogue != "" && catalogue != ws.Config.Standard {
 				fmt.Fprintf(g.stdout, "note: set `standard: %s` in %s so that later runs tag against it too\n", catalogue, g.configPath)
 			}

@@ -112,7 +112,7 @@ func runReview(g *globals, cmd *cobra.Command, ref string, o reviewOptions) erro
 		return err
 	}
 	fmt.Fprintf(g.stdout, "recorded %s's decision (%s) on %s\n", d.By, d.Role, it.ID)
-	if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
+	if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now()); err != nil {
 		g.log.Warn("coverage not updated", "err", err)
 	}
 	return nil

@@ -180,8 +180,8 @@ func TestInitRunCoverage(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &cov); err != nil {
 		t.Fatal(err)
 	}
-	if cov.Ready || cov.Complete || cov.ReadyReason == "" {
-		t.Fatalf("readiness claimed against the incomplete catalogue: %+v", cov)
+	if cov.Ready || !cov.Complete || !strings.Contains(cov.ReadyReason, "of 39 KSBs assessed by the professional discussion not yet evidenced") {
+		t.Fatalf("readiness against the official catalogue, default covers set: %+v", cov)
 	}
 	if cov.Summary.Evidenced == 0 || cov.Summary.Total != cov.Summary.Evidenced+cov.Summary.Suggested+cov.Summary.Gap {
 		t.Fatalf("summary inconsistent: %+v", cov.Summary)
@@ -551,8 +551,8 @@ func TestReviewAddRetagStandard(t *testing.T) {
 	// standard: list, show every KSB, import the official list as text.
 	r = cli(t, "-c", cfg, "standard", "show", "st1398-v1.0")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "INCOMPLETE") || !strings.Contains(r.stdout, "label only") {
-		t.Fatalf("standard show does not say the catalogue is incomplete or marks labels:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "complete: all 70 KSBs") || strings.Contains(r.stdout, "label") {
+		t.Fatalf("standard show does not say the catalogue is complete, or mentions labels:\n%s", r.stdout)
 	}
 	official := filepath.Join(dir, "official.txt")
 	writeFile(t, official, "Knowledge\n\nK1: How to do one thing\n  that wraps onto a second line.\nK12: Deployment approaches for new data pipelines and automated processes.\n\nSkills\n• S10 Apply techniques for monitoring models.\nS16 - Transition prototypes into the live environment\nS8: Assess system vulnerabilities\n\nBehaviours\nB1 – Works independently.\n")
@@ -592,7 +592,7 @@ func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	r := cli(t, "demo", dir, "--commits", "300")
 	mustCode(t, r, 0)
-	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "incomplete"} {
+	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "of 39 KSBs assessed by the professional discussion"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}

@@ -23,6 +23,7 @@ type CompileOptions struct {
 // concurrent use.
 type Tagger struct {
 	catalogue string
+	revision  string
 	known     map[string]bool
 	rules     []compiled
 }
@@ -52,7 +53,8 @@ type factCond struct {
 // A rule that is not Builtin and names a KSB cat lacks is an error naming
 // the rule, the KSB and the catalogue: the user's configuration is wrong. A
 // built-in rule naming such a KSB only loses that KSB, with a warning (the
-// built-in catalogue is incomplete and providers import others); a rule
+// rules are written against the built-in ST1398 catalogue and providers
+// import others); a rule
 // left with no KSB is dropped, with a warning. Invalid rules and duplicate
 // IDs are errors too. All errors are reported at once; on error the Tagger
 // is nil.
@@ -60,7 +62,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 	if cat == nil {
 		return nil, nil, errors.New("compile rules: no KSB catalogue")
 	}
-	t := &Tagger{catalogue: cat.ID, known: catalogueIDs(cat)}
+	t := &Tagger{catalogue: cat.ID, revision: cat.Revision(), known: catalogueIDs(cat)}
 	var errs []error
 	var warnings []string
 	seen := map[string]string{}
@@ -182,6 +184,9 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Catalogue is the ID of the catalogue the Tagger was compiled against.
 func (t *Tagger) Catalogue() string { return t.catalogue }
+
+// Revision is the revision of that catalogue (ksb.Catalogue.Revision).
+func (t *Tagger) Revision() string { return t.revision }
 
 // RuleIDs lists the IDs of the rules the Tagger applies, in order.
 func (t *Tagger) RuleIDs() []string {

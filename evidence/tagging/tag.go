@@ -15,8 +15,9 @@ import (
 //
 // It drops the item's previous rule tags ("rule:…"), keeps every other tag
 // (declared at the source, or anything else), and adds one tag per matching
-// rule and KSB: {KSB, By: "rule:<id>", Confidence, Reason, Catalogue}. Every
-// tag's Catalogue becomes the Tagger's catalogue and every KSB ID is
+// rule and KSB: {KSB, By: "rule:<id>", Confidence, Reason, Catalogue,
+// Revision}. Every tag's Catalogue and Revision become the Tagger's
+// catalogue's, and every KSB ID is
 // normalised ("s10 " → "S10"). Tags with the same KSB and By are merged
 // (the first is kept), and the result is sorted by KSB (K before S before
 // B, then by number) and then By; Tags is never nil.
@@ -40,7 +41,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 			continue
 		}
 		tg.KSB = evidence.NormalizeKSB(tg.KSB)
-		tg.Catalogue = t.catalogue
+		tg.Catalogue, tg.Revision = t.catalogue, t.revision
 		if tg.IsDeclared() && !t.known[tg.KSB] && !warned[tg.KSB] {
 			warned[tg.KSB] = true
 			id := tg.KSB
@@ -61,7 +62,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 			}
 			for _, k := range r.ksbs {
 				tags = append(tags, evidence.Tag{KSB: k, By: r.by, Confidence: r.confidence,
-					Reason: r.reason, Catalogue: t.catalogue})
+					Reason: r.reason, Catalogue: t.catalogue, Revision: t.revision})
 			}
 		}
 	}

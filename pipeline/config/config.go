@@ -104,6 +104,8 @@ type Config struct {
 	Redact  Redact   `yaml:"redact" json:"redact"`
 	Pack    Pack     `yaml:"pack" json:"pack"`
 	Metrics Metrics  `yaml:"metrics" json:"metrics"`
+	// Portfolio says what the portfolio must cover (portfolio.go).
+	Portfolio Portfolio `yaml:"portfolio" json:"portfolio"`
 }
 
 // Apprentice is the person a portfolio is for.
