@@ -22,14 +22,15 @@ type Manual struct {
 	Path  string
 	Title string
 	Date  time.Time
-	KSBs  []string // declared by the apprentice
+	KSBs  []string      // declared by the apprentice
+	Wait  time.Duration // wait this long for another run's lease (0: fail at once)
 }
 
 // AddManual stores a file as a `manual` item under the run lease: the file
 // (redacted if it is text) as its artefact, the declared KSBs as
 // "declared:add" tags, plus rule tags. Its ID derives from the file's
 // content, so adding the same file again updates the item.
-func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []string, error) {
+func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, _ []string, err error) {
 	if strings.TrimSpace(m.Title) == "" {
 		return nil, nil, &SetupError{Err: fmt.Errorf("a title is required")}
 	}
@@ -58,11 +59,15 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []
 	if err != nil {
 		return nil, nil, err
 	}
-	lease, err := AcquireLease(ctx, w.Ledger, NewRunID(w.Now()), "add", 0, w.Now, w.Log)
+	ctx, release, err := w.Ledger.Hold(ctx, w.HoldOptions("add", m.Wait))
 	if err != nil {
 		return nil, nil, err
 	}
-	defer lease.Release(context.WithoutCancel(ctx))
+	defer func() {
+		if lost := release(); lost != nil {
+			err = lost
+		}
+	}()
 
 	name := filepath.Base(m.Path)
 	mt := mime.TypeByExtension(filepath.Ext(name))

@@ -11,6 +11,7 @@ import (
 
 type addOptions struct {
 	title, date, ksbs string
+	wait              time.Duration
 }
 
 func newAddCommand(g *globals) *cobra.Command {
@@ -39,7 +40,7 @@ updates its item.`,
 			if err != nil {
 				return err
 			}
-			it, warns, err := ws.AddManual(g.ctx, pipeline.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs})
+			it, warns, err := ws.AddManual(g.ctx, pipeline.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Wait: o.wait})
 			if err != nil {
 				return setupCode(err)
 			}
@@ -53,6 +54,7 @@ updates its item.`,
 	cmd.Flags().StringVar(&o.title, "title", "", "title of the evidence (required)")
 	cmd.Flags().StringVar(&o.date, "date", "", "when the work was done: YYYY-MM-DD or RFC 3339 (required)")
 	cmd.Flags().StringVar(&o.ksbs, "ksb", "", "KSBs this evidences (comma-separated)")
+	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	return cmd
 }
 

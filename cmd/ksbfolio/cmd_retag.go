@@ -30,16 +30,15 @@ imported); set standard: in the config too so that later runs use it.`,
 			if err != nil {
 				return setupCode(err)
 			}
-			lease, err := pipeline.AcquireLease(g.ctx, ws.Ledger, pipeline.NewRunID(ws.Now()), "retag", wait, ws.Now, g.log)
-			if err != nil {
+			var res pipeline.RetagResult
+			err = g.hold(ws, "retag", wait, func(ctx context.Context) error {
+				if res, err = pipeline.Retag(ctx, ws.Ledger, tg); err != nil {
+					return err
+				}
+				_, _, err := pipeline.UpdateCoverage(ctx, ws.Ledger, ws.Catalogue, ws.Now())
 				return err
-			}
-			defer lease.Release(context.WithoutCancel(g.ctx))
-			res, err := pipeline.Retag(g.ctx, ws.Ledger, tg)
+			})
 			if err != nil {
-				return err
-			}
-			if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
 				return err
 			}
 			for _, w := range append(warns, res.Warnings...) {

@@ -68,7 +68,7 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	for _, w := range warns {
 		g.log.Warn("tagging rules", "warning", w)
 	}
-	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait})
+	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait, LeaseTTL: ws.LeaseTTL})
 	if rep == nil {
 		return err
 	}
