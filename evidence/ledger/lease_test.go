@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,7 +80,7 @@ func TestLeaseLostResponses(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(5 * time.Millisecond)
-		ls.loseNext(l.LockKey(), store.ErrPrecondition)
+		ls.loseNext(l.LockKey(), errReset)
 		b, err := l.Acquire(ctx, ledger.LeaseInfo{RunID: "b"}, time.Minute, nil)
 		if err != nil {
 			t.Fatalf("lost takeover response: %v", err)
@@ -120,6 +121,25 @@ func TestDecisionRecordedOnce(t *testing.T) {
 	})
 }
 
+// zombie returns the PID of a process that has exited but is not reaped yet.
+func zombie(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skip("cannot run sleep:", err)
+	}
+	_ = cmd.Process.Kill()
+	t.Cleanup(func() { _ = cmd.Wait() })
+	for i := 0; i < 200; i++ {
+		if b, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat"); strings.Contains(string(b), ") Z ") {
+			return cmd.Process.Pid
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("killed process never became a zombie")
+	return 0
+}
+
 // exited returns the PID of a process that has ended.
 func exited(t *testing.T) int {
 	t.Helper()
@@ -152,6 +172,7 @@ func TestLeaseOfGoneLocalHolder(t *testing.T) {
 		}{
 			"process gone":          {withPID(exited(t), 0, me.BootID), true},
 			"pid reused":            {withPID(me.PID, me.PIDStart+1, me.BootID), true},
+			"zombie":                {withPID(zombie(t), 0, me.BootID), true},
 			"host restarted":        {withPID(me.PID, me.PIDStart, "another-boot"), true},
 			"alive":                 {withPID(me.PID, me.PIDStart, me.BootID), false},
 			"alive, start unknown":  {withPID(me.PID, 0, ""), false},
