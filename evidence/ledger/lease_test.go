@@ -89,7 +89,16 @@ func TestLeaseLostResponses(t *testing.T) {
 		if _, err := l.Acquire(ctx, ledger.LeaseInfo{RunID: "b"}, time.Minute, nil); !errors.Is(err, ledger.ErrLeaseHeld) {
 			t.Fatalf("same run ID, another acquisition: %v", err)
 		}
-		_ = b.Release(ctx)
+		// Release never deletes a lock another run took over.
+		if _, err := s.Put(ctx, l.LockKey(), strings.NewReader(`{"run_id":"thief","host":"elsewhere"}`), -1, store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if info, _, _ := l.ReadLease(ctx); info.RunID != "thief" {
+			t.Fatalf("release deleted another run's lock: %+v", info)
+		}
 	})
 }
 
