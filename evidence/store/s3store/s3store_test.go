@@ -433,3 +433,19 @@ func BenchmarkPut1KiB(b *testing.B) {
 		}
 	}
 }
+
+// TestConformanceThroughProxy runs the suite through a FaultProxy with no
+// faults queued: the proxy is transparent, so fault tests through it test
+// the store and not the proxy.
+func TestConformanceThroughProxy(t *testing.T) {
+	srv := storetest.StartVersityGW(t)
+	p := storetest.NewFaultProxy(t, srv.Endpoint)
+	via := srv.Through(p)
+	var n atomic.Int64
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, config(t, via, fmt.Sprintf("proxied/%d", n.Add(1))))
+	})
+	if p.Forwarded("PUT", "/proxied/") == 0 {
+		t.Errorf("no PUT went through the proxy")
+	}
+}
