@@ -311,7 +311,7 @@ func (l *Ledger) Hold(ctx context.Context, o HoldOptions) (context.Context, func
 		select {
 		case <-ctx.Done():
 			return nil, nil, context.Cause(ctx)
-		case <-time.After(min(2*time.Second, o.TTL/4, deadline.Sub(o.Now())+10*time.Millisecond)):
+		case <-time.After(min(time.Second, o.TTL/4, deadline.Sub(o.Now())+10*time.Millisecond)):
 		}
 	}
 
