@@ -261,3 +261,30 @@ func cliWorkspace(t *testing.T, cfgPath string) *pipeline.Workspace {
 	}
 	return ws
 }
+
+// A run that can no longer renew its lease stops with exit 1 and says why,
+// before another run could take the lease over.
+func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
+	srv := storetest.StartVersityGW(t)
+	p := storetest.NewFaultProxy(t, srv.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, cfg, _ := workspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
+	ttl := 600 * time.Millisecond
+	t.Setenv(leaseTTLEnv, ttl.String())
+	// The lock is created; every later write of it fails; items are slow.
+	p.Next(storetest.Fault{Method: "PUT", PathContains: "jane/lock", Kind: storetest.Pass})
+	p.Next(storetest.Fault{Method: "PUT", PathContains: "jane/lock", Kind: storetest.Reset, Times: -1})
+	p.Next(storetest.Fault{Method: "PUT", PathContains: "/items/", Kind: storetest.Delay, Duration: 100 * time.Millisecond, Times: -1})
+	start := time.Now()
+	r := cli(t, "-c", cfg, "run")
+	took := time.Since(start)
+	mustCode(t, r, exitError)
+	if !strings.Contains(r.stderr, "lease lost") {
+		t.Fatalf("the message does not say the lease was lost:\n%s", r.stderr)
+	}
+	if took > 10*ttl {
+		t.Fatalf("took %v to stop (TTL %v)", took, ttl)
+	}
+}

@@ -78,13 +78,13 @@ func TestLockPutResponseDropped(t *testing.T) {
 func TestRenewalResponseDropped(t *testing.T) {
 	l, p := throughProxy(t)
 	ctx := context.Background()
-	ttl := 600 * time.Millisecond
+	ttl := 900 * time.Millisecond
 	work, release, err := l.Hold(ctx, ledger.HoldOptions{RunID: "r", Command: "run", TTL: ttl})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Next(storetest.Fault{Method: "PUT", PathContains: "jane/lock", Kind: storetest.DropResponse, Times: 2})
-	time.Sleep(4 * ttl)
+	time.Sleep(3 * ttl)
 	fired(t, p)
 	if err := work.Err(); err != nil {
 		t.Fatalf("run cancelled after a lost renewal response: %v", context.Cause(work))
