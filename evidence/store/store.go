@@ -64,8 +64,8 @@ type Store interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, opts PutOptions) (Info, error)
 	// Get opens the object at key, with its Info as of the moment it was
 	// opened, in one request; ErrNotFound if there is none. The reader is
-	// that version of the object even if it is replaced meanwhile. The
-	// caller closes the reader.
+	// that version of the object even if it is replaced meanwhile. Its
+	// read errors name the key. The caller closes the reader.
 	Get(ctx context.Context, key string) (io.ReadCloser, Info, error)
 	// Stat describes the object at key; ErrNotFound if there is none.
 	Stat(ctx context.Context, key string) (Info, error)
@@ -79,6 +79,20 @@ type Store interface {
 	// String names the store for messages (a path or s3://bucket/prefix),
 	// never with credentials.
 	String() string
+}
+
+// Cleaner is implemented by stores that a crashed writer can leave debris
+// in: the folder store's temporary files of a Put cut short by SIGKILL or a
+// power cut, which no reader ever sees but which take space. Callers test
+// for it (if c, ok := s.(store.Cleaner); ok) and call it when repairing.
+type Cleaner interface {
+	// CleanTemp removes the temporary files whose last write is older than
+	// olderThan and returns how many it removed. A Put still writing its
+	// temporary file keeps it younger than any sensible grace period; one
+	// whose file is removed anyway fails, and nothing stored is lost.
+	// olderThan <= 0 removes every temporary file: only for a store no
+	// process is writing to.
+	CleanTemp(ctx context.Context, olderThan time.Duration) (int, error)
 }
 
 // ValidKey reports whether key may be used with a Store: non-empty, at most
@@ -115,7 +129,7 @@ func ReadAll(ctx context.Context, s Store, key string, max int64) ([]byte, Info,
 	}
 	b, err := io.ReadAll(r)
 	if err != nil {
-		return nil, Info{}, fmt.Errorf("read %s: %w", key, err)
+		return nil, Info{}, err // it names the key
 	}
 	if max > 0 && int64(len(b)) > max {
 		return nil, Info{}, fmt.Errorf("read %s: larger than %d bytes", key, max)

@@ -8,7 +8,7 @@
 // renames it over the object (or, for IfAbsent, hard-links it into place, which
 // fails if anything is there), so readers see the old object or the new one,
 // never a mix, and a failed Put leaves nothing behind but, after a crash, a
-// temporary file that List ignores. Conditional writes hold an exclusive
+// temporary file that List ignores and CleanTemp removes. Conditional writes hold an exclusive
 // flock(2) on ROOT/.ksbfolio-lock around compare-and-rename and every other
 // change holds it shared, so conditions hold across processes sharing the
 // folder (on filesystems where flock works: local disks, not every NFS).

@@ -8,12 +8,20 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
 // DefaultEndpoint is the endpoint of a store URL without endpoint=.
 const DefaultEndpoint = "s3.amazonaws.com"
+
+// Defaults of Config.Timeout and Config.IdleTimeout (URL parameters
+// timeout= and idle_timeout=).
+const (
+	DefaultTimeout     = 5 * time.Minute
+	DefaultIdleTimeout = 30 * time.Second
+)
 
 // Config says where the store is and how to reach it.
 type Config struct {
@@ -25,6 +33,15 @@ type Config struct {
 	Endpoint string // host[:port], no scheme; empty: DefaultEndpoint
 	Region   string // empty: asked of the server
 	Insecure bool   // plain HTTP instead of TLS
+	// Timeout bounds one operation from its first request to the end of
+	// its response body, retries included (a Get: until the reader is
+	// closed; a List: each page). Zero: DefaultTimeout.
+	Timeout time.Duration
+	// IdleTimeout bounds every wait on the server: connecting, the TLS
+	// handshake, the response's headers, and each read of a response body
+	// (a body that stalls mid-way fails after this long). Zero:
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
 	// Static credentials. Empty AccessKey: from the environment
 	// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, or
 	// MINIO_ACCESS_KEY, MINIO_SECRET_KEY), then the AWS shared credentials
@@ -49,8 +66,11 @@ var (
 // ParseURL reads a store URL:
 //
 //	s3://BUCKET[/PREFIX][?endpoint=HOST[:PORT]][&region=REGION][&insecure=true]
+//	    [&timeout=DURATION][&idle_timeout=DURATION]
 //
 // endpoint defaults to DefaultEndpoint, and TLS is on unless insecure=true.
+// Durations are Go durations ("90s", "5m"); see Config.Timeout and
+// Config.IdleTimeout.
 // Unknown or repeated parameters are errors. Credentials are never accepted
 // in the URL (user info or parameters such as access_key are errors): they
 // come from the environment, the shared credentials file or IAM.
@@ -100,8 +120,18 @@ func ParseURL(raw string) (Config, error) {
 				return Config{}, fmt.Errorf("%s: insecure=%q: want true or false", where, v)
 			}
 			cfg.Insecure = b
+		case "timeout", "idle_timeout":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return Config{}, fmt.Errorf("%s: %s=%q: want a positive duration such as 30s or 5m", where, name, v)
+			}
+			if name == "timeout" {
+				cfg.Timeout = d
+			} else {
+				cfg.IdleTimeout = d
+			}
 		default:
-			return Config{}, fmt.Errorf("%s: unknown parameter %q (known: endpoint, region, insecure)", where, name)
+			return Config{}, fmt.Errorf("%s: unknown parameter %q (known: endpoint, region, insecure, timeout, idle_timeout)", where, name)
 		}
 	}
 	if err := cfg.validate(); err != nil {
@@ -149,6 +179,12 @@ func (c *Config) validate() error {
 	}
 	if c.Region != "" && !regionRE.MatchString(c.Region) {
 		return fmt.Errorf("region %q: want lowercase letters, digits and hyphens, like eu-west-2", c.Region)
+	}
+	if c.Timeout < 0 || c.IdleTimeout < 0 {
+		return errors.New("timeouts must be positive")
+	}
+	if c.Timeout > 0 && c.IdleTimeout > c.Timeout {
+		return fmt.Errorf("idle_timeout %v is longer than timeout %v", c.IdleTimeout, c.Timeout)
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		return errors.New("give both an access key and a secret key, or neither")

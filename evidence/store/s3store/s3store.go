@@ -12,6 +12,21 @@
 // fails; a conditional write resent after its first attempt did in fact
 // succeed reports ErrPrecondition (the usual ambiguity of retried S3 writes).
 //
+// Every operation has a deadline (Config.Timeout) and every wait on the
+// server a shorter one (Config.IdleTimeout), so no request hangs, even one
+// whose response body stalls mid-way. A request that fails before its
+// response arrives (a connection refused or reset, a response lost, no
+// headers within IdleTimeout, a 5xx or throttling) is retried by minio-go
+// with exponential backoff (200 ms doubling to 1 s, with jitter) up to
+// maxAttempts times in all, within Timeout: GET, HEAD, LIST and DELETE are
+// safe to repeat, and a PUT is resent whole. A conditional PUT (IfAbsent,
+// IfMatch) whose first attempt succeeded but whose response was lost is
+// refused on its resend: Put then returns ErrPrecondition for what was in
+// fact its own write. A caller that must know (a lease) reads the object
+// back and checks its content. A Get whose body stalls or breaks mid-way
+// resumes it (see Get); when it cannot, the read fails naming the key and
+// the timeout.
+//
 // ETags are the server's (for a single PUT on AWS, the content's MD5): they
 // change whenever the content changes, but replacing an object by identical
 // bytes may keep its ETag, which makes no difference to IfMatch.
@@ -28,6 +43,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,6 +61,10 @@ const (
 	// spoolMemory is how much of an object Put holds in memory; larger
 	// ones are spooled to a temporary file.
 	spoolMemory = 8 << 20
+	// spoolPattern names Put's temporary files, in os.TempDir().
+	spoolPattern = "ksbfolio-s3-spool-*"
+	// maxAttempts is how many times minio-go tries a request.
+	maxAttempts = 5
 )
 
 // Store is a store.Store on an S3 bucket. Safe for concurrent use.
@@ -53,6 +73,8 @@ type Store struct {
 	client *minio.Client
 	core   minio.Core
 	prefix string // cfg.Prefix + "/", or ""
+	// timeout bounds one operation; idle each wait on the server.
+	timeout, idle time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,6 +88,18 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("s3 store %s: %w", cfg, err)
 	}
 	where := fmt.Sprintf("s3 store %s at %s", cfg, cfg.Endpoint)
+	timeout, idle := cfg.Timeout, cfg.IdleTimeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	if idle == 0 {
+		idle = DefaultIdleTimeout
+	}
+	idle = min(idle, timeout)
+	transport, err := newTransport(!cfg.Insecure, idle)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
 	creds := credentialsFor(cfg)
 	opts := func(retries int) *minio.Options {
 		return &minio.Options{
@@ -73,13 +107,14 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 			Secure:     !cfg.Insecure,
 			Region:     cfg.Region,
 			MaxRetries: retries,
+			Transport:  transport,
 		}
 	}
-	client, err := minio.New(cfg.Endpoint, opts(4))
+	client, err := minio.New(cfg.Endpoint, opts(maxAttempts))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	s := &Store{cfg: cfg, client: client, core: minio.Core{Client: client}}
+	s := &Store{cfg: cfg, client: client, core: minio.Core{Client: client}, timeout: timeout, idle: idle}
 	if cfg.Prefix != "" {
 		s.prefix = cfg.Prefix + "/"
 	}
@@ -225,10 +260,14 @@ func errCode(err error) (string, int) {
 }
 
 // mapErr translates err from operation op on key into the store's errors,
-// preferring ctx's error when ctx is done.
-func mapErr(ctx context.Context, op, key string, err error) error {
+// preferring the caller's ctx's error when it is done, then the expiry of
+// the operation's octx.
+func (s *Store) mapErr(ctx, octx context.Context, op, key string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s %s: %w", op, key, ctx.Err())
+	}
+	if err := s.expired(ctx, octx, op, key); err != nil {
+		return err
 	}
 	code, status := errCode(err)
 	switch {
@@ -273,11 +312,17 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 		po.SetMatchETag(opts.IfMatch)
 	}
 	// body is an io.ReaderAt and io.Seeker, so minio-go can resend it when
-	// a connection fails.
-	info, err := s.client.PutObject(ctx, s.cfg.Bucket, s.object(key), body, n, po)
+	// a connection fails. The deadline starts now: reading the caller's
+	// data is not the server's time.
+	octx, cancel := s.bound(ctx)
+	defer cancel()
+	info, err := s.client.PutObject(octx, s.cfg.Bucket, s.object(key), body, n, po)
 	if err != nil {
 		if ctx.Err() != nil {
 			return store.Info{}, fmt.Errorf("put %s: %w", key, ctx.Err())
+		}
+		if err := s.expired(ctx, octx, "put", key); err != nil {
+			return store.Info{}, err
 		}
 		code, status := errCode(err)
 		switch {
@@ -289,7 +334,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 			// AWS: another conditional write to the key was in flight.
 			return store.Info{}, fmt.Errorf("put %s: concurrent conditional write: %w", key, store.ErrPrecondition)
 		}
-		return store.Info{}, mapErr(ctx, "put", key, err)
+		return store.Info{}, s.mapErr(ctx, octx, "put", key, err)
 	}
 	if info.Size != n {
 		return store.Info{}, fmt.Errorf("put %s: server stored %d bytes, sent %d", key, info.Size, n)
@@ -341,7 +386,7 @@ func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, f
 	if size >= 0 && size <= spoolMemory {
 		return nil, 0, nil, check(n, err) // n is size+1: too long
 	}
-	f, err := os.CreateTemp("", "ksbfolio-s3-spool-*")
+	f, err := os.CreateTemp("", spoolPattern)
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("spool to a temporary file: %w", err)
 	}
@@ -366,7 +411,11 @@ func spool(ctx context.Context, r io.Reader, size int64) (readSeekerAt, int64, f
 }
 
 // Get implements store.Store. It makes one GET: the reader is the object
-// as it was when Get returned, even if it is replaced while being read.
+// as it was when Get returned, even if it is replaced while being read. A
+// body that stalls or breaks mid-way is resumed where it stopped, with a
+// ranged GET of the same version (If-Match), up to maxAttempts reads in
+// all; if the object was replaced meanwhile the read fails. The
+// operation's deadline runs until the reader is closed.
 func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
 	if err := store.ValidKey(key); err != nil {
 		return nil, store.Info{}, err
@@ -374,28 +423,111 @@ func (s *Store) Get(ctx context.Context, key string) (io.ReadCloser, store.Info,
 	if err := ctx.Err(); err != nil {
 		return nil, store.Info{}, fmt.Errorf("get %s: %w", key, err)
 	}
-	body, oi, _, err := s.core.GetObject(ctx, s.cfg.Bucket, s.object(key), minio.GetObjectOptions{})
+	octx, cancel := s.bound(ctx)
+	body, oi, _, err := s.core.GetObject(octx, s.cfg.Bucket, s.object(key), minio.GetObjectOptions{})
 	if err != nil {
-		return nil, store.Info{}, mapErr(ctx, "get", key, err)
+		err = s.mapErr(ctx, octx, "get", key, err)
+		cancel()
+		return nil, store.Info{}, err
 	}
-	return &object{key: key, rc: body}, store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
+	o := &object{s: s, key: key, rc: body, ctx: ctx, octx: octx, cancel: cancel, etag: oi.ETag, size: oi.Size, reads: 1}
+	return o, store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
 }
 
-// object is a body being read, with errors that name the key.
+// object is a body being read, resumed when it breaks, with errors that
+// name the key and say which deadline ended it.
 type object struct {
-	key string
-	rc  io.ReadCloser
+	s         *Store
+	key       string
+	rc        io.ReadCloser
+	ctx, octx context.Context // the caller's, the operation's
+	cancel    context.CancelFunc
+	etag      string
+	size      int64 // the whole object's
+	off       int64 // bytes read so far
+	reads     int   // GETs made
+	err       error // the first error, once final
 }
 
 func (o *object) Read(p []byte) (int, error) {
-	n, err := o.rc.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("read %s: %w", o.key, err)
+	if o.err != nil {
+		return 0, o.err
 	}
-	return n, err
+	for {
+		n, err := o.rc.Read(p)
+		o.off += int64(n)
+		if err == nil || err == io.EOF {
+			return n, err
+		}
+		if n > 0 {
+			return n, nil // the next Read fails again and resumes
+		}
+		if o.off == o.size {
+			return 0, io.EOF
+		}
+		if rerr := o.resume(err); rerr != nil {
+			o.err = rerr
+			return 0, rerr
+		}
+	}
 }
 
-func (o *object) Close() error { return o.rc.Close() }
+// resume replaces the broken body (which failed with err) by the rest of
+// the same version of the object, after a backoff; it returns the error to
+// give the caller if it cannot.
+func (o *object) resume(err error) error {
+	var idle *idleError
+	switch {
+	case o.ctx.Err() != nil:
+		return fmt.Errorf("read %s: %w", o.key, o.ctx.Err())
+	case o.s.expired(o.ctx, o.octx, "read", o.key) != nil:
+		return o.s.expired(o.ctx, o.octx, "read", o.key)
+	case errors.As(err, &idle):
+		err = idle // drop the transport's wrapping
+	}
+	final := fmt.Errorf("read %s: %w", o.key, err)
+	if o.reads >= maxAttempts {
+		return final
+	}
+	backoff := min(200*time.Millisecond<<(o.reads-1), time.Second)
+	select {
+	case <-time.After(backoff):
+	case <-o.octx.Done():
+		return o.resume(err) // reports the caller's or the operation's end
+	}
+	o.rc.Close()
+	o.reads++
+	var opts minio.GetObjectOptions
+	if err := opts.SetMatchETag(o.etag); err != nil {
+		return final
+	}
+	if err := opts.SetRange(o.off, 0); err != nil {
+		return final
+	}
+	body, oi, _, gerr := o.s.core.GetObject(o.octx, o.s.cfg.Bucket, o.s.object(o.key), opts)
+	if gerr != nil {
+		o.rc = io.NopCloser(strings.NewReader("")) // for Close
+		if code, status := errCode(gerr); code == minio.PreconditionFailed || status == 412 ||
+			code == minio.NoSuchKey || status == 404 {
+			return fmt.Errorf("read %s: the object was replaced or deleted while being read (after %v)", o.key, err)
+		}
+		if o.ctx.Err() != nil || o.octx.Err() != nil {
+			return o.resume(err)
+		}
+		return final
+	}
+	o.rc = body
+	if oi.ETag != o.etag { // a server that ignores If-Match
+		return fmt.Errorf("read %s: the object was replaced while being read (after %v)", o.key, err)
+	}
+	return nil
+}
+
+func (o *object) Close() error {
+	err := o.rc.Close()
+	o.cancel()
+	return err
+}
 
 // Stat implements store.Store.
 func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
@@ -405,26 +537,57 @@ func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Info{}, fmt.Errorf("stat %s: %w", key, err)
 	}
-	oi, err := s.client.StatObject(ctx, s.cfg.Bucket, s.object(key), minio.StatObjectOptions{})
+	octx, cancel := s.bound(ctx)
+	defer cancel()
+	oi, err := s.client.StatObject(octx, s.cfg.Bucket, s.object(key), minio.StatObjectOptions{})
 	if err != nil {
-		return store.Info{}, mapErr(ctx, "stat", key, err)
+		return store.Info{}, s.mapErr(ctx, octx, "stat", key, err)
 	}
 	return store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}, nil
 }
 
 // List implements store.Store. Objects whose names are not valid keys
-// (written by other tools) are skipped.
+// (written by other tools) are skipped. The operation's deadline bounds
+// each wait for the next page of the listing, not the time fn takes.
 func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("list %q: %w", prefix, err)
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var (
+		mu      sync.Mutex
+		expired bool
+	)
+	timer := time.AfterFunc(s.timeout, func() {
+		mu.Lock()
+		expired = true
+		mu.Unlock()
+		cancel()
+	})
+	defer timer.Stop()
+	// done is the error when the listing ended early: the caller's ctx,
+	// or the page deadline.
+	done := func() error {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("list %q: %w", prefix, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if expired {
+			return fmt.Errorf("list %q: no page within %v (timeout): %w", prefix, s.timeout, context.DeadlineExceeded)
+		}
+		return nil
+	}
 	opts := minio.ListObjectsOptions{Prefix: s.prefix + prefix, Recursive: true}
 	for oi := range s.client.ListObjectsIter(lctx, s.cfg.Bucket, opts) {
 		if oi.Err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("list %q: %w", prefix, ctx.Err())
+			var idle *idleError
+			switch err := done(); {
+			case err != nil:
+				return err
+			case errors.As(oi.Err, &idle):
+				return fmt.Errorf("list %q: %w", prefix, idle)
 			}
 			return fmt.Errorf("list %q: %w", prefix, flatten(oi.Err))
 		}
@@ -432,14 +595,17 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(store.Info) err
 		if !ok || store.ValidKey(key) != nil {
 			continue
 		}
+		timer.Stop() // fn's time is not the server's
 		if err := fn(store.Info{Key: key, Size: oi.Size, ModTime: oi.LastModified, ETag: oi.ETag}); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("list %q: %w", prefix, err)
 		}
+		timer.Reset(s.timeout)
 	}
-	return nil
+	// minio-go ends a listing cut short by lctx without an error.
+	return done()
 }
 
 // Delete implements store.Store.
@@ -450,12 +616,14 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	err := s.client.RemoveObject(ctx, s.cfg.Bucket, s.object(key), minio.RemoveObjectOptions{})
+	octx, cancel := s.bound(ctx)
+	defer cancel()
+	err := s.client.RemoveObject(octx, s.cfg.Bucket, s.object(key), minio.RemoveObjectOptions{})
 	if err != nil {
 		if code, _ := errCode(err); code == minio.NoSuchKey {
 			return nil
 		}
-		return mapErr(ctx, "delete", key, err)
+		return s.mapErr(ctx, octx, "delete", key, err)
 	}
 	return nil
 }

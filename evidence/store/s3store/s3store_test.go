@@ -80,6 +80,16 @@ func TestParseURL(t *testing.T) {
 		{raw: "s3://b12/p?endpoint=[::1]:7070", want: s3store.Config{Bucket: "b12", Prefix: "p", Endpoint: "[::1]:7070"}},
 		{raw: "s3://bucket/a%20b", want: s3store.Config{Bucket: "bucket", Prefix: "a b", Endpoint: "s3.amazonaws.com"}},
 
+		{
+			raw:  "s3://bucket/p?timeout=90s&idle_timeout=10s",
+			want: s3store.Config{Bucket: "bucket", Prefix: "p", Endpoint: "s3.amazonaws.com", Timeout: 90 * time.Second, IdleTimeout: 10 * time.Second},
+		},
+		{raw: "s3://bucket/p?timeout=2m", want: s3store.Config{Bucket: "bucket", Prefix: "p", Endpoint: "s3.amazonaws.com", Timeout: 2 * time.Minute}},
+		{raw: "s3://bucket/p?timeout=0s", wantErr: "positive duration"},
+		{raw: "s3://bucket/p?idle_timeout=-1s", wantErr: "positive duration"},
+		{raw: "s3://bucket/p?timeout=soon", wantErr: `timeout="soon"`},
+		{raw: "s3://bucket/p?timeout=10s&idle_timeout=1m", wantErr: "longer than timeout"},
+
 		{raw: "s3://AKIAEXAMPLE:wJalrXUtnFEMI@bucket/p", wantErr: "credentials are never accepted"},
 		{raw: "s3://user@bucket/p", wantErr: "credentials are never accepted"},
 		{raw: "s3://bucket/p?access_key=AKIAEXAMPLE&secret_key=wJalrXUtnFEMI", wantErr: "credentials are never accepted"},

@@ -25,12 +25,15 @@ const (
 	// the client's connection without sending a byte of it.
 	DropResponse
 	// Reset resets the client's connection (TCP RST) before the request
-	// reaches the server: the server never sees it.
+	// reaches the server: the server never sees it. (Go's HTTP client may
+	// itself resend an idempotent request reset on a reused connection, so
+	// a client can retry more than its own retry count shows.)
 	Reset
 	// Stall forwards the request and sends the response's status, headers
 	// and its first After body bytes, then sends nothing for Duration (zero:
-	// until the client hangs up or the proxy closes at the end of the test),
-	// then the rest.
+	// until the client hangs up, or the proxy closes at the end of the test
+	// and hangs up), then the rest. A body of After bytes or fewer is sent
+	// whole, without a stall.
 	Stall
 	// Delay waits Duration before forwarding the request.
 	Delay
@@ -74,8 +77,8 @@ type Request struct {
 	Method string
 	Target string    // escaped path and query, as sent
 	Fault  FaultKind // what the proxy did to it (Pass: nothing)
-	// Forwarded: the request reached the server (true for every kind but
-	// Reset).
+	// Forwarded: the request was sent on to the server (never for Reset,
+	// nor for a Delay the client gave up waiting for).
 	Forwarded bool
 }
 
@@ -93,6 +96,7 @@ type FaultProxy struct {
 	done      chan struct{} // closed when the proxy closes
 
 	mu       sync.Mutex
+	closed   bool     // after Close, nothing is logged: the test may be over
 	faults   []*Fault // queued, in order; each with Times > 0 or < 0
 	requests []Request
 }
@@ -189,20 +193,30 @@ func (p *FaultProxy) Forwarded(method, pathContains string) int {
 // the end of the test. Closing twice is harmless.
 func (p *FaultProxy) Close() {
 	p.mu.Lock()
-	select {
-	case <-p.done:
+	if p.closed {
 		p.mu.Unlock()
 		return
-	default:
-		close(p.done)
 	}
+	p.closed = true
+	close(p.done)
 	p.mu.Unlock()
 	p.server.Close()
 	p.transport.CloseIdleConnections()
 }
 
-// take returns the fault for r (a zero Fault if none) and logs r.
-func (p *FaultProxy) take(r *http.Request) Fault {
+// logf logs to the test unless the proxy is closed (logging after a test
+// ends panics).
+func (p *FaultProxy) logf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.closed {
+		p.t.Logf(format, args...)
+	}
+}
+
+// take returns the fault for r (a zero Fault if none) and records r,
+// returning its index in p.requests.
+func (p *FaultProxy) take(r *http.Request) (Fault, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var got Fault
@@ -220,15 +234,22 @@ func (p *FaultProxy) take(r *http.Request) Fault {
 		}
 		break
 	}
-	p.requests = append(p.requests, Request{Method: r.Method, Target: r.RequestURI, Fault: got.Kind, Forwarded: got.Kind != Reset})
-	return got
+	p.requests = append(p.requests, Request{Method: r.Method, Target: r.RequestURI, Fault: got.Kind})
+	return got, len(p.requests) - 1
+}
+
+// forwarding records that request i is being sent to the server.
+func (p *FaultProxy) forwarding(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.requests[i].Forwarded = true
 }
 
 // hopHeaders are the connection's own headers, never forwarded.
 var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
 func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
-	f := p.take(r)
+	f, i := p.take(r)
 	switch f.Kind {
 	case Reset:
 		p.hangUp(w, true)
@@ -253,10 +274,11 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 {
 		out.Body = nil
 	}
+	p.forwarding(i)
 	resp, err := p.transport.RoundTrip(out)
 	if err != nil {
 		if r.Context().Err() == nil {
-			p.t.Logf("fault proxy: %s %s: %v", r.Method, r.RequestURI, err)
+			p.logf("fault proxy: %s %s: %v", r.Method, r.RequestURI, err)
 		}
 		http.Error(w, "fault proxy: "+err.Error(), http.StatusBadGateway)
 		return
@@ -297,7 +319,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, err := io.Copy(w, resp.Body); err != nil && !errors.Is(err, context.Canceled) && r.Context().Err() == nil {
-		p.t.Logf("fault proxy: %s %s: copy the response: %v", r.Method, r.RequestURI, err)
+		p.logf("fault proxy: %s %s: copy the response: %v", r.Method, r.RequestURI, err)
 	}
 }
 
@@ -305,7 +327,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 func (p *FaultProxy) hangUp(w http.ResponseWriter, reset bool) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		p.t.Errorf("fault proxy: hijack the connection: %v", err)
+		p.logf("fault proxy: hijack the connection: %v", err)
 		return
 	}
 	if tc, ok := conn.(*net.TCPConn); ok && reset {
