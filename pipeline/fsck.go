@@ -61,15 +61,6 @@ type FsckOptions struct {
 	Lease ledger.HoldOptions
 }
 
-// tempRemover is what Fsck calls on a store that can leave temporary files
-// behind when a writer is killed (the folder store). It is defined here
-// until evidence/store has it.
-type tempRemover interface {
-	// RemoveTemp removes the temporary files older than age and returns
-	// how many it removed.
-	RemoveTemp(ctx context.Context, age time.Duration) (int, error)
-}
-
 // Fsck checks an apprentice's ledger: items that cannot be read, items
 // whose blobs are missing, blobs whose content does not match their hash,
 // orphan blobs no item names, unreadable reviews and cursors, and a stale
@@ -113,8 +104,8 @@ func Fsck(ctx context.Context, l *ledger.Ledger, o FsckOptions) (res FsckResult,
 		if stale >= 0 {
 			res.Problems[stale].Repaired = "taken over and released"
 		}
-		if tr, ok := s.(tempRemover); ok {
-			n, err := tr.RemoveTemp(ctx, o.Grace)
+		if c, ok := s.(store.Cleaner); ok {
+			n, err := c.CleanTemp(ctx, o.Grace)
 			if err != nil {
 				return res, fmt.Errorf("remove temporary files: %w", err)
 			}

@@ -140,12 +140,7 @@ func TestKilledRunsNeverLockOut(t *testing.T) {
 		t.Fatalf("fsck after the kills:\n%s", r.stdout)
 	}
 	mustCode(t, cli(t, "-c", cfg, "fsck", "--repair", "--grace", "0s"), 0)
-	type tempRemover interface {
-		RemoveTemp(context.Context, time.Duration) (int, error)
-	}
-	if _, ok := any(&fsstore.Store{}).(tempRemover); !ok {
-		t.Log("TODO: the folder store has no temp-file cleaner yet (branch store); not checking temporary files")
-	} else if tmp := tempFiles(t, filepath.Join(dir, ".ksbfolio")); len(tmp) > 0 {
+	if tmp := tempFiles(t, filepath.Join(dir, ".ksbfolio")); len(tmp) > 0 {
 		t.Fatalf("temporary files left after fsck --repair: %v", tmp)
 	}
 }
