@@ -283,3 +283,32 @@ func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
 		t.Fatalf("took %v to stop (TTL %v)", took, ttl)
 	}
 }
+
+// A run whose store stalls mid-body fails within the store's deadline
+// (exit 1 or 3), saying what stalled, and releases its lease.
+func TestStalledRunReleasesLease(t *testing.T) {
+	srv := storetest.StartVersityGW(t)
+	p := storetest.NewFaultProxy(t, srv.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, cfg, _ := workspace(t, 30, "'"+srv.Through(p).URL("portfolios")+"&timeout=2s&idle_timeout=300ms'")
+	// Every item read stalls after a few bytes (coverage reads them all).
+	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Stall, After: 5, Times: -1})
+	start := time.Now()
+	r := cli(t, "-c", cfg, "run")
+	took := time.Since(start)
+	if r.code != exitError && r.code != exitPartial {
+		t.Fatalf("exit %d, want 1 or 3\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if took > 15*time.Second {
+		t.Fatalf("took %v with a 2s store timeout", took)
+	}
+	if !strings.Contains(r.stdout+r.stderr, "items/") {
+		t.Fatalf("the message does not say what stalled:\n%s%s", r.stdout, r.stderr)
+	}
+	p.Clear()
+	if _, held, err := cliWorkspace(t, cfg).Ledger.ReadLease(context.Background()); held || err != nil {
+		t.Fatalf("lease left behind after the stalled run (%v)", err)
+	}
+}
