@@ -173,9 +173,15 @@ func TestDeadRunsLease(t *testing.T) {
 	if _, held, _ := l.ReadLease(ctx); held {
 		t.Fatal("fsck --repair left a lease behind")
 	}
-	for _, args := range [][]string{{"run"}, {"retag"}, {"fsck", "--repair"}} {
+	plant()
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	item := itemsJSON(t, cfg)[0].ID
+	for _, args := range [][]string{{"collect"}, {"retag"}, {"fsck", "--repair"}, {"review", item, "--note", "seen"}} {
 		plant()
 		mustCode(t, cli(t, append([]string{"-c", cfg}, args...)...), 0)
+		if _, held, _ := l.ReadLease(ctx); held {
+			t.Fatalf("%s left its lease behind", args[0])
+		}
 	}
 
 	// A live holder elsewhere: add says to --wait, and --wait waits.
