@@ -214,7 +214,14 @@ func (le *Lease) Renew(ctx context.Context) error {
 	info.Renewed, info.Expires = t, t.Add(le.ttl)
 	st, err := le.l.putJSON(ctx, le.l.LockKey(), info, store.PutOptions{IfMatch: le.etag})
 	if err != nil {
-		cur, got, found, rerr := le.l.readLock(ctx)
+		// Read back even if ctx's deadline ran out while the client was
+		// retrying: the first attempt may have landed.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(max(le.ttl/3, 100*time.Millisecond), 10*time.Second))
+		defer cancel()
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			rctx = ctx // cancelled: give up at once
+		}
+		cur, got, found, rerr := le.l.readLock(rctx)
 		switch {
 		case rerr == nil && found && info.ours(cur) && cur.Renewed.Equal(info.Renewed):
 			st = got // the renewal landed; its response was lost
@@ -352,6 +359,7 @@ func (l *Ledger) Hold(ctx context.Context, o HoldOptions) (context.Context, func
 func (le *Lease) keep(ctx context.Context, stop <-chan struct{}, interval time.Duration) error {
 	retry := max(interval/10, 10*time.Millisecond)
 	wait := interval
+	var failed error // the first error of a run of failed renewals
 	for {
 		t := time.NewTimer(wait)
 		select {
@@ -364,19 +372,23 @@ func (le *Lease) keep(ctx context.Context, stop <-chan struct{}, interval time.D
 		case <-t.C:
 		}
 		expires := le.Info().Expires
-		rctx, c := context.WithTimeout(ctx, max(expires.Sub(le.now()), retry))
+		rctx, c := context.WithTimeout(ctx, min(max(expires.Sub(le.now()), retry), interval))
 		err := le.Renew(rctx)
 		c()
 		switch {
 		case err == nil:
-			wait = interval
+			wait, failed = interval, nil
 		case errors.Is(err, ErrLeaseLost):
 			return err
 		case ctx.Err() != nil:
 			return nil
-		case expires.Sub(le.now()) < 2*retry:
-			return fmt.Errorf("%w: could not renew it before it expired: %v", ErrLeaseLost, err)
 		default:
+			if failed == nil {
+				failed = err
+			}
+			if expires.Sub(le.now()) < 2*retry {
+				return fmt.Errorf("%w: could not renew it before it expired: %v", ErrLeaseLost, failed)
+			}
 			wait = retry
 		}
 	}
