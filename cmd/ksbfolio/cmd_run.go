@@ -27,9 +27,10 @@ masks secrets, tags each item against the KSBs, stores it in the ledger, and
 updates coverage.json. It prints a summary; the full report is stored under
 runs/ in the ledger.
 
-Exit codes: 0 ok; 3 finished but some sources failed or were partial; 4
-another run holds the apprentice's lease (--wait to wait for it); 130
-interrupted (what was stored stays stored; the next run carries on).`,
+Exit codes: 0 ok; 1 error (the store is unusable, or the run lost its lease
+and stopped); 3 finished but some sources failed or were partial; 4 another
+run holds the apprentice's lease (--wait to wait for it); 130 interrupted
+(what was stored stays stored; the next run carries on).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPipeline(g, o, "run", true) },
 	}
