@@ -25,7 +25,8 @@ type Manual struct {
 	Path  string
 	Title string
 	Date  time.Time
-	KSBs  []string // declared by the apprentice
+	KSBs  []string      // declared by the apprentice
+	Wait  time.Duration // wait this long for another run's lease (0: fail at once)
 	// Replace allows replacing the item of a file added before (its
 	// title, date and declared KSBs). Without it, adding the same
 	// content again is an error.
@@ -62,7 +63,7 @@ func refuseReplace(ctx context.Context, l *ledger.Ledger, id string, replace boo
 // "declared:add" tags, plus rule tags. Its ID derives from the file's
 // content: adding the same content again is an *ExistsError unless
 // m.Replace, which replaces the item (reviews are kept).
-func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []string, error) {
+func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, _ []string, err error) {
 	if strings.TrimSpace(m.Title) == "" {
 		return nil, nil, &SetupError{Err: fmt.Errorf("a title is required")}
 	}
@@ -91,11 +92,15 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (*evidence.Item, []
 	if err != nil {
 		return nil, nil, err
 	}
-	lease, err := AcquireLease(ctx, w.Ledger, NewRunID(w.Now()), "add", 0, w.Now, w.Log)
+	ctx, release, err := w.Ledger.Hold(ctx, w.HoldOptions("add", m.Wait))
 	if err != nil {
 		return nil, nil, err
 	}
-	defer lease.Release(context.WithoutCancel(ctx))
+	defer func() {
+		if lost := release(); lost != nil {
+			err = lost
+		}
+	}()
 
 	if err := refuseReplace(ctx, w.Ledger, evidence.NewID("manual", sum), m.Replace); err != nil {
 		return nil, nil, err

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -25,10 +24,6 @@ import (
 // MaxArtefact is the largest artefact a run stores; larger files are
 // skipped with a reason.
 const MaxArtefact = 256 << 20
-
-// Lease timing: a run renews its lease every LeaseTTL/3; a run that died
-// leaves a lease that others may take over after LeaseTTL.
-const LeaseTTL = 2 * time.Minute
 
 // Source is one configured source with its collector.
 type Source struct {
@@ -66,6 +61,7 @@ type Options struct {
 	Coverage bool          // update coverage.json at the end
 	Wait     time.Duration // wait this long for another run's lease (0: fail at once)
 	Full     bool          // ignore the saved cursors: collect everything again (items keep their IDs, so nothing is duplicated)
+	LeaseTTL time.Duration // 0: ledger.DefaultLeaseTTL
 }
 
 // NewRunID returns a sortable, unique run ID: <UTC time>-<8 hex>.
@@ -73,27 +69,6 @@ func NewRunID(now time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
-// AcquireLease takes the apprentice's lease, waiting up to wait for another
-// run to finish. It returns a *ledger.HeldError if the wait ends first.
-func AcquireLease(ctx context.Context, l *ledger.Ledger, runID, command string, wait time.Duration, now func() time.Time, log *slog.Logger) (*ledger.Lease, error) {
-	host, _ := os.Hostname()
-	info := ledger.LeaseInfo{RunID: runID, Command: command, Host: host, PID: os.Getpid()}
-	deadline := now().Add(wait)
-	for {
-		lease, err := l.Acquire(ctx, info, LeaseTTL, now)
-		var held *ledger.HeldError
-		if !errors.As(err, &held) || wait <= 0 || !now().Before(deadline) {
-			return lease, err
-		}
-		log.Info("waiting for lease", "holder", held.Info.Holder(), "since", held.Info.Since)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(min(2*time.Second, time.Until(deadline)+10*time.Millisecond)):
-		}
-	}
 }
 
 // Run collects every source (or opts.Only), storing what it finds, then
@@ -118,27 +93,12 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	log = log.With("run_id", rep.RunID)
 
-	lease, err := AcquireLease(ctx, r.Ledger, rep.RunID, opts.Command, opts.Wait, now, log)
+	runCtx, release, err := r.Ledger.Hold(ctx, ledger.HoldOptions{RunID: rep.RunID, Command: opts.Command,
+		TTL: opts.LeaseTTL, Wait: opts.Wait, Now: now, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	lease.Keep(runCtx, LeaseTTL/3)
-	go func() {
-		select {
-		case <-lease.Lost():
-			cancel(errors.New("run lease lost: another run took it over"))
-		case <-runCtx.Done():
-		}
-	}()
-	defer func() {
-		rctx, c := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer c()
-		if err := lease.Release(rctx); err != nil {
-			log.Warn("lease release", "err", err)
-		}
-	}()
+	defer release()
 
 	found := false
 	for _, src := range r.Sources {
@@ -181,6 +141,10 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	if runCtx.Err() != nil {
 		rep.Outcome = OutcomeInterrupted
 		runErr = context.Cause(runCtx)
+		if errors.Is(runErr, ledger.ErrLeaseLost) && ctx.Err() == nil {
+			rep.Outcome = OutcomeFailed // stopped, not interrupted: exit 1
+			rep.Warnings = append(rep.Warnings, runErr.Error())
+		}
 	}
 	rep.FinishedAt = now().UTC()
 	rep.DurationSeconds = rep.FinishedAt.Sub(rep.StartedAt).Seconds()

@@ -119,6 +119,14 @@ type Workspace struct {
 	Now        func() time.Time
 	// Collectors builds the sources (registry.Default() after Open).
 	Collectors registry.List
+	LeaseTTL   time.Duration // 0: ledger.DefaultLeaseTTL
+}
+
+// HoldOptions are the lease options of a writing command of this
+// workspace, for Ledger.Hold: a new run ID, the workspace's clock, log and
+// lease TTL.
+func (w *Workspace) HoldOptions(command string, wait time.Duration) ledger.HoldOptions {
+	return ledger.HoldOptions{RunID: NewRunID(w.Now()), Command: command, TTL: w.LeaseTTL, Wait: wait, Now: w.Now, Log: w.Log}
 }
 
 // Open opens the workspace of a loaded config. catalogue overrides the

@@ -14,6 +14,7 @@ import (
 type addOptions struct {
 	title, date, ksbs string
 	replace           bool
+	wait              time.Duration
 }
 
 func newAddCommand(g *globals) *cobra.Command {
@@ -44,7 +45,7 @@ are kept).`,
 			if err != nil {
 				return err
 			}
-			it, warns, err := ws.AddManual(g.ctx, pipeline.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Replace: o.replace})
+			it, warns, err := ws.AddManual(g.ctx, pipeline.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Replace: o.replace, Wait: o.wait})
 			var exists *pipeline.ExistsError
 			if errors.As(err, &exists) {
 				return withCode(exitUsage, err)
@@ -63,6 +64,7 @@ are kept).`,
 	cmd.Flags().StringVar(&o.date, "date", "", "when the work was done: YYYY-MM-DD or RFC 3339, not in the future (required)")
 	cmd.Flags().StringVar(&o.ksbs, "ksb", "", "KSBs this evidences (comma-separated)")
 	cmd.Flags().BoolVar(&o.replace, "replace", false, "replace the item of a file added before")
+	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
@@ -31,17 +32,21 @@ imported); set standard: in the config too so that later runs use it.`,
 			if err != nil {
 				return setupCode(err)
 			}
-			lease, err := pipeline.AcquireLease(g.ctx, ws.Ledger, pipeline.NewRunID(ws.Now()), "retag", wait, ws.Now, g.log)
-			if err != nil {
+			var (
+				res       pipeline.RetagResult
+				before    coverage.Report
+				beforeErr error
+				after     coverage.Report
+			)
+			err = g.hold(ws, "retag", wait, func(ctx context.Context) error {
+				before, beforeErr = pipeline.ReadCoverage(ctx, ws.Ledger)
+				var err error
+				if res, err = pipeline.Retag(ctx, ws.Ledger, tg); err != nil {
+					return err
+				}
+				after, _, err = pipeline.UpdateCoverage(ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
 				return err
-			}
-			defer lease.Release(context.WithoutCancel(g.ctx))
-			before, beforeErr := pipeline.ReadCoverage(g.ctx, ws.Ledger)
-			res, err := pipeline.Retag(g.ctx, ws.Ledger, tg)
-			if err != nil {
-				return err
-			}
-			after, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
+			})
 			if err != nil {
 				return err
 			}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sync"
 	"time"
 
@@ -22,14 +24,45 @@ func (g *globals) loadConfig() (*config.Config, error) {
 	return cfg, err
 }
 
+// leaseTTLEnv overrides the lease TTL (ledger.DefaultLeaseTTL), e.g. for
+// tests that need a lease to expire quickly.
+const leaseTTLEnv = "KSBFOLIO_LEASE_TTL"
+
 // workspace loads the config and opens its store, ledger and catalogue.
 func (g *globals) workspace(catalogue string) (*pipeline.Workspace, error) {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return nil, err
 	}
+	var ttl time.Duration
+	if v := os.Getenv(leaseTTLEnv); v != "" {
+		if ttl, err = time.ParseDuration(v); err != nil || ttl < 100*time.Millisecond {
+			return nil, usageErrorf("%s=%q: want a duration of at least 100ms, such as 2m", leaseTTLEnv, v)
+		}
+	}
 	ws, err := pipeline.Open(g.ctx, cfg, catalogue, g.log)
-	return ws, setupCode(err)
+	if err != nil {
+		return nil, setupCode(err)
+	}
+	ws.LeaseTTL = ttl
+	return ws, nil
+}
+
+// hold runs fn while holding the apprentice's lease for command
+// (ledger.Hold: waiting up to wait for another run, renewed in the
+// background). fn's context is cancelled if the lease is lost, and hold
+// then returns that loss (exit 1) whatever fn returned.
+func (g *globals) hold(ws *pipeline.Workspace, command string, wait time.Duration, fn func(ctx context.Context) error) error {
+	ctx, release, err := ws.Ledger.Hold(g.ctx, ws.HoldOptions(command, wait))
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = fn(ctx)
+	if lost := release(); lost != nil {
+		return lost
+	}
+	return err
 }
 
 // setupCode gives configuration mistakes found while setting up exit 2.

@@ -363,12 +363,29 @@ func (l *Ledger) Reviews(ctx context.Context, onCorrupt func(error)) (map[string
 }
 
 // AddDecision appends a decision to an item's review, safely against
-// concurrent reviewers (compare-and-swap on the stored object).
+// concurrent reviewers (compare-and-swap on the stored object), and
+// idempotently: a decision whose ID is already stored is not appended
+// again, so a write that landed although its response was lost (or that the
+// client retried) counts once. A decision without an ID gets a random one.
 func (l *Ledger) AddDecision(ctx context.Context, id string, d evidence.Decision) (*evidence.Review, error) {
+	if d.ID == "" {
+		d.ID = evidence.NewDecisionID()
+	}
+	var lastErr error
 	for attempt := 0; attempt < 20; attempt++ {
 		r, etag, err := l.review(ctx, id)
 		if err != nil {
 			return nil, err
+		}
+		if r != nil {
+			for _, have := range r.Decisions {
+				if have.ID == d.ID {
+					return r, nil // already recorded
+				}
+			}
+		}
+		if lastErr != nil {
+			return nil, lastErr // not recorded: the write failed
 		}
 		opts := store.PutOptions{IfMatch: etag}
 		if r == nil {
@@ -377,13 +394,13 @@ func (l *Ledger) AddDecision(ctx context.Context, id string, d evidence.Decision
 		}
 		r.Decisions = append(r.Decisions, d)
 		_, err = l.putJSON(ctx, l.ReviewKey(id), r, opts)
-		if errors.Is(err, store.ErrPrecondition) {
-			continue
+		if err == nil {
+			return r, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("put review of %s: %w", id, err)
+		if !errors.Is(err, store.ErrPrecondition) {
+			// Did it land? Read again; if not, fail with this error.
+			lastErr = fmt.Errorf("put review of %s: %w", id, err)
 		}
-		return r, nil
 	}
 	return nil, fmt.Errorf("put review of %s: too many concurrent writers", id)
 }

@@ -164,7 +164,7 @@ func TestLease(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stale lease not taken over: %v", err)
 		}
-		if err := old.Renew(ctx); !errors.Is(err, ledger.ErrLeaseHeld) {
+		if err := old.Renew(ctx); !errors.Is(err, ledger.ErrLeaseLost) {
 			t.Fatalf("renewal of a lost lease: %v", err)
 		}
 		if err := old.Release(ctx); err != nil {
