@@ -249,42 +249,11 @@ func (l *Ledger) ItemIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Items reads every stored item. Corrupt items are not returned; each is
-// passed to onCorrupt (which may be nil) and reading goes on.
+// Items reads every stored item, DefaultConcurrency at a time. Corrupt
+// items are not returned; each is passed to onCorrupt (which may be nil),
+// in key order, and reading goes on.
 func (l *Ledger) Items(ctx context.Context, onCorrupt func(error)) ([]*evidence.Item, error) {
-	p := l.prefix + "items/"
-	var keys []string
-	err := l.s.List(ctx, p, func(in store.Info) error {
-		keys = append(keys, in.Key)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
-	}
-	items := make([]*evidence.Item, 0, len(keys))
-	for _, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		it, err := l.readItem(ctx, k)
-		if err != nil {
-			if errors.Is(err, ErrCorrupt) || !strings.HasSuffix(k, ".json") {
-				if onCorrupt != nil {
-					if !errors.Is(err, ErrCorrupt) {
-						err = &CorruptError{Key: k, Err: errors.New("not an item key")}
-					}
-					onCorrupt(err)
-				}
-				continue
-			}
-			if errors.Is(err, store.ErrNotFound) { // deleted while listing
-				continue
-			}
-			return nil, err
-		}
-		items = append(items, it)
-	}
-	return items, nil
+	return l.items(ctx, DefaultConcurrency, onCorrupt)
 }
 
 // --- small JSON objects ---
@@ -327,39 +296,10 @@ func (l *Ledger) review(ctx context.Context, id string) (*evidence.Review, strin
 	return &r, info.ETag, nil
 }
 
-// Reviews reads every stored review, keyed by item ID. Corrupt reviews go
-// to onCorrupt.
+// Reviews reads every stored review, keyed by item ID, DefaultConcurrency
+// at a time. Corrupt reviews go to onCorrupt, in key order.
 func (l *Ledger) Reviews(ctx context.Context, onCorrupt func(error)) (map[string]*evidence.Review, error) {
-	p := l.prefix + "reviews/"
-	var keys []string
-	if err := l.s.List(ctx, p, func(in store.Info) error { keys = append(keys, in.Key); return nil }); err != nil {
-		return nil, fmt.Errorf("list reviews: %w", err)
-	}
-	out := map[string]*evidence.Review{}
-	for _, k := range keys {
-		id, ok := strings.CutSuffix(strings.TrimPrefix(k, p), ".json")
-		if !ok || !evidence.ValidID(id) {
-			if onCorrupt != nil {
-				onCorrupt(&CorruptError{Key: k, Err: errors.New("not a review key")})
-			}
-			continue
-		}
-		var r evidence.Review
-		if _, err := l.getJSON(ctx, k, &r); err != nil {
-			if errors.Is(err, ErrCorrupt) {
-				if onCorrupt != nil {
-					onCorrupt(err)
-				}
-				continue
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			return nil, err
-		}
-		out[id] = &r
-	}
-	return out, nil
+	return l.reviews(ctx, DefaultConcurrency, onCorrupt)
 }
 
 // AddDecision appends a decision to an item's review, safely against
