@@ -183,8 +183,30 @@ func (l *Ledger) HasBlob(ctx context.Context, sum string) (bool, error) {
 // --- items ---
 
 // PutItem validates and stores an item, replacing any earlier version. The
-// blobs it names must already be stored.
+// blobs it names must already be stored. The item is durable when it
+// returns.
 func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
+	return l.putItem(ctx, it, store.PutOptions{})
+}
+
+// PutItemBatched is PutItem for a batch: the item is visible at once but
+// durable only after the next Sync (store.PutOptions.NoSync). A crash
+// before that may lose it or leave it unreadable (then reported corrupt),
+// so the caller must be able to write it again: the runner saves a
+// source's cursor only after Sync.
+func (l *Ledger) PutItemBatched(ctx context.Context, it *evidence.Item) error {
+	return l.putItem(ctx, it, store.PutOptions{NoSync: true})
+}
+
+// Sync makes everything stored so far durable (store.Sync).
+func (l *Ledger) Sync(ctx context.Context) error {
+	if err := store.Sync(ctx, l.s); err != nil {
+		return fmt.Errorf("sync ledger: %w", err)
+	}
+	return nil
+}
+
+func (l *Ledger) putItem(ctx context.Context, it *evidence.Item, opts store.PutOptions) error {
 	it.Normalize()
 	if it.Apprentice != l.apprentice {
 		return fmt.Errorf("put item %s: belongs to apprentice %q, not %q", it.ID, it.Apprentice, l.apprentice)
@@ -197,7 +219,7 @@ func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
 	b = append(b, '\n')
-	if _, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+	if _, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), opts); err != nil {
 		return fmt.Errorf("put item %s: %w", it.ID, err)
 	}
 	return nil

@@ -4,14 +4,34 @@
 //
 // # Atomicity
 //
-// Put writes a temporary file in the object's directory, fsyncs it and then
-// renames it over the object (or, for IfAbsent, hard-links it into place, which
-// fails if anything is there), so readers see the old object or the new one,
-// never a mix, and a failed Put leaves nothing behind but, after a crash, a
-// temporary file that List ignores. Conditional writes hold an exclusive
+// Put writes a temporary file in the object's directory, fsyncs it (see
+// Durability) and then renames it over the object (or, for IfAbsent,
+// hard-links it into place, which fails if anything is there), so readers
+// see the old object or the new one, never a mix, and a failed Put leaves
+// nothing behind but, after a crash, a temporary file that List ignores. Conditional writes hold an exclusive
 // flock(2) on ROOT/.ksbfolio-lock around compare-and-rename and every other
 // change holds it shared, so conditions hold across processes sharing the
 // folder (on filesystems where flock works: local disks, not every NFS).
+//
+// # Durability
+//
+// A Put returns once the object is durable: it fsyncs the temporary file
+// before the rename and the directory after it, two fsyncs per object.
+// A Put with store.PutOptions.NoSync does neither, and Sync (the
+// store.Syncer barrier) later makes every object written so far durable at
+// once with syncfs(2) on the store's filesystem. Readers see no
+// difference: a NoSync object is visible, whole, as soon as Put returns.
+// A process that dies (even by SIGKILL) loses nothing either: the data is
+// in the kernel. What a NoSync Put gives up is only this: if the machine
+// loses power or the kernel crashes before the next Sync returns, an
+// object written with NoSync since the last Sync may afterwards be absent,
+// hold its previous content, or (where the filesystem commits a rename
+// before the file's data, as ext4 and XFS may for new files) exist empty
+// or shorter than written. Objects written before a Sync that returned
+// nil, and every Put without NoSync, are unaffected. Callers therefore
+// write with NoSync only what they write again if a crash loses it, and
+// call Sync before writing anything that names it or says it is done (the
+// runner: items NoSync, then Sync before their source's cursor is saved).
 //
 // # ETags
 //
@@ -45,6 +65,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
@@ -62,9 +84,17 @@ const (
 type Store struct {
 	path string
 	root *os.Root
+	// syncFile, syncDir and syncFS make data durable: f.Sync, a
+	// directory's fsync and syncfs(2). Tests count the calls.
+	syncFile func(f *os.File) error
+	syncDir  func(dir string) error
+	syncFS   func(fd int) error
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Syncer = (*Store)(nil)
+)
 
 // New opens the store rooted at the folder root, creating it if missing. The
 // path is made absolute; String returns it.
@@ -86,7 +116,27 @@ func New(root string) (*Store, error) {
 		return nil, fmt.Errorf("fs store %s: create lock file: %w", abs, err)
 	}
 	f.Close()
-	return &Store{path: abs, root: r}, nil
+	st := &Store{path: abs, root: r, syncFile: (*os.File).Sync, syncFS: unix.Syncfs}
+	st.syncDir = st.fsyncDir
+	return st, nil
+}
+
+// Sync implements store.Syncer: it makes every object written so far
+// durable, with one syncfs(2) of the filesystem holding the store (see
+// Durability).
+func (s *Store) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sync %s: %w", s.path, err)
+	}
+	d, err := s.root.Open(".")
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", s.path, err)
+	}
+	defer d.Close()
+	if err := s.syncFS(int(d.Fd())); err != nil {
+		return fmt.Errorf("sync %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Close releases the store's handle on its folder. Calling it is optional
@@ -178,8 +228,10 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	if err := s.root.Chtimes(tmp, now, now); err != nil {
 		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, err)
 	}
-	if err := f.Sync(); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: sync: %w", key, err)
+	if !opts.NoSync {
+		if err := s.syncFile(f); err != nil {
+			return store.Info{}, fmt.Errorf("put %s: sync: %w", key, err)
+		}
 	}
 	// The temporary file becomes the object (rename or link keep its inode,
 	// size and time), so its Info is the object's.
@@ -203,8 +255,10 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	if !opts.IfAbsent {
 		tmp = "" // renamed: nothing to remove
 	}
-	if err := s.syncDir(dir); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
+	if !opts.NoSync {
+		if err := s.syncDir(dir); err != nil {
+			return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
+		}
 	}
 	return info, nil
 }
@@ -287,7 +341,7 @@ func (s *Store) createTemp(dir string) (*os.File, string, error) {
 	}
 }
 
-func (s *Store) syncDir(dir string) error {
+func (s *Store) fsyncDir(dir string) error {
 	d, err := s.root.Open(dir)
 	if err != nil {
 		return err
