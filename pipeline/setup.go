@@ -116,10 +116,13 @@ type Workspace struct {
 	Now        func() time.Time
 }
 
-// Open opens the workspace of a loaded config. catalogue overrides the
-// config's standard when not empty.
-func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.Logger) (*Workspace, error) {
-	appr, err := theApprentice(cfg)
+// Open opens the workspace of one apprentice of a loaded config: the one
+// with ID apprentice, or, when apprentice is "", the config's only one.
+// catalogue overrides the config's standard when not empty. Each
+// apprentice of a multi-apprentice config has its own workspace (its own
+// ledger in the shared store).
+func Open(ctx context.Context, cfg *config.Config, apprentice, catalogue string, log *slog.Logger) (*Workspace, error) {
+	appr, err := theApprentice(cfg, apprentice)
 	if err != nil {
 		return nil, err
 	}
@@ -141,14 +144,26 @@ func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.L
 	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Log: log, Now: time.Now}, nil
 }
 
-func theApprentice(cfg *config.Config) (config.Apprentice, error) {
-	if cfg.Apprentice != nil {
-		return *cfg.Apprentice, nil
+func theApprentice(cfg *config.Config, id string) (config.Apprentice, error) {
+	all := cfg.All()
+	if id != "" {
+		if a, ok := cfg.FindApprentice(id); ok {
+			return a, nil
+		}
+		return config.Apprentice{}, &SetupError{Err: fmt.Errorf("apprentice %q is not in the config (it lists %s)", id, apprenticeIDs(all))}
 	}
-	if len(cfg.Apprentices) == 1 {
-		return cfg.Apprentices[0], nil
+	if len(all) == 1 {
+		return all[0], nil
 	}
-	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices; this version runs one (use `apprentice:`)", len(cfg.Apprentices))}
+	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); this version runs one (use `apprentice:`)", len(all), apprenticeIDs(all))}
+}
+
+func apprenticeIDs(all []config.Apprentice) string {
+	ids := make([]string, len(all))
+	for i, a := range all {
+		ids[i] = a.ID
+	}
+	return strings.Join(ids, ", ")
 }
 
 // Redactor builds the redactor: built-in detectors plus the config's.
@@ -215,7 +230,7 @@ func (w *Workspace) Sources() ([]Source, error) {
 }
 
 // Runner builds a Runner for this workspace.
-func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
+func (w *Workspace) Runner(obs Observer) (*Runner, []string, error) {
 	red, err := w.Redactor()
 	if err != nil {
 		return nil, nil, err
@@ -229,5 +244,5 @@ func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
 		return nil, nil, err
 	}
 	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue,
-		Log: w.Log, Now: w.Now, Progress: progress, StoreName: w.Store.String()}, warns, nil
+		Log: w.Log, Now: w.Now, Observer: obs, StoreName: w.Store.String()}, warns, nil
 }
