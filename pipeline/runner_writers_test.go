@@ -102,7 +102,11 @@ type recorder struct {
 	ops      map[string]int
 }
 
-func (r *recorder) SourceStarted(s string) { r.mu.Lock(); r.started = append(r.started, s); r.mu.Unlock() }
+func (r *recorder) SourceStarted(s string) {
+	r.mu.Lock()
+	r.started = append(r.started, s)
+	r.mu.Unlock()
+}
 func (r *recorder) SourceFinished(s string, sr pipeline.SourceReport) {
 	r.mu.Lock()
 	r.finished = append(r.finished, sr)
