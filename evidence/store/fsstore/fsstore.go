@@ -193,7 +193,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 
 	dir := path.Dir(key)
-	f, tmp, err := s.createTemp(dir)
+	d, f, tmp, err := s.createTemp(dir)
 	if err != nil {
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
@@ -202,8 +202,9 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 			f.Close()
 		}
 		if tmp != "" {
-			s.root.Remove(tmp)
+			d.Remove(tmp)
 		}
+		d.Close()
 	}()
 
 	src := store.NewSource(ctx, r)
@@ -225,7 +226,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	// A full-precision modification time makes the ETag unique even when
 	// an inode number is reused within one clock tick.
 	now := time.Now()
-	if err := s.root.Chtimes(tmp, now, now); err != nil {
+	if err := d.Chtimes(tmp, now, now); err != nil {
 		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, err)
 	}
 	if !opts.NoSync {
@@ -249,7 +250,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 
-	if err := s.commit(ctx, tmp, key, opts); err != nil {
+	if err := s.commit(ctx, d, tmp, key, opts); err != nil {
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	if !opts.IfAbsent {
@@ -291,8 +292,9 @@ func (s *Store) checkCondition(key string, opts store.PutOptions) error {
 	return nil
 }
 
-// commit moves the finished temporary file tmp to key, under the store lock.
-func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptions) error {
+// commit moves the finished temporary file tmp of the key's directory d
+// to key, under the store lock.
+func (s *Store) commit(ctx context.Context, d *os.Root, tmp, key string, opts store.PutOptions) error {
 	how := syscall.LOCK_SH
 	if opts.IfMatch != "" {
 		how = syscall.LOCK_EX
@@ -304,7 +306,7 @@ func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptio
 	defer unlock()
 	switch {
 	case opts.IfAbsent:
-		err := s.root.Link(tmp, key)
+		err := d.Link(tmp, path.Base(key))
 		if errors.Is(err, fs.ErrExist) {
 			return s.checkCondition(key, opts)
 		}
@@ -314,30 +316,40 @@ func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptio
 			return err
 		}
 	}
-	return s.root.Rename(tmp, key)
+	return d.Rename(tmp, path.Base(key))
 }
 
 // createTemp creates a new temporary file in dir, creating dir if needed.
-func (s *Store) createTemp(dir string) (*os.File, string, error) {
+// It returns the directory opened as a Root (every later step of the Put
+// works in it, one system call each, instead of walking the key's path
+// again), the file, and the file's name in d.
+func (s *Store) createTemp(dir string) (d *os.Root, f *os.File, name string, err error) {
 	for attempt := 0; ; attempt++ {
-		if dir != "." {
+		d, err = s.root.OpenRoot(dir)
+		if notFound(err) && attempt < 10 {
 			if err := s.root.MkdirAll(dir, dirPerm); err != nil {
-				return nil, "", fmt.Errorf("create directory: %w", err)
+				return nil, nil, "", fmt.Errorf("create directory: %w", err)
 			}
-		}
-		var b [12]byte
-		rand.Read(b[:])
-		name := path.Join(dir, tmpPrefix+hex.EncodeToString(b[:]))
-		f, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		// A concurrent Delete may remove the directory once it is empty;
-		// make it again.
-		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
 			continue
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("create temporary file: %w", err)
+			return nil, nil, "", fmt.Errorf("open directory: %w", err)
 		}
-		return f, name, nil
+		var b [12]byte
+		rand.Read(b[:])
+		name = tmpPrefix + hex.EncodeToString(b[:])
+		f, err = d.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		// A concurrent Delete may remove the directory once it is empty
+		// (creating in a removed directory fails); make it again.
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			d.Close()
+			continue
+		}
+		if err != nil {
+			d.Close()
+			return nil, nil, "", fmt.Errorf("create temporary file: %w", err)
+		}
+		return d, f, name, nil
 	}
 }
 
