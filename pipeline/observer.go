@@ -130,6 +130,3 @@ func (r *reportObserver) Warned(_ string, msg string) {
 	r.warned[msg] = true
 	r.sr.Warnings = append(r.sr.Warnings, msg)
 }
-
-// warn adds a warning of the runner's own (not from the collector).
-func (r *reportObserver) warn(msg string) { r.Warned("", msg) }

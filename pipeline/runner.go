@@ -213,10 +213,10 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() t
 // PutItemBatched), and the source's cursor is saved only after every
 // writer is done and the ledger is synced, so a crash at any point loses
 // at most what the next run collects again.
-func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, log *slog.Logger) SourceReport {
+func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, log *slog.Logger) (sr SourceReport) {
 	log = log.With("source", src.Name)
 	t0 := now()
-	sr := SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
+	sr = SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
 	rep := newReportObserver(&sr)
 	obs := observers{rep}
 	if r.Observer != nil {
@@ -237,7 +237,7 @@ func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, 
 	var cursor collectors.Cursor
 	err := timed("get_cursor", func() (err error) { cursor, err = r.Ledger.Cursor(ctx, src.Name); return err })
 	if err != nil {
-		rep.warn("cursor unreadable, collecting everything again: " + err.Error())
+		obs.Warned(src.Name, "cursor unreadable, collecting everything again: "+err.Error())
 		cursor = nil
 	}
 	writers := r.Writers
@@ -272,7 +272,7 @@ func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, 
 	}
 	if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, next) }); err != nil {
 		sr.Outcome = OutcomePartial
-		rep.warn("cursor not saved, the next run collects again: " + err.Error())
+		obs.Warned(src.Name, "cursor not saved, the next run collects again: "+err.Error())
 	}
 	log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
 	return sr

@@ -228,3 +228,21 @@ func TestRunnerWriterFailure(t *testing.T) {
 		t.Errorf("cursor saved after a failed write: %s", c)
 	}
 }
+
+// The report and SourceFinished carry how long the source took.
+func TestRunnerSourceDuration(t *testing.T) {
+	src := &scripted{items: []collectors.Emission{emission("a1", "One")}, cursor: "end"}
+	r, _ := newRunner(t, pipeline.Source{Name: "repo", Type: "git", Collector: src})
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	r.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock }
+	rec := &recorder{}
+	r.Observer = rec
+	rep, err := r.Run(context.Background(), pipeline.Options{Command: "collect"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sources[0].DurationSeconds <= 0 || rec.finished[0].DurationSeconds != rep.Sources[0].DurationSeconds {
+		t.Errorf("source duration: report %v, observer %v", rep.Sources[0].DurationSeconds, rec.finished[0].DurationSeconds)
+	}
+}
