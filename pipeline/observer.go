@@ -56,6 +56,19 @@ func (NopObserver) Skipped(string, collectors.Skipped)   {}
 func (NopObserver) Warned(string, string)                {}
 func (NopObserver) StoreOp(string, time.Duration, error) {}
 
+// Observers returns one Observer that tells each of obs every event, in
+// order (nil entries are left out): how the progress display, metrics and
+// a server all watch one run.
+func Observers(obs ...Observer) Observer {
+	var out observers
+	for _, o := range obs {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // observers fans every event out to each of its members, in order.
 type observers []Observer
 

@@ -218,10 +218,7 @@ func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, 
 	t0 := now()
 	sr = SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
 	rep := newReportObserver(&sr)
-	obs := observers{rep}
-	if r.Observer != nil {
-		obs = append(obs, r.Observer)
-	}
+	obs := Observers(rep, r.Observer)
 	obs.SourceStarted(src.Name)
 	defer func() {
 		sr.DurationSeconds = now().Sub(t0).Seconds()

@@ -153,8 +153,8 @@ func TestRunnerWritersAndDurability(t *testing.T) {
 	src := &scripted{items: ems, skips: []collectors.Skipped{{What: "commit x", Reason: "unreadable"}}, cursor: "end"}
 	r := runnerOn(t, j, pipeline.Source{Name: "repo", Type: "git", Collector: src})
 	r.Writers = 4
-	rec := &recorder{}
-	r.Observer = rec
+	rec, also := &recorder{}, &recorder{}
+	r.Observer = pipeline.Observers(rec, nil, also)
 	rep, err := r.Run(context.Background(), pipeline.Options{Command: "collect"})
 	if err != nil || rep.Outcome != pipeline.OutcomeOK || rep.Sources[0].Items != len(ems) {
 		t.Fatalf("run: %v %+v", err, rep)
@@ -188,6 +188,9 @@ func TestRunnerWritersAndDurability(t *testing.T) {
 	// The observer saw what the report says.
 	if len(rec.started) != 1 || len(rec.finished) != 1 || rec.stored["repo"] != len(ems) || len(rec.skipped) != 1 {
 		t.Errorf("observer: started %v finished %d stored %v skipped %v", rec.started, len(rec.finished), rec.stored, rec.skipped)
+	}
+	if also.stored["repo"] != len(ems) || len(also.finished) != 1 {
+		t.Errorf("second observer: stored %v, finished %d", also.stored, len(also.finished))
 	}
 	if fin := rec.finished[0]; fin.Items != len(ems) || fin.SkippedTotal != 1 || fin.Artefacts != 1 {
 		t.Errorf("SourceFinished report: %+v", fin)
