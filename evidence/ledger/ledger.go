@@ -10,9 +10,15 @@
 //	apprentices/<id>/lock
 //	standards/<catalogue-id>.yaml
 //
-// Blobs are content-addressed and written once; an item is written after
-// the blobs it names, whole or not at all (the store guarantees atomic
-// puts), so a crash at any point leaves a ledger the next run completes.
+// Blobs are content-addressed and written once, durably; an item is
+// written after the blobs it names, whole or not at all (the store
+// guarantees atomic puts), so a crash at any point leaves a ledger the next
+// run completes. Items written in a batch (PutItemBatched) are durable once
+// Sync returns; the runner saves a source's cursor only after that.
+//
+// The read side goes through one seam, Snapshot: every item with its
+// review applied, the reviews, and the objects that could not be read,
+// read with bounded concurrency and one request per object.
 package ledger
 
 import (
