@@ -16,24 +16,14 @@ import (
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
-// LoadLedger reads every item and review of the ledger. Unreadable objects
-// are skipped and their errors returned as corrupt.
+// LoadLedger reads every item and review of the ledger (a ledger.Snapshot).
+// Unreadable objects are skipped and their errors returned as corrupt.
 func LoadLedger(ctx context.Context, l *ledger.Ledger) ([]evidence.Item, map[string]*evidence.Review, []string, error) {
-	var corrupt []string
-	onCorrupt := func(err error) { corrupt = append(corrupt, err.Error()) }
-	ptrs, err := l.Items(ctx, onCorrupt)
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
 	if err != nil {
-		return nil, nil, corrupt, err
+		return nil, nil, nil, err
 	}
-	reviews, err := l.Reviews(ctx, onCorrupt)
-	if err != nil {
-		return nil, nil, corrupt, err
-	}
-	items := make([]evidence.Item, len(ptrs))
-	for i, p := range ptrs {
-		items[i] = *p
-	}
-	return items, reviews, corrupt, nil
+	return snap.Items(), snap.Reviews, snap.CorruptStrings(), nil
 }
 
 // NewTarget works out what coverage is judged against: the set the
@@ -58,13 +48,18 @@ func NewTarget(cat *ksb.Catalogue, covers config.Covers, start time.Time) (cover
 	return coverage.Target{Covers: c, Version: coverage.StandardVersion(cat, log, start)}, nil
 }
 
-// ComputeCoverage computes coverage from the ledger's items and reviews.
+// ComputeCoverage reads a snapshot of the ledger and computes its coverage.
 func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	items, reviews, corrupt, err := LoadLedger(ctx, l)
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
 	if err != nil {
-		return coverage.Report{}, corrupt, err
+		return coverage.Report{}, nil, err
 	}
-	return coverage.Compute(cat, target, l.Apprentice(), items, reviews, now.UTC()), corrupt, nil
+	return SnapshotCoverage(snap, cat, target, now), snap.CorruptStrings(), nil
+}
+
+// SnapshotCoverage computes coverage from a snapshot already read.
+func SnapshotCoverage(snap *ledger.Snapshot, cat *ksb.Catalogue, target coverage.Target, now time.Time) coverage.Report {
+	return coverage.Compute(cat, target, snap.Apprentice, snap.Items(), snap.Reviews, now.UTC())
 }
 
 // UpdateCoverage recomputes and stores coverage.json. While items are

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -32,13 +33,9 @@ type Source struct {
 	Collector collectors.Collector
 }
 
-// Progress is told about items as they are stored (a terminal progress
-// line, or nothing). Methods may be called from any goroutine.
-type Progress interface {
-	Start(source string)
-	Item(source string)
-	Done(source string)
-}
+// DefaultWriters is how many items a run redacts, tags and stores at once
+// when Runner.Writers is not set.
+const DefaultWriters = 8
 
 // Runner runs the pipeline for one apprentice.
 type Runner struct {
@@ -50,8 +47,11 @@ type Runner struct {
 	Target    coverage.Target // what coverage counts (see coverage.Target)
 	Log       *slog.Logger
 	Now       func() time.Time
-	Progress  Progress // may be nil
+	Observer  Observer // told what the run does (progress, metrics); may be nil
 	StoreName string   // for the report
+	// Writers bounds how many items are redacted, tagged and stored at
+	// once (0: DefaultWriters). The collector emits on one goroutine.
+	Writers int
 }
 
 // Options choose what a run does.
@@ -175,27 +175,48 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() t
 	return summaryOf(rep), corrupt, nil
 }
 
-// collect runs one source from its saved cursor (from nothing when full).
-func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() time.Time, log *slog.Logger) SourceReport {
+// collect runs one source from its saved cursor (from nothing when
+// full). Its items are handed to a bounded pool of
+// writers; each stores an item's blobs before the item (StoreFiles, then
+// PutItemBatched), and the source's cursor is saved only after every
+// writer is done and the ledger is synced, so a crash at any point loses
+// at most what the next run collects again.
+func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() time.Time, log *slog.Logger) (sr SourceReport) {
 	log = log.With("source", src.Name)
 	t0 := now()
-	sr := SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
-	defer func() { sr.DurationSeconds = now().Sub(t0).Seconds() }()
-	if r.Progress != nil {
-		r.Progress.Start(src.Name)
-		defer r.Progress.Done(src.Name)
+	sr = SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
+	rep := newReportObserver(&sr)
+	obs := Observers(rep, r.Observer)
+	obs.SourceStarted(src.Name)
+	defer func() {
+		sr.DurationSeconds = now().Sub(t0).Seconds()
+		obs.SourceFinished(src.Name, sr)
+	}()
+	timed := func(op string, f func() error) error {
+		t := time.Now()
+		err := f()
+		obs.StoreOp(op, time.Since(t), err)
+		return err
 	}
+
 	var cursor collectors.Cursor
 	if !full {
-		var err error
-		cursor, err = r.Ledger.Cursor(ctx, src.Name)
+		err := timed("get_cursor", func() (err error) { cursor, err = r.Ledger.Cursor(ctx, src.Name); return err })
 		if err != nil {
-			sr.Warnings = append(sr.Warnings, "cursor unreadable, collecting everything again: "+err.Error())
+			obs.Warned(src.Name, "cursor unreadable, collecting everything again: "+err.Error())
 			cursor = nil
 		}
 	}
-	sk := &sink{r: r, src: src, sr: &sr, now: now, log: log}
+	writers := r.Writers
+	if writers <= 0 {
+		writers = DefaultWriters
+	}
+	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, slots: make(chan struct{}, writers)}
 	next, err := src.Collector.Collect(ctx, cursor, sk)
+	storeErr := sk.wait()
+	// What was stored is made durable whatever happened next; the cursor
+	// is saved only if that succeeds.
+	syncErr := timed("sync", func() error { return r.Ledger.Sync(context.WithoutCancel(ctx)) })
 	var partial *collectors.PartialError
 	switch {
 	case err == nil:
@@ -209,54 +230,103 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() 
 		log.Error("source failed", "err", err)
 		return sr
 	}
-	if sk.storeErr != nil {
-		sr.Outcome, sr.Error = OutcomeFailed, sk.storeErr.Error()
+	if storeErr == nil {
+		storeErr = syncErr
+	}
+	if storeErr != nil {
+		sr.Outcome, sr.Error = OutcomeFailed, storeErr.Error()
 		return sr
 	}
-	if err := r.Ledger.PutCursor(ctx, src.Name, next); err != nil {
+	if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, next) }); err != nil {
 		sr.Outcome = OutcomePartial
-		sr.Warnings = append(sr.Warnings, "cursor not saved, the next run collects again: "+err.Error())
+		obs.Warned(src.Name, "cursor not saved, the next run collects again: "+err.Error())
 	}
 	log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
 	return sr
 }
 
-// sink redacts, tags and stores each emission.
+// sink redacts, tags and stores each emission, on a bounded pool of
+// writers. Skip and Warn are called by the collector and by the writers.
 type sink struct {
-	r        *Runner
-	src      Source
-	sr       *SourceReport
-	now      func() time.Time
-	log      *slog.Logger
-	storeErr error
-	warned   map[string]bool
+	r     *Runner
+	src   Source
+	obs   Observer
+	timed func(op string, f func() error) error
+	now   func() time.Time
+	log   *slog.Logger
+
+	slots chan struct{} // one per running writer
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error // the first store error
 }
 
 func (s *sink) Skip(sk collectors.Skipped) {
-	s.sr.SkippedTotal++
-	if len(s.sr.Skipped) < MaxSkipsReported {
-		sk.What, _ = s.r.Redactor.String(sk.What)
-		sk.Reason, _ = s.r.Redactor.String(sk.Reason)
-		s.sr.Skipped = append(s.sr.Skipped, sk)
-	}
+	sk.What, _ = s.r.Redactor.String(sk.What)
+	sk.Reason, _ = s.r.Redactor.String(sk.Reason)
+	s.obs.Skipped(s.src.Name, sk)
 }
 
 func (s *sink) Warn(msg string) {
 	msg, _ = s.r.Redactor.String(msg)
-	if s.warned == nil {
-		s.warned = map[string]bool{}
-	}
-	if s.warned[msg] || len(s.sr.Warnings) >= MaxSkipsReported {
-		return
-	}
-	s.warned[msg] = true
-	s.sr.Warnings = append(s.sr.Warnings, msg)
+	s.obs.Warned(s.src.Name, msg)
 }
 
+// Emit hands the emission to a writer, waiting for a free one. An
+// emission with files is stored on the caller's goroutine instead, so that
+// the files are opened while Emit runs (they may not outlive it). Once a
+// write has failed, Emit returns that error and the collector stops.
 func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
+	if err := s.failed(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if len(e.Files) > 0 {
+		if err := s.store(ctx, e); err != nil {
+			s.fail(err)
+			return err
+		}
+		return nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.wg.Add(1)
+	go func() {
+		defer func() { <-s.slots; s.wg.Done() }()
+		if err := s.store(ctx, e); err != nil {
+			s.fail(err)
+		}
+	}()
+	return nil
+}
+
+func (s *sink) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *sink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// wait waits for every writer and returns the first store error.
+func (s *sink) wait() error {
+	s.wg.Wait()
+	return s.failed()
+}
+
+// store redacts, tags and stores one emission: its blobs, then the item.
+func (s *sink) store(ctx context.Context, e collectors.Emission) error {
 	it := e.Item
 	it.Schema = evidence.SchemaVersion
 	it.Apprentice = s.r.Ledger.Apprentice()
@@ -266,27 +336,24 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 	}
 	it.CollectedAt = s.now().UTC()
 	it.Artefacts = nil
-	red, err := StoreFiles(ctx, s.r.Ledger, s.r.Redactor, e.Files, &it, s.Skip)
-	if err != nil {
-		s.storeErr = err
-		return err
+	var red int
+	if len(e.Files) > 0 {
+		err := s.timed("put_blobs", func() (err error) {
+			red, err = StoreFiles(ctx, s.r.Ledger, s.r.Redactor, e.Files, &it, s.Skip)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
-	s.sr.Artefacts += red
 	s.r.Redactor.Item(&it)
 	for _, w := range s.r.Tagger.Tag(&it) {
 		s.Warn(w)
 	}
-	for _, rd := range it.Redactions {
-		s.sr.Redactions += rd.Count
-	}
-	if err := s.r.Ledger.PutItem(ctx, &it); err != nil {
-		s.storeErr = err
+	if err := s.timed("put_item", func() error { return s.r.Ledger.PutItemBatched(ctx, &it) }); err != nil {
 		return err
 	}
-	s.sr.Items++
-	if s.r.Progress != nil {
-		s.r.Progress.Item(s.src.Name)
-	}
+	s.obs.ItemStored(s.src.Name, StoredItem{ID: it.ID, Kind: it.Kind, Artefacts: red, Redactions: it.Redactions})
 	return nil
 }
 

@@ -129,10 +129,13 @@ func (w *Workspace) HoldOptions(command string, wait time.Duration) ledger.HoldO
 	return ledger.HoldOptions{RunID: NewRunID(w.Now()), Command: command, TTL: w.LeaseTTL, Wait: wait, Now: w.Now, Log: w.Log}
 }
 
-// Open opens the workspace of a loaded config. catalogue overrides the
-// config's standard when not empty.
-func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.Logger) (*Workspace, error) {
-	appr, err := theApprentice(cfg)
+// Open opens the workspace of one apprentice of a loaded config: the one
+// with ID apprentice, or, when apprentice is "", the config's only one.
+// catalogue overrides the config's standard when not empty. Each
+// apprentice of a multi-apprentice config has its own workspace (its own
+// ledger in the shared store).
+func Open(ctx context.Context, cfg *config.Config, apprentice, catalogue string, log *slog.Logger) (*Workspace, error) {
+	appr, err := theApprentice(cfg, apprentice)
 	if err != nil {
 		return nil, err
 	}
@@ -159,14 +162,26 @@ func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.L
 		Collectors: registry.Default()}, nil
 }
 
-func theApprentice(cfg *config.Config) (config.Apprentice, error) {
-	if cfg.Apprentice != nil {
-		return *cfg.Apprentice, nil
+func theApprentice(cfg *config.Config, id string) (config.Apprentice, error) {
+	all := cfg.All()
+	if id != "" {
+		if a, ok := cfg.FindApprentice(id); ok {
+			return a, nil
+		}
+		return config.Apprentice{}, &SetupError{Err: fmt.Errorf("apprentice %q is not in the config (it lists %s)", id, apprenticeIDs(all))}
 	}
-	if len(cfg.Apprentices) == 1 {
-		return cfg.Apprentices[0], nil
+	if len(all) == 1 {
+		return all[0], nil
 	}
-	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices; this version runs one (use `apprentice:`)", len(cfg.Apprentices))}
+	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); this version runs one (use `apprentice:`)", len(all), apprenticeIDs(all))}
+}
+
+func apprenticeIDs(all []config.Apprentice) string {
+	ids := make([]string, len(all))
+	for i, a := range all {
+		ids[i] = a.ID
+	}
+	return strings.Join(ids, ", ")
 }
 
 // Redactor builds the redactor: built-in detectors plus the config's.
@@ -236,7 +251,7 @@ func (w *Workspace) Sources() ([]Source, error) {
 }
 
 // Runner builds a Runner for this workspace.
-func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
+func (w *Workspace) Runner(obs Observer) (*Runner, []string, error) {
 	red, err := w.Redactor()
 	if err != nil {
 		return nil, nil, err
@@ -250,5 +265,5 @@ func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
 		return nil, nil, err
 	}
 	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue, Target: w.Target,
-		Log: w.Log, Now: w.Now, Progress: progress, StoreName: w.Store.String()}, warns, nil
+		Log: w.Log, Now: w.Now, Observer: obs, StoreName: w.Store.String()}, warns, nil
 }

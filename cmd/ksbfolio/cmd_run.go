@@ -64,11 +64,11 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	if err != nil {
 		return err
 	}
-	var prog pipeline.Progress
+	var obs pipeline.Observer
 	if g.progressOn() {
-		prog = &progressLine{g: g}
+		obs = &progressLine{g: g}
 	}
-	r, warns, err := ws.Runner(prog)
+	r, warns, err := ws.Runner(obs)
 	if err != nil {
 		return setupCode(err)
 	}

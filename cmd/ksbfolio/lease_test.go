@@ -256,8 +256,9 @@ func TestLongRetagKeepsLease(t *testing.T) {
 
 	ttl := 300 * time.Millisecond
 	t.Setenv(leaseTTLEnv, ttl.String())
-	// Slow every item read down: the retag takes several TTLs.
-	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: 60 * time.Millisecond, Times: -1})
+	// Slow every item read down: the retag takes several TTLs, even with
+	// the snapshot's concurrent reads.
+	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: 1200 * time.Millisecond, Times: -1})
 	ws := cliWorkspace(t, cfg)
 	var stolen atomic.Bool
 	done := make(chan result)
@@ -296,7 +297,7 @@ func cliWorkspace(t *testing.T, cfgPath string) *pipeline.Workspace {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := pipeline.Open(context.Background(), cfg, "", nil)
+	ws, err := pipeline.Open(context.Background(), cfg, "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,10 +315,11 @@ func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
 	_, cfg, _ := workspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
 	ttl := 600 * time.Millisecond
 	t.Setenv(leaseTTLEnv, ttl.String())
-	// The lock is created; every later write of it fails; items are slow.
+	// The lock is created; every later write of it fails; items are slow
+	// (slower than the TTL, even with the runner's concurrent writers).
 	p.Next(storetest.Fault{Method: "PUT", PathContains: "jane/lock", Kind: storetest.Pass})
 	p.Next(storetest.Fault{Method: "PUT", PathContains: "jane/lock", Kind: storetest.Reset, Times: -1})
-	p.Next(storetest.Fault{Method: "PUT", PathContains: "/items/", Kind: storetest.Delay, Duration: 100 * time.Millisecond, Times: -1})
+	p.Next(storetest.Fault{Method: "PUT", PathContains: "/items/", Kind: storetest.Delay, Duration: 1500 * time.Millisecond, Times: -1})
 	start := time.Now()
 	r := cli(t, "-c", cfg, "run")
 	took := time.Since(start)

@@ -40,7 +40,7 @@ func (g *globals) workspace(catalogue string) (*pipeline.Workspace, error) {
 			return nil, usageErrorf("%s=%q: want a duration of at least 100ms, such as 2m", leaseTTLEnv, v)
 		}
 	}
-	ws, err := pipeline.Open(g.ctx, cfg, catalogue, g.log)
+	ws, err := pipeline.Open(g.ctx, cfg, "", catalogue, g.log)
 	if err != nil {
 		return nil, setupCode(err)
 	}
@@ -74,8 +74,10 @@ func setupCode(err error) error {
 	return err
 }
 
-// progressLine draws one status line on a terminal's stderr.
+// progressLine draws one status line on a terminal's stderr; it is a
+// pipeline.Observer.
 type progressLine struct {
+	pipeline.NopObserver
 	g     *globals
 	mu    sync.Mutex
 	n     int
@@ -83,14 +85,14 @@ type progressLine struct {
 	label string
 }
 
-func (p *progressLine) Start(source string) {
+func (p *progressLine) SourceStarted(source string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n, p.label = 0, source
 	fmt.Fprintf(p.g.stderr, "\r\033[Kcollecting %s …", source)
 }
 
-func (p *progressLine) Item(source string) {
+func (p *progressLine) ItemStored(source string, _ pipeline.StoredItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
@@ -101,7 +103,7 @@ func (p *progressLine) Item(source string) {
 	fmt.Fprintf(p.g.stderr, "\r\033[Kcollecting %s: %d items", source, p.n)
 }
 
-func (p *progressLine) Done(source string) {
+func (p *progressLine) SourceFinished(source string, _ pipeline.SourceReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprint(p.g.stderr, "\r\033[K")
