@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
-	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -157,7 +157,6 @@ func runItems(g *globals, o itemsOptions) error {
 	}
 	return nil
 }
-
 
 func hasAnyKSB(tags []evidence.Tag, want map[string]bool) bool {
 	for _, t := range tags {
