@@ -233,9 +233,13 @@ type Query struct {
 	Threshold *float64 `yaml:"threshold,omitempty" json:"threshold,omitempty"`
 }
 
-// Redact adds detectors to the built-in ones.
+// Redact adds detectors to the built-in ones and says what happens to
+// e-mail addresses.
 type Redact struct {
 	Patterns []Pattern `yaml:"patterns,omitempty" json:"patterns,omitempty"`
+	// Emails is "mask" (the default when empty: addresses other than the
+	// apprentice's are masked in stored text) or "keep".
+	Emails string `yaml:"emails,omitempty" json:"emails,omitempty"`
 }
 
 // Pattern is a named RE2 regular expression whose matches are masked.

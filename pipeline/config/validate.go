@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/ksbfolio/ksbfolio/pipeline/redact"
 )
 
 var (
@@ -256,7 +258,14 @@ func (d *decoder) redact(c *Config) {
 			d.check(p+".regex", "required (an RE2 regular expression)")
 		} else if _, err := regexp.Compile(pt.Regex); err != nil {
 			d.check(p+".regex", "does not compile: %v", err)
+		} else if redact.CanMatchEmpty(pt.Regex) {
+			d.check(p+".regex", "can match the empty string, so it would match everywhere; make it match at least one character")
 		}
+	}
+	switch c.Redact.Emails {
+	case "", redact.EmailsMask, redact.EmailsKeep:
+	default:
+		d.check("redact.emails", "want %q (the default) or %q, not %q", redact.EmailsMask, redact.EmailsKeep, c.Redact.Emails)
 	}
 }
 

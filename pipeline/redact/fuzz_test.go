@@ -30,7 +30,7 @@ func FuzzString(f *testing.F) {
 	f.Add("password=[REDACTED:jwt]x "+m("aws-key")+"token: [REDACTED:", uint(7), uint8(0))
 	f.Add("-----BEGIN PRIVATE KEY-----\n-----BEGIN RSA PRIVATE KEY-----", uint(0), uint8(1))
 	f.Add("ghp_ AKIA eyJ :// curl -u password= token: Bearer authorization:", uint(20), uint8(9))
-	r, err := New([]Pattern{{Name: "corp-host", Regex: `[a-z]+\.corp\.example`}, {Name: "greedy", Regex: `RED(ACT)ED`}})
+	r, err := New(Options{Patterns: []Pattern{{Name: "corp-host", Regex: `[a-z]+\.corp\.example`}, {Name: "greedy", Regex: `RED(ACT)ED`}}})
 	if err != nil {
 		f.Fatal(err)
 	}
