@@ -149,6 +149,12 @@ func New(opts Options) (*Redactor, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	r.index()
+	return r, nil
+}
+
+// index builds the keyword index of r.rules.
+func (r *Redactor) index() {
 	for _, ru := range r.rules {
 		for _, d := range ru.dets {
 			for _, k := range d.keywords {
@@ -171,7 +177,6 @@ func New(opts Options) (*Redactor, error) {
 			r.detKw[ri][di] = uses
 		}
 	}
-	return r, nil
 }
 
 // Rules returns the rule names, built-in first, in priority order.
