@@ -9,9 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -113,7 +111,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		Catalogue: r.Catalogue.ID, Store: r.StoreName, StartedAt: start.UTC(), Outcome: OutcomeOK,
 		Sources: []SourceReport{}, Corrupt: []string{}, Warnings: []string{},
 	}
-	log = log.With("run_id", rep.RunID)
+	log = r.Redactor.Logger(log).With("run_id", rep.RunID)
 
 	lease, err := AcquireLease(ctx, r.Ledger, rep.RunID, opts.Command, opts.Wait, now, log)
 	if err != nil {
@@ -165,7 +163,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		if err != nil {
-			rep.Warnings = append(rep.Warnings, "coverage: "+err.Error())
+			rep.Warnings = append(rep.Warnings, "coverage: "+r.Redactor.Error(err))
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		rep.Coverage = sum
@@ -217,41 +215,48 @@ func (r *Runner) collect(ctx context.Context, src Source, now func() time.Time, 
 		r.Progress.Start(src.Name)
 		defer r.Progress.Done(src.Name)
 	}
+	red := r.Redactor
 	cursor, err := r.Ledger.Cursor(ctx, src.Name)
 	if err != nil {
-		sr.Warnings = append(sr.Warnings, "cursor unreadable, collecting everything again: "+err.Error())
+		sr.Warnings = append(sr.Warnings, "cursor unreadable, collecting everything again: "+red.Error(err))
 		cursor = nil
 	}
+	// The collector sees only the redaction boundary: what it emits, skips
+	// and warns about, the error and the cursor it returns, are all
+	// redacted before they are stored, reported or logged.
 	sk := &sink{r: r, src: src, sr: &sr, now: now, log: log}
-	next, err := src.Collector.Collect(ctx, cursor, sk)
+	sk.guard = red.Guard(sk, MaxArtefact)
+	next, err := src.Collector.Collect(ctx, cursor, sk.guard)
 	var partial *collectors.PartialError
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		sr.Outcome, sr.Error = OutcomeInterrupted, context.Cause(ctx).Error()
+		sr.Outcome, sr.Error = OutcomeInterrupted, red.Error(context.Cause(ctx))
 		return sr
 	case errors.As(err, &partial):
-		sr.Outcome, sr.Error = OutcomePartial, err.Error()
+		sr.Outcome, sr.Error = OutcomePartial, red.Error(err)
 	default:
-		sr.Outcome, sr.Error = OutcomeFailed, err.Error()
-		log.Error("source failed", "err", err)
+		sr.Outcome, sr.Error = OutcomeFailed, red.Error(err)
+		log.Error("source failed", "err", sr.Error)
 		return sr
 	}
 	if sk.storeErr != nil {
-		sr.Outcome, sr.Error = OutcomeFailed, sk.storeErr.Error()
+		sr.Outcome, sr.Error = OutcomeFailed, red.Error(sk.storeErr)
 		return sr
 	}
-	if err := r.Ledger.PutCursor(ctx, src.Name, next); err != nil {
+	if err := r.Ledger.PutCursor(ctx, src.Name, red.Cursor(next)); err != nil {
 		sr.Outcome = OutcomePartial
-		sr.Warnings = append(sr.Warnings, "cursor not saved, the next run collects again: "+err.Error())
+		sr.Warnings = append(sr.Warnings, "cursor not saved, the next run collects again: "+red.Error(err))
 	}
 	log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
 	return sr
 }
 
-// sink redacts, tags and stores each emission.
+// sink tags and stores each emission, after guard (the redaction
+// boundary, which is what the collector is given) has redacted it.
 type sink struct {
 	r        *Runner
+	guard    collectors.Sink
 	src      Source
 	sr       *SourceReport
 	now      func() time.Time
@@ -263,14 +268,11 @@ type sink struct {
 func (s *sink) Skip(sk collectors.Skipped) {
 	s.sr.SkippedTotal++
 	if len(s.sr.Skipped) < MaxSkipsReported {
-		sk.What, _ = s.r.Redactor.String(sk.What)
-		sk.Reason, _ = s.r.Redactor.String(sk.Reason)
 		s.sr.Skipped = append(s.sr.Skipped, sk)
 	}
 }
 
 func (s *sink) Warn(msg string) {
-	msg, _ = s.r.Redactor.String(msg)
 	if s.warned == nil {
 		s.warned = map[string]bool{}
 	}
@@ -294,15 +296,14 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 	}
 	it.CollectedAt = s.now().UTC()
 	it.Artefacts = nil
-	red, err := StoreFiles(ctx, s.r.Ledger, s.r.Redactor, e.Files, &it, s.Skip)
+	n, err := StoreFiles(ctx, s.r.Ledger, e.Files, &it, s.guard.Skip)
 	if err != nil {
 		s.storeErr = err
 		return err
 	}
-	s.sr.Artefacts += red
-	s.r.Redactor.Item(&it)
+	s.sr.Artefacts += n
 	for _, w := range s.r.Tagger.Tag(&it) {
-		s.Warn(w)
+		s.guard.Warn(w)
 	}
 	for _, rd := range it.Redactions {
 		s.sr.Redactions += rd.Count
@@ -318,36 +319,25 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 	return nil
 }
 
-// StoreFiles stores an emission's files as blobs (redacting those that are
-// text) and appends them to it.Artefacts, before the item itself is
-// stored. Files that cannot be read are skipped with a reason. It returns
-// how many artefacts were stored; an error means the store failed.
-func StoreFiles(ctx context.Context, l *ledger.Ledger, red *redact.Redactor, files []collectors.File, it *evidence.Item, skip func(collectors.Skipped)) (int, error) {
+// StoreFiles stores an emission's files as blobs and appends them to
+// it.Artefacts, before the item itself is stored. The files must have
+// passed the redaction boundary (redact.Redactor.Guard), which redacts
+// text and refuses binary with secrets. Files that cannot be read are
+// skipped with a reason. It returns how many artefacts were stored; an
+// error means the store failed.
+func StoreFiles(ctx context.Context, l *ledger.Ledger, files []collectors.File, it *evidence.Item, skip func(collectors.Skipped)) (int, error) {
 	n := 0
-	counts := redact.Counts{}
 	for _, f := range files {
-		name, _ := red.String(f.Name)
 		rc, err := f.Open()
 		if err != nil {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: err.Error()})
+			skip(collectors.Skipped{What: "artefact " + f.Name, Reason: err.Error()})
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(rc, MaxArtefact+1))
 		rc.Close()
 		if err != nil {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: "read: " + err.Error()})
+			skip(collectors.Skipped{What: "artefact " + f.Name, Reason: "read: " + err.Error()})
 			continue
-		}
-		if len(b) > MaxArtefact {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: fmt.Sprintf("larger than %d MiB", MaxArtefact>>20)})
-			continue
-		}
-		if IsText(b) {
-			var c redact.Counts
-			b, c = red.Bytes(b)
-			for k, v := range c {
-				counts[k] += v
-			}
 		}
 		sum, err := l.PutBlob(ctx, b)
 		if err != nil {
@@ -357,39 +347,8 @@ func StoreFiles(ctx context.Context, l *ledger.Ledger, red *redact.Redactor, fil
 		if mt == "" {
 			mt = "application/octet-stream"
 		}
-		it.Artefacts = append(it.Artefacts, evidence.Artefact{Name: name, SHA256: sum, Size: int64(len(b)), MediaType: mt})
+		it.Artefacts = append(it.Artefacts, evidence.Artefact{Name: f.Name, SHA256: sum, Size: int64(len(b)), MediaType: mt})
 		n++
 	}
-	if len(counts) > 0 {
-		it.Redactions = mergeRedactions(it.Redactions, counts.Redactions())
-	}
 	return n, nil
-}
-
-func mergeRedactions(a, b []evidence.Redaction) []evidence.Redaction {
-	m := map[string]int{}
-	for _, r := range append(append([]evidence.Redaction(nil), a...), b...) {
-		m[r.Rule] += r.Count
-	}
-	out := make([]evidence.Redaction, 0, len(m))
-	for k, v := range m {
-		out = append(out, evidence.Redaction{Rule: k, Count: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
-	return out
-}
-
-// IsText reports whether b looks like text (valid UTF-8 with no NUL in its
-// first 8 KiB), and so is redacted before it is stored.
-func IsText(b []byte) bool {
-	head := b
-	if len(head) > 8192 {
-		head = head[:8192]
-	}
-	for _, c := range head {
-		if c == 0 {
-			return false
-		}
-	}
-	return utf8.Valid(b)
 }

@@ -220,7 +220,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		meta.CollectedAt = c.now().UTC()
 		it, bad := itemFromCommit(ci, stats, missing, meta)
 		for _, v := range bad {
-			sink.Warn(fmt.Sprintf("commit %s: trailer value %q is not a KSB ID; ignored", ci.SHA[:12], clip(v, 40)))
+			sink.Warn(fmt.Sprintf("commit %s: trailer value %q is not a KSB ID; ignored", ci.SHA[:12], v))
 		}
 		if err := sink.Emit(ctx, collectors.Emission{Item: it}); err != nil {
 			return nil, err

@@ -53,14 +53,9 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 		parents[i] = p
 	}
 	facts["parents"] = parents
-	if t, cut := capRunes(title, maxTitleRunes); cut {
-		title = t
-		facts["title_truncated"] = true
-	}
-	if s, cut := capBytes(summary, maxSummaryBytes); cut {
-		summary = s
-		facts["summary_truncated"] = true
-	}
+	// Title and summary are not cut here: the pipeline cuts them after
+	// redaction (redact.MaxTitleRunes, MaxSummaryBytes), so that a cut
+	// never leaves half a secret unmasked.
 	if statsMissing != "" {
 		facts["stats_unavailable"] = statsMissing
 	} else {
