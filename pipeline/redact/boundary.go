@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
@@ -264,7 +265,7 @@ func capRunes(s string, n int) (string, bool) {
 		}
 		count++
 	}
-	return s[:i] + "…", true
+	return s[:outsideMask(s, i)] + "…", true
 }
 
 // capBytes cuts s to at most n bytes on a rune boundary, ending in "…"
@@ -277,5 +278,19 @@ func capBytes(s string, n int) (string, bool) {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "…", true
+	return s[:outsideMask(s, cut)] + "…", true
+}
+
+// outsideMask moves a cut at i back to the start of the mask it would
+// split, if any, so that a capped text never ends in half a mask.
+func outsideMask(s string, i int) int {
+	const open = "[REDACTED:"
+	j := strings.LastIndex(s[:min(len(s), i+len(open)-1)], open)
+	if j < 0 || j >= i {
+		return i
+	}
+	if k := strings.IndexByte(s[j:], ']'); k < 0 || j+k >= i {
+		return j
+	}
+	return i
 }
