@@ -153,6 +153,10 @@ func TestParseProblems(t *testing.T) {
 			[]string{`t.yaml:1: apprentice.gateway: 2025-01-06 is not after start 2025-01-06`}},
 		{"empty", "", []string{`t.yaml:1: (file): the file is empty`}},
 		{"neither", "store: ./x\n", []string{`t.yaml:1: apprentice: required (or a list under apprentices)`}},
+		{"empty match", "apprentice: {id: a, emails: [a@b]}\nredact:\n  patterns:\n    - {name: p, regex: 'x*'}\n",
+			[]string{`t.yaml:4: redact.patterns[0].regex: can match the empty string`}},
+		{"emails", "apprentice: {id: a, emails: [a@b]}\nredact: {emails: hide}\n",
+			[]string{`t.yaml:2: redact.emails: want "mask" (the default) or "keep", not "hide"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
