@@ -76,10 +76,11 @@ func timeWithin(r *Redactor, s string, limit time.Duration) (time.Duration, bool
 // linear: 16 times the input takes about 16 times as long (a quadratic
 // detector takes 256 times). Each rule's most costly adversarial text is
 // found on 16 KiB, then timed on 64 KiB and 1 MiB; a ratio of 64 or more
-// fails, after two more tries to rule out a noisy machine.
+// fails, after two more tries to rule out a noisy machine. Skipped under
+// -short and the race detector.
 func TestLinearTime(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing test")
+	if testing.Short() || raceEnabled {
+		t.Skip("timing test: not with -short or -race")
 	}
 	rules := builtins()
 	rules = append(rules, emailRule([]string{"jane@corp.example"}))
