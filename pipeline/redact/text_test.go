@@ -167,3 +167,23 @@ func TestLogger(t *testing.T) {
 		t.Errorf("log: %s", out)
 	}
 }
+
+// A pattern matching more than maxMatches times in one text masks the
+// rest of the text from the last match it kept: bounded work, and nothing
+// after the cap left unmasked.
+func TestMatchesCapped(t *testing.T) {
+	r, err := New(Options{Emails: EmailsKeep, Patterns: []Pattern{{Name: "qq", Regex: `q`}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := strings.Repeat("q ", maxMatches+10) + "tail q"
+	out, c := r.String(in)
+	if strings.Contains(out, "q ") || strings.Contains(out, "tail") || c["qq"] != maxMatches {
+		t.Errorf("counts %v, end of output %q", c, out[len(out)-40:])
+	}
+	if in := strings.Repeat("q ", 10); strings.Count(mustString(r, in), m("qq")) != 10 {
+		t.Error("under the cap every match is its own mask")
+	}
+}
+
+func mustString(r *Redactor, s string) string { out, _ := r.String(s); return out }
