@@ -20,6 +20,21 @@ var plantable = []struct{ line, core string }{
 	{slackBot, slackBot[5:]},
 	{"https://hooks.slack.com/services/" + slackHookKey, slackHookKey},
 	{glToken, glToken[6:]},
+	{"HF_TOKEN=" + hfToken, hfToken[3:]},
+	{"wandb login " + wandbKey40, wandbKey40},
+	{openaiKey, openaiKey[8:]},
+	{anthropicKey, anthropicKey[13:]},
+	{"DB_PASS=Xy7hunter2q", "Xy7hunter2q"},
+	{"mysql -u ml -pS3cr3tPw db", "S3cr3tPw"},
+	{awsSecret, awsSecret},
+	{"AccountKey=" + azureKey, azureKey},
+	{"x?sv=1&sig=" + azureSig, azureSig},
+	{sendgridKey, sendgridKey[3:]},
+	{databricksPAT, databricksPAT[4:]},
+	{pypiToken, pypiToken[20:]},
+	{npmToken, npmToken[4:]},
+	{stripeKey, stripeKey[8:]},
+	{googleKey, googleKey[4:]},
 }
 
 func FuzzString(f *testing.F) {
