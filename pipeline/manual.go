@@ -1,22 +1,26 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/evidence/tagging"
 )
 
 // Manual describes evidence made by hand: a design document, a
@@ -59,35 +63,28 @@ func refuseReplace(ctx context.Context, l *ledger.Ledger, id string, replace boo
 }
 
 // AddManual stores a file as a `manual` item under the run lease: the file
-// (redacted if it is text) as its artefact, the declared KSBs as
-// "declared:add" tags, plus rule tags. Its ID derives from the file's
-// content: adding the same content again is an *ExistsError unless
-// m.Replace, which replaces the item (reviews are kept).
+// as its artefact (through the same redaction boundary as every run: text
+// in any encoding redacted and stored as UTF-8, binary with a secret
+// refused), the declared KSBs as "declared:add" tags, plus rule tags. Its
+// ID derives from the file's content: adding the same content again is an
+// *ExistsError unless m.Replace, which replaces the item (reviews are
+// kept). Anything but a regular file (a directory, a FIFO, a device) is
+// refused before it is read.
 func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, _ []string, err error) {
 	if strings.TrimSpace(m.Title) == "" {
 		return nil, nil, &SetupError{Err: fmt.Errorf("a title is required")}
 	}
-	f, err := os.Open(m.Path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("add: %w", err) // a *fs.PathError names the path
-	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s: not a regular file", m.Path)
-	}
-	h := sha256.New()
-	_, err = io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		return nil, nil, fmt.Errorf("add: %w", err)
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-
 	red, err := w.Redactor()
 	if err != nil {
 		return nil, nil, err
 	}
+	b, err := readRegular(m.Path)
+	if err != nil {
+		return nil, nil, errors.New(red.Error(err))
+	}
+	h := sha256.Sum256(b)
+	sum := hex.EncodeToString(h[:])
+
 	tg, warns, err := w.Tagger()
 	if err != nil {
 		return nil, nil, err
@@ -116,27 +113,105 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, 
 		Summary:    "Added by hand from " + name,
 		OccurredAt: m.Date.UTC(), CollectedAt: w.Now().UTC(),
 		Origin: evidence.Origin{URI: "file:" + name, NativeID: sum},
-		Facts:  map[string]any{"file_name": name, "file_size": st.Size()},
+		Facts:  map[string]any{"file_name": name, "file_size": int64(len(b))},
 	}
 	for _, k := range m.KSBs {
 		it.Tags = append(it.Tags, evidence.Tag{KSB: evidence.NormalizeKSB(k), By: evidence.ByDeclared + "add", Confidence: 1,
 			Reason: "declared when the evidence was added"})
 	}
-	var skipped []string
-	files := []collectors.File{{Name: name, MediaType: mt, Open: func() (io.ReadCloser, error) { return os.Open(m.Path) }}}
-	if _, err := StoreFiles(ctx, w.Ledger, red, files, &it, func(s collectors.Skipped) { skipped = append(skipped, s.What+": "+s.Reason) }); err != nil {
+	ms := &manualSink{w: w, tg: tg}
+	g := red.Guard(ms, MaxArtefact)
+	e := collectors.Emission{Item: it, Files: []collectors.File{{Name: name, MediaType: mt,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}}}
+	if err := g.Emit(ctx, e); err != nil {
 		return nil, nil, err
 	}
-	if len(skipped) > 0 {
-		return nil, nil, fmt.Errorf("store %s: %s", name, strings.Join(skipped, "; "))
-	}
-	red.Item(&it)
-	warns = append(warns, tg.Tag(&it)...)
-	if err := w.Ledger.PutItem(ctx, &it); err != nil {
-		return nil, nil, err
-	}
+	warns = append(warns, ms.warns...)
 	if _, _, err := UpdateCoverage(ctx, w.Ledger, w.Catalogue, w.Target, w.Now()); err != nil {
-		warns = append(warns, "coverage not updated: "+err.Error())
+		warns = append(warns, "coverage not updated: "+red.Error(err))
 	}
-	return &it, warns, nil
+	return ms.stored, warns, nil
+}
+
+// manualSink stores the one item of `add`, after the redaction boundary,
+// unless its file was skipped.
+type manualSink struct {
+	w       *Workspace
+	tg      *tagging.Tagger
+	skipped []string
+	warns   []string
+	stored  *evidence.Item
+}
+
+func (s *manualSink) Emit(ctx context.Context, e collectors.Emission) error {
+	it := e.Item
+	if len(s.skipped) > 0 {
+		return errors.New(strings.Join(s.skipped, "; "))
+	}
+	if _, err := StoreFiles(ctx, s.w.Ledger, e.Files, &it, s.Skip); err != nil {
+		return err
+	}
+	if len(s.skipped) > 0 {
+		return errors.New(strings.Join(s.skipped, "; "))
+	}
+	s.warns = append(s.warns, s.tg.Tag(&it)...)
+	if err := s.w.Ledger.PutItem(ctx, &it); err != nil {
+		return err
+	}
+	s.stored = &it
+	return nil
+}
+
+func (s *manualSink) Skip(sk collectors.Skipped) {
+	s.skipped = append(s.skipped, sk.What+": "+sk.Reason)
+}
+func (s *manualSink) Warn(msg string) { s.warns = append(s.warns, msg) }
+
+// readRegular reads a regular file (at most MaxArtefact bytes), refusing
+// anything else before reading it: the mode is checked before opening
+// (following symbolic links), the file is opened without blocking (a FIFO
+// swapped in meanwhile does not hang the open), and checked again once
+// open.
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path) // errors name the path
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxArtefact+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxArtefact {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxArtefact>>20)
+	}
+	return b, nil
+}
+
+// fileKind names a non-regular file mode for an error message.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.Type().String()
 }

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -91,7 +89,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		Catalogue: r.Catalogue.ID, Store: r.StoreName, StartedAt: start.UTC(), Outcome: OutcomeOK,
 		Sources: []SourceReport{}, Corrupt: []string{}, Warnings: []string{}, Full: opts.Full,
 	}
-	log = log.With("run_id", rep.RunID)
+	log = r.Redactor.Logger(log).With("run_id", rep.RunID)
 
 	runCtx, release, err := r.Ledger.Hold(ctx, ledger.HoldOptions{RunID: rep.RunID, Command: opts.Command,
 		TTL: opts.LeaseTTL, Wait: opts.Wait, Now: now, Log: log})
@@ -128,7 +126,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		if err != nil {
-			rep.Warnings = append(rep.Warnings, "coverage: "+err.Error())
+			rep.Warnings = append(rep.Warnings, "coverage: "+r.Redactor.Error(err))
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		rep.Coverage = sum
@@ -199,11 +197,12 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() 
 		return err
 	}
 
+	red := r.Redactor
 	var cursor collectors.Cursor
 	if !full {
 		err := timed("get_cursor", func() (err error) { cursor, err = r.Ledger.Cursor(ctx, src.Name); return err })
 		if err != nil {
-			obs.Warned(src.Name, "cursor unreadable, collecting everything again: "+err.Error())
+			obs.Warned(src.Name, "cursor unreadable, collecting everything again: "+red.Error(err))
 			cursor = nil
 		}
 	}
@@ -211,7 +210,12 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() 
 	if writers <= 0 {
 		writers = DefaultWriters
 	}
+	// The collector sees only the redaction boundary (sk passes every
+	// emission, skip and warning through red.Guard, on its writers): what
+	// it emits, skips and warns about, and the error and the cursor it
+	// returns, are all redacted before they are stored, reported or logged.
 	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, slots: make(chan struct{}, writers)}
+	sk.guard = red.Guard(storeSink{sk}, MaxArtefact)
 	next, err := src.Collector.Collect(ctx, cursor, sk)
 	storeErr := sk.wait()
 	// What was stored is made durable whatever happened next; the cursor
@@ -221,34 +225,37 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() 
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		sr.Outcome, sr.Error = OutcomeInterrupted, context.Cause(ctx).Error()
+		sr.Outcome, sr.Error = OutcomeInterrupted, red.Error(context.Cause(ctx))
 		return sr
 	case errors.As(err, &partial):
-		sr.Outcome, sr.Error = OutcomePartial, err.Error()
+		sr.Outcome, sr.Error = OutcomePartial, red.Error(err)
 	default:
-		sr.Outcome, sr.Error = OutcomeFailed, err.Error()
-		log.Error("source failed", "err", err)
+		sr.Outcome, sr.Error = OutcomeFailed, red.Error(err)
+		log.Error("source failed", "err", sr.Error)
 		return sr
 	}
 	if storeErr == nil {
 		storeErr = syncErr
 	}
 	if storeErr != nil {
-		sr.Outcome, sr.Error = OutcomeFailed, storeErr.Error()
+		sr.Outcome, sr.Error = OutcomeFailed, red.Error(storeErr)
 		return sr
 	}
-	if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, next) }); err != nil {
+	if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, red.Cursor(next)) }); err != nil {
 		sr.Outcome = OutcomePartial
-		obs.Warned(src.Name, "cursor not saved, the next run collects again: "+err.Error())
+		obs.Warned(src.Name, "cursor not saved, the next run collects again: "+red.Error(err))
 	}
 	log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
 	return sr
 }
 
-// sink redacts, tags and stores each emission, on a bounded pool of
-// writers. Skip and Warn are called by the collector and by the writers.
+// sink is what the collector is given: it passes every emission, skip and
+// warning through guard (the redaction boundary), emissions on a bounded
+// pool of writers. Skip and Warn are called by the collector and by the
+// writers.
 type sink struct {
 	r     *Runner
+	guard collectors.Sink // red.Guard(storeSink{s})
 	src   Source
 	obs   Observer
 	timed func(op string, f func() error) error
@@ -261,19 +268,20 @@ type sink struct {
 	err   error // the first store error
 }
 
-func (s *sink) Skip(sk collectors.Skipped) {
-	sk.What, _ = s.r.Redactor.String(sk.What)
-	sk.Reason, _ = s.r.Redactor.String(sk.Reason)
-	s.obs.Skipped(s.src.Name, sk)
-}
+func (s *sink) Skip(sk collectors.Skipped) { s.guard.Skip(sk) }
 
-func (s *sink) Warn(msg string) {
-	msg, _ = s.r.Redactor.String(msg)
-	s.obs.Warned(s.src.Name, msg)
-}
+func (s *sink) Warn(msg string) { s.guard.Warn(msg) }
 
-// Emit hands the emission to a writer, waiting for a free one. An
-// emission with files is stored on the caller's goroutine instead, so that
+// storeSink is the guard's side of the sink: what it receives is redacted.
+type storeSink struct{ s *sink }
+
+func (t storeSink) Emit(ctx context.Context, e collectors.Emission) error { return t.s.store(ctx, e) }
+func (t storeSink) Skip(sk collectors.Skipped)                            { t.s.obs.Skipped(t.s.src.Name, sk) }
+func (t storeSink) Warn(msg string)                                       { t.s.obs.Warned(t.s.src.Name, msg) }
+
+// Emit hands the emission to a writer, waiting for a free one, which
+// passes it through the guard and stores it. An emission with files is
+// handled on the caller's goroutine instead, so that
 // the files are opened while Emit runs (they may not outlive it). Once a
 // write has failed, Emit returns that error and the collector stops.
 func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
@@ -284,7 +292,7 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 		return err
 	}
 	if len(e.Files) > 0 {
-		if err := s.store(ctx, e); err != nil {
+		if err := s.guard.Emit(ctx, e); err != nil {
 			s.fail(err)
 			return err
 		}
@@ -298,7 +306,7 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 	s.wg.Add(1)
 	go func() {
 		defer func() { <-s.slots; s.wg.Done() }()
-		if err := s.store(ctx, e); err != nil {
+		if err := s.guard.Emit(ctx, e); err != nil {
 			s.fail(err)
 		}
 	}()
@@ -325,7 +333,8 @@ func (s *sink) wait() error {
 	return s.failed()
 }
 
-// store redacts, tags and stores one emission: its blobs, then the item.
+// store tags and stores one emission the guard has redacted: its blobs,
+// then the item.
 func (s *sink) store(ctx context.Context, e collectors.Emission) error {
 	it := e.Item
 	it.Schema = evidence.SchemaVersion
@@ -336,57 +345,45 @@ func (s *sink) store(ctx context.Context, e collectors.Emission) error {
 	}
 	it.CollectedAt = s.now().UTC()
 	it.Artefacts = nil
-	var red int
+	var nfiles int
 	if len(e.Files) > 0 {
 		err := s.timed("put_blobs", func() (err error) {
-			red, err = StoreFiles(ctx, s.r.Ledger, s.r.Redactor, e.Files, &it, s.Skip)
+			nfiles, err = StoreFiles(ctx, s.r.Ledger, e.Files, &it, storeSink{s}.Skip)
 			return err
 		})
 		if err != nil {
 			return err
 		}
 	}
-	s.r.Redactor.Item(&it)
 	for _, w := range s.r.Tagger.Tag(&it) {
-		s.Warn(w)
+		storeSink{s}.Warn(w)
 	}
 	if err := s.timed("put_item", func() error { return s.r.Ledger.PutItemBatched(ctx, &it) }); err != nil {
 		return err
 	}
-	s.obs.ItemStored(s.src.Name, StoredItem{ID: it.ID, Kind: it.Kind, Artefacts: red, Redactions: it.Redactions})
+	s.obs.ItemStored(s.src.Name, StoredItem{ID: it.ID, Kind: it.Kind, Artefacts: nfiles, Redactions: it.Redactions})
 	return nil
 }
 
-// StoreFiles stores an emission's files as blobs (redacting those that are
-// text) and appends them to it.Artefacts, before the item itself is
-// stored. Files that cannot be read are skipped with a reason. It returns
-// how many artefacts were stored; an error means the store failed.
-func StoreFiles(ctx context.Context, l *ledger.Ledger, red *redact.Redactor, files []collectors.File, it *evidence.Item, skip func(collectors.Skipped)) (int, error) {
+// StoreFiles stores an emission's files as blobs and appends them to
+// it.Artefacts, before the item itself is stored. The files must have
+// passed the redaction boundary (redact.Redactor.Guard), which redacts
+// text and refuses binary with secrets. Files that cannot be read are
+// skipped with a reason. It returns how many artefacts were stored; an
+// error means the store failed.
+func StoreFiles(ctx context.Context, l *ledger.Ledger, files []collectors.File, it *evidence.Item, skip func(collectors.Skipped)) (int, error) {
 	n := 0
-	counts := redact.Counts{}
 	for _, f := range files {
-		name, _ := red.String(f.Name)
 		rc, err := f.Open()
 		if err != nil {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: err.Error()})
+			skip(collectors.Skipped{What: "artefact " + f.Name, Reason: err.Error()})
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(rc, MaxArtefact+1))
 		rc.Close()
 		if err != nil {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: "read: " + err.Error()})
+			skip(collectors.Skipped{What: "artefact " + f.Name, Reason: "read: " + err.Error()})
 			continue
-		}
-		if len(b) > MaxArtefact {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: fmt.Sprintf("larger than %d MiB", MaxArtefact>>20)})
-			continue
-		}
-		if IsText(b) {
-			var c redact.Counts
-			b, c = red.Bytes(b)
-			for k, v := range c {
-				counts[k] += v
-			}
 		}
 		sum, err := l.PutBlob(ctx, b)
 		if err != nil {
@@ -396,39 +393,8 @@ func StoreFiles(ctx context.Context, l *ledger.Ledger, red *redact.Redactor, fil
 		if mt == "" {
 			mt = "application/octet-stream"
 		}
-		it.Artefacts = append(it.Artefacts, evidence.Artefact{Name: name, SHA256: sum, Size: int64(len(b)), MediaType: mt})
+		it.Artefacts = append(it.Artefacts, evidence.Artefact{Name: f.Name, SHA256: sum, Size: int64(len(b)), MediaType: mt})
 		n++
 	}
-	if len(counts) > 0 {
-		it.Redactions = mergeRedactions(it.Redactions, counts.Redactions())
-	}
 	return n, nil
-}
-
-func mergeRedactions(a, b []evidence.Redaction) []evidence.Redaction {
-	m := map[string]int{}
-	for _, r := range append(append([]evidence.Redaction(nil), a...), b...) {
-		m[r.Rule] += r.Count
-	}
-	out := make([]evidence.Redaction, 0, len(m))
-	for k, v := range m {
-		out = append(out, evidence.Redaction{Rule: k, Count: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
-	return out
-}
-
-// IsText reports whether b looks like text (valid UTF-8 with no NUL in its
-// first 8 KiB), and so is redacted before it is stored.
-func IsText(b []byte) bool {
-	head := b
-	if len(head) > 8192 {
-		head = head[:8192]
-	}
-	for _, c := range head {
-		if c == 0 {
-			return false
-		}
-	}
-	return utf8.Valid(b)
 }

@@ -81,7 +81,7 @@ func runnerOn(t *testing.T, s store.Store, srcs ...pipeline.Source) *pipeline.Ru
 	t.Helper()
 	l, _ := ledger.New(s, "jane")
 	cat := ksb.Builtin()[0]
-	red, err := redact.New(nil)
+	red, err := redact.New(redact.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,15 +184,16 @@ func apprenticeIDs(all []config.Apprentice) string {
 	return strings.Join(ids, ", ")
 }
 
-// Redactor builds the redactor: built-in detectors plus the config's.
+// Redactor builds the redactor: built-in detectors plus the config's, with
+// the apprentice's own e-mail addresses left unmasked.
 func (w *Workspace) Redactor() (*redact.Redactor, error) {
-	var extra []redact.Pattern
+	opts := redact.Options{Emails: w.Config.Redact.Emails, AllowedEmails: w.Apprentice.Emails}
 	for _, p := range w.Config.Redact.Patterns {
-		extra = append(extra, redact.Pattern{Name: p.Name, Regex: p.Regex})
+		opts.Patterns = append(opts.Patterns, redact.Pattern{Name: p.Name, Regex: p.Regex})
 	}
-	r, err := redact.New(extra)
+	r, err := redact.New(opts)
 	if err != nil {
-		return nil, &SetupError{Err: fmt.Errorf("redact.patterns: %w", err)}
+		return nil, &SetupError{Err: fmt.Errorf("redact: %w", err)}
 	}
 	return r, nil
 }

@@ -254,11 +254,11 @@ func TestLongRetagKeepsLease(t *testing.T) {
 	_, cfg, _ := workspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 
-	ttl := 300 * time.Millisecond
+	ttl := time.Second // long enough for a renewal on a loaded machine under -race
 	t.Setenv(leaseTTLEnv, ttl.String())
 	// Slow every item read down: the retag takes several TTLs, even with
 	// the snapshot's concurrent reads.
-	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: 1200 * time.Millisecond, Times: -1})
+	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: 3500 * time.Millisecond, Times: -1})
 	ws := cliWorkspace(t, cfg)
 	var stolen atomic.Bool
 	done := make(chan result)
