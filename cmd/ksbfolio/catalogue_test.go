@@ -147,7 +147,7 @@ func coverageOf(t *testing.T, cfg string) coverageJSON {
 // counts 70 and a list counts what it lists. A ledger with all 39
 // evidenced is ready; with one rejected it is not, and the reason names it.
 func TestPortfolioCovers(t *testing.T) {
-	dir, cfg, _ := workspace(t, 40, "")
+	dir, cfg, _ := gitWorkspace(t, 40, "")
 	base, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +224,7 @@ func TestPortfolioCovers(t *testing.T) {
 // which; a list for the revised version imports beside v1.0, and tags
 // keep naming the catalogue they were made against.
 func TestStandardVersions(t *testing.T) {
-	dir, cfg, _ := workspace(t, 30, "")
+	dir, cfg, _ := gitWorkspace(t, 30, "")
 	base, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 type addOptions struct {
@@ -45,8 +45,8 @@ are kept).`,
 			if err != nil {
 				return err
 			}
-			it, warns, err := ws.AddManual(g.ctx, pipeline.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Replace: o.replace, Wait: o.wait})
-			var exists *pipeline.ExistsError
+			it, warns, err := maintain.Add(g.ctx, ws, maintain.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Replace: o.replace, Wait: o.wait})
+			var exists *maintain.ExistsError
 			if errors.As(err, &exists) {
 				return withCode(exitUsage, err)
 			}

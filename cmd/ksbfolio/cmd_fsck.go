@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 // maxProblemsListed is how many problems fsck prints for a person.
@@ -36,7 +36,7 @@ going on (with --repair).`,
 			if err != nil {
 				return err
 			}
-			res, err := pipeline.Fsck(g.ctx, ws.Ledger, pipeline.FsckOptions{Repair: repair, Grace: grace, Lease: ws.HoldOptions("fsck", wait)})
+			res, err := maintain.Fsck(g.ctx, ws.Ledger, maintain.FsckOptions{Repair: repair, Grace: grace, Lease: ws.HoldOptions("fsck", wait)})
 			if err != nil {
 				return err
 			}
@@ -71,7 +71,7 @@ going on (with --repair).`,
 	}
 	cmd.Flags().BoolVar(&repair, "repair", false, "repair what can be repaired")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().DurationVar(&grace, "grace", pipeline.DefaultGrace, "with --repair, keep orphan blobs and temporary files younger than this (a run may still be writing)")
+	cmd.Flags().DurationVar(&grace, "grace", maintain.DefaultGrace, "with --repair, keep orphan blobs and temporary files younger than this (a run may still be writing)")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "with --repair, wait up to this long for another run on the same apprentice")
 	return cmd
 }

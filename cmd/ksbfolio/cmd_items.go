@@ -12,7 +12,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 type itemsOptions struct {
@@ -43,7 +43,7 @@ items are reported on stderr and skipped (exit 3).`,
 
 // readSnapshot reads the ledger once (items with their reviews applied),
 // reporting unreadable objects on stderr.
-func readSnapshot(g *globals, ws *pipeline.Workspace) (*ledger.Snapshot, error) {
+func readSnapshot(g *globals, ws *workspace.Workspace) (*ledger.Snapshot, error) {
 	snap, err := ws.Ledger.Snapshot(g.ctx, ledger.SnapshotOptions{})
 	if err != nil {
 		return nil, err

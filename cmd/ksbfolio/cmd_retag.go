@@ -10,6 +10,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 func newRetagCommand(g *globals) *cobra.Command {
@@ -33,7 +34,7 @@ imported); set standard: in the config too so that later runs use it.`,
 				return setupCode(err)
 			}
 			var (
-				res       pipeline.RetagResult
+				res       maintain.RetagResult
 				before    coverage.Report
 				beforeErr error
 				after     coverage.Report
@@ -41,7 +42,7 @@ imported); set standard: in the config too so that later runs use it.`,
 			err = g.hold(ws, "retag", wait, func(ctx context.Context) error {
 				before, beforeErr = pipeline.ReadCoverage(ctx, ws.Ledger)
 				var err error
-				if res, err = pipeline.Retag(ctx, ws.Ledger, tg); err != nil {
+				if res, err = maintain.Retag(ctx, ws.Ledger, tg); err != nil {
 					return err
 				}
 				after, _, err = pipeline.UpdateCoverage(ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
@@ -57,7 +58,7 @@ imported); set standard: in the config too so that later runs use it.`,
 				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
 			}
 			fmt.Fprintf(g.stdout, "retagged %s against %s: %d changed\n", termsafe.Plural(res.Items, "item", "items"), ws.Catalogue.ID, res.Changed)
-			for _, line := range pipeline.CoverageChanges(before, beforeErr == nil, after) {
+			for _, line := range maintain.CoverageChanges(before, beforeErr == nil, after) {
 				fmt.Fprintln(g.stdout, termsafe.String(line))
 			}
 			if catalogue != "" && catalogue != ws.Config.Standard {

@@ -19,7 +19,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 type showOptions struct {
@@ -77,7 +77,7 @@ replaced only with --force.`,
 
 // resolveItem finds one item with its review applied to its tags (see
 // resolveView).
-func resolveItem(g *globals, ws *pipeline.Workspace, ref string) (evidence.Item, *evidence.Review, error) {
+func resolveItem(g *globals, ws *workspace.Workspace, ref string) (evidence.Item, *evidence.Review, error) {
 	v, err := resolveView(g, ws, ref)
 	if err != nil {
 		return evidence.Item{}, nil, err
@@ -89,7 +89,7 @@ func resolveItem(g *globals, ws *pipeline.Workspace, ref string) (evidence.Item,
 
 // resolveView finds one item. An exact ID is read directly; a prefix or
 // native ID needs a snapshot of the whole ledger.
-func resolveView(g *globals, ws *pipeline.Workspace, ref string) (ledger.View, error) {
+func resolveView(g *globals, ws *workspace.Workspace, ref string) (ledger.View, error) {
 	if evidence.ValidID(ref) {
 		v, err := ws.Ledger.View(g.ctx, ref)
 		if !errors.Is(err, store.ErrNotFound) {
@@ -166,7 +166,7 @@ func findItem(views []ledger.View, ref string) (ledger.View, error) {
 // checking its SHA-256 on the way. A file is written whole or not at all
 // (a temporary file beside it, then a rename), and an existing one is
 // replaced only with o.force.
-func writeArtefact(g *globals, ws *pipeline.Workspace, it evidence.Item, o showOptions) error {
+func writeArtefact(g *globals, ws *workspace.Workspace, it evidence.Item, o showOptions) error {
 	var art *evidence.Artefact
 	names := make([]string, 0, len(it.Artefacts))
 	for i := range it.Artefacts {

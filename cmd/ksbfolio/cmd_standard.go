@@ -16,7 +16,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 func newStandardCommand(g *globals) *cobra.Command {
@@ -38,7 +38,7 @@ func newStandardCommand(g *globals) *cobra.Command {
 func (g *globals) catalogueStore(create bool) (store.Store, error) {
 	cfg, err := g.loadConfig()
 	if err == nil {
-		s, err := pipeline.OpenStore(g.ctx, cfg.Store, cfg.Dir)
+		s, err := workspace.OpenStore(g.ctx, cfg.Store, cfg.Dir)
 		return s, setupCode(err)
 	}
 	var ee *exitErr
@@ -46,10 +46,10 @@ func (g *globals) catalogueStore(create bool) (store.Store, error) {
 		return nil, err
 	}
 	// No config: fall back to the default store here.
-	if _, statErr := os.Stat(pipeline.DefaultStore); statErr != nil && !create {
+	if _, statErr := os.Stat(workspace.DefaultStore); statErr != nil && !create {
 		return nil, nil
 	}
-	return pipeline.OpenStore(g.ctx, "", ".")
+	return workspace.OpenStore(g.ctx, "", ".")
 }
 
 func newStandardListCommand(g *globals) *cobra.Command {
@@ -78,7 +78,7 @@ apprenticeship starts, and which catalogue holds it.`,
 					return err
 				}
 				for _, id := range ids {
-					c, err := pipeline.LoadCatalogue(g.ctx, id, s, ".")
+					c, err := workspace.LoadCatalogue(g.ctx, id, s, ".")
 					if err != nil {
 						fmt.Fprintf(g.stderr, "ksbfolio: imported catalogue %s is unreadable: %v\n", id, err)
 						continue
@@ -186,7 +186,7 @@ func newStandardShowCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := pipeline.LoadCatalogue(g.ctx, args[0], s, ".")
+			c, err := workspace.LoadCatalogue(g.ctx, args[0], s, ".")
 			if err != nil {
 				return setupCode(err)
 			}

@@ -84,7 +84,7 @@ func TestPlantedSecretsEverywhere(t *testing.T) {
 		inBinary  = "AKIAJBINARYEXAMPLE12"
 	)
 	secrets := []string{inPath, inBranch, inTrailer, inTitle, inTitle[:8], inLatin1, inUTF16, inNUL, inBinary}
-	dir, cfg, _ := workspace(t, 5, "")
+	dir, cfg, _ := gitWorkspace(t, 5, "")
 	repo := filepath.Join(dir, "model-repo")
 	// A second source whose path holds a secret: its error goes to the
 	// run report and the log.
@@ -164,7 +164,7 @@ func TestPlantedSecretsEverywhere(t *testing.T) {
 
 // add refuses a FIFO, a directory and a device at once instead of hanging.
 func TestAddRefusesNonRegularFiles(t *testing.T) {
-	dir, cfg, _ := workspace(t, 2, "")
+	dir, cfg, _ := gitWorkspace(t, 2, "")
 	fifo := filepath.Join(dir, "pipe")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)

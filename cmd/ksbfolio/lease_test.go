@@ -24,8 +24,8 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
-	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 // buildBinary builds ksbfolio into a temporary folder.
@@ -95,7 +95,7 @@ func TestKilledRunsNeverLockOut(t *testing.T) {
 	}
 	bin := buildBinary(t)
 	t0 := time.Now()
-	dir, cfg, sum := workspace(t, 3000, "")
+	dir, cfg, sum := gitWorkspace(t, 3000, "")
 	t.Logf("repository of %d commits built in %v", sum.Commits, time.Since(t0).Round(time.Millisecond))
 	// The uninterrupted run collects the same repository into another store.
 	b, err := os.ReadFile(cfg)
@@ -188,7 +188,7 @@ func TestKilledRunsNeverLockOut(t *testing.T) {
 // A lease whose holder's process is gone from this host: fsck reports it,
 // fsck --repair takes it over, and writers start at once.
 func TestDeadRunsLease(t *testing.T) {
-	dir, cfg, _ := workspace(t, 20, "")
+	dir, cfg, _ := gitWorkspace(t, 20, "")
 	l := localLedger(t, dir)
 	ctx := context.Background()
 	dead := exec.Command("true")
@@ -251,7 +251,7 @@ func TestLongRetagKeepsLease(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := workspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
+	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 
 	ttl := time.Second // long enough for a renewal on a loaded machine under -race
@@ -291,13 +291,13 @@ func TestLongRetagKeepsLease(t *testing.T) {
 }
 
 // cliWorkspace opens the workspace of a config file, as the CLI does.
-func cliWorkspace(t *testing.T, cfgPath string) *pipeline.Workspace {
+func cliWorkspace(t *testing.T, cfgPath string) *workspace.Workspace {
 	t.Helper()
 	cfg, err := config.Load(cfgPath, registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := pipeline.Open(context.Background(), cfg, "", "", nil)
+	ws, err := workspace.Open(context.Background(), cfg, "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := workspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
+	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
 	ttl := 600 * time.Millisecond
 	t.Setenv(leaseTTLEnv, ttl.String())
 	// The lock is created; every later write of it fails; items are slow
@@ -340,7 +340,7 @@ func TestStalledRunReleasesLease(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := workspace(t, 30, "'"+srv.Through(p).URL("portfolios")+"&timeout=2s&idle_timeout=300ms'")
+	_, cfg, _ := gitWorkspace(t, 30, "'"+srv.Through(p).URL("portfolios")+"&timeout=2s&idle_timeout=300ms'")
 	// Every item read stalls after a few bytes (coverage reads them all).
 	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Stall, After: 5, Times: -1})
 	start := time.Now()

@@ -50,7 +50,7 @@ func requireGit(t *testing.T) {
 
 // workspace builds a repository of n commits and a config collecting it
 // into storeSpec ("" = the default folder store).
-func workspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum gittest.Summary) {
+func gitWorkspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum gittest.Summary) {
 	t.Helper()
 	requireGit(t)
 	dir = t.TempDir()
@@ -223,8 +223,8 @@ func TestSameLedgerOnFolderAndS3(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-	_, fsCfg, sum := workspace(t, 150, "")
-	_, s3Cfg, _ := workspace(t, 150, "'"+srv.URL("portfolios")+"'")
+	_, fsCfg, sum := gitWorkspace(t, 150, "")
+	_, s3Cfg, _ := gitWorkspace(t, 150, "'"+srv.URL("portfolios")+"'")
 	mustCode(t, cli(t, "-c", fsCfg, "run"), 0)
 	mustCode(t, cli(t, "-c", s3Cfg, "run"), 0)
 
@@ -290,7 +290,7 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 		"-----BEGIN RSA PRIVATE KEY-----\n" + secrets[3] + "\nQmFzZTY0Q29udGVudE9mVGhlS2V5\n-----END RSA PRIVATE KEY-----\n" +
 		"\nKSB: S8\n"
 	for _, storeSpec := range []string{"", "'" + srv.URL("p") + "'"} {
-		dir, cfg, _ := workspace(t, 20, storeSpec)
+		dir, cfg, _ := gitWorkspace(t, 20, storeSpec)
 		me := gittest.DefaultAuthors()[0]
 		env := []string{"GIT_AUTHOR_NAME=" + me.Name, "GIT_AUTHOR_EMAIL=" + me.Email,
 			"GIT_COMMITTER_NAME=" + me.Name, "GIT_COMMITTER_EMAIL=" + me.Email}
@@ -349,7 +349,7 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 
 func TestClearErrors(t *testing.T) {
 	requireGit(t)
-	dir, cfg, _ := workspace(t, 30, "")
+	dir, cfg, _ := gitWorkspace(t, 30, "")
 
 	t.Run("malformed config", func(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "ksbfolio.yaml")
@@ -428,7 +428,7 @@ func TestClearErrors(t *testing.T) {
 }
 
 func TestSecondRunExitsWhileLeaseHeld(t *testing.T) {
-	dir, cfg, _ := workspace(t, 30, "")
+	dir, cfg, _ := gitWorkspace(t, 30, "")
 	s, err := fsstore.New(filepath.Join(dir, ".ksbfolio"))
 	if err != nil {
 		t.Fatal(err)
@@ -463,7 +463,7 @@ func TestSecondRunExitsWhileLeaseHeld(t *testing.T) {
 }
 
 func TestInterruptedRunResumes(t *testing.T) {
-	_, cfg, sum := workspace(t, 400, "")
+	_, cfg, sum := gitWorkspace(t, 400, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // interrupted before it could finish
 	r := cliCtx(t, ctx, "-c", cfg, "run")
@@ -477,7 +477,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 }
 
 func TestReviewAddRetagStandard(t *testing.T) {
-	dir, cfg, _ := workspace(t, 60, "")
+	dir, cfg, _ := gitWorkspace(t, 60, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 	items := itemsJSON(t, cfg)
 	var sugg *evidence.Item
@@ -636,7 +636,7 @@ func viewsJSON(t *testing.T, cfg string, args ...string) []itemView {
 // Excluded and confidential items are listed as such, never dropped, and
 // items --ksb agrees with coverage once excluded items are set aside.
 func TestItemsShowReviewState(t *testing.T) {
-	dir, cfg, sum := workspace(t, 60, "")
+	dir, cfg, sum := gitWorkspace(t, 60, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 	all := viewsJSON(t, cfg)
 	if len(all) != sum.Apprentice {
@@ -747,7 +747,7 @@ func TestItemsShowReviewState(t *testing.T) {
 // show refuses references too short to mean one item and says how many a
 // prefix matches.
 func TestShowAmbiguousAndShort(t *testing.T) {
-	dir, cfg, _ := workspace(t, 5, "")
+	dir, cfg, _ := gitWorkspace(t, 5, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 	s, err := fsstore.New(filepath.Join(dir, ".ksbfolio"))
 	if err != nil {
@@ -787,7 +787,7 @@ func TestShowAmbiguousAndShort(t *testing.T) {
 // An artefact is written back out byte for byte, never over a file without
 // --force, and to stdout with -o -.
 func TestShowArtefactOut(t *testing.T) {
-	dir, cfg, _ := workspace(t, 3, "")
+	dir, cfg, _ := gitWorkspace(t, 3, "")
 	doc := filepath.Join(dir, "notes.bin")
 	content := []byte("\x00\x01binary design notes\x00")
 	if err := os.WriteFile(doc, content, 0o644); err != nil {

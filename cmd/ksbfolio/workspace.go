@@ -12,6 +12,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 // loadConfig reads the config named by --config; a missing file is a usage
@@ -29,7 +30,7 @@ func (g *globals) loadConfig() (*config.Config, error) {
 const leaseTTLEnv = "KSBFOLIO_LEASE_TTL"
 
 // workspace loads the config and opens its store, ledger and catalogue.
-func (g *globals) workspace(catalogue string) (*pipeline.Workspace, error) {
+func (g *globals) workspace(catalogue string) (*workspace.Workspace, error) {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return nil, err
@@ -40,7 +41,7 @@ func (g *globals) workspace(catalogue string) (*pipeline.Workspace, error) {
 			return nil, usageErrorf("%s=%q: want a duration of at least 100ms, such as 2m", leaseTTLEnv, v)
 		}
 	}
-	ws, err := pipeline.Open(g.ctx, cfg, "", catalogue, g.log)
+	ws, err := workspace.Open(g.ctx, cfg, "", catalogue, g.log)
 	if err != nil {
 		return nil, setupCode(err)
 	}
@@ -52,7 +53,7 @@ func (g *globals) workspace(catalogue string) (*pipeline.Workspace, error) {
 // (ledger.Hold: waiting up to wait for another run, renewed in the
 // background). fn's context is cancelled if the lease is lost, and hold
 // then returns that loss (exit 1) whatever fn returned.
-func (g *globals) hold(ws *pipeline.Workspace, command string, wait time.Duration, fn func(ctx context.Context) error) error {
+func (g *globals) hold(ws *workspace.Workspace, command string, wait time.Duration, fn func(ctx context.Context) error) error {
 	ctx, release, err := ws.Ledger.Hold(g.ctx, ws.HoldOptions(command, wait))
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func (g *globals) hold(ws *pipeline.Workspace, command string, wait time.Duratio
 
 // setupCode gives configuration mistakes found while setting up exit 2.
 func setupCode(err error) error {
-	var se *pipeline.SetupError
+	var se *workspace.SetupError
 	if errors.As(err, &se) {
 		return withCode(exitUsage, err)
 	}

@@ -1,4 +1,4 @@
-package pipeline_test
+package maintain_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 // fsck --repair deletes an orphan blob only once it is older than the
@@ -35,12 +35,12 @@ func TestFsckGrace(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(root, filepath.FromSlash(l.BlobKey(old))), day, day); err != nil {
 		t.Fatal(err)
 	}
-	opts := pipeline.FsckOptions{Repair: true, Grace: time.Hour, Lease: ledger.HoldOptions{RunID: "fsck-1", Command: "fsck"}}
-	res, err := pipeline.Fsck(ctx, l, opts)
+	opts := maintain.FsckOptions{Repair: true, Grace: time.Hour, Lease: ledger.HoldOptions{RunID: "fsck-1", Command: "fsck"}}
+	res, err := maintain.Fsck(ctx, l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]pipeline.Problem{}
+	kinds := map[string]maintain.Problem{}
 	for _, p := range res.Problems {
 		kinds[p.Key] = p
 	}
@@ -64,7 +64,7 @@ func TestFsckGrace(t *testing.T) {
 	}
 	opts.Grace = 0
 	opts.Lease.RunID = "fsck-2"
-	if _, err := pipeline.Fsck(ctx, l, opts); err != nil {
+	if _, err := maintain.Fsck(ctx, l, opts); err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := l.HasBlob(ctx, young); ok {

@@ -1,4 +1,8 @@
-package pipeline
+// Package workspace opens what every command needs for one apprentice:
+// the config, the store, the apprentice's ledger, the KSB catalogue and
+// what the portfolio covers, and builds from them the redactor, the
+// tagger, the sources (through the collector registry) and the runner.
+package workspace
 
 import (
 	"context"
@@ -19,6 +23,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
 	"github.com/ksbfolio/ksbfolio/evidence/store/s3store"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 	"github.com/ksbfolio/ksbfolio/pipeline/redact"
 )
@@ -126,7 +131,7 @@ type Workspace struct {
 // workspace, for Ledger.Hold: a new run ID, the workspace's clock, log and
 // lease TTL.
 func (w *Workspace) HoldOptions(command string, wait time.Duration) ledger.HoldOptions {
-	return ledger.HoldOptions{RunID: NewRunID(w.Now()), Command: command, TTL: w.LeaseTTL, Wait: wait, Now: w.Now, Log: w.Log}
+	return ledger.HoldOptions{RunID: pipeline.NewRunID(w.Now()), Command: command, TTL: w.LeaseTTL, Wait: wait, Now: w.Now, Log: w.Log}
 }
 
 // Open opens the workspace of one apprentice of a loaded config: the one
@@ -227,8 +232,8 @@ func (w *Workspace) Tagger() (*tagging.Tagger, []string, error) {
 
 // Sources builds the configured sources' collectors, each with its
 // type's factory in w.Collectors.
-func (w *Workspace) Sources() ([]Source, error) {
-	var out []Source
+func (w *Workspace) Sources() ([]pipeline.Source, error) {
+	var out []pipeline.Source
 	httpClient := collectors.NewHTTPClient()
 	appr := collectors.Apprentice{ID: w.Apprentice.ID, Name: w.Apprentice.Name, Emails: w.Apprentice.Emails}
 	for _, sc := range w.Config.Sources {
@@ -246,13 +251,13 @@ func (w *Workspace) Sources() ([]Source, error) {
 		if err != nil {
 			return nil, &SetupError{Err: fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
-		out = append(out, Source{Name: sc.Name, Type: sc.Type, Collector: c})
+		out = append(out, pipeline.Source{Name: sc.Name, Type: sc.Type, Collector: c})
 	}
 	return out, nil
 }
 
 // Runner builds a Runner for this workspace.
-func (w *Workspace) Runner(obs Observer) (*Runner, []string, error) {
+func (w *Workspace) Runner(obs pipeline.Observer) (*pipeline.Runner, []string, error) {
 	red, err := w.Redactor()
 	if err != nil {
 		return nil, nil, err
@@ -265,6 +270,28 @@ func (w *Workspace) Runner(obs Observer) (*Runner, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue, Target: w.Target,
+	return &pipeline.Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue, Target: w.Target,
 		Log: w.Log, Now: w.Now, Observer: obs, StoreName: w.Store.String()}, warns, nil
+}
+
+// NewTarget works out what coverage is judged against: the set the
+// portfolio covers (covers against cat; an unknown method or KSB is a
+// SetupError naming portfolio.covers) and the version of the standard
+// that applies to an apprentice who started on start (zero: not
+// configured). A catalogue without a version log (an imported list) uses
+// the log of the built-in catalogue of the same standard, if any.
+func NewTarget(cat *ksb.Catalogue, covers config.Covers, start time.Time) (coverage.Target, error) {
+	c, err := coverage.NewCovers(cat, covers.Set, covers.KSBs)
+	if err != nil {
+		return coverage.Target{}, &SetupError{Err: err}
+	}
+	log := cat.VersionLog
+	if len(log) == 0 && cat.Reference != "" {
+		for _, b := range ksb.Builtin() {
+			if b.Reference == cat.Reference {
+				log = b.VersionLog
+			}
+		}
+	}
+	return coverage.Target{Covers: c, Version: coverage.StandardVersion(cat, log, start)}, nil
 }

@@ -1,4 +1,4 @@
-package pipeline
+package maintain
 
 import (
 	"bytes"
@@ -21,6 +21,8 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 // Manual describes evidence made by hand: a design document, a
@@ -62,7 +64,7 @@ func refuseReplace(ctx context.Context, l *ledger.Ledger, id string, replace boo
 	return fmt.Errorf("add: look for an earlier copy: %w", err)
 }
 
-// AddManual stores a file as a `manual` item under the run lease: the file
+// Add stores a file as a `manual` item under the run lease: the file
 // as its artefact (through the same redaction boundary as every run: text
 // in any encoding redacted and stored as UTF-8, binary with a secret
 // refused), the declared KSBs as "declared:add" tags, plus rule tags. Its
@@ -70,9 +72,9 @@ func refuseReplace(ctx context.Context, l *ledger.Ledger, id string, replace boo
 // *ExistsError unless m.Replace, which replaces the item (reviews are
 // kept). Anything but a regular file (a directory, a FIFO, a device) is
 // refused before it is read.
-func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, _ []string, err error) {
+func Add(ctx context.Context, w *workspace.Workspace, m Manual) (_ *evidence.Item, _ []string, err error) {
 	if strings.TrimSpace(m.Title) == "" {
-		return nil, nil, &SetupError{Err: fmt.Errorf("a title is required")}
+		return nil, nil, &workspace.SetupError{Err: fmt.Errorf("a title is required")}
 	}
 	red, err := w.Redactor()
 	if err != nil {
@@ -120,14 +122,14 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, 
 			Reason: "declared when the evidence was added"})
 	}
 	ms := &manualSink{w: w, tg: tg}
-	g := red.Guard(ms, MaxArtefact)
+	g := red.Guard(ms, pipeline.MaxArtefact)
 	e := collectors.Emission{Item: it, Files: []collectors.File{{Name: name, MediaType: mt,
 		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}}}
 	if err := g.Emit(ctx, e); err != nil {
 		return nil, nil, err
 	}
 	warns = append(warns, ms.warns...)
-	if _, _, err := UpdateCoverage(ctx, w.Ledger, w.Catalogue, w.Target, w.Now()); err != nil {
+	if _, _, err := pipeline.UpdateCoverage(ctx, w.Ledger, w.Catalogue, w.Target, w.Now()); err != nil {
 		warns = append(warns, "coverage not updated: "+red.Error(err))
 	}
 	return ms.stored, warns, nil
@@ -136,7 +138,7 @@ func (w *Workspace) AddManual(ctx context.Context, m Manual) (_ *evidence.Item, 
 // manualSink stores the one item of `add`, after the redaction boundary,
 // unless its file was skipped.
 type manualSink struct {
-	w       *Workspace
+	w       *workspace.Workspace
 	tg      *tagging.Tagger
 	skipped []string
 	warns   []string
@@ -148,7 +150,7 @@ func (s *manualSink) Emit(ctx context.Context, e collectors.Emission) error {
 	if len(s.skipped) > 0 {
 		return errors.New(strings.Join(s.skipped, "; "))
 	}
-	if _, err := StoreFiles(ctx, s.w.Ledger, e.Files, &it, s.Skip); err != nil {
+	if _, err := pipeline.StoreFiles(ctx, s.w.Ledger, e.Files, &it, s.Skip); err != nil {
 		return err
 	}
 	if len(s.skipped) > 0 {
@@ -167,7 +169,7 @@ func (s *manualSink) Skip(sk collectors.Skipped) {
 }
 func (s *manualSink) Warn(msg string) { s.warns = append(s.warns, msg) }
 
-// readRegular reads a regular file (at most MaxArtefact bytes), refusing
+// readRegular reads a regular file (at most pipeline.MaxArtefact bytes), refusing
 // anything else before reading it: the mode is checked before opening
 // (following symbolic links), the file is opened without blocking (a FIFO
 // swapped in meanwhile does not hang the open), and checked again once
@@ -191,12 +193,12 @@ func readRegular(path string) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", path, fileKind(st.Mode()))
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxArtefact+1))
+	b, err := io.ReadAll(io.LimitReader(f, pipeline.MaxArtefact+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxArtefact {
-		return nil, fmt.Errorf("%s: larger than %d MiB", path, MaxArtefact>>20)
+	if len(b) > pipeline.MaxArtefact {
+		return nil, fmt.Errorf("%s: larger than %d MiB", path, pipeline.MaxArtefact>>20)
 	}
 	return b, nil
 }

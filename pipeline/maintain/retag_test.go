@@ -1,8 +1,7 @@
-package pipeline_test
+package maintain_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,8 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 func official(t *testing.T) *ksb.Catalogue {
@@ -26,34 +27,6 @@ func official(t *testing.T) *ksb.Catalogue {
 	}
 	t.Fatal("no built-in st1398-v1.0")
 	return nil
-}
-
-func TestNewTarget(t *testing.T) {
-	cat := official(t)
-	start := time.Date(2025, 8, 30, 0, 0, 0, 0, time.UTC)
-	tg, err := pipeline.NewTarget(cat, config.Covers{}, start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tg.Covers.Set != "professional_discussion" || len(tg.Covers.KSBs) != 39 || tg.Version == nil || !tg.Version.Current {
-		t.Errorf("default target = %+v %+v", tg.Covers, tg.Version)
-	}
-	_, err = pipeline.NewTarget(cat, config.Covers{KSBs: []string{"S35"}}, start)
-	var se *pipeline.SetupError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), "portfolio.covers: catalogue st1398-v1.0 has no S35") {
-		t.Errorf("unknown KSB: %v, want a SetupError naming it", err)
-	}
-	// An imported list of the same standard has no version log of its
-	// own: the built-in one's is used.
-	v2 := &ksb.Catalogue{ID: "st1398-v2.0", Reference: "ST1398", Version: "2.0", Complete: true,
-		KSBs: []ksb.KSB{{ID: "K1", Kind: ksb.Knowledge, Statement: "k"}}}
-	tg, err = pipeline.NewTarget(v2, config.Covers{}, time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tg.Covers.Set != "all" || tg.Version == nil || !tg.Version.Current {
-		t.Errorf("v2.0 target = %+v %+v", tg.Covers, tg.Version)
-	}
 }
 
 // TestUpdateCoverageKeepsBefore: after a catalogue change, coverage.json
@@ -88,7 +61,7 @@ func TestUpdateCoverageKeepsBefore(t *testing.T) {
 	if first.Before != nil {
 		t.Error("no catalogue change yet, but Before is set")
 	}
-	target, err := pipeline.NewTarget(cat, config.Covers{Set: "all"}, time.Time{})
+	target, err := workspace.NewTarget(cat, config.Covers{Set: "all"}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +92,7 @@ func TestUpdateCoverageKeepsBefore(t *testing.T) {
 	if after.Before != nil || after.StaleItems != 0 {
 		t.Errorf("after retag: stale %d, before %v", after.StaleItems, after.Before)
 	}
-	lines := pipeline.CoverageChanges(stored, true, after)
+	lines := maintain.CoverageChanges(stored, true, after)
 	for _, want := range []string{
 		"catalogue st1398-v1.0 changed: revision " + old.Revision() + " → " + cat.Revision(),
 		"the portfolio covers: 1 KSB of catalogue st1398-v1.0 → 70 KSBs of catalogue st1398-v1.0",
@@ -134,7 +107,7 @@ func TestUpdateCoverageKeepsBefore(t *testing.T) {
 }
 
 func TestCoverageChangesWithoutEarlier(t *testing.T) {
-	got := pipeline.CoverageChanges(coverage.Report{}, false, coverage.Report{Summary: coverage.Summary{Evidenced: 1, Gap: 1, Total: 2}})
+	got := maintain.CoverageChanges(coverage.Report{}, false, coverage.Report{Summary: coverage.Summary{Evidenced: 1, Gap: 1, Total: 2}})
 	if len(got) != 1 || got[0] != "coverage: 1 evidenced, 0 suggested, 1 gap of 2 (no earlier coverage to compare with)" {
 		t.Errorf("got %q", got)
 	}
