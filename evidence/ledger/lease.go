@@ -240,8 +240,9 @@ func (le *Lease) Renew(ctx context.Context) error {
 }
 
 // Release deletes the lock if it still holds this lease (its run ID and
-// nonce, checked by reading it). A lock another run took over is left
-// alone. Not every S3 API offers a conditional delete, so a small window
+// nonce, checked by reading it). A lock another run took over, or one
+// that is gone, is left alone, and Release returns an error wrapping
+// ErrLeaseLost: the lease did not hold to the end of the work. Not every S3 API offers a conditional delete, so a small window
 // remains between that read and the delete; another run can take the lock
 // over in it only if this lease expired meanwhile, so Release leaves a
 // lease that is about to expire (less than a tenth of its TTL left) to
@@ -254,7 +255,9 @@ func (le *Lease) Release(ctx context.Context) error {
 		return fmt.Errorf("release lease: %w", err)
 	}
 	if !found || err != nil || !le.info.ours(cur) {
-		return nil // gone, or someone else holds it now
+		// Gone, or someone else holds it now: this run cannot tell that
+		// nobody else wrote while it still worked.
+		return fmt.Errorf("%w: the lock was taken over or removed before this run released it", ErrLeaseLost)
 	}
 	if le.info.Expires.Sub(le.now()) < le.ttl/10 {
 		return nil
@@ -341,7 +344,11 @@ func (l *Ledger) Hold(ctx context.Context, o HoldOptions) (context.Context, func
 			rctx, c := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer c()
 			if lost == nil {
-				if err := lease.Release(rctx); err != nil {
+				switch err := lease.Release(rctx); {
+				case errors.Is(err, ErrLeaseLost):
+					lost = err
+					log.Error("run lease lost", "err", err)
+				case err != nil:
 					log.Warn("lease not released; it goes stale when this process ends or after its TTL", "err", err)
 				}
 			}

@@ -93,8 +93,8 @@ func TestLeaseLostResponses(t *testing.T) {
 		if _, err := s.Put(ctx, l.LockKey(), strings.NewReader(`{"run_id":"thief","host":"elsewhere"}`), -1, store.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Release(ctx); err != nil {
-			t.Fatal(err)
+		if err := b.Release(ctx); !errors.Is(err, ledger.ErrLeaseLost) {
+			t.Fatalf("release of a lock another run took over: %v, want ErrLeaseLost", err)
 		}
 		if info, _, _ := l.ReadLease(ctx); info.RunID != "thief" {
 			t.Fatalf("release deleted another run's lock: %+v", info)
