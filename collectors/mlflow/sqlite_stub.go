@@ -19,15 +19,3 @@ func (s *sqliteStore) runs(context.Context, filter, func(*runRecord) error, func
 func (s *sqliteStore) versions(context.Context, func(*versionRecord) error, func(collectors.Skipped)) error {
 	return nil
 }
-
-type server struct{}
-
-func newServer(Config, collectors.Settings) *server { return &server{} }
-
-func (s *server) runs(context.Context, filter, func(*runRecord) error, func(collectors.Skipped)) error {
-	return errors.New("tracking servers are not supported yet")
-}
-
-func (s *server) versions(context.Context, func(*versionRecord) error, func(collectors.Skipped)) error {
-	return nil
-}
