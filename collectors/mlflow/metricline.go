@@ -2,6 +2,7 @@ package mlflow
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -48,3 +49,5 @@ func cut(s string) string {
 	}
 	return s
 }
+
+func nan() float64 { return math.NaN() }
