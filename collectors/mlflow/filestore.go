@@ -2,6 +2,7 @@ package mlflow
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"go.yaml.in/yaml/v3"
 
@@ -40,6 +42,21 @@ import (
 type fileStore struct {
 	root string
 	cfg  SourceConfig
+	// real holds the root and the allowed artifact roots with symbolic
+	// links resolved (resolveRoots); artifacts reads nothing without it.
+	real []string
+}
+
+// resolveRoots fills s.real; call it before reading runs.
+func (s *fileStore) resolveRoots() {
+	s.real = nil
+	for _, r := range append([]string{s.root}, s.cfg.ArtifactRoots...) {
+		if rr, err := filepath.EvalSymlinks(r); err == nil {
+			s.real = append(s.real, rr)
+		} else {
+			s.real = append(s.real, "") // matches nothing
+		}
+	}
 }
 
 // Caps on what is read from one file of the store.
@@ -53,11 +70,17 @@ const (
 // Folder names inside an experiment that are not runs.
 var reservedExpDirs = []string{"tags", "datasets", "traces", "models", "meta.yaml"}
 
+var (
+	hexID     = regexp.MustCompile(`^[0-9a-f]*[a-f][0-9a-f]*$`)
+	floatLike = regexp.MustCompile(`^[0-9]+[eE][0-9]+$`)
+)
+
 var windowsDrive = regexp.MustCompile(`^/?[A-Za-z]:[/\\]`)
 
 var runIDPattern = regexp.MustCompile(`^[0-9A-Za-z_-]{1,64}$`)
 
 func (s *fileStore) runs(ctx context.Context, f filter, yield func(*runRecord) error, skip func(collectors.Skipped)) error {
+	s.resolveRoots()
 	entries, err := os.ReadDir(s.root)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -154,39 +177,95 @@ func (s *fileStore) experiment(ctx context.Context, dir, id string, trashed bool
 		skip(collectors.Skipped{What: "experiment " + id, Reason: err.Error()})
 		return nil
 	}
+	var runDirs []string
 	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return err
+		if e.IsDir() && !slices.Contains(reservedExpDirs, e.Name()) {
+			runDirs = append(runDirs, e.Name())
 		}
-		if !e.IsDir() || slices.Contains(reservedExpDirs, e.Name()) {
+	}
+	// Runs are read by a few goroutines at once (reading is mostly
+	// waiting on the file system) and yielded in folder order.
+	results := make([]chan runRead, len(runDirs))
+	for i := range results {
+		results[i] = make(chan runRead, 1)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	sem := make(chan struct{}, readAhead)
+	go func() {
+		for i, name := range runDirs {
+			select {
+			case sem <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() {
+				results[i] <- s.readRun(filepath.Join(dir, name), exp)
+			}()
+		}
+	}()
+	for i := range runDirs {
+		var r runRead
+		select {
+		case r = <-results[i]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		<-sem
+		if r.skip != nil {
+			skip(*r.skip)
+		}
+		if r.rec == nil {
 			continue
 		}
-		runDir := filepath.Join(dir, e.Name())
-		rm, err := readMeta(filepath.Join(runDir, "meta.yaml"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // not a run (an artifact folder, or unknown)
-		}
-		if err != nil {
-			skip(collectors.Skipped{What: "run " + e.Name(), Reason: err.Error()})
-			continue
-		}
-		rec, err := s.run(runDir, exp, rm, exp.models)
-		if err != nil {
-			skip(collectors.Skipped{What: "run " + e.Name(), Reason: err.Error()})
-			continue
-		}
-		if err := yield(rec); err != nil {
+		if err := yield(r.rec); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// readAhead is how many runs of an experiment are read at once.
+const readAhead = 8
+
+// runRead is what reading one run folder gave: a record, a skip, or
+// neither (a folder that is not a run).
+type runRead struct {
+	rec  *runRecord
+	skip *collectors.Skipped
+}
+
+// readRun reads the run folder dir of exp.
+func (s *fileStore) readRun(dir string, exp experimentInfo) (out runRead) {
+	name := filepath.Base(dir)
+	rm, err := readMeta(filepath.Join(dir, "meta.yaml"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return out // not a run (an artifact folder, or unknown)
+	}
+	if err != nil {
+		out.skip = &collectors.Skipped{What: "run " + name, Reason: err.Error()}
+		return out
+	}
+	rec, err := s.run(dir, exp, rm, exp.models)
+	if err != nil {
+		out.skip = &collectors.Skipped{What: "run " + name, Reason: err.Error()}
+		return out
+	}
+	out.rec = rec
+	return out
+}
+
 // run reads one run folder whose meta.yaml is m.
 func (s *fileStore) run(dir string, exp experimentInfo, m metaDoc, models []loggedModel) (*runRecord, error) {
-	id := m.str("run_id")
-	if id == "" {
-		id = m.str("run_uuid")
+	key := "run_id"
+	if m.str(key) == "" {
+		key = "run_uuid"
+	}
+	id := m.str(key)
+	if _, quoted := m[key].(string); !quoted && id != "" && runIDPattern.MatchString(filepath.Base(dir)) {
+		// An all-digit ID written unquoted reads as a number and loses
+		// its leading zeros; the folder name keeps them.
+		id = filepath.Base(dir)
 	}
 	if !runIDPattern.MatchString(id) {
 		return nil, fmt.Errorf("meta.yaml: run_id %q is not a run ID", cut(id))
@@ -316,11 +395,14 @@ func readMetrics(dir string) (map[string][]metricPoint, error) {
 
 // readMetricFile parses one metric file, keeping its good lines.
 func readMetricFile(p string) ([]metricPoint, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
 	var pts []metricPoint
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 4096), maxMetricLine)
@@ -383,19 +465,41 @@ func walkFiles(dir string, fn func(key, path string)) error {
 	return walk(dir, "", 0)
 }
 
-// readSmall reads a regular file of at most limit bytes.
+// readSmall reads a regular file of at most limit bytes. It opens without
+// blocking and checks the file's type before reading, so that a FIFO put
+// in place of a file cannot hang it.
 func readSmall(p string, limit int64) ([]byte, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	b := make([]byte, 0, fi.Size()+1)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			if int64(len(b)) > limit {
+				return nil, fmt.Errorf("larger than %d bytes", limit)
+			}
+			b = append(b, 0)[:len(b)] // grew since Stat: keep reading
+		}
 	}
 	if int64(len(b)) > limit {
 		return nil, fmt.Errorf("larger than %d bytes", limit)
@@ -412,11 +516,110 @@ func readMeta(p string) (metaDoc, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m, ok := parseFlatMeta(b); ok {
+		return m, nil
+	}
 	m := metaDoc{}
 	if err := yaml.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(p), err)
 	}
 	return m, nil
+}
+
+// parseFlatMeta reads the flat "key: value" form MLflow writes its
+// meta.yaml files in (plain, single-quoted or null scalars, [] and {}),
+// as YAML would, ten times faster; ok is false for anything else, which
+// the caller leaves to the YAML parser.
+func parseFlatMeta(b []byte) (metaDoc, bool) {
+	m := metaDoc{}
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			continue
+		}
+		k, v, ok := bytes.Cut(line, []byte(": "))
+		if !ok {
+			if k, ok = bytes.CutSuffix(line, []byte(":")); !ok {
+				return nil, false
+			}
+			v = nil
+		}
+		if len(k) == 0 || !flatKey(k) {
+			return nil, false
+		}
+		val, ok := flatScalar(string(v))
+		if !ok {
+			return nil, false
+		}
+		if _, dup := m[string(k)]; dup {
+			return nil, false
+		}
+		m[string(k)] = val
+	}
+	return m, true
+}
+
+func flatKey(k []byte) bool {
+	for _, c := range k {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// flatScalar reads one value: ” quoted, a decimal integer, null, true or
+// false, [] or {}, or a plain string without YAML's special characters.
+func flatScalar(v string) (any, bool) {
+	switch v {
+	case "", "null", "~", "Null", "NULL":
+		return nil, true
+	case "[]":
+		return []any{}, true
+	case "{}":
+		return map[string]any{}, true
+	case "true", "True", "TRUE":
+		return true, true
+	case "false", "False", "FALSE":
+		return false, true
+	}
+	if v[0] == '\'' {
+		if len(v) < 2 || v[len(v)-1] != '\'' {
+			return nil, false
+		}
+		inner := v[1 : len(v)-1]
+		if strings.Contains(strings.ReplaceAll(inner, "''", ""), "'") {
+			return nil, false
+		}
+		return strings.ReplaceAll(inner, "''", "'"), true
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && (v[0] != '0' || v == "0") && v[0] != '+' {
+		if n == int64(int(n)) {
+			return int(n), true
+		}
+	}
+	// A hex ID (a run ID starting with a digit) is a string, unless YAML
+	// reads it as a number (1e5) or a binary integer (0b101).
+	if hexID.MatchString(v) && !floatLike.MatchString(v) && !strings.HasPrefix(v, "0b") {
+		return v, true
+	}
+	// Anything YAML could read as another type or as structure goes to
+	// the YAML parser.
+	if strings.ContainsAny(v[:1], "-?:,[]{}#&*!|>'\"%@` \t0123456789.+") || strings.Contains(v, ": ") || strings.Contains(v, " #") ||
+		strings.HasSuffix(v, ":") || strings.HasSuffix(v, " ") {
+		return nil, false
+	}
+	switch strings.ToLower(v) {
+	case "yes", "no", "on", "off", "y", "n", ".nan", ".inf", "-.inf":
+		return nil, false
+	}
+	return v, true
 }
 
 func (m metaDoc) str(k string) string {
@@ -571,7 +774,7 @@ func (s *fileStore) loggedModels(dir string, skip func(collectors.Skipped)) []lo
 // artifacts resolves the run's artifact URI inside the store (or an
 // allowed root), lists its files and attaches those within the caps.
 func (s *fileStore) artifacts(rec *runRecord, runDir string) {
-	dir, note := resolveArtifactDir(rec.ArtifactURI, runDir, s.root, s.cfg.ArtifactRoots)
+	dir, note := resolveArtifactDir(rec.ArtifactURI, runDir, s.root, s.cfg.ArtifactRoots, s.real)
 	rec.ArtifactsNote = note
 	if dir == "" {
 		return
@@ -641,10 +844,15 @@ func mediaType(name string) string {
 // container's file:///opt/…, a relative path) is matched by its longest
 // tail that exists inside the store; failing that, the run's own
 // artifacts/ folder. It returns "" and why when there is none.
-func resolveArtifactDir(uri, runDir, root string, allowed []string) (string, string) {
+//
+// real holds root and then allowed with symbolic links resolved.
+func resolveArtifactDir(uri, runDir, root string, allowed, real []string) (string, string) {
+	if len(real) != 1+len(allowed) {
+		return "", "artifact roots not resolved"
+	}
 	local := filepath.Join(runDir, "artifacts")
 	fallback := func(why string) (string, string) {
-		if isDirInside(local, root) {
+		if isDirInside(local, real[0]) {
 			return local, ""
 		}
 		return "", why
@@ -662,7 +870,7 @@ func resolveArtifactDir(uri, runDir, root string, allowed []string) (string, str
 	// Windows drive paths come as /C:/… from a file URI.
 	win := windowsDrive.MatchString(p)
 	if !win && filepath.IsAbs(p) {
-		for _, r := range append([]string{root}, allowed...) {
+		for _, r := range real {
 			if isDirInside(p, r) {
 				return filepath.Clean(p), ""
 			}
@@ -679,21 +887,20 @@ func resolveArtifactDir(uri, runDir, root string, allowed []string) (string, str
 			continue
 		}
 		cand := filepath.Join(append([]string{root}, comps[i:]...)...)
-		if isDirInside(cand, root) {
+		if isDirInside(cand, real[0]) {
 			return cand, ""
 		}
 	}
 	return fallback("artifact URI not found inside the store; nothing outside it is read")
 }
 
-// isDirInside reports whether p is a folder inside root once symbolic
-// links are resolved.
-func isDirInside(p, root string) bool {
-	rp, err := filepath.EvalSymlinks(p)
-	if err != nil {
+// isDirInside reports whether p is a folder inside rr (a path with its
+// symbolic links resolved) once p's symbolic links are resolved.
+func isDirInside(p, rr string) bool {
+	if rr == "" {
 		return false
 	}
-	rr, err := filepath.EvalSymlinks(root)
+	rp, err := filepath.EvalSymlinks(p)
 	if err != nil {
 		return false
 	}

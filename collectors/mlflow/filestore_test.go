@@ -207,3 +207,16 @@ func TestConformanceFileStore(t *testing.T) {
 		Declared: true,
 	})
 }
+
+// TestFileStoreDigitRunID reads a run whose ID is all digits, written
+// unquoted (YAML reads it as a number).
+func TestFileStoreDigitRunID(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	writeExp(t, root, "1", "e", "")
+	id := "00000000000000000000000000000042"
+	writeRun(t, root, tRun{Exp: "1", ID: id, Start: t0})
+	s, err := collectAll(t, newFile(t, root, nil))
+	if err != nil || len(s.Items()) != 1 || s.Items()[0].Origin.NativeID != id {
+		t.Fatalf("collect: %v, items %v", err, s.IDs())
+	}
+}

@@ -21,9 +21,23 @@ type metricPoint struct {
 // trailing "\r" (a file copied from Windows) is ignored.
 func parseMetricLine(line string) (metricPoint, error) {
 	line = strings.TrimSuffix(line, "\r")
-	f := strings.Split(line, " ")
-	if len(f) != 2 && len(f) != 3 {
-		return metricPoint{}, fmt.Errorf("metric line has %d fields, want 2 or 3", len(f))
+	var f [3]string
+	n := 0
+	for rest := line; ; n++ {
+		i := strings.IndexByte(rest, ' ')
+		if n == 3 {
+			// a fourth field
+			return metricPoint{}, fmt.Errorf("metric line has %d fields, want 2 or 3", 4+strings.Count(rest, " "))
+		}
+		if i < 0 {
+			f[n] = rest
+			n++
+			break
+		}
+		f[n], rest = rest[:i], rest[i+1:]
+	}
+	if n != 2 && n != 3 {
+		return metricPoint{}, fmt.Errorf("metric line has %d fields, want 2 or 3", n)
 	}
 	ts, err := strconv.ParseInt(f[0], 10, 64)
 	if err != nil {
@@ -34,7 +48,7 @@ func parseMetricLine(line string) (metricPoint, error) {
 		return metricPoint{}, fmt.Errorf("metric value %q: not a number", cut(f[1]))
 	}
 	var step int64
-	if len(f) == 3 {
+	if n == 3 {
 		if step, err = strconv.ParseInt(f[2], 10, 64); err != nil {
 			return metricPoint{}, fmt.Errorf("metric step %q: not an integer", cut(f[2]))
 		}

@@ -98,6 +98,7 @@ func (s *sqliteStore) runs(ctx context.Context, f filter, yield func(*runRecord)
 	}
 	root := filepath.Dir(s.path)
 	files := &fileStore{root: root, cfg: s.cfg}
+	files.resolveRoots()
 	for _, e := range exps {
 		if err := ctx.Err(); err != nil {
 			return err

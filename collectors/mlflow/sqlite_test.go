@@ -25,9 +25,9 @@ import (
 // SQLite store, so that the two readers can be compared.
 type specRun struct {
 	exp, id, name, status, lifecycle string
-	start, end                        int64
-	params, tags                      map[string]string
-	metrics                           map[string][][3]float64 // key → [ts, value, step]
+	start, end                       int64
+	params, tags                     map[string]string
+	metrics                          map[string][][3]float64 // key → [ts, value, step]
 }
 
 var statusNum = map[string]int{"RUNNING": 1, "SCHEDULED": 2, "FINISHED": 3, "FAILED": 4, "KILLED": 5}
@@ -41,8 +41,8 @@ func specRuns() []specRun {
 		}
 		r := specRun{exp: exp, id: runID(i), name: fmt.Sprintf("trial-%d", i), status: []string{"FINISHED", "FAILED", "FINISHED", "KILLED"}[i%4],
 			start: t0 + int64(i)*60000, end: t0 + int64(i)*60000 + 30000,
-			params: map[string]string{"max_depth": fmt.Sprint(2 + i%5), "lr": fmt.Sprint(0.1 / float64(i))},
-			tags:   map[string]string{"mlflow.user": "jdoe", "mlflow.runName": fmt.Sprintf("trial-%d", i), "team": "fraud"},
+			params:  map[string]string{"max_depth": fmt.Sprint(2 + i%5), "lr": fmt.Sprint(0.1 / float64(i))},
+			tags:    map[string]string{"mlflow.user": "jdoe", "mlflow.runName": fmt.Sprintf("trial-%d", i), "team": "fraud"},
 			metrics: map[string][][3]float64{}}
 		if i > 1 && exp == "1" {
 			r.tags["mlflow.parentRunId"] = runID(1)
