@@ -334,9 +334,6 @@ func (s *fileStore) run(dir string, exp experimentInfo, m metaDoc, models []logg
 	s.artifacts(rec, dir)
 	rec.Files = append(files, rec.Files...)
 	rec.Updated = fmt.Sprintf("%s|%s|%d|%d|%d|%d", r.Status, rec.Lifecycle, m.int("end_time"), len(params), len(tags), pointCount(r.Metrics))
-	if len(bad) > 0 {
-		rec.Updated += "|partial"
-	}
 	return rec, nil
 }
 

@@ -78,6 +78,10 @@ type runRecord struct {
 	// ArtifactsNote says why artefacts were not listed, if they were not.
 	ArtifactsNote string
 	Files         []collectors.File
+	// Fill, when set, reads the rest of the run (a backend leaves it to
+	// be done only if the run changed since the cursor); it must be
+	// called before the record is used.
+	Fill func(ctx context.Context) error
 	// Problems are parts of the run that could not be read (a malformed
 	// metric line, an unreadable tag); the run is emitted without them
 	// and each is reported as a skip.
@@ -108,6 +112,8 @@ type filter struct {
 	users       []string
 	deleted     bool
 	expr        string // server filter
+	// seen is the previous cursor's state of each item, by item ID.
+	seen map[string]string
 }
 
 func (c *Collector) filter() filter {
@@ -159,6 +165,7 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 	}
 	meta := trainrun.Meta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, CollectedAt: c.set.Now()}
 	f := c.filter()
+	f.seen = cur.Seen
 	runIDs := map[string]bool{}
 	emitted := 0
 	// Runs are emitted an experiment at a time, so that a parent run
@@ -175,14 +182,19 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			for _, p := range r.Problems {
-				skip(collectors.Skipped{What: "run " + r.Run.NativeID + " " + p, Reason: "could not be read; the run is kept without it"})
-			}
 			r.Run.ChildIDs = children[r.Run.NativeID]
 			state := fmt.Sprintf("%s|%d", r.Updated, len(r.Run.ChildIDs))
 			id := trainrun.RunItemID(SourceType, r.Run.NativeID)
 			if cur.Seen[id] == state {
 				continue
+			}
+			if r.Fill != nil {
+				if err := r.Fill(ctx); err != nil {
+					return err // only ctx.Err(): problems are recorded in r
+				}
+			}
+			for _, p := range r.Problems {
+				skip(collectors.Skipped{What: "run " + r.Run.NativeID + " " + p, Reason: "could not be read; the run is kept without it"})
 			}
 			e, err := c.runEmission(r, meta)
 			if err != nil {
@@ -193,6 +205,9 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 				return err
 			}
 			emitted++
+			if len(r.Problems) > 0 {
+				state += "|retry" // read it again next time
+			}
 			cur.Seen[id] = state
 		}
 		pending = pending[:0]

@@ -377,7 +377,7 @@ func (s *server) runs(ctx context.Context, f filter, yield func(*runRecord) erro
 				break
 			}
 			for i := range resp.Runs {
-				rec, err := s.record(ctx, &resp.Runs[i], exp, skip)
+				rec, err := s.record(ctx, &resp.Runs[i], exp, f)
 				if err != nil {
 					if ctx.Err() != nil {
 						return ctx.Err()
@@ -400,7 +400,7 @@ func (s *server) runs(ctx context.Context, f filter, yield func(*runRecord) erro
 
 // record turns one searched run into a record: its metric histories,
 // datasets and artefacts are fetched here.
-func (s *server) record(ctx context.Context, ar *apiRun, exp apiExperiment, skip func(collectors.Skipped)) (*runRecord, error) {
+func (s *server) record(ctx context.Context, ar *apiRun, exp apiExperiment, f filter) (*runRecord, error) {
 	in := ar.Info
 	id := in.RunID
 	if id == "" {
@@ -430,23 +430,6 @@ func (s *server) record(ctx context.Context, ar *apiRun, exp apiExperiment, skip
 	if rec.Lifecycle == "" {
 		rec.Lifecycle = "active"
 	}
-	byKey := map[string][]metricPoint{}
-	for _, m := range ar.Data.Metrics {
-		latest := metricPoint{Timestamp: int64(m.Timestamp), Value: float64(m.Value), Step: int64(m.Step)}
-		hist, err := s.history(ctx, id, m.Key)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			rec.Problems = append(rec.Problems, "metric "+m.Key+" history ("+err.Error()+")")
-			hist = []metricPoint{latest}
-		}
-		if len(hist) == 0 {
-			hist = []metricPoint{latest}
-		}
-		byKey[m.Key] = hist
-	}
-	metricsOf(&r, byKey)
 	for _, di := range ar.Inputs.DatasetInputs {
 		d := trainrun.Dataset{Name: di.Dataset.Name, Digest: di.Dataset.Digest, Source: di.Dataset.Source, SourceType: di.Dataset.SourceType}
 		for _, t := range di.Tags {
@@ -456,16 +439,50 @@ func (s *server) record(ctx context.Context, ar *apiRun, exp apiExperiment, skip
 		}
 		r.Datasets = append(r.Datasets, d)
 	}
-	rec.Run = r
-	if err := s.artifacts(ctx, rec); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		rec.Problems = append(rec.Problems, "artifacts ("+err.Error()+")")
+	// The run's state, from what the search gave: its latest metrics
+	// change when anything is logged.
+	latest := sha256.New()
+	for _, m := range ar.Data.Metrics {
+		fmt.Fprintf(latest, "%s %d %d %v\n", m.Key, m.Timestamp, m.Step, float64(m.Value))
 	}
-	rec.Updated = fmt.Sprintf("%s|%s|%d|%d|%d|%d", r.Status, rec.Lifecycle, in.EndTime, len(r.Params), len(tags), pointCount(r.Metrics))
-	if len(rec.Problems) > 0 {
-		rec.Updated += "|partial"
+	rec.Updated = fmt.Sprintf("%s|%s|%d|%d|%d|%x", r.Status, rec.Lifecycle, in.EndTime, len(r.Params), len(tags), latest.Sum(nil)[:8])
+	rec.Run = r
+	metrics := ar.Data.Metrics
+	fill := func(ctx context.Context) error {
+		byKey := map[string][]metricPoint{}
+		for _, m := range metrics {
+			last := metricPoint{Timestamp: int64(m.Timestamp), Value: float64(m.Value), Step: int64(m.Step)}
+			hist, err := s.history(ctx, id, m.Key)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				rec.Problems = append(rec.Problems, "metric "+m.Key+" history ("+err.Error()+")")
+				hist = nil
+			}
+			if len(hist) == 0 {
+				hist = []metricPoint{last}
+			}
+			byKey[m.Key] = hist
+		}
+		metricsOf(&rec.Run, byKey)
+		if err := s.artifacts(ctx, rec); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rec.Problems = append(rec.Problems, "artifacts ("+err.Error()+")")
+		}
+		return nil
+	}
+	// A run collected before in this state is not fetched again unless
+	// the collector needs it (its children changed): histories and
+	// artefacts are the expensive part.
+	if prev, ok := f.seen[trainrun.RunItemID(SourceType, id)]; ok && strings.HasPrefix(prev, rec.Updated+"|") {
+		rec.Fill = fill
+		return rec, nil
+	}
+	if err := fill(ctx); err != nil {
+		return nil, err
 	}
 	return rec, nil
 }
