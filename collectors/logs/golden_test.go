@@ -1,0 +1,215 @@
+package logs_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/collectors/logs"
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// collectAll runs one full collection that must succeed.
+func collectAll(t *testing.T, sc logs.SourceConfig) *collectortest.Sink {
+	t.Helper()
+	s := &collectortest.Sink{}
+	if _, err := newCollector(t, sc).Collect(context.Background(), nil, s); err != nil {
+		t.Fatalf("collect: %v", err)
+	}
+	for _, msg := range s.Invalid() {
+		t.Errorf("invalid: %s", msg)
+	}
+	return s
+}
+
+// goldenLines is one line per item: kind, time, title and the facts that
+// linking and rules read.
+func goldenLines(items []evidence.Item, kinds ...evidence.Kind) []string {
+	var out []string
+	for _, it := range items {
+		if len(kinds) > 0 && !containsKind(kinds, it.Kind) {
+			continue
+		}
+		line := fmt.Sprintf("%s | %s | %s", it.Kind, it.OccurredAt.Format(time.RFC3339Nano), it.Title)
+		for _, k := range []string{"outcome", "mlflow_run_id", "commit", "model", "version", "count", "requests", "retries"} {
+			if v, ok := it.Facts[k]; ok {
+				line += fmt.Sprintf(" | %s=%v", k, v)
+			}
+		}
+		out = append(out, line)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsKind(ks []evidence.Kind, k evidence.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// golden compares lines with testdata/<name>.golden; -update rewrites it.
+func golden(t *testing.T, name string, lines []string) {
+	t.Helper()
+	p := filepath.Join("testdata", name+".golden")
+	got := strings.Join(lines, "\n") + "\n"
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden list (rerun with -update if intended):\n%s", p, diffLines(string(want), got))
+	}
+}
+
+func diffLines(want, got string) string {
+	w, g := map[string]bool{}, map[string]bool{}
+	for _, l := range strings.Split(want, "\n") {
+		w[l] = true
+	}
+	for _, l := range strings.Split(got, "\n") {
+		g[l] = true
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(want, "\n") {
+		if !g[l] {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range strings.Split(got, "\n") {
+		if !w[l] {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
+}
+
+func byKind(items []evidence.Item, k evidence.Kind) []evidence.Item {
+	var out []evidence.Item
+	for _, it := range items {
+		if it.Kind == k {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// TestTorchServeGolden reads a real TorchServe server's logs: model
+// registration, default version, loading, workers, the inference API
+// coming up and the inference requests served.
+func TestTorchServeGolden(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "torchserve-logs", "logs")
+	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
+	items := s.Items()
+	golden(t, "torchserve", goldenLines(items))
+
+	// Each line is logged twice by TorchServe; each event is one item.
+	regs := 0
+	for _, it := range byKind(items, evidence.KindModelVersion) {
+		if it.Facts["event"] == "model_registered" {
+			regs++
+			if it.Facts["model"] != "my_tc" || it.Facts["version"] != "1.0" {
+				t.Errorf("registration %q has facts %v", it.Title, it.Facts)
+			}
+		}
+	}
+	if regs != 3 { // the server was started three times
+		t.Errorf("%d model registrations, want 3", regs)
+	}
+	windows := byKind(items, evidence.KindMonitoringWindow)
+	if len(windows) == 0 || windows[0].Facts["requests"] != float64(2) {
+		t.Fatalf("inference windows %v", goldenLines(windows))
+	}
+	b, ok := s.File(windows[0].ID, "excerpt.txt")
+	if !ok || !strings.Contains(string(b), `"POST /predictions/my_tc HTTP/1.1" 200`) {
+		t.Errorf("window excerpt:\n%s", b)
+	}
+}
+
+// TestChurnPipelineGolden reads the churn pipeline's logs: deployment.log
+// becomes deployments (one failed), the Airflow task logs pipeline runs.
+func TestChurnPipelineGolden(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "churn-pipeline", "logs")
+	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
+	items := s.Items()
+	golden(t, "churn-deployments", goldenLines(items, evidence.KindDeployment, evidence.KindModelVersion))
+	golden(t, "churn-pipeline-runs", goldenLines(items, evidence.KindPipelineRun))
+
+	deps := byKind(items, evidence.KindDeployment)
+	failed := 0
+	for _, d := range deps {
+		if d.Facts["mlflow_run_id"] == nil {
+			t.Errorf("deployment %s names no MLflow run", d.Title)
+		}
+		if d.Facts["outcome"] == "failed" {
+			failed++
+			if d.Facts["mlflow_run_id"] != "758f77ef4c794795bdfdff4c02503bcc" {
+				t.Errorf("failed deployment: %v", d.Facts)
+			}
+			b, _ := s.File(d.ID, "excerpt.txt")
+			if !strings.Contains(string(b), "Deployment failed: name 'create_prediction_script' is not defined") {
+				t.Errorf("failed deployment excerpt:\n%s", b)
+			}
+		}
+	}
+	if len(deps) != 8 || failed != 1 {
+		t.Errorf("%d deployments, %d failed; want 8 and 1", len(deps), failed)
+	}
+
+	runs := byKind(items, evidence.KindPipelineRun)
+	if len(runs) != 37 {
+		t.Errorf("%d pipeline runs, want 37 (one per run_id folder)", len(runs))
+	}
+	var retried evidence.Item
+	for _, r := range runs {
+		if strings.ContainsRune(r.Facts["run_id"].(string), '\uF03A') {
+			t.Errorf("run ID %q keeps U+F03A", r.Facts["run_id"])
+		}
+		if r.Facts["run_id"] == "manual__2025-08-18T19:17:52.379283+00:00" {
+			retried = r
+		}
+	}
+	if retried.ID == "" || retried.Facts["retries"] != float64(1) || retried.Facts["outcome"] != "failed" {
+		t.Errorf("the run with a retry: %+v", retried.Facts)
+	}
+}
+
+// TestGitHubActionsGolden reads a downloaded GitHub Actions log archive
+// (unpacked) as one CI job with its steps and their durations.
+func TestGitHubActionsGolden(t *testing.T) {
+	dir := filepath.Join(corpusDir(t), "gha-log-archive", "logs")
+	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
+	items := s.Items()
+	if len(items) != 1 || items[0].Kind != evidence.KindCIJob {
+		t.Fatalf("items: %v", goldenLines(items))
+	}
+	it := items[0]
+	var lines []string
+	lines = append(lines, goldenLines(items)...)
+	for _, st := range it.Facts["steps"].([]any) {
+		m := st.(map[string]any)
+		lines = append(lines, fmt.Sprintf("step %v %s %vs %s", m["number"], m["name"], m["duration_seconds"], m["conclusion"]))
+	}
+	golden(t, "gha-job", lines)
+	if it.Facts["commit"] != "0effa85a5f5471782d3b0d6d13607f667c670eeb" || it.Facts["workflow"] != ".github/workflows/build-paper.yml" {
+		t.Errorf("facts %v", it.Facts)
+	}
+}
