@@ -182,18 +182,19 @@ func openStream(path string) (io.Reader, io.Closer, error) {
 	return br, f, nil
 }
 
-// head reads up to n bytes of a stream.
-func head(path string, n int) ([]byte, error) {
+// head reads up to n bytes of a stream, and says whether the file is
+// gzip-compressed.
+func head(path string, n int) ([]byte, bool, error) {
 	rd, cl, err := openStream(path)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer cl.Close()
 	b, err := io.ReadAll(io.LimitReader(rd, int64(n)))
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return b, err
+		return b, isGzipReader(rd), err
 	}
-	return b, nil
+	return b, isGzipReader(rd), nil
 }
 
 func fingerprint(b []byte) (int, string) {
@@ -231,7 +232,7 @@ func (r *run) match(dev, ino uint64, headBytes []byte) (fileCursor, bool) {
 // file reads one log file from where the cursor left it.
 func (r *run) file(t target) error {
 	c := r.c
-	sample, err := head(t.Path, sampleBytes)
+	sample, gz, err := head(t.Path, sampleBytes)
 	if err != nil {
 		r.skip(t.Path, fmt.Sprintf("cannot read: %v", err))
 		return nil
@@ -248,12 +249,12 @@ func (r *run) file(t target) error {
 	start := int64(0)
 	if old, ok := r.match(dev, ino, sample); ok {
 		start = old.Offset
-		if t.Info.Size() < start && !isGzip(sample) {
+		if t.Info.Size() < start && !gz {
 			start = 0 // cannot happen with a matching head, but be safe
 		}
 	}
 	entry := fileCursor{Path: t.Path, Dev: dev, Ino: ino, FPLen: fpLen, FP: fp, Offset: start}
-	if !isGzip(sample) && start == t.Info.Size() {
+	if !gz && start == t.Info.Size() {
 		r.next.Files = append(r.next.Files, entry)
 		return nil
 	}
@@ -284,8 +285,6 @@ func (r *run) file(t target) error {
 	return nil
 }
 
-func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }
-
 func splitSample(b []byte) []string {
 	var out []string
 	for len(b) > 0 && len(out) < sampleLines {
@@ -313,7 +312,7 @@ func (r *run) read(t target, start int64, format string, stamped bool, year int,
 	}
 	defer cl.Close()
 	if start > 0 {
-		if f, ok := cl.(*os.File); ok && rd != io.Reader(nil) && !isGzipReader(rd) {
+		if f, ok := cl.(*os.File); ok && !isGzipReader(rd) {
 			if _, err := f.Seek(start, io.SeekStart); err != nil {
 				r.skip(t.Path, fmt.Sprintf("cannot seek: %v", err))
 				return start, nil

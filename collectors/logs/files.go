@@ -57,6 +57,14 @@ func (c *Collector) discover(sink collectors.Sink, skips *collectors.Skips) ([]t
 	for _, p := range c.cfg.Paths {
 		base, pat := doublestar.SplitPattern(filepath.ToSlash(p))
 		base = filepath.FromSlash(base)
+		if !hasMeta(p) {
+			// A literal path: a folder is its own root; a file's root is
+			// its folder.
+			base, pat = p, ""
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+				base, pat = filepath.Dir(p), filepath.Base(p)
+			}
+		}
 		root, err := filepath.EvalSymlinks(base)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -66,7 +74,7 @@ func (c *Collector) discover(sink collectors.Sink, skips *collectors.Skips) ([]t
 			return nil, fmt.Errorf("resolve %s: %w", base, err)
 		}
 		var matches []string
-		if pat == "" || !hasMeta(pat) {
+		if !hasMeta(pat) {
 			matches = []string{filepath.Join(base, filepath.FromSlash(pat))}
 		} else {
 			ms, err := doublestar.Glob(os.DirFS(base), pat, doublestar.WithNoFollow())
