@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
@@ -235,5 +236,36 @@ func TestCursorIsJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal(cur, &v); err != nil || len(v.Files) != 1 || v.Files[0].Offset != int64(len(deployment("00", runA))) || len(v.Files[0].FP) != 64 {
 		t.Errorf("cursor %s (%v)", cur, err)
+	}
+}
+
+// TestSameHeadTwoFiles: two logs that start with the same 2 KiB banner
+// are told apart by their inode, each continuing from its own offset.
+func TestSameHeadTwoFiles(t *testing.T) {
+	dir := t.TempDir()
+	banner := strings.Repeat("2025-08-22 08:00:00,000 INFO Torchserve version: 0.5.3 banner line\n", 40)
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	write(t, a, banner+deployment("00", runA)+deployment("01", runA))
+	write(t, b, banner+deployment("02", runB))
+	touch(t, a, 1)
+	touch(t, b, 2)
+	c := newCollector(t, logs.SourceConfig{Paths: []string{dir}})
+	_, cur, _ := collectFrom(t, c, nil)
+	appendTo(t, a, deployment("03", runC))
+	appendTo(t, b, deployment("04", runD))
+	touch(t, a, 4) // b is read first this time
+	touch(t, b, 3)
+	got, _, _ := collectFrom(t, c, cur)
+	if want := []string{"c:completed", "d:completed"}; !slices.Equal(got, want) {
+		t.Fatalf("after appending to both: %v, want %v", got, want)
+	}
+}
+
+// touch sets a file's times to minute m of an arbitrary hour.
+func touch(t *testing.T, p string, m int) {
+	t.Helper()
+	at := fixedNow.Add(time.Duration(m) * time.Minute)
+	if err := os.Chtimes(p, at, at); err != nil {
+		t.Fatal(err)
 	}
 }
