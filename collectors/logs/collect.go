@@ -38,6 +38,7 @@ type Collector struct {
 	cfg      Config
 	set      collectors.Settings
 	patterns []*pattern
+	stems    *stemIndex
 	format   string
 	maxLine  int
 	gap      time.Duration
@@ -58,7 +59,7 @@ func New(cfg Config, set collectors.Settings) (*Collector, error) {
 		set.Now = time.Now
 	}
 	c := &Collector{cfg: cfg, set: set, format: formatNames[cfg.Format], maxLine: cfg.MaxLineBytes,
-		gap: defaultIncidentGap, pii: cfg.PII != piiKeep}
+		gap: defaultIncidentGap, pii: cfg.PII != piiKeep, stems: newStemIndex()}
 	if c.maxLine == 0 {
 		c.maxLine = defaultMaxLine
 	}
@@ -323,7 +324,7 @@ func (r *run) read(t target, start int64, format string, stamped bool, year int,
 			return start, nil
 		}
 	}
-	ex := &extractor{patterns: c.patterns, gap: c.gap, fp: fp, fallback: t.Info.ModTime().UTC()}
+	ex := &extractor{patterns: c.patterns, stems: c.stems, gap: c.gap, fp: fp, fallback: t.Info.ModTime().UTC()}
 	ex.out = func(ev *event) error { return r.emit(ev, t) }
 	asm := &assembler{format: format, year: year, stamped: stamped, emit: ex.record}
 	lr := newLineReader(rd, start, c.maxLine)

@@ -54,6 +54,7 @@ func (ev *event) add(lines []string) {
 // extractor turns one file's records into events.
 type extractor struct {
 	patterns []*pattern
+	stems    *stemIndex
 	gap      time.Duration
 	fp       string    // the file's head fingerprint, for IDs of aggregates
 	fallback time.Time // time of records without one (the file's mtime)
@@ -137,8 +138,15 @@ func (x *extractor) patterns1(r *record, t time.Time) error {
 	if msg == "" {
 		return nil
 	}
-	lower := strings.ToLower(msg)
+	stem := x.stems.has(msg)
+	lower := ""
 	for _, p := range x.patterns {
+		if len(p.any) > 0 && !stem {
+			continue // a built-in pattern, and none of its words is here
+		}
+		if lower == "" {
+			lower = strings.ToLower(msg)
+		}
 		groups := p.match(msg, lower)
 		if groups == nil {
 			continue

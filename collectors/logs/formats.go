@@ -178,9 +178,6 @@ func cutLevel(s string) (string, string, bool) {
 var (
 	// clfRe is the Common and Combined Log Format of web servers.
 	clfRe = regexp.MustCompile(`^(\S+) \S+ \S+ \[([^\]]{20,32})\] "([^"]*)" (\d{3}) (\S+)`)
-	// requestRe finds a request and status inside a message (TorchServe's
-	// ACCESS_LOG: `/127.0.0.1:35226 "POST /predictions/my_tc HTTP/1.1" 200 957`).
-	requestRe = regexp.MustCompile(`^(\S+ )?"([A-Z]{3,7}) (\S+) HTTP/[0-9.]+" (\d{3})\b`)
 )
 
 // parseAccess parses a Common or Combined Log Format line.
@@ -204,14 +201,47 @@ func parseAccess(s string) (entry, bool) {
 	return e, true
 }
 
-// parseRequest finds a request line and status in a message.
+// parseRequest finds a request line and status at the start of a
+// message: an optional client, then `"METHOD path HTTP/x.y" status`.
 func parseRequest(s string) (entry, bool) {
-	m := requestRe.FindStringSubmatch(s)
-	if m == nil {
+	var client string
+	if !strings.HasPrefix(s, `"`) {
+		c, rest, ok := strings.Cut(s, ` "`)
+		if !ok || strings.ContainsAny(c, " \t") {
+			return entry{}, false
+		}
+		client, s = c, `"`+rest
+	}
+	end := strings.IndexByte(s[1:], '"')
+	if end < 0 {
 		return entry{}, false
 	}
-	st, _ := strconv.Atoi(m[4])
-	return entry{Status: st, Request: m[2] + " " + m[3], Client: strings.TrimSpace(m[1])}, true
+	req, after := s[1:1+end], s[2+end:]
+	method, rest, ok := strings.Cut(req, " ")
+	if !ok || len(method) < 3 || len(method) > 7 || strings.ToUpper(method) != method || !isLetters(method) {
+		return entry{}, false
+	}
+	path, proto, ok := strings.Cut(rest, " ")
+	if !ok || path == "" || !strings.HasPrefix(proto, "HTTP/") || strings.ContainsAny(proto[5:], " \t") || len(proto) < 6 {
+		return entry{}, false
+	}
+	if len(after) < 4 || after[0] != ' ' || (len(after) > 4 && after[4] != ' ') {
+		return entry{}, false
+	}
+	st, ok := digits(after[1:], 3)
+	if !ok {
+		return entry{}, false
+	}
+	return entry{Status: st, Request: method + " " + path, Client: client}, true
+}
+
+func isLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 func statusLevel(st int) string {

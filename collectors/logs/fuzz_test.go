@@ -164,7 +164,7 @@ func FuzzAssembler(f *testing.F) {
 		if _, ok := formatNames[format]; !ok || format == "" || format == formatAuto {
 			format = formatText
 		}
-		x := &extractor{patterns: builtinPatterns(), gap: defaultIncidentGap, out: func(*event) error { return nil }}
+		x := &extractor{patterns: builtinPatterns(), stems: newStemIndex(), gap: defaultIncidentGap, out: func(*event) error { return nil }}
 		a := &assembler{format: formatNames[format], year: 2025, stamped: true, emit: func(r *record) error {
 			if len(r.Lines) > maxRecordLines {
 				t.Fatalf("record of %d lines", len(r.Lines))

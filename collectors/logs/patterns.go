@@ -105,17 +105,17 @@ func builtinPatterns() []*pattern {
 			`(?i)\b(?:transition(?:ed|ing)?|promot(?:ed|ing))\b.*\b(?:to\s+)?(?:stage\s+)?'?(?P<stage>production|staging|champion)\b|\bset(?:ting)? (?:registered model )?alias '(?P<alias>[^']+)'`,
 			"transition", "promot", "alias"),
 		p("torchserve-model-loaded", evModelLoaded, "",
-			`^Model (?P<model>\S+) loaded\.?$`, "loaded"),
+			`^Model (?P<model>\S+) loaded\.?$`, " loaded"),
 		p("model-loaded", evModelLoaded, "",
-			`(?i)\bmodel (?:was )?(?:loaded|load(?:ed)? successfully)\b|\bloaded model\b`, "loaded"),
+			`(?i)\bmodel (?:was )?(?:loaded|load(?:ed)? successfully)\b|\bloaded model\b`, "model loaded", "model was loaded", "model load", "loaded model"),
 		p("torchserve-workers", evScaling, "",
 			`^updateModel: (?P<model>[^,]+), count: (?P<count>\d+)$`, "updatemodel"),
 		p("scaling", evScaling, "",
 			`(?i)\bscal(?:ed|ing)\s+(?:up|down|out|in)\b|\bscaled\b.*\bto (?P<count>\d+)\b|\bNew size: (?P<count2>\d+); reason:|\breplicas?\s+(?:changed|set)\s+(?:from \d+ )?to (?P<replicas>\d+)`,
-			"scal", "new size", "replica"),
+			"scaled", "scaling", "new size", "replica changed", "replicas changed", "replica set", "replicas set"),
 		p("serving-started", evServingStarted, "",
 			`^Inference API bind to: (?P<url>\S+)|(?i)\bUvicorn running on (?P<uvicorn>\S+)|\bserving (?:model )?\S* ?(?:on|at) (?P<at>https?://\S+)`,
-			"inference api", "uvicorn", "serving"),
+			"inference api bind", "uvicorn running", "serving "),
 	}
 }
 
@@ -171,27 +171,100 @@ var (
 	modelNameRe = regexp.MustCompile(`(?i)\bmodel(?: name)?[: ]+'([^']{1,100})'`)
 )
 
+// stems are the words one of which a message must hold for any built-in
+// pattern to match it (each pattern's own words start with one).
+var stems = []string{"deploy", "roll", "model", "version", "scal", "replica", "serving", "uvicorn",
+	"inference", "transition", "promot", "alias", "new size", "revert", "progressdeadline", "loaded",
+	"registered", "created"}
+
+// stemIndex lists stems by their first letter.
+type stemIndex [26][]string
+
+func newStemIndex() *stemIndex {
+	var x stemIndex
+	for _, st := range stems {
+		x[st[0]-'a'] = append(x[st[0]-'a'], st)
+	}
+	return &x
+}
+
+// has reports, in one pass without allocating, whether s holds one of
+// the stems, ignoring ASCII case.
+func (x *stemIndex) has(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		for _, st := range x[c-'a'] {
+			if len(s)-i >= len(st) && equalFoldASCII(s[i:i+len(st)], st) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalFoldASCII compares s with lower, a lower-case ASCII word.
+func equalFoldASCII(s, lower string) bool {
+	for i := 0; i < len(lower); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasHexRun reports whether s holds n hex digits in a row.
+func hasHexRun(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'f' {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
 // refs finds the MLflow run ID and commit SHA a message names, so that
 // linking can happen later; nothing is looked up here.
 func refs(msg string, facts map[string]any) {
-	if _, ok := facts["mlflow_run_id"]; !ok && strings.Contains(strings.ToLower(msg), "run") {
+	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
+		return // every reference below holds one of these
+	}
+	lower := strings.ToLower(msg)
+	if _, ok := facts["mlflow_run_id"]; !ok && strings.Contains(lower, "run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
 			facts["mlflow_run_id"] = m[1]
 		}
 	}
 	if _, ok := facts["commit"]; !ok {
-		if m := commitRe.FindStringSubmatch(msg); m != nil {
+		if !strings.Contains(lower, "commit") {
+		} else if m := commitRe.FindStringSubmatch(msg); m != nil {
 			facts["commit"] = strings.ToLower(m[1])
-		} else if sha := fullSHARe.FindString(msg); sha != "" && !strings.Contains(strings.ToLower(msg), "run") {
-			facts["commit"] = sha
+		}
+		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !strings.Contains(lower, "run") {
+			if sha := fullSHARe.FindString(msg); sha != "" {
+				facts["commit"] = sha
+			}
 		}
 	}
-	if _, ok := facts["model_version"]; !ok {
+	if _, ok := facts["model_version"]; !ok && strings.Contains(lower, "model version") {
 		if m := modelVerRe.FindStringSubmatch(msg); m != nil {
 			facts["model_version"] = m[1]
 		}
 	}
-	if _, ok := facts["model"]; !ok {
+	if _, ok := facts["model"]; !ok && strings.Contains(lower, "model") {
 		if m := modelNameRe.FindStringSubmatch(msg); m != nil {
 			facts["model"] = m[1]
 		}
