@@ -138,10 +138,10 @@ func (x *extractor) patterns1(r *record, t time.Time) error {
 	if msg == "" {
 		return nil
 	}
-	stem := x.stems.has(msg)
+	stems := x.stems.mask(msg)
 	lower := ""
 	for _, p := range x.patterns {
-		if len(p.any) > 0 && !stem {
+		if len(p.any) > 0 && p.stems&stems == 0 {
 			continue // a built-in pattern, and none of its words is here
 		}
 		if lower == "" {
@@ -329,7 +329,10 @@ func (x *extractor) inference(r *record, t time.Time) error {
 	} else {
 		w.More++
 	}
-	class := fmt.Sprintf("%dxx", r.Status/100)
+	class := "other"
+	if c := r.Status / 100; c >= 1 && c <= 5 {
+		class = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}[c-1]
+	}
 	st, _ := w.Facts["status"].(map[string]int)
 	if st == nil {
 		st = map[string]int{}

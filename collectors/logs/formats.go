@@ -232,7 +232,7 @@ func parseRequest(s string) (entry, bool) {
 	if !ok {
 		return entry{}, false
 	}
-	return entry{Status: st, Request: method + " " + path, Client: client}, true
+	return entry{Status: st, Request: req[:len(method)+1+len(path)], Client: client}, true
 }
 
 func isLetters(s string) bool {

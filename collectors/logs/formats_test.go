@@ -76,7 +76,12 @@ func TestParseAccessAndMetrics(t *testing.T) {
 func records(t *testing.T, format, text string) []*record {
 	t.Helper()
 	var out []*record
-	a := &assembler{format: format, year: 2025, stamped: true, emit: func(r *record) error { out = append(out, r); return nil }}
+	a := &assembler{format: format, year: 2025, stamped: true, emit: func(r *record) error {
+		cp := *r // the assembler reuses r
+		cp.Lines = append([]string(nil), r.Lines...)
+		out = append(out, &cp)
+		return nil
+	}}
 	lr := newLineReader(strings.NewReader(text), 0, 1<<10)
 	for {
 		l, err := lr.next()

@@ -46,6 +46,9 @@ type pattern struct {
 	// any lists lower-case words one of which the message must contain
 	// before re is tried (a cheap filter); empty: always try.
 	any []string
+	// stems is the mask of the stems in any: a message without one of
+	// them is not tried at all.
+	stems uint32
 }
 
 func (p *pattern) match(msg, lower string) map[string]string {
@@ -78,7 +81,7 @@ func (p *pattern) match(msg, lower string) map[string]string {
 // disable_builtin_events is set. Order matters: the first match wins.
 func builtinPatterns() []*pattern {
 	p := func(name, event, outcome, re string, any ...string) *pattern {
-		return &pattern{Name: name, Event: event, Outcome: outcome, re: regexp.MustCompile(re), any: any}
+		return &pattern{Name: name, Event: event, Outcome: outcome, re: regexp.MustCompile(re), any: any, stems: stemMask(any)}
 	}
 	return []*pattern{
 		p("deployment-failed", evDeployment, outFailed,
@@ -175,34 +178,58 @@ var (
 // pattern to match it (each pattern's own words start with one).
 var stems = []string{"deploy", "roll", "model", "version", "scal", "replica", "serving", "uvicorn",
 	"inference", "transition", "promot", "alias", "new size", "revert", "progressdeadline", "loaded",
-	"registered", "created"}
+	"registered", "created", "updatemodel"}
 
-// stemIndex lists stems by their first letter.
-type stemIndex [26][]string
+// stemIndex lists stems by their first letter, with their bit in a mask.
+type stemIndex [26][]stemBit
+
+type stemBit struct {
+	word string
+	bit  uint32
+}
 
 func newStemIndex() *stemIndex {
 	var x stemIndex
-	for _, st := range stems {
-		x[st[0]-'a'] = append(x[st[0]-'a'], st)
+	for i, st := range stems {
+		x[st[0]-'a'] = append(x[st[0]-'a'], stemBit{st, 1 << i})
 	}
 	return &x
 }
 
-// has reports, in one pass without allocating, whether s holds one of
-// the stems, ignoring ASCII case.
-func (x *stemIndex) has(s string) bool {
+// mask returns, in one pass without allocating, the bits of the stems
+// that start a word of s, ignoring ASCII case. Every built-in pattern
+// starts its words there (\bdeploy, \bscal, …).
+func (x *stemIndex) mask(s string) uint32 {
+	var m uint32
+	prevLetter := false
 	for i := 0; i < len(s); i++ {
 		c := s[i] | 0x20
-		if c < 'a' || c > 'z' {
+		letter := c >= 'a' && c <= 'z'
+		if !letter || prevLetter {
+			prevLetter = letter
 			continue
 		}
+		prevLetter = true
 		for _, st := range x[c-'a'] {
-			if len(s)-i >= len(st) && equalFoldASCII(s[i:i+len(st)], st) {
-				return true
+			if len(s)-i >= len(st.word) && equalFoldASCII(s[i:i+len(st.word)], st.word) {
+				m |= st.bit
 			}
 		}
 	}
-	return false
+	return m
+}
+
+// stemMask is the mask of the stems inside any of words.
+func stemMask(words []string) uint32 {
+	var m uint32
+	for _, w := range words {
+		for i, st := range stems {
+			if strings.Contains(w, st) {
+				m |= 1 << i
+			}
+		}
+	}
+	return m
 }
 
 // equalFoldASCII compares s with lower, a lower-case ASCII word.

@@ -80,6 +80,16 @@ func (lr *lineReader) next() (line, error) {
 // characters (other than tab and the escape of ANSI colours) or bytes
 // that are not UTF-8.
 func binaryLine(b []byte) bool {
+	plain := true // printable ASCII and tabs only: the common case
+	for _, c := range b {
+		if c < 0x20 && c != '\t' || c >= 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return false
+	}
 	if bytes.IndexByte(b, 0) >= 0 {
 		return true
 	}

@@ -55,9 +55,11 @@ type assembler struct {
 	year    int
 	stamped bool // the file's lines carry timestamps: unstamped lines continue
 	cur     *record
+	free    *record // a record handed over and done with, for reuse
 	tb      *record // a traceback being folded
 	tbRecs  int
-	emit    func(*record) error
+	// emit gets each record; it must not keep r, which is reused.
+	emit func(*record) error
 }
 
 // add feeds one line.
@@ -123,7 +125,13 @@ func (a *assembler) start(e entry, l line, text string) error {
 	if err := a.done(); err != nil {
 		return err
 	}
-	a.cur = &record{entry: e, Start: l.Start, End: l.End, Num: l.Num}
+	r := a.free
+	a.free = nil
+	if r == nil {
+		r = &record{}
+	}
+	*r = record{entry: e, Start: l.Start, End: l.End, Num: l.Num, Lines: r.Lines[:0]}
+	a.cur = r
 	a.cur.addLine(text)
 	if strings.TrimSpace(e.Message) == tracebackHeader {
 		a.cur.Traceback = true
@@ -165,7 +173,14 @@ func (a *assembler) done() error {
 		a.tb, a.tbRecs = r, 1
 		return nil
 	}
-	return a.emit(r)
+	if err := a.emit(r); err != nil {
+		return err
+	}
+	// emit keeps no pointer to r (the extractor copies the strings it
+	// keeps), so r is reused for the next record.
+	clear(r.Lines)
+	a.free = r
+	return nil
 }
 
 func (a *assembler) fold(r *record) {
