@@ -58,6 +58,9 @@ func New(cfg Config, set collectors.Settings) (*Collector, error) {
 	if set.Now == nil {
 		set.Now = time.Now
 	}
+	if set.HTTPClient == nil {
+		set.HTTPClient = collectors.NewHTTPClient()
+	}
 	c := &Collector{cfg: cfg, set: set, format: formatNames[cfg.Format], maxLine: cfg.MaxLineBytes,
 		gap: defaultIncidentGap, pii: cfg.PII != piiKeep, stems: newStemIndex()}
 	if c.maxLine == 0 {
@@ -85,6 +88,8 @@ type cursorState struct {
 	Version  int          `json:"v"`
 	Files    []fileCursor `json:"files"`
 	Archives []string     `json:"archives,omitempty"`
+	// CloudWatch is where the configured log group was left.
+	CloudWatch *cloudWatchCursor `json:"cloudwatch,omitempty"`
 }
 
 // fileCursor identifies a file by device and inode and by a hash of its
@@ -125,9 +130,13 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 			return nil, fmt.Errorf("read cursor: %w", err)
 		}
 	}
-	targets, err := c.discover(sink, &r.skips)
-	if err != nil {
-		return nil, err
+	var targets []target
+	if len(c.cfg.Paths) > 0 {
+		t, err := c.discover(sink, &r.skips)
+		if err != nil {
+			return nil, err
+		}
+		targets = t
 	}
 	var files []target
 	for _, t := range targets {
@@ -148,6 +157,11 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	}
 	if err := r.airflow(files); err != nil {
 		return nil, err
+	}
+	if c.cfg.CloudWatch != nil {
+		if err := r.cloudwatch(); err != nil {
+			return nil, err
+		}
 	}
 	out, err := json.Marshal(r.next)
 	if err != nil {

@@ -47,6 +47,9 @@ type SourceConfig struct {
 	// IncidentGap is how long without an error ends an incident
 	// (default 5m).
 	IncidentGap string `yaml:"incident_gap,omitempty" json:"incident_gap,omitempty"`
+	// CloudWatch is a CloudWatch Logs log group to read, besides or
+	// instead of Paths.
+	CloudWatch *CloudWatchConfig `yaml:"cloudwatch,omitempty" json:"cloudwatch,omitempty"`
 }
 
 // problem is one thing wrong with a logs source: the key and what.
@@ -56,8 +59,11 @@ type problem struct{ key, msg string }
 func (sc SourceConfig) check() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
-	if len(sc.Paths) == 0 {
-		add("paths", "required: at least one file, folder or glob")
+	if len(sc.Paths) == 0 && sc.CloudWatch == nil {
+		add("paths", "required: at least one file, folder or glob (or a cloudwatch: log group)")
+	}
+	if sc.CloudWatch != nil {
+		ps = append(ps, sc.CloudWatch.check()...)
 	}
 	for i, p := range sc.Paths {
 		key := fmt.Sprintf("paths[%d]", i)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"time"
 	"unicode/utf8"
 )
 
@@ -16,6 +17,10 @@ type line struct {
 	Num    int    // 1-based line number, counted from where reading began
 	Cut    bool   // longer than the limit: Text holds its first bytes
 	Closed bool   // ended with a line break; false only for a last line
+	// Fresh starts a record even without a timestamp, and Time is its
+	// time then: the first line of a CloudWatch event.
+	Fresh bool
+	Time  time.Time
 }
 
 // lineReader reads lines in constant memory: a line longer than max is

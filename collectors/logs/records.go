@@ -67,7 +67,7 @@ func (a *assembler) add(l line, text string) error {
 	switch a.format {
 	case formatText, formatAccess:
 		e, header := parseText(text, a.year)
-		if !header && a.stamped && a.cur != nil && len(a.cur.Lines) < maxRecordLines {
+		if !header && !l.Fresh && a.stamped && a.cur != nil && len(a.cur.Lines) < maxRecordLines {
 			a.cur.addLine(text)
 			a.cur.End = l.End
 			if strings.TrimSpace(text) == tracebackHeader {
@@ -129,6 +129,9 @@ func (a *assembler) start(e entry, l line, text string) error {
 	a.free = nil
 	if r == nil {
 		r = &record{}
+	}
+	if e.Time.IsZero() {
+		e.Time = l.Time
 	}
 	*r = record{entry: e, Start: l.Start, End: l.End, Num: l.Num, Lines: r.Lines[:0]}
 	a.cur = r
