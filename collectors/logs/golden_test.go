@@ -1,9 +1,11 @@
 package logs_test
 
 import (
+	"archive/zip"
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -211,5 +213,90 @@ func TestGitHubActionsGolden(t *testing.T) {
 	golden(t, "gha-job", lines)
 	if it.Facts["commit"] != "0effa85a5f5471782d3b0d6d13607f667c670eeb" || it.Facts["workflow"] != ".github/workflows/build-paper.yml" {
 		t.Errorf("facts %v", it.Facts)
+	}
+}
+
+// TestGitHubActionsZip reads the same archive as downloaded, a zip: the
+// same job item, read once across runs.
+func TestGitHubActionsZip(t *testing.T) {
+	src := filepath.Join(corpusDir(t), "gha-log-archive", "logs")
+	zipPath := filepath.Join(t.TempDir(), "logs_42.zip")
+	zipFolder(t, src, zipPath)
+	folder := collectAll(t, logs.SourceConfig{Paths: []string{src}}).Items()
+	c := newCollector(t, logs.SourceConfig{Paths: []string{zipPath}})
+	s := &collectortest.Sink{}
+	cur, err := c.Collect(context.Background(), nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipped := s.Items()
+	if len(zipped) != 1 || zipped[0].ID != folder[0].ID || zipped[0].Facts["step_count"] != folder[0].Facts["step_count"] {
+		t.Fatalf("zip gave %v, folder %v", goldenLines(zipped), goldenLines(folder))
+	}
+	again := &collectortest.Sink{}
+	if _, err := c.Collect(context.Background(), cur, again); err != nil || len(again.Items()) != 0 {
+		t.Errorf("from the cursor: %v, %v", err, goldenLines(again.Items()))
+	}
+}
+
+func zipFolder(t *testing.T, dir, to string) {
+	t.Helper()
+	f, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAirflowRetryLater: a retry's log appearing after a collection
+// re-emits that DAG run's item (same ID) with the retry counted.
+func TestAirflowRetryLater(t *testing.T) {
+	dir := t.TempDir()
+	// The corpus stores the ":" of run IDs as U+F03A, as a Windows checkout does.
+	run := "dag_id=customer_churn_pipeline/run_id=manual__2025-08-18T19\uF03A17\uF03A52.379283+00\uF03A00/task_id=dvc_pull_data/"
+	copyCorpus(t, dir, map[string]string{run + "attempt=1.log": "churn-pipeline/logs/" + run + "attempt=1.log"})
+	c := newCollector(t, logs.SourceConfig{Paths: []string{dir}})
+	first := &collectortest.Sink{}
+	cur, err := c.Collect(context.Background(), nil, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := byKind(first.Items(), evidence.KindPipelineRun)
+	if len(runs) != 1 || runs[0].Facts["retries"] != float64(0) {
+		t.Fatalf("first: %v", goldenLines(runs))
+	}
+	copyCorpus(t, dir, map[string]string{run + "attempt=2.log": "churn-pipeline/logs/" + run + "attempt=2.log"})
+	second := &collectortest.Sink{}
+	if _, err := c.Collect(context.Background(), cur, second); err != nil {
+		t.Fatal(err)
+	}
+	again := byKind(second.Items(), evidence.KindPipelineRun)
+	if len(again) != 1 || again[0].ID != runs[0].ID || again[0].Facts["retries"] != float64(1) || again[0].Facts["outcome"] != "failed" {
+		t.Errorf("after the retry: %v", goldenLines(again))
 	}
 }
