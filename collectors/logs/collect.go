@@ -273,20 +273,8 @@ func (r *run) file(t target) error {
 		r.next.Files = append(r.next.Files, entry)
 		return nil
 	}
-	lines := splitSample(sample)
-	year := t.Info.ModTime().UTC().Year()
-	format := c.format
-	if format == formatAuto {
-		format = detectFormat(lines, year)
-	}
-	stamped := false
-	for _, s := range lines {
-		if _, _, ok := leadingTime(strings.TrimPrefix(s, "\ufeff"), year); ok {
-			stamped = true
-			break
-		}
-	}
-	end, err := r.read(t, start, format, stamped, year, fp)
+	format, stamped := c.detect(sample, t.Info.ModTime())
+	end, err := r.read(t, start, format, stamped, fp)
 	if err != nil {
 		return err
 	}
@@ -298,6 +286,22 @@ func (r *run) file(t target) error {
 	entry.Offset = end
 	r.next.Files = append(r.next.Files, entry)
 	return nil
+}
+
+// detect returns the format of a stream from its first bytes, and whether
+// its lines carry timestamps (then unstamped lines continue a record).
+func (c *Collector) detect(sample []byte, mod time.Time) (format string, stamped bool) {
+	lines := splitSample(sample)
+	format = c.format
+	if format == formatAuto {
+		format = detectFormat(lines, mod.UTC().Year())
+	}
+	for _, s := range lines {
+		if _, _, ok := leadingTime(strings.TrimPrefix(s, "\ufeff"), mod.UTC().Year()); ok {
+			return format, true
+		}
+	}
+	return format, false
 }
 
 func splitSample(b []byte) []string {
@@ -318,8 +322,7 @@ func splitSample(b []byte) []string {
 
 // read streams a file from start and returns the offset the next run
 // starts from.
-func (r *run) read(t target, start int64, format string, stamped bool, year int, fp string) (int64, error) {
-	c := r.c
+func (r *run) read(t target, start int64, format string, stamped bool, fp string) (int64, error) {
 	rd, cl, err := openStream(t.Path)
 	if err != nil {
 		r.skip(t.Path, fmt.Sprintf("cannot read: %v", err))
@@ -338,6 +341,25 @@ func (r *run) read(t target, start int64, format string, stamped bool, year int,
 			return start, nil
 		}
 	}
+	end, off, err := r.scan(t, rd, start, format, stamped, fp)
+	if err != nil {
+		return 0, err
+	}
+	if f, ok := cl.(*os.File); ok && !isGzipReader(rd) {
+		if fi, err := f.Stat(); err == nil && fi.Size() < off {
+			r.skip(t.Path, "truncated while being read; read again from the start next run")
+			return 0, nil
+		}
+	}
+	return end, nil
+}
+
+// scan streams rd, positioned at start, through the record assembler and
+// the extractor, and returns the offset the next run starts from and the
+// offset reached.
+func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped bool, fp string) (int64, int64, error) {
+	c := r.c
+	year := t.Info.ModTime().UTC().Year()
 	ex := &extractor{patterns: c.patterns, stems: c.stems, gap: c.gap, fp: fp, fallback: t.Info.ModTime().UTC()}
 	ex.out = func(ev *event) error { return r.emit(ev, t) }
 	asm := &assembler{format: format, year: year, stamped: stamped, emit: ex.record}
@@ -347,7 +369,7 @@ func (r *run) read(t target, start int64, format string, stamped bool, year int,
 	for n := 0; ; n++ {
 		if n%checkEvery == 0 {
 			if err := r.ctx.Err(); err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 		}
 		l, err := lr.next()
@@ -373,15 +395,15 @@ func (r *run) read(t target, start int64, format string, stamped bool, year int,
 			continue
 		}
 		if err := asm.add(l, toText(text)); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if err := asm.flush(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	hold, err := ex.finish()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if hold >= 0 && hold < end {
 		end = hold
@@ -392,13 +414,7 @@ func (r *run) read(t target, start int64, format string, stamped bool, year int,
 	if cut > 0 {
 		r.skip(t.Path, fmt.Sprintf("%d lines longer than %d bytes cut to that length", cut, c.maxLine))
 	}
-	if f, ok := cl.(*os.File); ok && !isGzipReader(rd) {
-		if fi, err := f.Stat(); err == nil && fi.Size() < lr.off {
-			r.skip(t.Path, "truncated while being read; read again from the start next run")
-			return 0, nil
-		}
-	}
-	return end, nil
+	return end, lr.off, nil
 }
 
 func isGzipReader(rd io.Reader) bool {
