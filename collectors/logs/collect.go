@@ -90,6 +90,8 @@ type cursorState struct {
 	Archives []string     `json:"archives,omitempty"`
 	// CloudWatch is where the configured log group was left.
 	CloudWatch *cloudWatchCursor `json:"cloudwatch,omitempty"`
+	// S3 is where each object under the configured prefix was left.
+	S3 []s3Cursor `json:"s3,omitempty"`
 }
 
 // fileCursor identifies a file by device and inode and by a hash of its
@@ -163,6 +165,11 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 			return nil, err
 		}
 	}
+	if c.cfg.S3 != nil {
+		if err := r.s3(); err != nil {
+			return nil, err
+		}
+	}
 	out, err := json.Marshal(r.next)
 	if err != nil {
 		return nil, fmt.Errorf("encode cursor: %w", err)
@@ -214,8 +221,12 @@ func head(path string, n int) ([]byte, bool, error) {
 
 func fingerprint(b []byte) (int, string) {
 	n := min(len(b), fingerprintBytes)
-	sum := sha256.Sum256(b[:n])
-	return n, hex.EncodeToString(sum[:])
+	return n, fingerprintOf(b[:n])
+}
+
+func fingerprintOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // match finds where a file was left: the old entry with the same device

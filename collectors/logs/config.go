@@ -50,6 +50,9 @@ type SourceConfig struct {
 	// CloudWatch is a CloudWatch Logs log group to read, besides or
 	// instead of Paths.
 	CloudWatch *CloudWatchConfig `yaml:"cloudwatch,omitempty" json:"cloudwatch,omitempty"`
+	// S3 is a bucket prefix whose objects are log files, besides or
+	// instead of Paths.
+	S3 *S3Config `yaml:"s3,omitempty" json:"s3,omitempty"`
 }
 
 // problem is one thing wrong with a logs source: the key and what.
@@ -59,8 +62,11 @@ type problem struct{ key, msg string }
 func (sc SourceConfig) check() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
-	if len(sc.Paths) == 0 && sc.CloudWatch == nil {
-		add("paths", "required: at least one file, folder or glob (or a cloudwatch: log group)")
+	if len(sc.Paths) == 0 && sc.CloudWatch == nil && sc.S3 == nil {
+		add("paths", "required: at least one file, folder or glob (or a cloudwatch: log group, or s3: url)")
+	}
+	if sc.S3 != nil {
+		ps = append(ps, sc.S3.check()...)
 	}
 	if sc.CloudWatch != nil {
 		ps = append(ps, sc.CloudWatch.check()...)

@@ -102,7 +102,11 @@ func (c *Collector) item(ev *event, t target) (evidence.Item, []collectors.File)
 		title = labels[ev.Name] + ": " + msg
 		summary = msg
 	}
-	it := c.base(kind, ev.Native, ev.Time, "file://"+t.Path)
+	uri := "file://" + t.Path
+	if strings.Contains(t.Path, "://") { // s3://…, cloudwatch://…
+		uri = t.Path
+	}
+	it := c.base(kind, ev.Native, ev.Time, uri)
 	it.Title = cutString(title, maxTitle)
 	it.Summary = summary
 	it.Facts = facts
