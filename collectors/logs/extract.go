@@ -307,8 +307,15 @@ func isInference(req string) bool {
 
 // inference counts served inference requests per hour.
 func (x *extractor) inference(r *record, t time.Time) error {
+	var metric tsMetric
+	isMetric := false
 	if r.Request == "" || !isInference(r.Request) {
-		return nil
+		if !strings.Contains(r.Message, "|#") {
+			return nil
+		}
+		if metric, isMetric = parseTSMetric(strings.TrimSpace(r.Message)); !isMetric {
+			return nil
+		}
 	}
 	hour := t.UTC().Truncate(time.Hour)
 	if x.win != nil && !x.win.Time.UTC().Truncate(time.Hour).Equal(hour) {
@@ -322,8 +329,12 @@ func (x *extractor) inference(r *record, t time.Time) error {
 		x.win.Excerpt = nil
 	}
 	w := x.win
-	w.records++
 	w.End = t
+	if isMetric {
+		x.addMetric(w, metric)
+		return nil
+	}
+	w.records++
 	if len(w.Excerpt) < 10 {
 		w.Excerpt = append(w.Excerpt, r.Lines[0])
 	} else {
@@ -355,6 +366,41 @@ func (x *extractor) inference(r *record, t time.Time) error {
 		}
 	}
 	return nil
+}
+
+// metricStats summarises one metric of a window.
+type metricStats struct {
+	Unit  string  `json:"unit,omitempty"`
+	Count int     `json:"count"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+	Last  float64 `json:"last"`
+}
+
+// addMetric adds a TorchServe metric value to a window: per metric (and
+// model, for model metrics) its count, min, max, mean and last value.
+func (x *extractor) addMetric(w *event, m tsMetric) {
+	ms, _ := w.Facts["metrics"].(map[string]*metricStats)
+	if ms == nil {
+		ms = map[string]*metricStats{}
+		w.Facts["metrics"] = ms
+	}
+	name := m.Name
+	if model := m.Dims["ModelName"]; model != "" {
+		name += "{" + model + "}"
+	}
+	st := ms[name]
+	if st == nil {
+		if len(ms) >= 40 || strings.HasPrefix(m.Name, "W-") { // per-worker load times: one name per worker
+			return
+		}
+		st = &metricStats{Unit: m.Unit, Min: m.Value, Max: m.Value}
+		ms[name] = st
+	}
+	st.Mean = (st.Mean*float64(st.Count) + m.Value) / float64(st.Count+1)
+	st.Count++
+	st.Min, st.Max, st.Last = min(st.Min, m.Value), max(st.Max, m.Value), m.Value
 }
 
 func (x *extractor) closeWindow() error {

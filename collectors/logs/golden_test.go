@@ -136,13 +136,22 @@ func TestTorchServeGolden(t *testing.T) {
 	if regs != 3 { // the server was started three times
 		t.Errorf("%d model registrations, want 3", regs)
 	}
-	windows := byKind(items, evidence.KindMonitoringWindow)
-	if len(windows) == 0 || windows[0].Facts["requests"] != float64(2) {
-		t.Fatalf("inference windows %v", goldenLines(windows))
+	windows := map[string]evidence.Item{}
+	for _, w := range byKind(items, evidence.KindMonitoringWindow) {
+		windows[filepath.Base(w.Facts["file"].(string))] = w
 	}
-	b, ok := s.File(windows[0].ID, "excerpt.txt")
+	access, model := windows["access_log.log"], windows["model_metrics.log"]
+	if access.Facts["requests"] != float64(2) || len(windows) != 4 {
+		t.Fatalf("inference windows %v", goldenLines(byKind(items, evidence.KindMonitoringWindow)))
+	}
+	b, ok := s.File(access.ID, "excerpt.txt")
 	if !ok || !strings.Contains(string(b), `"POST /predictions/my_tc HTTP/1.1" 200`) {
 		t.Errorf("window excerpt:\n%s", b)
+	}
+	// model_metrics.log: PredictionTime 926.56 and 905.34 ms.
+	pt, _ := model.Facts["metrics"].(map[string]any)["PredictionTime{my_tc}"].(map[string]any)
+	if pt["count"] != float64(2) || pt["max"] != 926.56 || pt["min"] != 905.34 || pt["unit"] != "Milliseconds" {
+		t.Errorf("PredictionTime stats %v", pt)
 	}
 }
 

@@ -3,6 +3,7 @@ package logs
 import (
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -92,12 +93,26 @@ func (c *Collector) item(ev *event, t target) (evidence.Item, []collectors.File)
 	case "inference":
 		kind = evidence.KindMonitoringWindow
 		n := intFact(ev.Facts["requests"])
-		title = fmt.Sprintf("Served %d inference request%s", n, plural(n))
-		if m, ok := facts["models"].([]string); ok && len(m) > 0 {
-			title += " (" + strings.Join(m, ", ") + ")"
+		facts["event"] = "inference_window"
+		ms, _ := ev.Facts["metrics"].(map[string]*metricStats)
+		names := make([]string, 0, len(ms))
+		for k := range ms {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		if n > 0 {
+			title = fmt.Sprintf("Served %d inference request%s", n, plural(n))
+			if m, ok := facts["models"].([]string); ok && len(m) > 0 {
+				title += " (" + strings.Join(m, ", ") + ")"
+			}
+		} else {
+			title = fmt.Sprintf("Model server metrics (%d series)", len(names))
 		}
 		title += fmt.Sprintf(" from %s, %s", file, ev.Time.UTC().Format("2006-01-02 15:00 UTC"))
 		summary = fmt.Sprintf("%d requests between %s and %s", n, ev.Time.UTC().Format(time.RFC3339), ev.End.UTC().Format(time.RFC3339))
+		if len(names) > 0 {
+			summary += "; metrics: " + strings.Join(names, ", ")
+		}
 	default:
 		title = labels[ev.Name] + ": " + msg
 		summary = msg
