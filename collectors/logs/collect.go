@@ -289,10 +289,8 @@ func (r *run) file(t target) error {
 	if err != nil {
 		return err
 	}
-	if start == 0 && end > 0 && isAirflowTask(t.Path) {
-		r.runs[airflowKey(t.Path)] = true
-	} else if end > start && isAirflowTask(t.Path) {
-		r.runs[airflowKey(t.Path)] = true
+	if isAirflowTask(t.Path) && (start == 0 || end != start) {
+		r.runs[airflowKey(t.Path)] = true // its DAG run's item is built again
 	}
 	entry.Offset = end
 	r.next.Files = append(r.next.Files, entry)

@@ -120,14 +120,14 @@ func (c *Collector) discover(sink collectors.Sink, skips *collectors.Skips) ([]t
 					if !ok || info.IsDir() {
 						return nil // a symlinked folder is not walked
 					}
-					add(c.fileTarget(path, info, skip), r)
+					add(fileTarget(path, info), r)
 					return nil
 				})
 				if err != nil {
 					return nil, fmt.Errorf("walk %s: %w", m, err)
 				}
 			default:
-				add(c.fileTarget(m, fi, skip), real)
+				add(fileTarget(m, fi), real)
 			}
 		}
 	}
@@ -145,7 +145,7 @@ func (c *Collector) discover(sink collectors.Sink, skips *collectors.Skips) ([]t
 }
 
 // fileTarget classifies a regular file.
-func (c *Collector) fileTarget(path string, fi fs.FileInfo, skip func(string, string)) target {
+func fileTarget(path string, fi fs.FileInfo) target {
 	if strings.EqualFold(filepath.Ext(path), ".zip") {
 		return target{Path: path, Kind: targetGHAZip, Info: fi}
 	}

@@ -51,8 +51,11 @@ var levels = map[string]string{
 
 func canonLevel(s string) string {
 	s = strings.TrimSpace(s)
-	if len(s) > 8 {
+	if len(s) < 3 || len(s) > 8 {
 		return ""
+	}
+	if lv, ok := levels[s]; ok { // upper case, as most logs write it
+		return lv
 	}
 	return levels[strings.ToUpper(s)]
 }
