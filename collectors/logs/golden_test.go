@@ -176,7 +176,8 @@ func TestChurnPipelineGolden(t *testing.T) {
 				t.Errorf("failed deployment: %v", d.Facts)
 			}
 			b, _ := s.File(d.ID, "excerpt.txt")
-			if !strings.Contains(string(b), "Deployment failed: name 'create_prediction_script' is not defined") {
+			if d.Facts["outcome_message"] != "Deployment failed: name 'create_prediction_script' is not defined" ||
+				!strings.Contains(string(b), "Deployment failed: name 'create_prediction_script' is not defined") {
 				t.Errorf("failed deployment excerpt:\n%s", b)
 			}
 		}
@@ -307,5 +308,27 @@ func TestAirflowRetryLater(t *testing.T) {
 	again := byKind(second.Items(), evidence.KindPipelineRun)
 	if len(again) != 1 || again[0].ID != runs[0].ID || again[0].Facts["retries"] != float64(1) || again[0].Facts["outcome"] != "failed" {
 		t.Errorf("after the retry: %v", goldenLines(again))
+	}
+}
+
+// TestGitHubActionsFailedStep: a step whose log has ##[error] fails the job.
+func TestGitHubActionsFailedStep(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "logs_7")
+	write(t, filepath.Join(dir, "0_test.txt"), "\ufeff2026-01-05T10:00:00.0000000Z whole job\n")
+	write(t, filepath.Join(dir, "test", "1_Set up job.txt"), "\ufeff2026-01-05T10:00:00.0000000Z Current runner version: '2.330.0'\n2026-01-05T10:00:02.5000000Z Complete job name: test\n")
+	write(t, filepath.Join(dir, "test", "2_Run pytest.txt"), "\ufeff2026-01-05T10:00:03.0000000Z ##[group]Run pytest\n"+
+		"2026-01-05T10:00:40.0000000Z FAILED tests/test_model.py::test_auc - assert 0.61 > 0.7\n"+
+		"2026-01-05T10:00:41.2500000Z ##[error]Process completed with exit code 1.\n")
+	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
+	items := s.Items()
+	if len(items) != 1 {
+		t.Fatalf("items %v", goldenLines(items))
+	}
+	f := items[0].Facts
+	steps := f["steps"].([]any)
+	last := steps[1].(map[string]any)
+	if f["conclusion"] != "failure" || last["conclusion"] != "failure" || last["exit_code"] != float64(1) ||
+		last["duration_seconds"] != 38.25 || f["failed_steps"].([]any)[0] != "Run pytest" {
+		t.Errorf("facts %v", f)
 	}
 }
