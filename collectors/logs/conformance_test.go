@@ -106,4 +106,45 @@ func TestREADMESampleConfig(t *testing.T) {
 	if len(sc.Paths) != 3 || sc.Paths[0] != abs || sc.PII != "mask" || len(sc.Events) != 1 || sc.Events[0].Event != "deployment" {
 		t.Errorf("sample read as %+v", sc)
 	}
+	if len(srcs) != 3 {
+		t.Fatalf("%d logs sources in the sample, want 3", len(srcs))
+	}
+	cw, s3 := srcs[1].Config.(*logs.SourceConfig), srcs[2].Config.(*logs.SourceConfig)
+	if cw.CloudWatch == nil || cw.CloudWatch.Group != "/aws/sagemaker/Endpoints/churn" || s3.S3 == nil || s3.S3.URL == "" {
+		t.Errorf("cloudwatch %+v, s3 %+v", cw.CloudWatch, s3.S3)
+	}
+	// Each sample source builds a collector.
+	for _, src := range srcs {
+		if _, err := logs.NewFactory().New(src.Config, collectors.Settings{Name: src.Name, Apprentice: collectors.Apprentice{ID: "jdoe"}}); err != nil {
+			t.Errorf("source %s: %v", src.Name, err)
+		}
+	}
+}
+
+// TestConformancePipelinesAndCI runs the suite on Airflow task logs and a
+// GitHub Actions archive; Grow adds the task log of a new DAG run.
+func TestConformancePipelinesAndCI(t *testing.T) {
+	dir := t.TempDir()
+	a := "dag_id=customer_churn_pipeline/run_id=manual__2025-08-18T21\uF03A05\uF03A56.718197+00\uF03A00/"
+	b := "dag_id=customer_churn_pipeline/run_id=manual__2025-08-18T19\uF03A17\uF03A52.379283+00\uF03A00/"
+	copyCorpus(t, dir, map[string]string{
+		"airflow/" + a + "task_id=model_training/attempt=1.log": "churn-pipeline/logs/" + a + "task_id=model_training/attempt=1.log",
+		"airflow/" + a + "task_id=data_ingestion/attempt=1.log": "churn-pipeline/logs/" + a + "task_id=data_ingestion/attempt=1.log",
+		"ci/logs/0_build.txt":                  "gha-log-archive/logs/0_build.txt",
+		"ci/logs/build/1_Set up job.txt":       "gha-log-archive/logs/build/1_Set up job.txt",
+		"ci/logs/build/4_Install TeX Live.txt": "gha-log-archive/logs/build/4_Install TeX Live.txt",
+		"ci/logs/build/system.txt":             "gha-log-archive/logs/build/system.txt",
+	})
+	collectortest.Check(t, collectortest.Fixture{
+		New: func(t testing.TB) collectors.Collector {
+			return newCollector(t, logs.SourceConfig{Paths: []string{filepath.Join(dir, "airflow"), filepath.Join(dir, "ci", "*")}})
+		},
+		Dirs: []string{dir},
+		Grow: func(t testing.TB) {
+			copyCorpus(t, dir, map[string]string{
+				"airflow/" + b + "task_id=dvc_pull_data/attempt=1.log": "churn-pipeline/logs/" + b + "task_id=dvc_pull_data/attempt=1.log",
+			})
+		},
+		MinItems: 3, // two kinds of run item, at least one event
+	})
 }
