@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
@@ -142,5 +144,31 @@ func TestMissingSource(t *testing.T) {
 	_, err := c.Collect(context.Background(), nil, &collectortest.Sink{})
 	if !errors.Is(err, collectors.ErrSourceMissing) {
 		t.Errorf("err %v, want ErrSourceMissing", err)
+	}
+}
+
+// TestFIFOIsNotRead: a named pipe among the logs is skipped, not opened
+// (opening it would block until a writer came).
+func TestFIFOIsNotRead(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "app.log"), deployment("00", runA))
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.log"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	c := newCollector(t, logs.SourceConfig{Paths: []string{filepath.Join(dir, "*.log")}})
+	s := &collectortest.Sink{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Collect(context.Background(), nil, s)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var pe *collectors.PartialError
+		if !errors.As(err, &pe) || !skipped(s, "pipe.log", "not a regular file") || len(byKind(s.Items(), evidence.KindDeployment)) != 1 {
+			t.Errorf("err %v, skips %v, items %v", err, s.Skips(), goldenLines(s.Items()))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the collection hangs on a FIFO")
 	}
 }
