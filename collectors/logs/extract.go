@@ -308,14 +308,17 @@ func isInference(req string) bool {
 // inference counts served inference requests per hour.
 func (x *extractor) inference(r *record, t time.Time) error {
 	var metric tsMetric
+	var model string
 	isMetric := false
 	if r.Request == "" || !isInference(r.Request) {
 		if !strings.Contains(r.Message, "|#") {
 			return nil
 		}
-		if metric, isMetric = parseTSMetric(strings.TrimSpace(r.Message)); !isMetric {
+		var dims string
+		if metric, dims, isMetric = parseTSMetricHead(strings.TrimSpace(r.Message)); !isMetric {
 			return nil
 		}
+		model = metricModel(dims)
 	}
 	hour := t.UTC().Truncate(time.Hour)
 	if x.win != nil && !x.win.Time.UTC().Truncate(time.Hour).Equal(hour) {
@@ -331,7 +334,7 @@ func (x *extractor) inference(r *record, t time.Time) error {
 	w := x.win
 	w.End = t
 	if isMetric {
-		x.addMetric(w, metric)
+		x.addMetric(w, metric, model)
 		return nil
 	}
 	w.records++
@@ -380,14 +383,14 @@ type metricStats struct {
 
 // addMetric adds a TorchServe metric value to a window: per metric (and
 // model, for model metrics) its count, min, max, mean and last value.
-func (x *extractor) addMetric(w *event, m tsMetric) {
+func (x *extractor) addMetric(w *event, m tsMetric, model string) {
 	ms, _ := w.Facts["metrics"].(map[string]*metricStats)
 	if ms == nil {
 		ms = map[string]*metricStats{}
 		w.Facts["metrics"] = ms
 	}
 	name := m.Name
-	if model := m.Dims["ModelName"]; model != "" {
+	if model != "" {
 		name += "{" + model + "}"
 	}
 	st := ms[name]

@@ -372,6 +372,38 @@ func parseCRI(s string, year int) (entry, bool) {
 	return entry{Time: t, Stream: stream, Partial: tag[0] == 'P', Message: msg}, true
 }
 
+// parseTSMetricHead parses a metric's name, unit and value, and returns
+// its dimensions unparsed.
+func parseTSMetricHead(s string) (tsMetric, string, bool) {
+	head, dims, _ := strings.Cut(s, "|#")
+	nu, val, ok := strings.Cut(head, ":")
+	if !ok || nu == "" || strings.ContainsAny(nu, " \t") {
+		return tsMetric{}, "", false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+	if err != nil {
+		return tsMetric{}, "", false
+	}
+	m := tsMetric{Name: nu, Value: v}
+	if i := strings.LastIndexByte(nu, '.'); i > 0 {
+		m.Name, m.Unit = nu[:i], nu[i+1:]
+	}
+	return m, dims, true
+}
+
+// metricModel returns the ModelName dimension of a metric's dimensions.
+func metricModel(dims string) string {
+	i := strings.Index(dims, "ModelName:")
+	if i < 0 || i > 0 && dims[i-1] != ',' && dims[i-1] != '#' {
+		return ""
+	}
+	v := dims[i+len("ModelName:"):]
+	if j := strings.IndexAny(v, ",|"); j >= 0 {
+		v = v[:j]
+	}
+	return v
+}
+
 // inner parses the message of a JSON, Docker or CRI entry as a text log
 // line, so that an application's own level and logger show through.
 func inner(e entry, year int) entry {
@@ -439,18 +471,9 @@ type tsMetric struct {
 
 // parseTSMetric parses a TorchServe TS_METRICS or MODEL_METRICS message.
 func parseTSMetric(s string) (tsMetric, bool) {
-	head, dims, _ := strings.Cut(s, "|#")
-	nu, val, ok := strings.Cut(head, ":")
-	if !ok || nu == "" || strings.ContainsAny(nu, " \t") {
-		return tsMetric{}, false
-	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-	if err != nil {
-		return tsMetric{}, false
-	}
-	m := tsMetric{Name: nu, Value: v}
-	if i := strings.LastIndexByte(nu, '.'); i > 0 {
-		m.Name, m.Unit = nu[:i], nu[i+1:]
+	m, dims, ok := parseTSMetricHead(s)
+	if !ok {
+		return m, false
 	}
 	if dims != "" {
 		m.Dims = map[string]string{}

@@ -43,9 +43,20 @@ func newLineReader(r io.Reader, start int64, max int) *lineReader {
 func (lr *lineReader) next() (line, error) {
 	lr.buf = lr.buf[:0]
 	l := line{Start: lr.off}
+	first := true
 	for {
 		chunk, err := lr.r.ReadSlice('\n')
 		lr.off += int64(len(chunk))
+		if first && err == nil && len(chunk) <= lr.max+1 {
+			// The whole line is in the reader's buffer: no copy.
+			l.Closed = true
+			l.Text = bytes.TrimSuffix(chunk[:len(chunk)-1], []byte{'\r'})
+			l.End = lr.off
+			lr.num++
+			l.Num = lr.num
+			return l, nil
+		}
+		first = false
 		if room := lr.max + 1 - len(lr.buf); room > 0 { // +1: the line break
 			lr.buf = append(lr.buf, chunk[:min(len(chunk), room)]...)
 		}
