@@ -39,12 +39,14 @@ const (
 	KindMonitoringWindow Kind = "monitoring_window"
 	KindMonitoringSetup  Kind = "monitoring_setup"
 	KindManual           Kind = "manual"
+	KindPipelineRun      Kind = "pipeline_run" // an orchestrated pipeline run (Airflow DAG run)
+	KindCIJob            Kind = "ci_job"       // a CI job with its steps (GitHub Actions)
 )
 
 // Kinds lists every known kind, in a fixed order.
 var Kinds = []Kind{KindCommit, KindMerge, KindRelease, KindTrainingRun, KindModelVersion,
 	KindDeployment, KindRollback, KindIncident, KindScaling, KindMonitoringWindow,
-	KindMonitoringSetup, KindManual}
+	KindMonitoringSetup, KindManual, KindPipelineRun, KindCIJob}
 
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {

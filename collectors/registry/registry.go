@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
@@ -21,6 +22,7 @@ func Default() List {
 	return List{
 		gitlog.NewFactory(),
 		mlflow.NewFactory(),
+		logs.NewFactory(),
 	}
 }
 

@@ -48,6 +48,9 @@ func TestDefault(t *testing.T) {
 	}
 }
 
+// supported lists the source types of this build, as errors name them.
+func supported() string { return strings.Join(registry.Default().SourceTypeNames(), ", ") }
+
 // notesConfig is what a user writes under a notes source.
 type notesConfig struct {
 	Dir        string   `yaml:"dir" json:"dir"`
@@ -176,7 +179,7 @@ func TestAddCollector(t *testing.T) {
 
 	// Without the line, the type is unknown to this build.
 	_, err = config.Parse("ksbfolio.yaml", []byte(good), dir, registry.Default())
-	if err == nil || !strings.Contains(err.Error(), `sources[1].type: unknown type "notes" (supported: git`) {
+	if err == nil || !strings.Contains(err.Error(), `sources[1].type: unknown type "notes" (supported: `+supported()+`)`) {
 		t.Errorf("notes without its factory: %v", err)
 	}
 
@@ -228,7 +231,7 @@ func TestSourcesUnknownType(t *testing.T) {
 	w := &workspace.Workspace{Config: cfg, Apprentice: *cfg.Apprentice, Collectors: registry.Default()}
 	_, err = w.Sources()
 	var se *workspace.SetupError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), `source n: type "notes" is not supported by this version (supported: git`) {
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), `source n: type "notes" is not supported by this version (supported: `+supported()+`)`) {
 		t.Errorf("Sources() error %v", err)
 	}
 }

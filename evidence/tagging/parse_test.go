@@ -159,7 +159,7 @@ func TestParseRulesErrors(t *testing.T) {
 				`rules.yaml:3: rules[0].ksbs: want a list, got string "S10"`,
 				`rules.yaml:4: rules[0].reason: must be one line`,
 				`rules.yaml:5: rules[0].confidence: 1.5: want a number in (0,1]`,
-				`rules.yaml:7: rules[0].match.kinds[1]: "comit": unknown kind (want one of commit, merge, release, training_run, model_version, deployment, rollback, incident, scaling, monitoring_window, monitoring_setup, manual)`,
+				`rules.yaml:7: rules[0].match.kinds[1]: "comit": unknown kind (want one of commit, merge, release, training_run, model_version, deployment, rollback, incident, scaling, monitoring_window, monitoring_setup, manual, pipeline_run, ci_job)`,
 				"rules.yaml:8: rules[0].match.text: invalid RE2 expression: error parsing regexp: missing closing ): `(unclosed`",
 				`rules.yaml:10: rules[1].ksbs[1]: "X1": not a KSB ID (want K, S or B and a number, e.g. S10)`,
 				`rules.yaml:12: rules[1].colour: unknown key (keys: id, ksbs, reason, confidence, match, disable)`,

@@ -1,0 +1,254 @@
+package logs
+
+import (
+	"strings"
+	"time"
+)
+
+// Caps on what one record keeps, so that memory stays bounded whatever
+// the file holds.
+const (
+	maxRecordLines   = 200  // lines of one multi-line record
+	maxExcerptLine   = 2048 // bytes of one line kept for an excerpt
+	tracebackHeader  = "Traceback (most recent call last):"
+	maxTracebackRecs = 400 // records folded into one traceback
+)
+
+// record is one log event: a line, or a multi-line message (a TorchServe
+// banner, a Python traceback, joined Docker or CRI partial lines).
+type record struct {
+	entry
+	Lines     []string // raw lines, each cut to maxExcerptLine; the first is the header
+	More      int      // lines dropped past maxRecordLines
+	Start     int64    // offset of the first line
+	End       int64    // offset after the last line
+	Num       int      // line number of the first line
+	Traceback bool     // holds a Python traceback
+	Exception string   // a traceback's last line ("ValueError: …")
+}
+
+func (r *record) addLine(s string) {
+	if len(r.Lines) >= maxRecordLines {
+		r.More++
+		return
+	}
+	r.Lines = append(r.Lines, cutString(s, maxExcerptLine))
+}
+
+// cutString cuts s to at most n bytes, at a rune boundary.
+func cutString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// assembler turns lines into records: it joins continuation lines (text
+// without a leading timestamp, in a file that has timestamps), Docker and
+// CRI partial lines, and Python tracebacks written one line per record
+// (as Airflow and Docker do) into one record.
+type assembler struct {
+	format  string
+	year    int
+	stamped bool // the file's lines carry timestamps: unstamped lines continue
+	cur     *record
+	free    *record // a record handed over and done with, for reuse
+	tb      *record // a traceback being folded
+	tbRecs  int
+	// emit gets each record; it must not keep r, which is reused.
+	emit func(*record) error
+}
+
+// add feeds one line.
+func (a *assembler) add(l line, text string) error {
+	switch a.format {
+	case formatText, formatAccess:
+		e, header := parseText(text, a.year)
+		if !header && !l.Fresh && a.stamped && a.cur != nil && len(a.cur.Lines) < maxRecordLines {
+			a.cur.addLine(text)
+			a.cur.End = l.End
+			if strings.TrimSpace(text) == tracebackHeader {
+				a.cur.Traceback = true
+			}
+			if a.cur.Traceback {
+				a.cur.Exception = exceptionLine(text, a.cur.Exception)
+			}
+			return nil
+		}
+		if header && e.Message != "" && e.Message[0] >= '0' && e.Message[0] <= '9' {
+			e = inner(e, a.year) // Airflow quoting a Python log line
+		}
+		return a.start(e, l, text)
+	default:
+		var e entry
+		var ok bool
+		switch a.format {
+		case formatDocker:
+			e, ok = parseDocker(text, a.year)
+		case formatCRI:
+			e, ok = parseCRI(text, a.year)
+		default:
+			e, ok = parseJSON(text, a.year)
+		}
+		if !ok {
+			e = entry{Message: text}
+		}
+		if a.cur != nil && a.cur.Partial {
+			// The previous line was partial: this one continues it.
+			a.cur.Message += e.Message
+			a.cur.Partial = e.Partial
+			a.cur.addLine(text)
+			a.cur.End = l.End
+			if !a.cur.Partial {
+				a.cur.entry = mergeInner(a.cur.entry, a.year)
+			}
+			return nil
+		}
+		if !e.Partial {
+			e = mergeInner(e, a.year)
+		}
+		return a.start(e, l, text)
+	}
+}
+
+func mergeInner(e entry, year int) entry {
+	msg := cutString(e.Message, 64<<10)
+	e.Message = msg
+	return inner(e, year)
+}
+
+// start ends the current record and begins one.
+func (a *assembler) start(e entry, l line, text string) error {
+	if err := a.done(); err != nil {
+		return err
+	}
+	r := a.free
+	a.free = nil
+	if r == nil {
+		r = &record{}
+	}
+	if e.Time.IsZero() {
+		e.Time = l.Time
+	}
+	*r = record{entry: e, Start: l.Start, End: l.End, Num: l.Num, Lines: r.Lines[:0]}
+	a.cur = r
+	a.cur.addLine(text)
+	if strings.TrimSpace(e.Message) == tracebackHeader {
+		a.cur.Traceback = true
+	}
+	return nil
+}
+
+// done hands over the current record, folding tracebacks written one line
+// per record.
+func (a *assembler) done() error {
+	r := a.cur
+	a.cur = nil
+	if r == nil {
+		return nil
+	}
+	if a.tb != nil {
+		msg := r.Message
+		switch {
+		case a.tbRecs < maxTracebackRecs && (strings.HasPrefix(msg, " ") || strings.HasPrefix(msg, "\t") ||
+			strings.HasPrefix(msg, "During handling of the above exception") ||
+			strings.HasPrefix(msg, "The above exception was the direct cause") || strings.TrimSpace(msg) == tracebackHeader):
+			a.fold(r)
+			return nil
+		case isExceptionLine(msg):
+			a.fold(r)
+			a.tb.Exception = strings.TrimSpace(msg)
+			tb := a.tb
+			a.tb = nil
+			return a.emit(tb)
+		default:
+			tb := a.tb
+			a.tb = nil
+			if err := a.emit(tb); err != nil {
+				return err
+			}
+		}
+	}
+	if strings.TrimSpace(r.Message) == tracebackHeader {
+		a.tb, a.tbRecs = r, 1
+		return nil
+	}
+	if err := a.emit(r); err != nil {
+		return err
+	}
+	// emit keeps no pointer to r (the extractor copies the strings it
+	// keeps), so r is reused for the next record.
+	clear(r.Lines)
+	a.free = r
+	return nil
+}
+
+func (a *assembler) fold(r *record) {
+	a.tbRecs++
+	for _, s := range r.Lines {
+		a.tb.addLine(s)
+	}
+	a.tb.End = r.End
+	if r.Level == "ERROR" || r.Level == "CRITICAL" {
+		a.tb.Level = r.Level
+	}
+}
+
+// flush hands over what is left at the end of the file.
+func (a *assembler) flush() error {
+	if err := a.done(); err != nil {
+		return err
+	}
+	if a.tb != nil {
+		tb := a.tb
+		a.tb = nil
+		return a.emit(tb)
+	}
+	return nil
+}
+
+// isExceptionLine reports whether s looks like the last line of a Python
+// traceback: "ValueError: bad", "mlflow.exceptions.MlflowException: …",
+// "KeyboardInterrupt".
+func isExceptionLine(s string) bool {
+	s = strings.TrimSpace(s)
+	name, _, _ := strings.Cut(s, ":")
+	if name == "" || len(name) > 120 || strings.ContainsAny(name, " \t()[]'\"") {
+		return false
+	}
+	c := name[0]
+	if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_') {
+		return false
+	}
+	last := name
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		last = name[i+1:]
+	}
+	return strings.HasSuffix(last, "Error") || strings.HasSuffix(last, "Exception") || strings.HasSuffix(last, "Exit") ||
+		strings.HasSuffix(last, "Interrupt") || strings.HasSuffix(last, "Warning") || strings.HasSuffix(last, "Failure")
+}
+
+// exceptionLine returns s when it is an exception line, else prev.
+func exceptionLine(s, prev string) string {
+	if !strings.HasPrefix(s, " ") && isExceptionLine(s) {
+		return strings.TrimSpace(s)
+	}
+	return prev
+}
+
+// isIncident reports whether r is an error signal: an error level, a
+// traceback or a 5xx response.
+func (r *record) isIncident() bool {
+	return r.Level == "ERROR" || r.Level == "CRITICAL" || r.Traceback || r.Status >= 500
+}
+
+// timeOr returns r's time, or t when it has none.
+func (r *record) timeOr(t time.Time) time.Time {
+	if r.Time.IsZero() {
+		return t
+	}
+	return r.Time
+}

@@ -1,0 +1,168 @@
+package logs
+
+import (
+	"strings"
+	"time"
+)
+
+// leadingTime parses the timestamp a text log line starts with and returns
+// it with the rest of the line. It knows ISO 8601 / RFC 3339 with a T or a
+// space, with comma or dot fractions and with or without a zone (no zone:
+// UTC), optionally in square brackets (Airflow, GitHub Actions' BOM
+// stripped before); syslog's "Jan _2 15:04:05" (the year is year, as
+// syslog does not say) with or without an RFC 3164 priority; and RFC 5424
+// ("<34>1 2003-10-11T22:14:15.003Z …").
+func leadingTime(s string, year int) (time.Time, string, bool) {
+	if len(s) < 15 {
+		return time.Time{}, s, false
+	}
+	if s[0] == '<' { // syslog priority
+		i := strings.IndexByte(s[:min(len(s), 6)], '>')
+		if i < 2 {
+			return time.Time{}, s, false
+		}
+		s = s[i+1:]
+		if strings.HasPrefix(s, "1 ") { // RFC 5424 version
+			s = s[2:]
+		}
+	}
+	if s[0] == '[' {
+		end := strings.IndexByte(s[:min(len(s), 48)], ']')
+		if end < 0 {
+			return time.Time{}, s, false
+		}
+		t, rest, ok := isoTime(s[1:end])
+		if !ok || strings.TrimSpace(rest) != "" {
+			return time.Time{}, s, false
+		}
+		return t, s[end+1:], true
+	}
+	if t, rest, ok := isoTime(s); ok {
+		return t, rest, true
+	}
+	return syslogTime(s, year)
+}
+
+func digits(s string, n int) (int, bool) {
+	if len(s) < n {
+		return 0, false
+	}
+	v := 0
+	for i := 0; i < n; i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// isoTime parses "2006-01-02T15:04:05[.,frac][Z|±hh[:]mm]" at the start of s.
+func isoTime(s string) (time.Time, string, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, s, false
+	}
+	y, ok1 := digits(s, 4)
+	mo, ok2 := digits(s[5:], 2)
+	d, ok3 := digits(s[8:], 2)
+	h, ok4 := digits(s[11:], 2)
+	mi, ok5 := digits(s[14:], 2)
+	se, ok6 := digits(s[17:], 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 {
+		return time.Time{}, s, false
+	}
+	i := 19
+	nsec := 0
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		j := i + 1
+		scale := 100000000
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			if scale > 0 {
+				nsec += int(s[j]-'0') * scale
+				scale /= 10
+			}
+			j++
+		}
+		if j == i+1 {
+			return time.Time{}, s, false
+		}
+		i = j
+	}
+	loc := time.UTC
+	switch {
+	case i < len(s) && s[i] == 'Z':
+		i++
+	case i < len(s) && (s[i] == '+' || s[i] == '-'):
+		j := i + 1
+		if s[i] == '+' && i+1 < len(s) && s[i+1] == ' ' {
+			break
+		}
+		zh, ok := digits(s[j:], 2)
+		if !ok {
+			break
+		}
+		j += 2
+		if j < len(s) && s[j] == ':' {
+			j++
+		}
+		zm, ok := digits(s[j:], 2)
+		if !ok {
+			break
+		}
+		j += 2
+		off := (zh*60 + zm) * 60
+		if s[i] == '-' {
+			off = -off
+		}
+		if zh > 14 || zm > 59 {
+			return time.Time{}, s, false
+		}
+		if off != 0 {
+			loc = time.FixedZone("", off)
+		}
+		i = j
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, se, nsec, loc)
+	return t.UTC(), s[i:], true
+}
+
+var months = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
+	"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
+
+// syslogTime parses "Jan _2 15:04:05" at the start of s.
+func syslogTime(s string, year int) (time.Time, string, bool) {
+	if len(s) < 15 || s[3] != ' ' || s[9] != ':' || s[12] != ':' {
+		return time.Time{}, s, false
+	}
+	mo, ok := months[s[:3]]
+	if !ok {
+		return time.Time{}, s, false
+	}
+	ds := s[4:6]
+	if ds[0] == ' ' {
+		ds = "0" + ds[1:]
+	}
+	d, ok1 := digits(ds, 2)
+	h, ok2 := digits(s[7:], 2)
+	mi, ok3 := digits(s[10:], 2)
+	se, ok4 := digits(s[13:], 2)
+	if !(ok1 && ok2 && ok3 && ok4) || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 {
+		return time.Time{}, s, false
+	}
+	i := 15
+	nsec := 0
+	if i < len(s) && s[i] == '.' {
+		j := i + 1
+		scale := 100000000
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			if scale > 0 {
+				nsec += int(s[j]-'0') * scale
+				scale /= 10
+			}
+			j++
+		}
+		i = j
+	}
+	return time.Date(year, mo, d, h, mi, se, nsec, time.UTC), s[i:], true
+}
