@@ -25,8 +25,9 @@ type Point struct {
 	Value    float64
 }
 
-// Series is one scalar tag of a run: its points in the order written
-// (thinned past maxPoints) and numbers over every point.
+// Series is one scalar tag of a run: its points in wall-time order
+// (thinned past maxPoints), and numbers over every point: First and Last
+// are the earliest and latest written.
 type Series struct {
 	Points              []Point
 	Count               int
@@ -40,7 +41,12 @@ func (s *Series) add(p Point) {
 		s.Min, s.Max, s.First, s.stride = p.Value, p.Value, p, 1
 	}
 	s.Count++
-	s.Last = p
+	if p.WallTime >= s.Last.WallTime {
+		s.Last = p
+	}
+	if p.WallTime < s.First.WallTime {
+		s.First = p
+	}
 	if !math.IsNaN(p.Value) {
 		s.Min, s.Max = math.Min(s.Min, p.Value), math.Max(s.Max, p.Value)
 	}
@@ -182,6 +188,10 @@ func readRun(ctx context.Context, rd runDir) (*Run, error) {
 		}
 		st.Size, st.ModTime = rd.files[name].Size, rd.files[name].ModTime
 		run.Files[name] = st
+	}
+	for _, s := range run.Series {
+		// Files of one run can interleave in time (a resumed fit).
+		sort.SliceStable(s.Points, func(i, j int) bool { return s.Points[i].WallTime < s.Points[j].WallTime })
 	}
 	return run, nil
 }
