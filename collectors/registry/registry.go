@@ -13,6 +13,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
+	"github.com/ksbfolio/ksbfolio/collectors/wandb"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -21,6 +22,7 @@ func Default() List {
 	return List{
 		gitlog.NewFactory(),
 		tensorboard.NewFactory(),
+		wandb.NewFactory(),
 	}
 }
 

@@ -1,0 +1,232 @@
+package wandb_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
+	"github.com/ksbfolio/ksbfolio/collectors/wandb"
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+// testdata/project is a project folder with a wandb/ folder written by
+// hand in the shapes the W&B client writes (files/config.yaml with and
+// without desc, wandb-summary.json, wandb-metadata.json from 0.16 and
+// 0.19 clients), a run resumed in two sessions, a run that crashed before
+// logging, the latest-run symlink and debug logs.
+
+var fixedNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+func newCollector(t testing.TB, dir string) collectors.Collector {
+	t.Helper()
+	c, err := wandb.New(wandb.Config{Name: "wandb-runs", Path: dir, Apprentice: "jdoe"},
+		collectors.Settings{Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// copyTree copies testdata/project (symlinks as symlinks).
+func copyTree(t testing.TB) string {
+	t.Helper()
+	src := filepath.Join("testdata", "project")
+	dst := filepath.Join(t.TempDir(), "project")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, out)
+		case d.IsDir():
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func collect(t testing.TB, c collectors.Collector, cursor collectors.Cursor) (*collectortest.Sink, collectors.Cursor, error) {
+	t.Helper()
+	s := &collectortest.Sink{}
+	next, err := c.Collect(context.Background(), cursor, s)
+	for _, msg := range s.Invalid() {
+		t.Errorf("invalid: %s", msg)
+	}
+	return s, next, err
+}
+
+func byID(items []evidence.Item) map[string]evidence.Item {
+	out := map[string]evidence.Item{}
+	for _, it := range items {
+		out[it.Origin.NativeID] = it
+	}
+	return out
+}
+
+func TestRuns(t *testing.T) {
+	dir := copyTree(t)
+	if err := os.MkdirAll(filepath.Join(dir, "wandb", "offline-run-20240307_080000-empty001", "files"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := collect(t, newCollector(t, dir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := byID(s.Items())
+	if len(runs) != 3 {
+		t.Fatalf("%d runs %v, want a1b2c3d4, zz9k3m1q, crash001", len(runs), s.IDs())
+	}
+	a := runs["a1b2c3d4"]
+	f := a.Facts
+	params := f["params"].(map[string]any)
+	for k, want := range map[string]string{"learning_rate": "0.001", "epochs": "20", "batch_size": "64",
+		"optimizer.name": "adamw", "optimizer.weight_decay": "0.01", "layers": "[128,64]"} {
+		if params[k] != want {
+			t.Errorf("param %s = %v, want %s", k, params[k], want)
+		}
+	}
+	if _, ok := params["_wandb"]; ok || len(params) != 6 {
+		t.Errorf("params %v", params)
+	}
+	final := f["final_metrics"].(map[string]any)
+	if final["val/accuracy"] != 0.9132 || final["train/loss"] != 0.2143 || final["epoch"] != 19.0 || len(final) != 4 {
+		t.Errorf("final metrics %v (the confusion image and _ keys are not metrics)", final)
+	}
+	hw := f["hardware"].(map[string]any)
+	if hw["host"] != "gpu-box-01" || hw["gpu"] != "NVIDIA GeForce RTX 3090" || hw["gpu_count"] != 1.0 || hw["cpu_count"] != 8.0 {
+		t.Errorf("hardware %v", hw)
+	}
+	if f["git_commit"] != "3f2c1a9be07d4c5e8a1b2c3d4e5f60718293a4b5" || f["source_name"] != "train.py" || f["user"] != "jane" ||
+		f["experiment"] != "project" {
+		t.Errorf("facts %v", f)
+	}
+	wantLink := evidence.Link{Rel: trainrun.RelTrainedFrom, Item: trainrun.CommitItemID("3f2c1a9be07d4c5e8a1b2c3d4e5f60718293a4b5")}
+	if len(a.Links) != 1 || a.Links[0] != wantLink {
+		t.Errorf("links %v, want %v", a.Links, wantLink)
+	}
+	if !a.OccurredAt.Equal(time.Date(2024, 3, 1, 10, 15, 0, 512345000, time.UTC)) || f["duration_seconds"] != 1199.74 {
+		t.Errorf("occurred %v, duration %v", a.OccurredAt, f["duration_seconds"])
+	}
+	w := f["wandb"].(map[string]any)
+	if w["client_version"] != "0.16.3" || w["framework"] != "torch" || w["offline"] != true || w["cuda"] != "12.2" {
+		t.Errorf("wandb facts %v", w)
+	}
+	whole, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"jane@corp.example", "--epochs", "/home/jane"} {
+		if strings.Contains(string(whole), leak) {
+			t.Errorf("item keeps %q", leak)
+		}
+	}
+
+	// The resumed run: latest session's params and summary, first start.
+	b := runs["zz9k3m1q"]
+	if b.Facts["params"].(map[string]any)["lr"] != "0.005" || b.Facts["final_metrics"].(map[string]any)["accuracy"] != 0.86 ||
+		b.Facts["git_commit"] != strings.Repeat("b", 40) || b.Facts["wandb"].(map[string]any)["sessions"] != 2.0 {
+		t.Errorf("resumed run facts %v", b.Facts)
+	}
+	if !b.OccurredAt.Equal(time.Date(2024, 3, 5, 9, 0, 0, 1000, time.UTC)) {
+		t.Errorf("resumed run starts %v", b.OccurredAt)
+	}
+	if hw := b.Facts["hardware"].(map[string]any); hw["host"] != "ip-10-0-1-99" || hw["gpu"] != "Tesla T4" {
+		t.Errorf("resumed run hardware %v", hw)
+	}
+	// The crashed run: metadata only.
+	if c := runs["crash001"]; c.Facts["status"] != "unknown" || c.Facts["metric_count"] != 0.0 {
+		t.Errorf("crashed run %v", c.Facts)
+	}
+}
+
+// TestDamagedRun: an unparsable summary skips its run (counted) and the
+// others are collected; the skipped run is read again next time.
+func TestDamagedRun(t *testing.T) {
+	dir := copyTree(t)
+	p := filepath.Join(dir, "wandb", "offline-run-20240301_101500-a1b2c3d4", "files", "wandb-summary.json")
+	if err := os.WriteFile(p, []byte(`{"loss": 0.2, `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector(t, dir)
+	s, cur, err := collect(t, c, nil)
+	var pe *collectors.PartialError
+	if !errors.As(err, &pe) || pe.Failed != 1 || len(s.Items()) != 2 {
+		t.Fatalf("%d items, %v", len(s.Items()), err)
+	}
+	if sk := s.Skips(); len(sk) != 1 || !strings.Contains(sk[0].Reason, "wandb-summary.json") {
+		t.Errorf("skips %v", sk)
+	}
+	if err := os.WriteFile(p, []byte(`{"loss": 0.2}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := collect(t, c, cur)
+	if err != nil || len(again.Items()) != 1 || again.Items()[0].Origin.NativeID != "a1b2c3d4" {
+		t.Fatalf("after the fix: %v, %v", again.IDs(), err)
+	}
+}
+
+// TestWandbFolderAsPath: path may name wandb/ itself.
+func TestWandbFolderAsPath(t *testing.T) {
+	s, _, err := collect(t, newCollector(t, filepath.Join("testdata", "project", "wandb")), nil)
+	if err != nil || len(s.Items()) != 3 || s.Items()[0].Facts["experiment"] != "project" {
+		t.Fatalf("%d items, %v", len(s.Items()), err)
+	}
+	_, _, err = collect(t, newCollector(t, filepath.Join(t.TempDir(), "none")), nil)
+	if !errors.Is(err, collectors.ErrSourceMissing) {
+		t.Errorf("missing folder: %v", err)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	dir := copyTree(t)
+	collectortest.Check(t, collectortest.Fixture{
+		New:  func(t testing.TB) collectors.Collector { return newCollector(t, dir) },
+		Dirs: []string{dir},
+		Grow: func(t testing.TB) {
+			f := filepath.Join(dir, "wandb", "offline-run-20240310_100000-new00001", "files")
+			if err := os.MkdirAll(f, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(f, "wandb-summary.json"), []byte(`{"loss": 0.1, "_step": 3, "_timestamp": 1710064800}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+		MinItems: 3,
+	})
+}
+
+func TestREADMESampleConfig(t *testing.T) {
+	srcs := collectortest.SampleConfig(t, "README.md", wandb.SourceType, registry.Default())
+	sc, ok := srcs[0].Config.(*wandb.SourceConfig)
+	if !ok {
+		t.Fatalf("config is %T", srcs[0].Config)
+	}
+	if abs, _ := filepath.Abs("fraud-model"); sc.Path != abs {
+		t.Errorf("path %q", sc.Path)
+	}
+}
