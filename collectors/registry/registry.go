@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/collectors/wandb"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
@@ -23,6 +24,7 @@ func Default() List {
 		gitlog.NewFactory(),
 		tensorboard.NewFactory(),
 		wandb.NewFactory(),
+		sagemaker.NewFactory(),
 	}
 }
 
