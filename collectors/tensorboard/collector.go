@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
@@ -100,11 +101,8 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		return nil, fmt.Errorf("find runs: %w", err)
 	}
 	next := cursorState{Version: cursorVersion, Files: map[string]FileState{}}
-	emitted := 0
+	var todo []runDir
 	for _, rd := range runs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		if unchanged(prev, rd) {
 			for name := range rd.files {
 				k := fileKey(rd.name, name)
@@ -112,7 +110,19 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 			}
 			continue
 		}
-		run, err := readRun(ctx, rd)
+		todo = append(todo, rd)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the readers when Collect returns early
+	read, done := readAhead(ctx, todo, runtime.GOMAXPROCS(0))
+	emitted := 0
+	for i, rd := range todo {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res := <-read[i]
+		done()
+		run, err := res.run, res.err
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -152,6 +162,41 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		return nil, fmt.Errorf("encode cursor: %w", err)
 	}
 	return b, skips.Err()
+}
+
+type readResult struct {
+	run *Run
+	err error
+}
+
+// readAhead reads runs on up to workers goroutines, each result on its
+// own channel so that they are used in order. The consumer calls done
+// after using each result: at most workers runs are read or held ahead of
+// it, which bounds memory. Cancelling ctx stops the readers.
+func readAhead(ctx context.Context, runs []runDir, workers int) (results []chan readResult, done func()) {
+	out := make([]chan readResult, len(runs))
+	for i := range out {
+		out[i] = make(chan readResult, 1)
+	}
+	workers = max(1, min(workers, 4))
+	sem := make(chan struct{}, workers)
+	go func() {
+		for i, rd := range runs {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				for _, ch := range out[i:] {
+					ch <- readResult{err: ctx.Err()}
+				}
+				return
+			}
+			go func() {
+				run, err := readRun(ctx, rd)
+				out[i] <- readResult{run, err}
+			}()
+		}
+	}()
+	return out, func() { <-sem }
 }
 
 // unchanged reports whether every event file of rd is in the cursor with

@@ -45,7 +45,7 @@ type Event struct {
 	Values      []Value // the summary's values, if the event holds a summary
 }
 
-// Value is one Summary.Value. Scalar is set for simple_value, and for a
+// Value is one Summary.Value; Content points into the decoded record. Scalar is set for simple_value, and for a
 // one-element numeric tensor (how TF2 writes scalars); Plugin and Content
 // come from the value's metadata, which writers put only on the first
 // value of each tag.
@@ -60,7 +60,7 @@ type Value struct {
 	Content []byte
 }
 
-// field iterates over the fields of one protobuf message.
+// field is one field of a protobuf message.
 type field struct {
 	num protowire.Number
 	typ protowire.Type
@@ -68,34 +68,70 @@ type field struct {
 	b   []byte // bytes value
 }
 
+// nextField decodes the first field of msg and returns the rest. One-byte
+// tags and lengths, what event files are made of, take a short path.
+func nextField(msg []byte) (field, []byte, error) {
+	if len(msg) >= 2 && msg[0] < 0x80 && msg[0]>>3 != 0 {
+		f := field{num: protowire.Number(msg[0] >> 3), typ: protowire.Type(msg[0] & 7)}
+		switch f.typ {
+		case protowire.BytesType:
+			if l := int(msg[1]); l < 0x80 && 2+l <= len(msg) {
+				f.b = msg[2 : 2+l : 2+l]
+				return f, msg[2+l:], nil
+			}
+		case protowire.VarintType:
+			if msg[1] < 0x80 {
+				f.v = uint64(msg[1])
+				return f, msg[2:], nil
+			}
+		case protowire.Fixed32Type:
+			if len(msg) >= 5 {
+				f.v = uint64(binary.LittleEndian.Uint32(msg[1:5]))
+				return f, msg[5:], nil
+			}
+		case protowire.Fixed64Type:
+			if len(msg) >= 9 {
+				f.v = binary.LittleEndian.Uint64(msg[1:9])
+				return f, msg[9:], nil
+			}
+		}
+	}
+	num, typ, n := protowire.ConsumeTag(msg)
+	if n < 0 {
+		return field{}, nil, fmt.Errorf("field tag: %w", protowire.ParseError(n))
+	}
+	msg = msg[n:]
+	f := field{num: num, typ: typ}
+	switch typ {
+	case protowire.VarintType:
+		f.v, n = protowire.ConsumeVarint(msg)
+	case protowire.Fixed32Type:
+		var v uint32
+		v, n = protowire.ConsumeFixed32(msg)
+		f.v = uint64(v)
+	case protowire.Fixed64Type:
+		f.v, n = protowire.ConsumeFixed64(msg)
+	case protowire.BytesType:
+		f.b, n = protowire.ConsumeBytes(msg)
+	default:
+		n = protowire.ConsumeFieldValue(num, typ, msg)
+	}
+	if n < 0 {
+		return field{}, nil, fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
+	}
+	return f, msg[n:], nil
+}
+
 // fields calls fn for each field of msg, stopping at the first malformed
-// one or error from fn.
+// one or error from fn. The hot path (events, summaries, values, tensors)
+// loops over nextField instead, without a closure.
 func fields(msg []byte, fn func(f field) error) error {
 	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return fmt.Errorf("field tag: %w", protowire.ParseError(n))
+		f, rest, err := nextField(msg)
+		if err != nil {
+			return err
 		}
-		msg = msg[n:]
-		f := field{num: num, typ: typ}
-		switch typ {
-		case protowire.VarintType:
-			f.v, n = protowire.ConsumeVarint(msg)
-		case protowire.Fixed32Type:
-			var v uint32
-			v, n = protowire.ConsumeFixed32(msg)
-			f.v = uint64(v)
-		case protowire.Fixed64Type:
-			f.v, n = protowire.ConsumeFixed64(msg)
-		case protowire.BytesType:
-			f.b, n = protowire.ConsumeBytes(msg)
-		default:
-			n = protowire.ConsumeFieldValue(num, typ, msg)
-		}
-		if n < 0 {
-			return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
-		}
-		msg = msg[n:]
+		msg = rest
 		if err := fn(f); err != nil {
 			return err
 		}
@@ -115,7 +151,40 @@ func (f field) want(t protowire.Type) error {
 // skipped; a malformed message is an error.
 func DecodeEvent(b []byte) (Event, error) {
 	var e Event
-	err := fields(b, func(f field) error {
+	err := (&eventDecoder{}).decode(b, &e)
+	return e, err
+}
+
+// eventDecoder decodes events into a reused Event, interning tags, so
+// that reading a file allocates little per record.
+type eventDecoder struct {
+	tags   map[string]string
+	noFast bool // tests: decode every value the general way
+}
+
+func (d *eventDecoder) tag(b []byte) string {
+	if t, ok := d.tags[string(b)]; ok {
+		return t
+	}
+	if d.tags == nil {
+		d.tags = map[string]string{}
+	}
+	t := string(b)
+	if len(d.tags) < 10_000 { // bound the table; past it tags are just copied
+		d.tags[t] = t
+	}
+	return t
+}
+
+// decode decodes b into e, reusing e.Values' storage.
+func (d *eventDecoder) decode(b []byte, e *Event) error {
+	*e = Event{Values: e.Values[:0]}
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return err
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			if err := f.want(protowire.Fixed64Type); err != nil {
@@ -136,45 +205,56 @@ func DecodeEvent(b []byte) (Event, error) {
 			if err := f.want(protowire.BytesType); err != nil {
 				return err
 			}
-			vals, err := decodeSummary(f.b)
-			if err != nil {
+			if err := d.summary(f.b, e); err != nil {
 				return fmt.Errorf("summary: %w", err)
 			}
-			e.Values = append(e.Values, vals...)
 		}
-		return nil
-	})
-	return e, err
+	}
+	return nil
 }
 
-func decodeSummary(b []byte) ([]Value, error) {
-	var vals []Value
-	err := fields(b, func(f field) error {
+func (d *eventDecoder) summary(b []byte, e *Event) error {
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return err
+		}
+		b = rest
 		if f.num != 1 {
-			return nil
+			continue
 		}
 		if err := f.want(protowire.BytesType); err != nil {
 			return err
 		}
-		v, err := decodeValue(f.b)
-		if err != nil {
-			return fmt.Errorf("value %d: %w", len(vals), err)
+		if vb := f.b; !d.noFast && len(vb) >= 7 && vb[0] == 0x0a && vb[1] < 0x80 && len(vb) == int(vb[1])+7 && vb[2+vb[1]] == 0x15 {
+			// Exactly {tag = 1 (short); simple_value = 2}, as PyTorch
+			// writes every scalar: decoded in place.
+			l := int(vb[1])
+			e.Values = append(e.Values, Value{Tag: d.tag(vb[2 : 2+l]), HasScalar: true,
+				Scalar: float64(math.Float32frombits(binary.LittleEndian.Uint32(vb[3+l:])))})
+			continue
 		}
-		vals = append(vals, v)
-		return nil
-	})
-	return vals, err
+		e.Values = append(e.Values, Value{})
+		if err := d.value(f.b, &e.Values[len(e.Values)-1]); err != nil {
+			return fmt.Errorf("value %d: %w", len(e.Values)-1, err)
+		}
+	}
+	return nil
 }
 
-func decodeValue(b []byte) (Value, error) {
-	var v Value
-	err := fields(b, func(f field) error {
+func (d *eventDecoder) value(b []byte, v *Value) error {
+	for len(b) > 0 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return err
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			if err := f.want(protowire.BytesType); err != nil {
 				return err
 			}
-			v.Tag = string(f.b)
+			v.Tag = d.tag(f.b)
 		case 2:
 			if err := f.want(protowire.Fixed32Type); err != nil {
 				return err
@@ -193,27 +273,33 @@ func decodeValue(b []byte) (Value, error) {
 			if err := f.want(protowire.BytesType); err != nil {
 				return err
 			}
-			return fields(f.b, func(m field) error {
-				if m.num != 1 || m.typ != protowire.BytesType {
-					return nil
-				}
-				return fields(m.b, func(p field) error {
-					if p.typ != protowire.BytesType {
-						return nil
-					}
-					switch p.num {
-					case 1:
-						v.Plugin = string(p.b)
-					case 2:
-						v.Content = p.b
-					}
-					return nil
-				})
-			})
+			if err := pluginData(f.b, v); err != nil {
+				return fmt.Errorf("metadata: %w", err)
+			}
 		}
-		return nil
+	}
+	return nil
+}
+
+// pluginData reads SummaryMetadata.plugin_data's name and content.
+func pluginData(b []byte, v *Value) error {
+	return fields(b, func(m field) error {
+		if m.num != 1 || m.typ != protowire.BytesType {
+			return nil
+		}
+		return fields(m.b, func(p field) error {
+			if p.typ != protowire.BytesType {
+				return nil
+			}
+			switch p.num {
+			case 1:
+				v.Plugin = string(p.b)
+			case 2:
+				v.Content = p.b
+			}
+			return nil
+		})
 	})
-	return v, err
 }
 
 // TensorFlow DataType values read as numbers.
@@ -231,8 +317,14 @@ const (
 func tensorScalar(b []byte) (x float64, ok bool, err error) {
 	var dtype uint64
 	var content []byte
-	var vals []float64
-	err = fields(b, func(f field) error {
+	var first float64
+	n := 0 // numbers seen in the *_val fields
+	for len(b) > 0 && n < 2 {
+		f, rest, err := nextField(b)
+		if err != nil {
+			return 0, false, err
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			dtype = f.v
@@ -243,19 +335,18 @@ func tensorScalar(b []byte) (x float64, ok bool, err error) {
 		case 5, 6, 7, 10, 13:
 			got, err := packed(f)
 			if err != nil {
-				return err
+				return 0, false, err
 			}
-			vals = append(vals, got...)
+			if n == 0 && len(got) > 0 {
+				first = got[0]
+			}
+			n += len(got)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, false, err
 	}
-	if len(vals) == 1 {
-		return vals[0], true, nil
+	if n == 1 {
+		return first, true, nil
 	}
-	if len(vals) > 1 {
+	if n > 1 {
 		return 0, false, nil
 	}
 	switch {

@@ -2,6 +2,7 @@ package tensorboard
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -126,6 +127,7 @@ func TestSeriesThinning(t *testing.T) {
 }
 
 func FuzzDecodeEvent(f *testing.F) {
+	f.Add(eventMsg(1, 2, simpleValue("loss", 0.5), append(simpleValue("acc", 0.5), 0x38, 0x01)))
 	f.Add(fileVersionMsg(1))
 	f.Add(eventMsg(1, 2, simpleValue("loss", 0.5)))
 	f.Add(eventMsg(1, 2, tensorValue("acc", floatContent(0.5), true)))
@@ -133,11 +135,16 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(eventMsg(1, 2, hparamsExperiment("e", []string{"lr"}, []string{"loss"})))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := DecodeEvent(b)
+		var slow Event
+		slowErr := (&eventDecoder{noFast: true}).decode(b, &slow)
+		if (err == nil) != (slowErr == nil) || fmt.Sprintf("%+v", ev) != fmt.Sprintf("%+v", slow) { // %v: NaN equals NaN
+			t.Fatalf("the short path decoded %+v (%v), the general one %+v (%v)", ev, err, slow, slowErr)
+		}
 		if err != nil {
 			return
 		}
 		run := &Run{Series: map[string]*Series{}}
-		run.addEvent(ev, map[string]string{})
+		run.addEvent(&ev, map[string]string{})
 		if run.Events != 1 {
 			t.Fatal("event not counted")
 		}

@@ -203,6 +203,8 @@ func readFile(ctx context.Context, path, name string, run *Run, plugins map[stri
 	}
 	defer f.Close()
 	r := NewReader(f, 0)
+	var dec eventDecoder
+	var ev Event
 	reported := 0
 	defer func() {
 		for _, c := range r.Corrupt[reported:] {
@@ -225,17 +227,16 @@ func readFile(ctx context.Context, path, name string, run *Run, plugins map[stri
 		case err != nil:
 			return FileState{}, fmt.Errorf("read %s: %w", path, err)
 		}
-		ev, err := DecodeEvent(rec)
-		if err != nil {
+		if err := dec.decode(rec, &ev); err != nil {
 			run.Corrupt = append(run.Corrupt, FileProblem{File: name, Offset: r.Offset() - int64(len(rec)) - headerLen - footerLen,
 				Reason: "undecodable event: " + err.Error()})
 			continue
 		}
-		run.addEvent(ev, plugins)
+		run.addEvent(&ev, plugins)
 	}
 }
 
-func (run *Run) addEvent(ev Event, plugins map[string]string) {
+func (run *Run) addEvent(ev *Event, plugins map[string]string) {
 	run.Events++
 	if ev.FileVersion != "" && run.FileVersion == "" {
 		run.FileVersion = ev.FileVersion
@@ -246,7 +247,12 @@ func (run *Run) addEvent(ev Event, plugins map[string]string) {
 		}
 		run.LastWall = math.Max(run.LastWall, ev.WallTime)
 	}
-	for _, v := range ev.Values {
+	for i := range ev.Values {
+		v := &ev.Values[i]
+		if v.HasScalar && !v.Tensor && v.Plugin == "" {
+			run.scalar(v.Tag, Point{Step: ev.Step, WallTime: ev.WallTime, Value: v.Scalar}) // PyTorch's simple_value
+			continue
+		}
 		if v.Plugin != "" {
 			if _, ok := plugins[v.Tag]; !ok {
 				plugins[v.Tag] = v.Plugin
@@ -263,12 +269,16 @@ func (run *Run) addEvent(ev Event, plugins map[string]string) {
 				_ = run.HParams.merge(v.Content)
 			}
 		case v.HasScalar && (!v.Tensor || plugin == "scalars" || plugin == ""):
-			s := run.Series[v.Tag]
-			if s == nil {
-				s = &Series{}
-				run.Series[v.Tag] = s
-			}
-			s.add(Point{Step: ev.Step, WallTime: ev.WallTime, Value: v.Scalar})
+			run.scalar(v.Tag, Point{Step: ev.Step, WallTime: ev.WallTime, Value: v.Scalar})
 		}
 	}
+}
+
+func (run *Run) scalar(tag string, p Point) {
+	s := run.Series[tag]
+	if s == nil {
+		s = &Series{}
+		run.Series[tag] = s
+	}
+	s.add(p)
 }

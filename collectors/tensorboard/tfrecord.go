@@ -94,18 +94,27 @@ func (r *Reader) Next() ([]byte, error) {
 			continue
 		}
 		total := headerLen + int(length) + footerLen
-		if cap(r.buf) < total {
-			r.buf = make([]byte, total)
+		var buf []byte
+		if total <= r.r.Size() {
+			// Small records are read in place, without a copy; buf is
+			// valid until the next read.
+			buf, err = r.r.Peek(total)
+			if err == nil {
+				_, _ = r.r.Discard(total)
+			}
+		} else {
+			if cap(r.buf) < total {
+				r.buf = make([]byte, total)
+			}
+			buf = r.buf[:total]
+			_, err = io.ReadFull(r.r, buf)
 		}
-		buf := r.buf[:total]
-		n, err := io.ReadFull(r.r, buf)
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 				// The bytes are consumed but Offset stays at the record.
 				return nil, ErrPartial
 			}
-			r.off += int64(n)
-			return nil, fmt.Errorf("read record at offset %d: %w", r.off-int64(n), err)
+			return nil, fmt.Errorf("read record at offset %d: %w", r.off, err)
 		}
 		start := r.off
 		r.off += int64(total)
