@@ -182,9 +182,12 @@ func findRuns(dir string, skip func(what, why string)) (map[string][]folder, err
 		f := folder{name: e.Name(), dir: filepath.Join(dir, e.Name()), offline: m[1] != "", stamp: m[2], id: m[3],
 			files: map[string]fileState{}}
 		for _, n := range runFiles {
-			info, err := os.Stat(filepath.Join(f.dir, "files", n))
+			info, err := os.Lstat(filepath.Join(f.dir, "files", n))
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
+			}
+			if err == nil && !info.Mode().IsRegular() {
+				err = errors.New("not a regular file (a symlink is not followed)")
 			}
 			if err != nil {
 				skip(filepath.Join(e.Name(), "files", n), err.Error())

@@ -190,6 +190,33 @@ func TestDamagedRun(t *testing.T) {
 	}
 }
 
+// TestSymlinkNotFollowed: a run file that is a symlink (here to a file
+// outside the run) is not read; it is reported and counted.
+func TestSymlinkNotFollowed(t *testing.T) {
+	dir := copyTree(t)
+	secret := filepath.Join(t.TempDir(), "secrets.yaml")
+	if err := os.WriteFile(secret, []byte("api_key:\n  value: s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "wandb", "offline-run-20240301_101500-a1b2c3d4", "files", "config.yaml")
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, p); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := collect(t, newCollector(t, dir), nil)
+	var pe *collectors.PartialError
+	if !errors.As(err, &pe) || pe.Failed != 1 {
+		t.Fatalf("err %v", err)
+	}
+	for _, it := range s.Items() {
+		if b, _ := json.Marshal(it); strings.Contains(string(b), "s3cr3t") {
+			t.Errorf("item %s read through the symlink", it.Origin.NativeID)
+		}
+	}
+}
+
 // TestWandbFolderAsPath: path may name wandb/ itself.
 func TestWandbFolderAsPath(t *testing.T) {
 	s, _, err := collect(t, newCollector(t, filepath.Join("testdata", "project", "wandb")), nil)
