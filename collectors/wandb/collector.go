@@ -1,13 +1,10 @@
 // Package wandb collects Weights & Biases runs from the local run folders
 // the client writes (wandb/offline-run-<time>-<id>/ and, for synced runs,
 // wandb/run-<time>-<id>/): one training_run item per run from its
-// files/config.yaml (params), files/wandb-summary.json (final metrics) and
+// files/config.yaml (params), files/wandb-summary.json (final metrics),
 // files/wandb-metadata.json (start time, program, git commit, host, CPU
-// and GPU).
-//
-// The binary run log (run-<id>.wandb: LevelDB-framed protobuf records of
-// the metric history, tags, notes and exit status) is not read yet, so
-// items have final metrics but no curves, and no status.
+// and GPU) and its binary run log run-<id>.wandb (metric history, name,
+// project, tags, exit status; datastore.go and record.go).
 package wandb
 
 import (
@@ -144,10 +141,13 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 			remember(next, folders)
 			continue
 		}
-		r, err := readRun(folders, project)
+		r, problems, err := readRun(folders, project)
 		if err != nil {
 			skip("run "+id, err.Error())
 			continue // not remembered: read again next time
+		}
+		for _, p := range problems {
+			skip("run "+id, p)
 		}
 		e, err := trainrun.Build(r, trainrun.Meta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, CollectedAt: c.set.Now()})
 		if err != nil {
@@ -195,6 +195,10 @@ func findRuns(dir string, skip func(what, why string)) (map[string][]folder, err
 			}
 			f.files[n] = fileState{Size: info.Size(), ModTime: info.ModTime().UnixNano()}
 		}
+		logName := "run-" + f.id + ".wandb"
+		if info, err := os.Lstat(filepath.Join(f.dir, logName)); err == nil && info.Mode().IsRegular() {
+			f.files[logName] = fileState{Size: info.Size(), ModTime: info.ModTime().UnixNano()}
+		}
 		if len(f.files) == 0 {
 			continue // nothing written yet
 		}
@@ -226,8 +230,11 @@ func remember(next cursorState, folders []folder) {
 }
 
 // readRun reads a run's files: params and summary from its latest
-// session, the start from its first.
-func readRun(folders []folder, project string) (trainrun.Run, error) {
+// session, the start from its first, and the history, name, tags and exit
+// status from the run logs of every session, in order. Damage in a run
+// log is returned as problems (the run is still built); a file that
+// cannot be read or parsed is an error.
+func readRun(folders []folder, project string) (trainrun.Run, []string, error) {
 	first, last := folders[0], folders[len(folders)-1]
 	r := trainrun.Run{SourceType: SourceType, NativeID: last.id, Name: last.id, Experiment: project,
 		URI: fileURI(last.dir), Status: trainrun.StatusUnknown}
@@ -235,24 +242,24 @@ func readRun(folders []folder, project string) (trainrun.Run, error) {
 		if _, ok := f.files[name]; !ok {
 			return nil, nil
 		}
-		b, err := readCapped(filepath.Join(f.dir, "files", name))
+		b, err := readCapped(filepath.Join(f.dir, filePath(name)))
 		if err != nil {
-			return nil, fmt.Errorf("%s/files/%s: %w", f.name, name, err)
+			return nil, fmt.Errorf("%s/%s: %w", f.name, filePath(name), err)
 		}
 		return b, nil
 	}
-	extra := map[string]any{"offline": last.offline, "history": "not read (the binary run log is not supported yet)"}
+	extra := map[string]any{"offline": last.offline}
 	if len(folders) > 1 {
 		extra["sessions"] = len(folders)
 	}
 	b, err := read(last, "config.yaml")
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	if b != nil {
 		params, client, err := parseConfig(b)
 		if err != nil {
-			return r, err
+			return r, nil, err
 		}
 		r.Params = params
 		if v, ok := client["cli_version"].(string); ok {
@@ -264,18 +271,18 @@ func readRun(folders []folder, project string) (trainrun.Run, error) {
 	}
 	var md metadata
 	if b, err := read(first, "wandb-metadata.json"); err != nil {
-		return r, err
+		return r, nil, err
 	} else if b != nil {
 		if md, err = parseMetadata(b); err != nil {
-			return r, err
+			return r, nil, err
 		}
 	}
 	if b, err := read(last, "wandb-metadata.json"); err != nil {
-		return r, err
+		return r, nil, err
 	} else if b != nil && len(folders) > 1 {
 		lm, err := parseMetadata(b)
 		if err != nil {
-			return r, err
+			return r, nil, err
 		}
 		started := md.StartedAt
 		md, md.StartedAt = lm, started
@@ -307,12 +314,12 @@ func readRun(folders []folder, project string) (trainrun.Run, error) {
 	}
 	b, err = read(last, "wandb-summary.json")
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	if b != nil {
 		s, err := parseSummary(b)
 		if err != nil {
-			return r, err
+			return r, nil, err
 		}
 		step := max(s.Step, 0)
 		at := time.Time{}
@@ -332,8 +339,19 @@ func readRun(folders []folder, project string) (trainrun.Run, error) {
 			extra["steps"] = s.Step + 1
 		}
 	}
+	lr, problems := readLogs(folders)
+	applyLog(&r, lr, extra)
 	r.Extra = extra
-	return r, nil
+	return r, problems, nil
+}
+
+// filePath is where a tracked file is in its run folder: the run log at
+// the top, the others under files/.
+func filePath(name string) string {
+	if strings.HasSuffix(name, ".wandb") {
+		return name
+	}
+	return filepath.Join("files", name)
 }
 
 func fileURI(dir string) string {

@@ -122,7 +122,7 @@ func TestRuns(t *testing.T) {
 		t.Errorf("hardware %v", hw)
 	}
 	if f["git_commit"] != "3f2c1a9be07d4c5e8a1b2c3d4e5f60718293a4b5" || f["source_name"] != "train.py" || f["user"] != "jane" ||
-		f["experiment"] != "project" {
+		f["experiment"] != "fraud-model" || f["run_name"] != "xgb-baseline" || f["status"] != "finished" {
 		t.Errorf("facts %v", f)
 	}
 	wantLink := evidence.Link{Rel: trainrun.RelTrainedFrom, Item: trainrun.CommitItemID("3f2c1a9be07d4c5e8a1b2c3d4e5f60718293a4b5")}
@@ -132,8 +132,26 @@ func TestRuns(t *testing.T) {
 	if !a.OccurredAt.Equal(time.Date(2024, 3, 1, 10, 15, 0, 512345000, time.UTC)) || f["duration_seconds"] != 1199.74 {
 		t.Errorf("occurred %v, duration %v", a.OccurredAt, f["duration_seconds"])
 	}
+	// From the run log: the history, the metric goals, the declared KSBs.
+	vl := f["metrics"].(map[string]any)["val/loss"].(map[string]any)
+	if vl["points"] != 20.0 || vl["direction"] != "min" || vl["first"] != 0.7 || vl["final"] != 0.2871 {
+		t.Errorf("val/loss from the history: %v", vl)
+	}
+	var ksbs []string
+	for _, tag := range a.Tags {
+		if tag.By == "declared:run-tag" {
+			ksbs = append(ksbs, tag.KSB)
+		}
+	}
+	if strings.Join(ksbs, ",") != "S10,K4" {
+		t.Errorf("declared KSBs %v (tag ksb:S10, K4)", a.Tags)
+	}
+	if svg, ok := s.File(a.ID, trainrun.ChartName); !ok || !strings.Contains(string(svg), "val/loss") {
+		t.Error("no chart of the history")
+	}
 	w := f["wandb"].(map[string]any)
-	if w["client_version"] != "0.16.3" || w["framework"] != "torch" || w["offline"] != true || w["cuda"] != "12.2" {
+	if w["client_version"] != "0.16.3" || w["framework"] != "torch" || w["offline"] != true || w["cuda"] != "12.2" ||
+		w["exit_code"] != 0.0 || w["notes_truncated"] != true || w["group"] != "xgb-vs-mlp" {
 		t.Errorf("wandb facts %v", w)
 	}
 	whole, err := json.Marshal(a)
@@ -148,7 +166,8 @@ func TestRuns(t *testing.T) {
 
 	// The resumed run: latest session's params and summary, first start.
 	b := runs["zz9k3m1q"]
-	if b.Facts["params"].(map[string]any)["lr"] != "0.005" || b.Facts["final_metrics"].(map[string]any)["accuracy"] != 0.86 ||
+	if b.Facts["params"].(map[string]any)["lr"] != "0.005" || b.Facts["final_metrics"].(map[string]any)["accuracy"] != 0.9677 ||
+		b.Facts["status"] != "failed" || b.Facts["metrics"].(map[string]any)["loss"].(map[string]any)["points"] != 30.0 ||
 		b.Facts["git_commit"] != strings.Repeat("b", 40) || b.Facts["wandb"].(map[string]any)["sessions"] != 2.0 {
 		t.Errorf("resumed run facts %v", b.Facts)
 	}
@@ -159,7 +178,7 @@ func TestRuns(t *testing.T) {
 		t.Errorf("resumed run hardware %v", hw)
 	}
 	// The crashed run: metadata only.
-	if c := runs["crash001"]; c.Facts["status"] != "unknown" || c.Facts["metric_count"] != 0.0 {
+	if c := runs["crash001"]; c.Facts["status"] != "unknown" || c.Facts["metric_count"] != 0.0 || c.Facts["experiment"] != "project" {
 		t.Errorf("crashed run %v", c.Facts)
 	}
 }
@@ -220,7 +239,7 @@ func TestSymlinkNotFollowed(t *testing.T) {
 // TestWandbFolderAsPath: path may name wandb/ itself.
 func TestWandbFolderAsPath(t *testing.T) {
 	s, _, err := collect(t, newCollector(t, filepath.Join("testdata", "project", "wandb")), nil)
-	if err != nil || len(s.Items()) != 3 || s.Items()[0].Facts["experiment"] != "project" {
+	if err != nil || len(s.Items()) != 3 || byID(s.Items())["crash001"].Facts["experiment"] != "project" {
 		t.Fatalf("%d items, %v", len(s.Items()), err)
 	}
 	_, _, err = collect(t, newCollector(t, filepath.Join(t.TempDir(), "none")), nil)
@@ -244,6 +263,7 @@ func TestConformance(t *testing.T) {
 			}
 		},
 		MinItems: 3,
+		Declared: true,
 	})
 }
 
@@ -256,4 +276,62 @@ func TestREADMESampleConfig(t *testing.T) {
 	if abs, _ := filepath.Abs("fraud-model"); sc.Path != abs {
 		t.Errorf("path %q", sc.Path)
 	}
+}
+
+// TestRunLogDamage: a flipped byte in a run log costs the rest of its
+// block (counted, the run still emitted); a truncated log (a run still
+// writing) is not a failure; a file that is not a run log is counted.
+func TestRunLogDamage(t *testing.T) {
+	logPath := func(dir string) string {
+		return filepath.Join(dir, "wandb", "offline-run-20240301_101500-a1b2c3d4", "run-a1b2c3d4.wandb")
+	}
+	points := func(t *testing.T, s *collectortest.Sink) float64 {
+		t.Helper()
+		a := byID(s.Items())["a1b2c3d4"]
+		return a.Facts["metrics"].(map[string]any)["val/loss"].(map[string]any)["points"].(float64)
+	}
+	t.Run("flipped byte", func(t *testing.T) {
+		dir := copyTree(t)
+		b, err := os.ReadFile(logPath(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)-300] ^= 0x01
+		if err := os.WriteFile(logPath(dir), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := collect(t, newCollector(t, dir), nil)
+		var pe *collectors.PartialError
+		if !errors.As(err, &pe) || pe.Failed != 1 || !strings.Contains(err.Error(), "damaged") {
+			t.Fatalf("err %v", err)
+		}
+		if n := points(t, s); n <= 0 || n >= 20 {
+			t.Errorf("%v points kept of 20", n)
+		}
+	})
+	t.Run("truncated", func(t *testing.T) {
+		dir := copyTree(t)
+		b, _ := os.ReadFile(logPath(dir))
+		if err := os.WriteFile(logPath(dir), b[:len(b)-5], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := collect(t, newCollector(t, dir), nil)
+		if err != nil {
+			t.Fatalf("a run log still being written failed the collection: %v", err)
+		}
+		if a := byID(s.Items())["a1b2c3d4"]; a.Facts["status"] != "unknown" || points(t, s) != 20 {
+			t.Errorf("status %v (the exit record was cut), %v points", a.Facts["status"], points(t, s))
+		}
+	})
+	t.Run("not a run log", func(t *testing.T) {
+		dir := copyTree(t)
+		if err := os.WriteFile(logPath(dir), []byte("PK\x03\x04 a zip file"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := collect(t, newCollector(t, dir), nil)
+		var pe *collectors.PartialError
+		if !errors.As(err, &pe) || pe.Failed != 1 || len(s.Items()) != 3 {
+			t.Fatalf("%d items, %v", len(s.Items()), err)
+		}
+	})
 }
