@@ -150,3 +150,22 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+// TestReadRunVanishedFile: a file removed between discovery and reading
+// fails its run with an error that names the file once.
+func TestReadRunVanishedFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "events.out.tfevents.1.h")
+	if err := os.WriteFile(p, eventFile(fileVersionMsg(1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rds, err := discoverRuns(context.Background(), dir, func(string, string) {})
+	if err != nil || len(rds) != 1 {
+		t.Fatal(rds, err)
+	}
+	os.Remove(p)
+	_, err = readRun(context.Background(), rds[0])
+	if err == nil || err.Error() != "events.out.tfevents.1.h: open: no such file or directory" {
+		t.Errorf("error %v", err)
+	}
+}

@@ -199,15 +199,14 @@ func readRun(ctx context.Context, rd runDir) (*Run, error) {
 func readFile(ctx context.Context, path, name string, run *Run, plugins map[string]string) (FileState, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return FileState{}, fmt.Errorf("open event file: %w", err)
+		return FileState{}, fmt.Errorf("%s: %w", name, pathless(err))
 	}
 	defer f.Close()
 	r := NewReader(f, 0)
 	var dec eventDecoder
 	var ev Event
-	reported := 0
 	defer func() {
-		for _, c := range r.Corrupt[reported:] {
+		for _, c := range r.Corrupt {
 			run.Corrupt = append(run.Corrupt, FileProblem{File: name, Offset: c.Offset, Reason: c.Reason})
 		}
 	}()
@@ -225,7 +224,7 @@ func readFile(ctx context.Context, path, name string, run *Run, plugins map[stri
 			run.Partial = append(run.Partial, FileProblem{File: name, Offset: r.Offset(), Reason: ErrPartial.Error()})
 			return FileState{Offset: r.Offset()}, nil
 		case err != nil:
-			return FileState{}, fmt.Errorf("read %s: %w", path, err)
+			return FileState{}, fmt.Errorf("%s: %w", name, pathless(err))
 		}
 		if err := dec.decode(rec, &ev); err != nil {
 			run.Corrupt = append(run.Corrupt, FileProblem{File: name, Offset: r.Offset() - int64(len(rec)) - headerLen - footerLen,
@@ -281,4 +280,14 @@ func (run *Run) scalar(tag string, p Point) {
 		run.Series[tag] = s
 	}
 	s.add(p)
+}
+
+// pathless drops the path an *fs.PathError repeats, so that errors name
+// the file once.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }

@@ -244,7 +244,7 @@ func readRun(folders []folder, project string) (trainrun.Run, []string, error) {
 		}
 		b, err := readCapped(filepath.Join(f.dir, filePath(name)))
 		if err != nil {
-			return nil, fmt.Errorf("%s/%s: %w", f.name, filePath(name), err)
+			return nil, fmt.Errorf("%s/%s: %w", f.name, filePath(name), pathless(err))
 		}
 		return b, nil
 	}
@@ -372,4 +372,14 @@ func decodeCursor(b []byte, log *slog.Logger) cursorState {
 		return cursorState{}
 	}
 	return st
+}
+
+// pathless drops the path an *fs.PathError repeats, so that errors name
+// the file once.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }

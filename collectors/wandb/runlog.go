@@ -44,7 +44,7 @@ func readLogs(folders []folder) (*logRun, []string) {
 func readLogFile(path string, lr *logRun) (logStats, int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return logStats{}, 0, err
+		return logStats{}, 0, pathless(err)
 	}
 	defer f.Close()
 	bad := 0
