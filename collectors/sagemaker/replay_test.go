@@ -98,7 +98,13 @@ func (s *replay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			awsError(w, 400, "ThrottlingException", "Rate exceeded")
 			return
 		}
-		out := map[string]any{"TrainingJobSummaries": s.pages[page]}
+		var sums []map[string]any
+		for _, js := range s.pages[page] {
+			if nc, _ := in["NameContains"].(string); strings.Contains(js["TrainingJobName"].(string), nc) {
+				sums = append(sums, js)
+			}
+		}
+		out := map[string]any{"TrainingJobSummaries": sums}
 		if page+1 < len(s.pages) {
 			out["NextToken"] = fmt.Sprintf("page-%d", page+1)
 		}

@@ -219,3 +219,28 @@ func TestREADMESampleConfig(t *testing.T) {
 		t.Errorf("bad region and endpoint: %v", err)
 	}
 }
+
+// TestFilters: name_contains reaches ListTrainingJobs as NameContains, and
+// endpoints: false lists no endpoints.
+func TestFilters(t *testing.T) {
+	awsEnv(t)
+	rp, srv := startReplay(t)
+	off := false
+	c, err := sagemaker.New(sagemaker.Config{Name: "aws-ml", Apprentice: "jdoe",
+		SourceConfig: sagemaker.SourceConfig{Region: testRegion, Endpoint: srv.URL, NameContains: "pytorch", Endpoints: &off}},
+		collectors.Settings{Now: func() time.Time { return fixedNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sagemaker.WithoutBackoff(c)
+	s, _, err := collect(t, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := byName(s.Items()); len(names) != 1 || names["fraud-pytorch-2024-03-05-12-00-00"].ID == "" {
+		t.Errorf("items %v", s.IDs())
+	}
+	if rp.calls["ListEndpoints"] != 0 {
+		t.Errorf("%d ListEndpoints calls with endpoints: false", rp.calls["ListEndpoints"])
+	}
+}
