@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
 	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/collectors/wandb"
@@ -22,6 +23,7 @@ import (
 func Default() List {
 	return List{
 		gitlog.NewFactory(),
+		mlflow.NewFactory(),
 		tensorboard.NewFactory(),
 		wandb.NewFactory(),
 		sagemaker.NewFactory(),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -103,19 +104,26 @@ func Chart(title string, metrics []Metric, maxSeries int) []byte {
 		if len(s.pts) > maxChartPoints {
 			step = (len(s.pts) + maxChartPoints - 1) / maxChartPoints
 		}
-		var d strings.Builder
+		d := make([]byte, 0, 16*min(len(s.pts), maxChartPoints))
+		point := func(cmd byte, j int) {
+			d = append(d, cmd)
+			d = strconv.AppendFloat(d, sx(xOf(s.pts[j], j)), 'f', 1, 64)
+			d = append(d, ' ')
+			d = strconv.AppendFloat(d, sy(s.pts[j].Value), 'f', 1, 64)
+			d = append(d, ' ')
+		}
 		for j := 0; j < len(s.pts); j += step {
-			cmd := "L"
+			cmd := byte('L')
 			if j == 0 {
-				cmd = "M"
+				cmd = 'M'
 			}
-			fmt.Fprintf(&d, "%s%.1f %.1f ", cmd, sx(xOf(s.pts[j], j)), sy(s.pts[j].Value))
+			point(cmd, j)
 		}
 		if last := len(s.pts) - 1; last%step != 0 {
-			fmt.Fprintf(&d, "L%.1f %.1f", sx(xOf(s.pts[last], last)), sy(s.pts[last].Value))
+			point('L', last)
 		}
 		fmt.Fprintf(&b, `<path class="series" d="%s" fill="none" stroke="%s" stroke-width="1.5"><title>%s</title></path>`+"\n",
-			strings.TrimSpace(d.String()), color, esc(s.key))
+			strings.TrimSpace(string(d)), color, esc(s.key))
 		y := plotY0 + 16*i
 		fmt.Fprintf(&b, `<g class="legend"><rect x="%d" y="%d" width="12" height="3" fill="%s"/><text x="%d" y="%d">%s</text></g>`+"\n",
 			legendX, y+4, color, legendX+18, y+8, esc(cutRunes(s.key, maxLegendRunes)))

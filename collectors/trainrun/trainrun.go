@@ -419,8 +419,18 @@ func summarise(ms []Metric) (summaries, finals, bests map[string]any) {
 	return summaries, finals, bests
 }
 
+// finite returns pts without NaN and infinite values; pts itself when
+// they are all finite.
 func finite(pts []Point) []Point {
-	out := pts[:0:0]
+	i := 0
+	for i < len(pts) && !math.IsNaN(pts[i].Value) && !math.IsInf(pts[i].Value, 0) {
+		i++
+	}
+	if i == len(pts) {
+		return pts
+	}
+	out := append(make([]Point, 0, len(pts)), pts[:i]...)
+	pts = pts[i:]
 	for _, p := range pts {
 		if !math.IsNaN(p.Value) && !math.IsInf(p.Value, 0) {
 			out = append(out, p)

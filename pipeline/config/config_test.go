@@ -154,7 +154,7 @@ func TestParseProblems(t *testing.T) {
 		{"refs mapping", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - name: r\n    type: git\n    path: .\n    refs: {main: 1}\n",
 			[]string{`t.yaml:6: sources[0].refs: want a list of strings, got a mapping`}},
 		{"planned type", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: m, type: prometheus, url: x}\n",
-			[]string{`t.yaml:3: sources[0].type: "prometheus" is not supported by this version (supported: git, tensorboard, wandb, sagemaker)`}},
+			[]string{`t.yaml:3: sources[0].type: "prometheus" is not supported by this version (supported: git, mlflow, tensorboard, wandb, sagemaker)`}},
 		{"uri on git", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., uri: x}\n",
 			[]string{`t.yaml:3: sources[0].uri: unknown key (did you mean "url"?)`}},
 		{"queries on git", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., queries: x}\n",
