@@ -3,7 +3,9 @@ package tensorboard_test
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -166,8 +168,28 @@ func TestLightningCorpus(t *testing.T) {
 	if v20.Facts["status"] != "finished" {
 		t.Errorf("version_20 status %v", v20.Facts["status"])
 	}
-	if _, ok := s.File(v20.ID, trainrun.ChartName); !ok {
-		t.Error("version_20 has no chart")
+	svg, ok := s.File(v20.ID, trainrun.ChartName)
+	if !ok {
+		t.Fatal("version_20 has no chart")
+	}
+	// The chart parses as XML and has one path per series of 2 or more
+	// points (epoch, hp_metric, train_acc, val_acc; test_acc has one).
+	paths := 0
+	d := xml.NewDecoder(bytes.NewReader(svg))
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("chart is not XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "path" {
+			paths++
+		}
+	}
+	if paths != 4 {
+		t.Errorf("chart has %d paths, want 4", paths)
 	}
 }
 
