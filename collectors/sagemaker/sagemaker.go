@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -115,6 +116,10 @@ func (c *Collector) client(ctx context.Context) (*sm.Client, string, error) {
 		}
 		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = maxAttempts
+			// No client-side retry quota: a long collection that meets
+			// throttling keeps retrying each call (with backoff) instead
+			// of failing fast once the quota's tokens are spent.
+			so.RateLimiter = ratelimit.None
 			if c.backoff != nil {
 				so.Backoff = c.backoff
 			}
