@@ -14,6 +14,9 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
+	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
+	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
+	"github.com/ksbfolio/ksbfolio/collectors/wandb"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -23,6 +26,9 @@ func Default() List {
 		gitlog.NewFactory(),
 		mlflow.NewFactory(),
 		logs.NewFactory(),
+		tensorboard.NewFactory(),
+		wandb.NewFactory(),
+		sagemaker.NewFactory(),
 	}
 }
 

@@ -235,3 +235,5 @@ func TestSourcesUnknownType(t *testing.T) {
 		t.Errorf("Sources() error %v", err)
 	}
 }
+
+// supported is how errors list this build's source types.

@@ -27,7 +27,7 @@ sources:
 	// ksbfolio.yaml:5: sources[0].path: required (the folder of a git repository, relative to this file)
 	// ksbfolio.yaml:7: sources[0].pth: unknown key (did you mean "path"?)
 	// ksbfolio.yaml:8: sources[0].uri: unknown key (did you mean "url"?)
-	// ksbfolio.yaml:10: sources[1].type: "prometheus" is not supported by this version (supported: git, mlflow, logs)
+	// ksbfolio.yaml:10: sources[1].type: "prometheus" is not supported by this version (supported: git, mlflow, logs, tensorboard, wandb, sagemaker)
 }
 
 func ExampleSecret() {

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
+	"github.com/ksbfolio/ksbfolio/evidence"
+)
+
+// copyDir copies a folder tree (symlinks as symlinks).
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, out)
+		case d.IsDir():
+			return os.MkdirAll(out, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sharedCorpus finds shared/corpus/<name> above the test's folder.
+func sharedCorpus(t *testing.T, name string) string {
+	t.Helper()
+	dir, _ := filepath.Abs(".")
+	for {
+		p := filepath.Join(dir, "shared", "corpus", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatalf("corpus %s not found", name)
+		}
+		dir = filepath.Dir(dir)
+	}
+}
+
+// TestRunTrainingSources: `ksbfolio run` with a tensorboard and a wandb
+// source stores every run as a training_run item, its chart as an
+// artefact, and a second run adds nothing.
+func TestRunTrainingSources(t *testing.T) {
+	dir := t.TempDir()
+	copyDir(t, sharedCorpus(t, "tensorboard-lightning"), filepath.Join(dir, "tb"))
+	copyDir(t, filepath.Join("..", "..", "collectors", "wandb", "testdata", "project"), filepath.Join(dir, "fraud-model"))
+	cfg := filepath.Join(dir, "ksbfolio.yaml")
+	writeFile(t, cfg, `apprentice: {id: jane, name: Jane Doe, emails: [jane@corp.example]}
+standard: st1398-v1.0
+sources:
+  - {name: experiments, type: tensorboard, path: ./tb}
+  - {name: wandb-runs, type: wandb, path: ./fraud-model}
+`)
+	mustCode(t, cli(t, "-c", cfg, "run"), exitOK)
+	items := itemsJSON(t, cfg)
+	bySource := map[string]int{}
+	charts := 0
+	for _, it := range items {
+		if it.Kind != evidence.KindTrainingRun {
+			t.Errorf("item %s is a %s", it.ID, it.Kind)
+		}
+		bySource[it.SourceType]++
+		for _, a := range it.Artefacts {
+			if a.Name == trainrun.ChartName && evidence.ValidSHA256(a.SHA256) && a.MediaType == "image/svg+xml" {
+				charts++
+			}
+		}
+	}
+	if bySource["tensorboard"] != 4 || bySource["wandb"] != 3 {
+		t.Errorf("items by source %v, want 4 tensorboard and 3 wandb", bySource)
+	}
+	if charts != 6 { // every run with a curve: 4 Lightning runs, 2 W&B runs with a history
+		t.Errorf("%d charts stored, want 6", charts)
+	}
+	mustCode(t, cli(t, "-c", cfg, "run"), exitOK)
+	if again := itemsJSON(t, cfg); len(again) != len(items) {
+		t.Errorf("second run: %d items, then %d", len(items), len(again))
+	}
+}

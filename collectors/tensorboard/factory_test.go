@@ -1,0 +1,40 @@
+package tensorboard_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
+)
+
+func TestREADMESampleConfig(t *testing.T) {
+	srcs := collectortest.SampleConfig(t, "README.md", tensorboard.SourceType, registry.Default())
+	sc, ok := srcs[0].Config.(*tensorboard.SourceConfig)
+	if !ok {
+		t.Fatalf("config is %T", srcs[0].Config)
+	}
+	abs, err := filepath.Abs("lightning_logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Path != abs {
+		t.Errorf("path %q, want %q", sc.Path, abs)
+	}
+	c, err := tensorboard.NewFactory().New(sc, collectors.Settings{Name: "experiments", Apprentice: collectors.Apprentice{ID: "jdoe"}})
+	if err != nil || c == nil {
+		t.Fatalf("New: %v", err)
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	yml := "apprentice: {id: jdoe, emails: [j@x.example]}\nsources: [{name: tb, type: tensorboard, logdir: x}]\n"
+	_, err := config.Parse("ksbfolio.yaml", []byte(yml), t.TempDir(), registry.Default())
+	if err == nil {
+		t.Fatal("a tensorboard source without path and with an unknown key loaded")
+	}
+	t.Log(err)
+}
