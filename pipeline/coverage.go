@@ -50,7 +50,7 @@ func NewTarget(cat *ksb.Catalogue, covers config.Covers, start time.Time) (cover
 
 // ComputeCoverage reads a snapshot of the ledger and computes its coverage.
 func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{Verifier: target.Reviewers})
 	if err != nil {
 		return coverage.Report{}, nil, err
 	}
@@ -112,7 +112,7 @@ func sameTarget(prev coverage.Report, cat *ksb.Catalogue, t coverage.Target) boo
 }
 
 func summaryOf(r coverage.Report) *CoverageSummary {
-	return &CoverageSummary{Evidenced: r.Summary.Evidenced, Suggested: r.Summary.Suggested,
+	return &CoverageSummary{Confirmed: r.Summary.Confirmed, Claimed: r.Summary.Claimed, Evidenced: r.Summary.Evidenced, Suggested: r.Summary.Suggested,
 		Gap: r.Summary.Gap, Total: r.Summary.Total, Ready: r.Ready, StaleItems: r.StaleItems}
 }
 
@@ -282,7 +282,7 @@ func describeCovers(r coverage.Report) string {
 }
 
 func counts(s coverage.Summary) string {
-	return fmt.Sprintf("%d evidenced, %d suggested, %d gap of %d", s.Evidenced, s.Suggested, s.Gap, s.Total)
+	return fmt.Sprintf("%d confirmed, %d claimed, %d suggested, %d gap of %d", s.Confirmed, s.Claimed, s.Suggested, s.Gap, s.Total)
 }
 
 func orNoneRecorded(rev string) string {

@@ -44,7 +44,7 @@ items are reported on stderr and skipped (exit 3).`,
 // readSnapshot reads the ledger once (items with their reviews applied),
 // reporting unreadable objects on stderr.
 func readSnapshot(g *globals, ws *pipeline.Workspace) (*ledger.Snapshot, error) {
-	snap, err := ws.Ledger.Snapshot(g.ctx, ledger.SnapshotOptions{})
+	snap, err := ws.Ledger.Snapshot(g.ctx, ledger.SnapshotOptions{Verifier: ws.Target.Reviewers})
 	if err != nil {
 		return nil, err
 	}

@@ -91,7 +91,7 @@ func resolveItem(g *globals, ws *pipeline.Workspace, ref string) (evidence.Item,
 // native ID needs a snapshot of the whole ledger.
 func resolveView(g *globals, ws *pipeline.Workspace, ref string) (ledger.View, error) {
 	if evidence.ValidID(ref) {
-		v, err := ws.Ledger.View(g.ctx, ref)
+		v, err := ws.Ledger.View(g.ctx, ref, ws.Target.Reviewers)
 		if !errors.Is(err, store.ErrNotFound) {
 			return v, err
 		}
