@@ -214,6 +214,17 @@ func TestPortfolioCovers(t *testing.T) {
 	if c := coverageOf(t, cfg); c.Ready || !strings.HasSuffix(c.ReadyReason, "; 1 with no evidence: S25") {
 		t.Errorf("S25 rejected: ready %v %q", c.Ready, c.ReadyReason)
 	}
+	// A configured coach confirms all 39, signed: ready (the coach's
+	// acceptance of S25 stands over the apprentice's earlier rejection).
+	mustCode(t, cli(t, "keygen", "-o", filepath.Join(dir, "pat")), 0)
+	writeFile(t, cfg, string(base)+"reviewers: [{name: Pat Coach, role: coach, public_key: ./pat.pub}]\n")
+	mustCode(t, cli(t, "-c", cfg, "review", id, "--accept", strings.Join(c.Covers.KSBs, ","), "--role", "coach", "--sign-key", filepath.Join(dir, "pat.key")), 0)
+	if c := coverageOf(t, cfg); !c.Ready || c.ReadyReason != "all 39 KSBs assessed by the professional discussion are confirmed by a configured reviewer" {
+		t.Errorf("all 39 confirmed: ready %v %q", c.Ready, c.ReadyReason)
+	}
+	if r := cli(t, "-c", cfg, "coverage"); !strings.Contains(r.stdout, "gateway ready: yes") {
+		t.Errorf("table does not say ready:\n%s", r.stdout)
+	}
 }
 
 // TestStandardVersions: `standard list` shows the version log; the
