@@ -65,7 +65,8 @@ func (rl *reviewLedger) put(t *testing.T, name, title string, declared, suggeste
 	t.Helper()
 	it := &evidence.Item{Schema: evidence.SchemaVersion, ID: evidence.NewID("git", name), Apprentice: "jane", Source: "model-repo",
 		SourceType: "git", Kind: evidence.KindCommit, Title: title, OccurredAt: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(len(name)) * time.Hour),
-		CollectedAt: time.Now().UTC(), Origin: evidence.Origin{URI: "file:///repo", NativeID: name}, Facts: map[string]any{"files_changed": 2}}
+		CollectedAt: time.Now().UTC(), Origin: evidence.Origin{URI: "file:///repo", NativeID: name},
+		Facts: map[string]any{"files_changed": 1, "files": []any{map[string]any{"path": "src/" + name + ".py", "insertions": 3, "deletions": 1}}}}
 	for _, k := range declared {
 		it.Tags = append(it.Tags, evidence.Tag{KSB: k, By: "declared:trailer", Confidence: 1, Reason: "trailer", Catalogue: "st1398-v1.0"})
 	}
