@@ -8,7 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strconv"
 	"time"
+	"unicode/utf16"
 )
 
 // SigStatus says what a decision's signature is worth (docs/ledger.md,
@@ -241,41 +244,104 @@ func jcsString(b *bytes.Buffer, s string) {
 }
 
 // ContentHash is the hash of what an item says, the part a reviewer
-// vouches for: "sha256:" and the hex SHA-256 of the JSON (Go's
-// encoding/json, object keys sorted) of its id, kind, title, summary,
-// occurred_at, origin, facts, artefacts, links and redactions. Tags,
-// source name and collection time are left out, so re-tagging or
-// re-collecting the same content keeps the hash.
+// vouches for: "sha256:" and the hex SHA-256 of CanonicalContent.
 func ContentHash(it Item) string {
-	it.Normalize()
-	content := map[string]any{
-		"id": it.ID, "kind": it.Kind, "title": it.Title, "summary": it.Summary,
-		"occurred_at": it.OccurredAt.UTC(), "origin": it.Origin, "facts": canonicalJSON(it.Facts),
-		"artefacts": it.Artefacts, "links": it.Links, "redactions": it.Redactions,
-	}
-	b, err := json.Marshal(content)
-	if err != nil {
-		// Facts that do not marshal cannot have been stored; hash their
-		// printed form so the result is still stable.
-		b = []byte(fmt.Sprintf("%v", content))
-	}
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(CanonicalContent(it))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// canonicalJSON round-trips facts through JSON so that an item as
-// collected (ints, structs) and as read back (float64s, maps) hash the
-// same.
-func canonicalJSON(v map[string]any) any {
-	b, err := json.Marshal(v)
+// CanonicalContent is the item's content as RFC 8785 (JCS) serialises it:
+// the JSON object of its members artefacts, facts, id, kind, links,
+// occurred_at, origin, redactions, summary and title, with the values they
+// have in the stored item (null arrays and objects read as [] and {}).
+// Tags, the source name and the collection time are left out, so
+// re-tagging or re-collecting the same content keeps the hash.
+func CanonicalContent(it Item) []byte {
+	it.Normalize()
+	content := map[string]any{
+		"id": it.ID, "kind": it.Kind, "title": it.Title, "summary": it.Summary,
+		"occurred_at": it.OccurredAt, "origin": it.Origin, "facts": it.Facts,
+		"artefacts": it.Artefacts, "links": it.Links, "redactions": it.Redactions,
+	}
+	raw, err := json.Marshal(content)
+	var v any
+	if err == nil {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		err = d.Decode(&v)
+	}
 	if err != nil {
-		return v
+		// Facts that do not marshal cannot have been stored; hash their
+		// printed form so that the result is still stable.
+		return []byte(fmt.Sprintf("%v", content))
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var out any
-	if err := d.Decode(&out); err != nil {
-		return v
+	var b bytes.Buffer
+	jcsValue(&b, v)
+	return b.Bytes()
+}
+
+// jcsValue writes a value decoded from JSON (with UseNumber) as RFC 8785
+// serialises it: object members sorted by the UTF-16 code units of their
+// names, numbers in the ECMAScript form (which encoding/json writes for a
+// float64), no white space.
+func jcsValue(b *bytes.Buffer, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case string:
+		jcsString(b, x)
+	case json.Number:
+		f, err := strconv.ParseFloat(string(x), 64)
+		out, merr := json.Marshal(f)
+		if err != nil || merr != nil {
+			b.WriteString(string(x))
+			return
+		}
+		b.Write(out)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jcsValue(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return utf16Less(keys[i], keys[j]) })
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jcsString(b, k)
+			b.WriteByte(':')
+			jcsValue(b, x[k])
+		}
+		b.WriteByte('}')
+	default:
+		fmt.Fprintf(b, "%v", x)
 	}
-	return out
+}
+
+// utf16Less orders strings by their UTF-16 code units, as RFC 8785 sorts
+// member names.
+func utf16Less(a, b string) bool {
+	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
+	for i := 0; i < len(ua) && i < len(ub); i++ {
+		if ua[i] != ub[i] {
+			return ua[i] < ub[i]
+		}
+	}
+	return len(ua) < len(ub)
 }

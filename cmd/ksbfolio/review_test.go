@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -411,4 +413,59 @@ func sortedIDs(ids ...string) []string {
 	out := append([]string{}, ids...)
 	slices.Sort(out)
 	return out
+}
+
+// TestVerifyOffline: scripts/verify-review.py, which rebuilds the content
+// hash and the signed payload from docs/ledger.md alone (Python and
+// OpenSSL, no ksbfolio code), verifies what review --sign-key stored, and
+// catches a changed note and a changed item.
+func TestVerifyOffline(t *testing.T) {
+	for _, tool := range []string{"python3", "openssl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	rl := newReviewLedger(t)
+	id := rl.put(t, "a", "Title with <&> and é", nil, []string{"K1"})
+	mustCode(t, cli(t, "-c", rl.cfg, "review", id, "--accept", "K1", "--role", "coach", "--sign-key", rl.key("pat"),
+		"--note", "line one\nline \"two\"\ttab", "--confidential"), 0)
+	mustCode(t, cli(t, "-c", rl.cfg, "review", id, "--reject", "K1", "--role", "coach", "--sign-key", rl.key("pat")), 0)
+	jane := filepath.Join(rl.dir, ".ksbfolio", "apprentices", "jane")
+	itemFile, reviewFile := filepath.Join(jane, "items", id+".json"), filepath.Join(jane, "reviews", id+".json")
+	script := filepath.Join("..", "..", "scripts", "verify-review.py")
+	run := func(pub string) (string, int) {
+		out, err := exec.Command("python3", script, itemFile, reviewFile, pub).CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		code := 0
+		if ee != nil {
+			code = ee.ExitCode()
+		}
+		return string(out), code
+	}
+	if out, code := run(filepath.Join(rl.dir, "pat.pub")); code != 0 || strings.Count(out, "OK ") != 2 {
+		t.Fatalf("offline verification: exit %d\n%s", code, out)
+	}
+	if out, code := run(filepath.Join(rl.dir, "erin.pub")); code != 1 || strings.Count(out, "FAIL ") != 2 {
+		t.Errorf("another key: exit %d\n%s", code, out)
+	}
+	b, err := os.ReadFile(reviewFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(reviewFile, bytes.Replace(b, []byte("line one"), []byte("line One"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := run(filepath.Join(rl.dir, "pat.pub")); code != 1 || strings.Count(out, "FAIL ") != 1 || strings.Count(out, "OK ") != 1 {
+		t.Errorf("changed note: exit %d\n%s", code, out)
+	}
+	if err := os.WriteFile(reviewFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rl.put(t, "a", "Title changed", nil, []string{"K1"})
+	if out, code := run(filepath.Join(rl.dir, "pat.pub")); code != 1 || strings.Count(out, "STALE ") != 2 {
+		t.Errorf("changed item: exit %d\n%s", code, out)
+	}
 }
