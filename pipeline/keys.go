@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -78,15 +79,14 @@ func readPEM(path, want string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b := make([]byte, maxKeyFile+1)
-	n, err := f.Read(b)
-	if err != nil && n == 0 {
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
 		return nil, err
 	}
-	if n > maxKeyFile {
+	if len(b) > maxKeyFile {
 		return nil, fmt.Errorf("%s: larger than %d bytes, not a key file", path, maxKeyFile)
 	}
-	block, _ := pem.Decode(b[:n])
+	block, _ := pem.Decode(b)
 	if block == nil || block.Type != want {
 		return nil, fmt.Errorf("%s: not a PEM %q block (ksbfolio keygen writes one)", path, want)
 	}

@@ -306,6 +306,15 @@ func TestKeygen(t *testing.T) {
 	}
 	mustCode(t, cli(t, "keygen"), exitUsage)
 
+	// A configured key that cannot be read stops the workspace, naming
+	// the reviewer.
+	cfg := filepath.Join(dir, "ksbfolio.yaml")
+	writeFile(t, cfg, "apprentice: {id: jane, emails: [jane@example.com]}\nsources: []\nreviewers: [{name: Ann, role: assessor, public_key: ./ann.pub}]\n")
+	r = cli(t, "-c", cfg, "coverage")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "reviewers[0] (Ann, assessor): read public key") {
+		t.Errorf("missing reviewer key: %+v", r)
+	}
+
 	// A private key others can read is refused when signing.
 	rl := newReviewLedger(t)
 	id := rl.put(t, "a", "x", nil, []string{"K1"})
