@@ -114,17 +114,18 @@ type State struct {
 	Conflicts []Conflict
 }
 
-// Fold works out the effect of r's decisions on an item whose current
-// ContentHash is itemHash ("" when the item is not stored), checking
-// signatures with v (nil: no reviewer is configured, so nothing is
-// verified). Signatures are checked on the decisions as stored; KSB IDs
+// Fold works out the effect of r's decisions on it, the item as stored
+// now (nil when it is not stored), checking signatures with v (nil: no
+// reviewer is configured, so nothing is verified). The item's ContentHash
+// is computed only when a decision is signed. Signatures are checked on the decisions as stored; KSB IDs
 // are then normalised (NormalizeKSB), so "s10" in a decision matches the
 // tag "S10". A nil review has no effect.
-func Fold(r *Review, itemHash string, v *Verifier) State {
+func Fold(r *Review, it *Item, v *Verifier) State {
 	s := State{Accepted: map[string]Verdict{}, Rejected: map[string]Verdict{}, Checks: []Check{}}
 	if r == nil {
 		return s
 	}
+	itemHash, hashed := "", false
 	type step struct {
 		i int
 		d Decision
@@ -132,6 +133,9 @@ func Fold(r *Review, itemHash string, v *Verifier) State {
 	steps := make([]step, len(r.Decisions))
 	for i, d := range r.Decisions {
 		steps[i] = step{i, d}
+		if d.Signature != "" && !hashed && it != nil {
+			itemHash, hashed = ContentHash(*it), true
+		}
 		s.Checks = append(s.Checks, v.Check(r.Item, itemHash, d))
 	}
 	sort.SliceStable(steps, func(i, j int) bool { return steps[i].d.At.Before(steps[j].d.At) })

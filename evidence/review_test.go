@@ -47,7 +47,8 @@ func reject(d evidence.Decision, ks ...string) evidence.Decision { d.Reject = ks
 func exclude(d evidence.Decision, v bool) evidence.Decision      { d.Exclude = &v; return d }
 
 func fold(ds ...evidence.Decision) evidence.State {
-	return evidence.Fold(&evidence.Review{Item: theItem.ID, Decisions: ds}, evidence.ContentHash(theItem), verifier())
+	it := theItem
+	return evidence.Fold(&evidence.Review{Item: theItem.ID, Decisions: ds}, &it, verifier())
 }
 
 func TestFoldPrecedence(t *testing.T) {
@@ -220,7 +221,28 @@ func TestReviewed(t *testing.T) {
 	if strings.Join(got, " ") != want {
 		t.Fatalf("Reviewed =\n %s\nwant\n %s", strings.Join(got, " "), want)
 	}
-	if evidence.Reviewed(theItem, evidence.Fold(nil, "", nil))[0].KSB != "K12" {
+	if evidence.Reviewed(theItem, evidence.Fold(nil, nil, nil))[0].KSB != "K12" {
 		t.Fatal("nil review changed tags")
 	}
+}
+
+// FuzzSignedPayload: whatever the strings, the payload is one JSON object
+// that reads back as the decision's values (each invalid UTF-8 byte as
+// U+FFFD, as the stored JSON holds it), so a
+// verifier that parses and re-serialises it gets the same members.
+func FuzzSignedPayload(f *testing.F) {
+	f.Add("Pat Coach", "ok\n\"q\"\t\x01\u2028", "K1")
+	f.Add("\xff\xfe", "</script>&", "")
+	f.Fuzz(func(t *testing.T, by, note, k string) {
+		d := evidence.Decision{ID: "x", At: t0, By: by, Role: "coach", Note: note, Accept: []string{k}}
+		var m map[string]any
+		b := evidence.SignedPayload("git-1", d)
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("payload is not JSON: %v\n%q", err, b)
+		}
+		valid := func(s string) string { return string([]rune(s)) } // each invalid byte → U+FFFD
+		if m["by"] != valid(by) || m["note"] != valid(note) || m["accept"].([]any)[0] != valid(k) {
+			t.Fatalf("payload %q does not read back as %q %q %q", b, by, note, k)
+		}
+	})
 }

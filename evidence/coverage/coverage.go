@@ -177,7 +177,7 @@ func Compute(cat *ksb.Catalogue, target Target, apprentice string, items []evide
 				stale[it.ID] = true
 			}
 		}
-		st := evidence.Fold(reviews[it.ID], evidence.ContentHash(it), target.Reviewers)
+		st := evidence.Fold(reviews[it.ID], &it, target.Reviewers)
 		if st.Excluded {
 			continue
 		}

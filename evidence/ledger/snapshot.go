@@ -45,7 +45,7 @@ type View struct {
 }
 
 func newView(it evidence.Item, rv *evidence.Review, v *evidence.Verifier) View {
-	st := evidence.Fold(rv, evidence.ContentHash(it), v)
+	st := evidence.Fold(rv, &it, v)
 	tags := evidence.Reviewed(normalizeTags(it), st)
 	if tags == nil {
 		tags = []evidence.Tag{}
