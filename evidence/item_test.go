@@ -48,33 +48,3 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
-
-func TestReviewState(t *testing.T) {
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	yes, no := true, false
-	rv := &evidence.Review{Decisions: []evidence.Decision{
-		// Out of order on purpose: decisions apply by time.
-		{At: t0.Add(2 * time.Hour), By: "Pat", Role: "coach", Accept: []string{"S10"}, Exclude: &no},
-		{At: t0, By: "Jane", Role: "apprentice", Reject: []string{"S10"}, Accept: []string{"K12"}, Exclude: &yes},
-		{At: t0.Add(time.Hour), By: "Pat", Role: "coach", Reject: []string{"K12"}, Confidential: &yes},
-	}}
-	st := rv.State()
-	if _, ok := st.Accepted["S10"]; !ok || st.Excluded || !st.Confidential {
-		t.Fatalf("state %+v", st)
-	}
-	if _, ok := st.Rejected["K12"]; !ok {
-		t.Fatal("later rejection of K12 lost")
-	}
-	it := evidence.Item{Tags: []evidence.Tag{{KSB: "K12", By: "declared:trailer", Catalogue: "c"}, {KSB: "S19", By: "rule:x", Catalogue: "c"}}}
-	tags := evidence.Reviewed(it, rv)
-	var got []string
-	for _, tg := range tags {
-		got = append(got, tg.KSB+"/"+tg.By)
-	}
-	if strings.Join(got, " ") != "S19/rule:x S10/review:coach" {
-		t.Fatalf("Reviewed = %v", got)
-	}
-	if evidence.Reviewed(it, nil)[0].KSB != "K12" {
-		t.Fatal("nil review changed tags")
-	}
-}

@@ -7,17 +7,25 @@ import (
 	"time"
 )
 
-// Roles that may record a review.
+// Roles that may record a review, lowest precedence first.
 var Roles = []string{"apprentice", "coach", "employer", "assessor"}
 
+// RoleApprentice is the role whose decisions are the apprentice's own
+// claims, whatever their signature.
+const RoleApprentice = "apprentice"
+
 // ValidRole reports whether r is one of Roles.
-func ValidRole(r string) bool {
-	for _, x := range Roles {
+func ValidRole(r string) bool { return RoleRank(r) >= 0 }
+
+// RoleRank is a role's precedence: apprentice 0, coach 1, employer 2,
+// assessor 3; -1 for anything else.
+func RoleRank(r string) int {
+	for i, x := range Roles {
 		if x == r {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // Review holds every human decision on one item, oldest first. It is stored
@@ -43,6 +51,14 @@ type Decision struct {
 	Exclude      *bool     `json:"exclude,omitempty"`
 	Confidential *bool     `json:"confidential,omitempty"`
 	Note         string    `json:"note,omitempty"`
+	// ItemHash is the item's ContentHash when the decision was made;
+	// empty on decisions stored before hashes were recorded.
+	ItemHash string `json:"item_hash,omitempty"`
+	// Key is the fingerprint (KeyFingerprint) of the key that signed the
+	// decision, and Signature the base64 (standard, padded) ed25519
+	// signature of SignedPayload; both empty when unsigned.
+	Key       string `json:"key,omitempty"`
+	Signature string `json:"signature,omitempty"`
 }
 
 // NewDecisionID returns a random decision ID (32 hex digits).
@@ -52,46 +68,156 @@ func NewDecisionID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// State is the effect of all decisions on an item: later decisions win.
-type State struct {
-	Accepted     map[string]Decision // KSB → the decision that accepted it
-	Rejected     map[string]Decision // KSB → the decision that rejected it
-	Excluded     bool
-	Confidential bool
+// Verdict is a decision as it bears on one KSB or flag.
+type Verdict struct {
+	Decision Decision
+	Check    Check
+	// Rank is the precedence the decision carries: its role's RoleRank
+	// when its signature is verified (or it is the apprentice's), else 0,
+	// the apprentice's: an unverified decision counts no higher than a
+	// claim.
+	Rank int
+	// Confirmed says the decision is verified and not the apprentice's.
+	Confirmed bool
 }
 
-// State folds the decisions, oldest first, into their current effect.
-func (r *Review) State() State {
-	s := State{Accepted: map[string]Decision{}, Rejected: map[string]Decision{}}
+// DecisionRef names a decision in a Conflict.
+type DecisionRef struct {
+	ID     string    `json:"id"`
+	At     time.Time `json:"at"`
+	By     string    `json:"by"`
+	Role   string    `json:"role"`
+	Action string    `json:"action"` // "accept", "reject", "exclude=true", …
+}
+
+// Conflict is a decision that was overruled because a decision of a higher
+// role had already said otherwise on the same KSB (or flag) of the item.
+type Conflict struct {
+	KSB       string      `json:"ksb,omitempty"`  // the KSB, or "" for a flag
+	Flag      string      `json:"flag,omitempty"` // "exclude" or "confidential", or "" for a KSB
+	Kept      DecisionRef `json:"kept"`
+	Overruled DecisionRef `json:"overruled"`
+}
+
+// State is the effect of all decisions on an item. Decisions apply in time
+// order; a later decision replaces an earlier one on the same KSB or flag
+// unless the earlier carries a higher Rank, in which case the later one is
+// overruled and recorded as a Conflict when it says otherwise.
+type State struct {
+	Accepted     map[string]Verdict // KSB → the decision that accepted it
+	Rejected     map[string]Verdict // KSB → the decision that rejected it
+	Excluded     bool
+	Confidential bool
+	// Checks holds each decision's signature check, in the order of
+	// Review.Decisions; never nil.
+	Checks    []Check
+	Conflicts []Conflict
+}
+
+// Fold works out the effect of r's decisions on it, the item as stored
+// now (nil when it is not stored), checking signatures with v (nil: no
+// reviewer is configured, so nothing is verified). The item's ContentHash
+// is computed only when a decision is signed. Signatures are checked on the decisions as stored; KSB IDs
+// are then normalised (NormalizeKSB), so "s10" in a decision matches the
+// tag "S10". A nil review has no effect.
+func Fold(r *Review, it *Item, v *Verifier) State {
+	s := State{Accepted: map[string]Verdict{}, Rejected: map[string]Verdict{}, Checks: []Check{}}
 	if r == nil {
 		return s
 	}
-	ds := append([]Decision(nil), r.Decisions...)
-	sort.SliceStable(ds, func(i, j int) bool { return ds[i].At.Before(ds[j].At) })
-	for _, d := range ds {
+	itemHash, hashed := "", false
+	type step struct {
+		i int
+		d Decision
+	}
+	steps := make([]step, len(r.Decisions))
+	for i, d := range r.Decisions {
+		steps[i] = step{i, d}
+		if d.Signature != "" && !hashed && it != nil {
+			itemHash, hashed = ContentHash(*it), true
+		}
+		s.Checks = append(s.Checks, v.Check(r.Item, itemHash, d))
+	}
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].d.At.Before(steps[j].d.At) })
+
+	type holder struct {
+		v     Verdict
+		value string // "accept"/"reject", or the flag's value
+		set   bool
+	}
+	ksbs := map[string]*holder{}
+	flags := map[string]*holder{}
+	apply := func(m map[string]*holder, key, value string, vd Verdict, conflict func(kept Verdict, keptValue string)) {
+		h := m[key]
+		if h == nil {
+			h = &holder{}
+			m[key] = h
+		}
+		if h.set && h.v.Rank > vd.Rank {
+			if h.value != value {
+				conflict(h.v, h.value)
+			}
+			return
+		}
+		h.v, h.value, h.set = vd, value, true
+	}
+	ref := func(d Decision, action string) DecisionRef {
+		return DecisionRef{ID: d.ID, At: d.At, By: d.By, Role: d.Role, Action: action}
+	}
+	for _, st := range steps {
+		d, c := st.d, s.Checks[st.i]
+		vd := Verdict{Decision: d, Check: c}
+		if d.Role == RoleApprentice || c.Status == SigVerified {
+			vd.Rank = max(RoleRank(d.Role), 0)
+		}
+		vd.Confirmed = vd.Rank > 0
+		ksb := func(k, action string) {
+			apply(ksbs, k, action, vd, func(kept Verdict, keptValue string) {
+				s.Conflicts = append(s.Conflicts, Conflict{KSB: k, Kept: ref(kept.Decision, keptValue), Overruled: ref(d, action)})
+			})
+		}
 		for _, k := range d.Accept {
-			delete(s.Rejected, k)
-			s.Accepted[k] = d
+			ksb(NormalizeKSB(k), "accept")
 		}
 		for _, k := range d.Reject {
-			delete(s.Accepted, k)
-			s.Rejected[k] = d
+			ksb(NormalizeKSB(k), "reject")
 		}
-		if d.Exclude != nil {
-			s.Excluded = *d.Exclude
+		flag := func(name string, p *bool) {
+			if p == nil {
+				return
+			}
+			value := name + "=false"
+			if *p {
+				value = name + "=true"
+			}
+			apply(flags, name, value, vd, func(kept Verdict, keptValue string) {
+				s.Conflicts = append(s.Conflicts, Conflict{Flag: name, Kept: ref(kept.Decision, keptValue), Overruled: ref(d, value)})
+			})
 		}
-		if d.Confidential != nil {
-			s.Confidential = *d.Confidential
+		flag("exclude", d.Exclude)
+		flag("confidential", d.Confidential)
+	}
+	for k, h := range ksbs {
+		if h.value == "accept" {
+			s.Accepted[k] = h.v
+		} else {
+			s.Rejected[k] = h.v
 		}
+	}
+	if h := flags["exclude"]; h != nil {
+		s.Excluded = h.value == "exclude=true"
+	}
+	if h := flags["confidential"]; h != nil {
+		s.Confidential = h.value == "confidential=true"
 	}
 	return s
 }
 
-// Reviewed returns the item's tags with the review applied: tags on
-// rejected KSBs are dropped, and each accepted KSB gets a "review:<role>"
-// tag. The item itself is not changed.
-func Reviewed(it Item, r *Review) []Tag {
-	st := r.State()
+// Reviewed returns the item's tags with the review's effect st applied:
+// tags on rejected KSBs are dropped, and each accepted KSB gets a
+// "review:<role>" tag whose reason says whether the acceptance is
+// confirmed. The item itself is not changed.
+func Reviewed(it Item, st State) []Tag {
 	var out []Tag
 	catalogue := ""
 	for _, t := range it.Tags {
@@ -109,12 +235,15 @@ func Reviewed(it Item, r *Review) []Tag {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		d := st.Accepted[k]
-		reason := "accepted by " + d.By
-		if d.Note != "" {
-			reason += ": " + d.Note
+		v := st.Accepted[k]
+		reason := "accepted by " + v.Decision.By
+		if !v.Confirmed && v.Decision.Role != RoleApprentice {
+			reason += " (" + string(v.Check.Status) + ": counts as claimed)"
 		}
-		out = append(out, Tag{KSB: k, By: ByReview + d.Role, Confidence: 1, Reason: reason, Catalogue: catalogue})
+		if v.Decision.Note != "" {
+			reason += ": " + v.Decision.Note
+		}
+		out = append(out, Tag{KSB: k, By: ByReview + v.Decision.Role, Confidence: 1, Reason: reason, Catalogue: catalogue})
 	}
 	return out
 }

@@ -26,7 +26,7 @@ func LoadLedger(ctx context.Context, l *ledger.Ledger) ([]evidence.Item, map[str
 
 // ComputeCoverage reads a snapshot of the ledger and computes its coverage.
 func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{Verifier: target.Reviewers})
 	if err != nil {
 		return coverage.Report{}, nil, err
 	}
@@ -88,7 +88,7 @@ func sameTarget(prev coverage.Report, cat *ksb.Catalogue, t coverage.Target) boo
 }
 
 func summaryOf(r coverage.Report) *CoverageSummary {
-	return &CoverageSummary{Evidenced: r.Summary.Evidenced, Suggested: r.Summary.Suggested,
+	return &CoverageSummary{Confirmed: r.Summary.Confirmed, Claimed: r.Summary.Claimed, Evidenced: r.Summary.Evidenced, Suggested: r.Summary.Suggested,
 		Gap: r.Summary.Gap, Total: r.Summary.Total, Ready: r.Ready, StaleItems: r.StaleItems}
 }
 

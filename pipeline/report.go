@@ -42,6 +42,9 @@ type Report struct {
 
 // CoverageSummary is the count part of the coverage report.
 type CoverageSummary struct {
+	Confirmed int `json:"confirmed"`
+	Claimed   int `json:"claimed"`
+	// Evidenced is Confirmed + Claimed.
 	Evidenced int  `json:"evidenced"`
 	Suggested int  `json:"suggested"`
 	Gap       int  `json:"gap"`

@@ -13,18 +13,23 @@ func newCoverageCommand(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "coverage [--json]",
-		Short: "Per-KSB status (evidenced, suggested, gap), gaps and gateway readiness",
-		Long: `coverage computes, from the ledger, each KSB's status: evidenced (a tag the
-apprentice declared at the source or a reviewer accepted), suggested (only
-rule tags nobody has reviewed yet) or gap; KSBs tagged on evidence but absent
-from the catalogue are listed as not_in_catalogue. KSBs are grouped by
+		Short: "Per-KSB status (confirmed, claimed, suggested, gap), gaps and gateway readiness",
+		Long: `coverage computes, from the ledger, each KSB's status, saying who vouches
+for it: confirmed (a coach, employer or assessor configured under reviewers:
+accepted it, with a signature that verifies over the item's current
+content), claimed (the apprentice declared it at the source, added it with
+add --ksb or accepted it, or another role accepted it without a verified
+signature), suggested (only rule tags nobody has reviewed yet) or gap; KSBs
+tagged on evidence but absent from the catalogue are listed as
+not_in_catalogue. Decisions overruled by a higher role (assessor > employer
+> coach > apprentice) are listed as conflicts. KSBs are grouped by
 assessment method and grade theme. The counts and gateway readiness are on
 the KSBs the portfolio covers (portfolio.covers in the config; default: the
 39 the professional discussion assesses); the others are shown, not counted.
-It also says which version of the standard applies to the apprentice's
-start, and how many items were tagged against another catalogue revision
-(ksbfolio retag re-tags them). Readiness is never claimed against an
-incomplete catalogue.`,
+Gateway readiness needs every one of them confirmed. It also says which
+version of the standard applies to the apprentice's start, and how many
+items were tagged against another catalogue revision (ksbfolio retag
+re-tags them). Readiness is never claimed against an incomplete catalogue.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ws, err := g.workspace("")

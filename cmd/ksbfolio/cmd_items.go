@@ -18,25 +18,67 @@ import (
 type itemsOptions struct {
 	ksbs   string
 	source string
+	status string
 	json   bool
+}
+
+// Item statuses items --status selects on; an item can have several.
+var itemStatuses = []string{"suggested", "claimed", "confirmed", "unreviewed"}
+
+// hasStatus reports whether v has status: "suggested", a rule suggestion
+// nobody has accepted or rejected yet (the item not excluded);
+// "claimed", a KSB declared or accepted but not confirmed; "confirmed", a
+// KSB accepted by a verified reviewer; "unreviewed", no decision at all.
+func hasStatus(v ledger.View, status string) bool {
+	switch status {
+	case "unreviewed":
+		return v.Review == nil || len(v.Review.Decisions) == 0
+	case "suggested":
+		return len(pendingSuggestions(v, nil)) > 0
+	case "confirmed":
+		for _, a := range v.State.Accepted {
+			if a.Confirmed {
+				return true
+			}
+		}
+		return false
+	case "claimed":
+		for _, a := range v.State.Accepted {
+			if !a.Confirmed {
+				return true
+			}
+		}
+		for _, t := range v.Tags {
+			if _, acc := v.State.Accepted[t.KSB]; !acc && !t.IsRule() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func newItemsCommand(g *globals) *cobra.Command {
 	var o itemsOptions
 	cmd := &cobra.Command{
-		Use:   "items [--ksb IDS] [--source NAME] [--json]",
+		Use:   "items [--ksb IDS] [--source NAME] [--status suggested|claimed|confirmed|unreviewed] [--json]",
 		Short: "List the evidence items in the ledger",
 		Long: `items lists stored evidence items, oldest first, with their tags as
 reviewed (rejected KSBs left out, accepted ones added as review:<role>).
 Items a review excluded or marked confidential are listed as such (the
 REVIEW column; "excluded" and "confidential" in JSON). --json prints a JSON
 array of items, each with its review decisions ("reviews"). Unreadable
-items are reported on stderr and skipped (exit 3).`,
+items are reported on stderr and skipped (exit 3).
+
+--status is the review queue: suggested (an unreviewed rule suggestion
+waits), claimed (a KSB declared or accepted but not confirmed by a verified
+reviewer), confirmed (a KSB a verified reviewer accepted) or unreviewed (no
+decision at all). An item can be in several.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runItems(g, o) },
 	}
 	cmd.Flags().StringVar(&o.ksbs, "ksb", "", "only items tagged with one of these KSBs (comma-separated)")
 	cmd.Flags().StringVar(&o.source, "source", "", "only items from this source")
+	cmd.Flags().StringVar(&o.status, "status", "", "only items with this status: "+strings.Join(itemStatuses, ", "))
 	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
 	return cmd
 }
@@ -44,7 +86,7 @@ items are reported on stderr and skipped (exit 3).`,
 // readSnapshot reads the ledger once (items with their reviews applied),
 // reporting unreadable objects on stderr.
 func readSnapshot(g *globals, ws *workspace.Workspace) (*ledger.Snapshot, error) {
-	snap, err := ws.Ledger.Snapshot(g.ctx, ledger.SnapshotOptions{})
+	snap, err := ws.Ledger.Snapshot(g.ctx, ledger.SnapshotOptions{Verifier: ws.Target.Reviewers})
 	if err != nil {
 		return nil, err
 	}
@@ -56,19 +98,31 @@ func readSnapshot(g *globals, ws *workspace.Workspace) (*ledger.Snapshot, error)
 
 // itemJSON is an item as `items --json` and `show --json` print it: the
 // stored item with its tags as reviewed, whether a review excluded it or
-// marked it confidential, and every review decision, oldest first.
+// marked it confidential, every review decision as stored with its
+// signature check, and the decisions a higher role overruled.
 type itemJSON struct {
 	evidence.Item
 	Excluded     bool                `json:"excluded"`
 	Confidential bool                `json:"confidential"`
-	Reviews      []evidence.Decision `json:"reviews"`
+	Reviews      []decisionJSON      `json:"reviews"`
+	Conflicts    []evidence.Conflict `json:"conflicts"`
+}
+
+// decisionJSON is a stored decision with its signature_status (verified,
+// unsigned, unknown_key, invalid, stale) and signature_detail.
+type decisionJSON struct {
+	evidence.Decision
+	evidence.Check
 }
 
 func toJSON(v ledger.View) itemJSON {
-	out := itemJSON{Item: v.Item, Excluded: v.Excluded, Confidential: v.Confidential, Reviews: []evidence.Decision{}}
+	out := itemJSON{Item: v.Item, Excluded: v.Excluded, Confidential: v.Confidential, Reviews: []decisionJSON{},
+		Conflicts: append([]evidence.Conflict{}, v.State.Conflicts...)}
 	out.Tags = v.Tags
 	if v.Review != nil {
-		out.Reviews = append(out.Reviews, v.Review.Decisions...)
+		for i, d := range v.Review.Decisions {
+			out.Reviews = append(out.Reviews, decisionJSON{Decision: d, Check: v.State.Checks[i]})
+		}
 	}
 	return out
 }
@@ -89,6 +143,9 @@ func reviewState(v ledger.View) string {
 }
 
 func runItems(g *globals, o itemsOptions) error {
+	if o.status != "" && !contains(itemStatuses, o.status) {
+		return usageErrorf("--status %q: want one of %s", o.status, strings.Join(itemStatuses, ", "))
+	}
 	ws, err := g.workspace("")
 	if err != nil {
 		return err
@@ -110,6 +167,9 @@ func runItems(g *globals, o itemsOptions) error {
 			continue
 		}
 		if len(want) > 0 && !hasAnyKSB(v.Tags, want) {
+			continue
+		}
+		if o.status != "" && !hasStatus(v, o.status) {
 			continue
 		}
 		out = append(out, v)

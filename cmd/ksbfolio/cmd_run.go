@@ -139,7 +139,7 @@ func printReport(w io.Writer, rep *pipeline.Report) {
 		if c.Ready {
 			ready = "ready"
 		}
-		fmt.Fprintf(w, "coverage against %s: %d evidenced, %d suggested, %d gaps of %d KSBs; gateway: %s (ksbfolio coverage for details)\n",
-			rep.Catalogue, c.Evidenced, c.Suggested, c.Gap, c.Total, ready)
+		fmt.Fprintf(w, "coverage against %s: %d confirmed, %d claimed, %d suggested, %d gaps of %d KSBs; gateway: %s (ksbfolio coverage for details)\n",
+			rep.Catalogue, c.Confirmed, c.Claimed, c.Suggested, c.Gap, c.Total, ready)
 	}
 }

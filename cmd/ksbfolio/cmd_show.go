@@ -91,7 +91,7 @@ func resolveItem(g *globals, ws *workspace.Workspace, ref string) (evidence.Item
 // native ID needs a snapshot of the whole ledger.
 func resolveView(g *globals, ws *workspace.Workspace, ref string) (ledger.View, error) {
 	if evidence.ValidID(ref) {
-		v, err := ws.Ledger.View(g.ctx, ref)
+		v, err := ws.Ledger.View(g.ctx, ref, ws.Target.Reviewers)
 		if !errors.Is(err, store.ErrNotFound) {
 			return v, err
 		}
@@ -294,8 +294,9 @@ func printItem(g *globals, v ledger.View) {
 	}
 	if rv != nil && len(rv.Decisions) > 0 {
 		fmt.Fprintln(w, "\nreviews:")
-		for _, d := range rv.Decisions {
-			fmt.Fprintf(w, "  %s %s (%s):", d.At.UTC().Format("2006-01-02 15:04"), q(d.By), q(d.Role))
+		for i, d := range rv.Decisions {
+			c := v.State.Checks[i]
+			fmt.Fprintf(w, "  %s %s (%s) [%s]:", d.At.UTC().Format("2006-01-02 15:04:05"), q(d.By), q(d.Role), sigLabel(c.Status))
 			if len(d.Accept) > 0 {
 				fmt.Fprintf(w, " accept %s", q(strings.Join(d.Accept, ",")))
 			}
@@ -309,9 +310,36 @@ func printItem(g *globals, v ledger.View) {
 				fmt.Fprintf(w, " confidential=%v", *d.Confidential)
 			}
 			if d.Note != "" {
-				fmt.Fprintf(w, " — %s", q(d.Note))
+				fmt.Fprintf(w, " — note: %s", q(d.Note))
 			}
 			fmt.Fprintln(w)
+			if c.Detail != "" {
+				fmt.Fprintf(w, "      %s\n", q(c.Detail))
+			}
 		}
 	}
+	if cs := v.State.Conflicts; len(cs) > 0 {
+		fmt.Fprintln(w, "\nconflicts (a higher role's decision stands):")
+		for _, c := range cs {
+			what := c.KSB
+			if what == "" {
+				what = c.Flag
+			}
+			fmt.Fprintf(w, "  %s: %s (%s) %s on %s stands over %s (%s) %s on %s\n", q(what),
+				q(c.Kept.By), q(c.Kept.Role), q(c.Kept.Action), c.Kept.At.UTC().Format("2006-01-02 15:04"),
+				q(c.Overruled.By), q(c.Overruled.Role), q(c.Overruled.Action), c.Overruled.At.UTC().Format("2006-01-02 15:04"))
+		}
+	}
+}
+
+// sigLabel writes a signature status for a person: "verified", "unsigned",
+// "unknown key", "INVALID signature", "stale".
+func sigLabel(s evidence.SigStatus) string {
+	switch s {
+	case evidence.SigUnknownKey:
+		return "unknown key"
+	case evidence.SigInvalid:
+		return "INVALID signature"
+	}
+	return string(s)
 }

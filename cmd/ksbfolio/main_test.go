@@ -163,7 +163,7 @@ func TestInitRunCoverage(t *testing.T) {
 
 	r = cli(t, "coverage")
 	mustCode(t, r, 0)
-	for _, want := range []string{"S10", "K12", "evidenced"} {
+	for _, want := range []string{"S10", "K12", "claimed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Fatalf("coverage table lacks %q:\n%s", want, r.stdout)
 		}
@@ -180,7 +180,7 @@ func TestInitRunCoverage(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &cov); err != nil {
 		t.Fatal(err)
 	}
-	if cov.Ready || !cov.Complete || !strings.Contains(cov.ReadyReason, "of 39 KSBs assessed by the professional discussion not yet evidenced") {
+	if cov.Ready || !cov.Complete || !strings.Contains(cov.ReadyReason, "of 39 KSBs assessed by the professional discussion not yet confirmed") {
 		t.Fatalf("readiness against the official catalogue, default covers set: %+v", cov)
 	}
 	if cov.Summary.Evidenced == 0 || cov.Summary.Total != cov.Summary.Evidenced+cov.Summary.Suggested+cov.Summary.Gap {
@@ -689,7 +689,8 @@ func TestItemsShowReviewState(t *testing.T) {
 	var cov struct {
 		KSBs []struct {
 			KSB         string   `json:"ksb"`
-			EvidencedBy []string `json:"evidenced_by"`
+			ConfirmedBy []string `json:"confirmed_by"`
+			ClaimedBy   []string `json:"claimed_by"`
 			SuggestedBy []string `json:"suggested_by"`
 		} `json:"ksbs"`
 	}
@@ -712,7 +713,7 @@ func TestItemsShowReviewState(t *testing.T) {
 		}
 		for _, row := range cov.KSBs {
 			if row.KSB == tg.KSB {
-				fromCov = append(append(fromCov, row.EvidencedBy...), row.SuggestedBy...)
+				fromCov = append(append(append(fromCov, row.ConfirmedBy...), row.ClaimedBy...), row.SuggestedBy...)
 			}
 		}
 		sort.Strings(fromItems)

@@ -20,6 +20,7 @@ import (
 // command (no package-level state).
 type globals struct {
 	ctx        context.Context
+	stdin      io.Reader // review -i reads keys from it
 	stdout     io.Writer
 	stderr     io.Writer
 	configPath string
@@ -30,7 +31,7 @@ type globals struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{ctx: ctx, stdout: stdout, stderr: stderr}
+	g := &globals{ctx: ctx, stdin: os.Stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(g)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -112,6 +113,8 @@ run holds this apprentice's lease; 130 interrupted.`,
 		newShowCommand(g),
 		newCoverageCommand(g),
 		newReviewCommand(g),
+		newKeygenCommand(g),
+		newVerifyReviewsCommand(g),
 		newAddCommand(g),
 		newRetagCommand(g),
 		newFsckCommand(g),

@@ -2,6 +2,7 @@ package coverage_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -61,6 +62,20 @@ func review(item string, ds ...dec) *evidence.Review {
 
 func ptr(b bool) *bool { return &b }
 
+// coachKey is the key of the configured coach "Pat Coach".
+var coachKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
+
+// reviewers trusts Pat Coach (coach) and nobody else.
+func reviewers() *evidence.Verifier {
+	return evidence.NewVerifier([]evidence.Reviewer{{Name: "Pat Coach", Role: "coach", Key: coachKey.Public().(ed25519.PublicKey)}})
+}
+
+// signed is a decision by name in role on it, signed with key.
+func signed(it evidence.Item, name, role string, key ed25519.PrivateKey, minute int, accept, reject []string) evidence.Decision {
+	d := evidence.Decision{ID: fmt.Sprintf("%032x", minute), At: now.Add(time.Duration(minute) * time.Minute), By: name, Role: role, Accept: accept, Reject: reject}
+	return evidence.Sign(it.ID, evidence.ContentHash(it), d, key)
+}
+
 func TestStatus(t *testing.T) {
 	type want struct {
 		status              string
@@ -75,17 +90,17 @@ func TestStatus(t *testing.T) {
 	}{
 		{name: "nothing", ksb: "S1", want: want{coverage.Gap, nil, nil}},
 		{name: "declared", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
-			want: want{coverage.Evidenced, []string{"a"}, nil}},
+			want: want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "declared lower case", ksb: "S1", items: []evidence.Item{item("a", declared(" s1"))},
-			want: want{coverage.Evidenced, []string{"a"}, nil}},
+			want: want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "rule only", ksb: "S1", items: []evidence.Item{item("b", ruled("S1")), item("a", ruled("S1"))},
 			want: want{coverage.Suggested, nil, []string{"a", "b"}}},
 		{name: "rule then accepted", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"S1"}})},
-			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+			want:    want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "rule then accepted in lower case", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"s1"}})},
-			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+			want:    want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "rule then rejected", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, reject: []string{"S1"}})},
 			want:    want{coverage.Gap, nil, nil}},
@@ -95,18 +110,18 @@ func TestStatus(t *testing.T) {
 		{name: "rejected then accepted later", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a",
 				dec{minute: 5, accept: []string{"S1"}}, dec{minute: 1, reject: []string{"S1"}})},
-			want: want{coverage.Evidenced, []string{"a"}, nil}},
+			want: want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "accepted then rejected later", ksb: "S1", items: []evidence.Item{item("a", ruled("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a",
 				dec{minute: 1, accept: []string{"S1"}}, dec{minute: 5, reject: []string{"S1"}})},
 			want: want{coverage.Gap, nil, nil}},
 		{name: "accepted without any tag", ksb: "B1", items: []evidence.Item{item("a")},
 			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"B1"}})},
-			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+			want:    want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "rejected on one item, declared on another", ksb: "S1",
 			items:   []evidence.Item{item("a", declared("S1")), item("b", declared("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, reject: []string{"S1"}})},
-			want:    want{coverage.Evidenced, []string{"b"}, nil}},
+			want:    want{coverage.Claimed, []string{"b"}, nil}},
 		{name: "excluded item does not count", ksb: "S1",
 			items:   []evidence.Item{item("a", declared("S1")), item("b", ruled("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a", dec{minute: 1, exclude: ptr(true)})},
@@ -119,19 +134,19 @@ func TestStatus(t *testing.T) {
 		{name: "excluded then included again", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
 			reviews: map[string]*evidence.Review{"a": review("a",
 				dec{minute: 1, exclude: ptr(true)}, dec{minute: 2, exclude: ptr(false)})},
-			want: want{coverage.Evidenced, []string{"a"}, nil}},
+			want: want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "declared and suggested elsewhere", ksb: "S1",
 			items: []evidence.Item{item("a", declared("S1"), ruled("S1")), item("b", ruled("S1"))},
-			want:  want{coverage.Evidenced, []string{"a"}, []string{"b"}}},
+			want:  want{coverage.Claimed, []string{"a"}, []string{"b"}}},
 		{name: "same item listed twice", ksb: "S1",
 			items: []evidence.Item{item("a", declared("S1")), item("a", declared("S1"))},
-			want:  want{coverage.Evidenced, []string{"a"}, nil}},
+			want:  want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "nil review in map", ksb: "S1", items: []evidence.Item{item("a", declared("S1"))},
 			reviews: map[string]*evidence.Review{"a": nil},
-			want:    want{coverage.Evidenced, []string{"a"}, nil}},
+			want:    want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "review tag stored on the item counts as accepted", ksb: "S1",
 			items: []evidence.Item{item("a", evidence.Tag{KSB: "S1", By: "review:coach"})},
-			want:  want{coverage.Evidenced, []string{"a"}, nil}},
+			want:  want{coverage.Claimed, []string{"a"}, nil}},
 		{name: "declared, not in catalogue", ksb: "K99", items: []evidence.Item{item("a", declared("K99"))},
 			want: want{coverage.NotInCatalogue, []string{"a"}, nil}},
 		{name: "accepted, not in catalogue", ksb: "S42", items: []evidence.Item{item("a")},
@@ -172,11 +187,11 @@ func TestStatus(t *testing.T) {
 			if wantSu == nil {
 				wantSu = []string{}
 			}
-			if !reflect.DeepEqual(got.EvidencedBy, wantEv) || !reflect.DeepEqual(got.SuggestedBy, wantSu) {
-				t.Errorf("evidenced_by %q suggested_by %q, want %q %q", got.EvidencedBy, got.SuggestedBy, wantEv, wantSu)
+			if !reflect.DeepEqual(got.ClaimedBy, wantEv) || !reflect.DeepEqual(got.SuggestedBy, wantSu) {
+				t.Errorf("claimed_by %q suggested_by %q, want %q %q", got.ClaimedBy, got.SuggestedBy, wantEv, wantSu)
 			}
 			s := r.Summary
-			if s.Evidenced+s.Suggested+s.Gap != s.Total || s.Total != 3 {
+			if s.Confirmed+s.Claimed+s.Suggested+s.Gap != s.Total || s.Evidenced != s.Confirmed+s.Claimed || s.Total != 3 {
 				t.Errorf("summary does not add up: %+v", s)
 			}
 		})
@@ -216,17 +231,17 @@ func TestReadiness(t *testing.T) {
 		ready  bool
 		reason string
 	}{
-		{"complete and all evidenced", catalogue(true, "K1", "S1", "B1"), all, true,
-			"all 3 KSBs of catalogue st-test are evidenced"},
+		{"complete and all claimed", catalogue(true, "K1", "S1", "B1"), all, false,
+			"3 of 3 KSBs of catalogue st-test not yet confirmed; 3 claimed but not confirmed: K1, S1, B1"},
 		{"incomplete, even if all evidenced", incomplete, all, false,
 			"catalogue st1398-v1.0 is incomplete (3 of 70 KSBs known); readiness cannot be judged against it"},
 		{"incomplete, total unknown", unknownTotal, all, false,
 			"catalogue st-test is incomplete (1 KSBs known); readiness cannot be judged against it"},
 		{"suggested is not evidenced", catalogue(true, "K1", "S1", "B1"),
 			[]evidence.Item{item("a", declared("K1"), declared("B1"), ruled("S1"))}, false,
-			"1 of 3 KSBs of catalogue st-test not yet evidenced (1 suggested, 0 gap): S1"},
+			"3 of 3 KSBs of catalogue st-test not yet confirmed; 2 claimed but not confirmed: K1, B1; 1 only suggested: S1"},
 		{"many gaps", catalogue(true, many...), []evidence.Item{item("a", declared("K2"))}, false,
-			"7 of 8 KSBs of catalogue st-test not yet evidenced (0 suggested, 7 gap): K1, K3, K4, S1, S2 and 2 more"},
+			"8 of 8 KSBs of catalogue st-test not yet confirmed; 1 claimed but not confirmed: K2; 7 with no evidence: K1, K3, K4, S1, S2 and 2 more"},
 		{"empty complete catalogue", catalogue(true), nil, false,
 			"catalogue st-test holds no KSBs; readiness cannot be judged against it"},
 		{"nil catalogue", nil, all, false,
@@ -309,6 +324,12 @@ func realistic() (*ksb.Catalogue, []evidence.Item, map[string]*evidence.Review) 
 		id("c2"): review(id("c2"), dec{minute: 1, accept: []string{"S16"}, reject: []string{"K12"}}),
 		id("c5"): review(id("c5"), dec{minute: 1, exclude: ptr(true)}),
 	}
+	// The coach confirms K14 on c6, and rejects S19 on c3, which the
+	// apprentice then accepts: a conflict, the rejection stands.
+	rv := review(id("c3"), dec{minute: 9, accept: []string{"S19"}})
+	rv.Decisions = append(rv.Decisions, signed(items[2], "Pat Coach", "coach", coachKey, 2, nil, []string{"S19"}))
+	reviews[id("c3")] = rv
+	reviews[id("c6")] = &evidence.Review{Item: id("c6"), Decisions: []evidence.Decision{signed(items[5], "Pat Coach", "coach", coachKey, 3, []string{"K14"}, nil)}}
 	return cat, items, reviews
 }
 
@@ -324,7 +345,7 @@ func realisticTarget(t *testing.T, cat *ksb.Catalogue) coverage.Target {
 		{Version: "1.0", Change: "Approved for delivery", EarliestStart: "2024-12-18", LatestStart: "2026-12-10"},
 		{Version: "revised (number not shown)", Change: "Assessment plan revised", EarliestStart: "2026-12-11", LatestStart: "Not set"},
 	}
-	return coverage.Target{Covers: covers, Version: coverage.StandardVersion(cat, log, time.Date(2025, 8, 30, 0, 0, 0, 0, time.UTC))}
+	return coverage.Target{Covers: covers, Version: coverage.StandardVersion(cat, log, time.Date(2025, 8, 30, 0, 0, 0, 0, time.UTC)), Reviewers: reviewers()}
 }
 
 func TestGolden(t *testing.T) {
@@ -348,13 +369,13 @@ func TestGolden(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"apprentice", "catalogue", "catalogue_revision", "complete", "ready", "ready_reason", "covers", "methods", "summary", "others", "standard_version", "stale_items", "ksbs"} {
+	for _, k := range []string{"apprentice", "catalogue", "catalogue_revision", "complete", "ready", "ready_reason", "covers", "methods", "summary", "others", "standard_version", "stale_items", "conflicts", "unverified_signatures", "ksbs"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
 	}
 	row := m["ksbs"].([]any)[0].(map[string]any)
-	for _, k := range []string{"ksb", "kind", "status", "method", "grade_theme", "counted", "evidenced_by", "suggested_by", "statement"} {
+	for _, k := range []string{"ksb", "kind", "status", "method", "grade_theme", "counted", "confirmed_by", "claimed_by", "suggested_by", "statement"} {
 		if _, ok := row[k]; !ok {
 			t.Errorf("row JSON lacks %q", k)
 		}
@@ -396,7 +417,7 @@ func TestWriteTableLongAndOddText(t *testing.T) {
 	if !strings.Contains(out, "tab here newline") {
 		t.Errorf("white space not folded:\n%s", out)
 	}
-	if !strings.Contains(out, "gateway ready: no — 3 of 3 KSBs of catalogue c not yet evidenced") {
+	if !strings.Contains(out, "gateway ready: no — 3 of 3 KSBs of catalogue c not yet confirmed") {
 		t.Errorf("readiness line missing:\n%s", out)
 	}
 }
@@ -446,32 +467,50 @@ func TestBuiltinReadiness(t *testing.T) {
 	if covers.Set != "professional_discussion" || len(covers.KSBs) != 39 || covers.Name != "assessed by the professional discussion" {
 		t.Fatalf("default covers = %+v", covers)
 	}
-	evidenceAll := func(except string) []evidence.Item {
+	// confirmAll declares every covered KSB but except on item a, and the
+	// coach confirms those but unconfirmed.
+	confirmAll := func(except, unconfirmed string) ([]evidence.Item, map[string]*evidence.Review) {
 		var tags []evidence.Tag
+		var ok []string
 		for _, id := range covers.KSBs {
 			if id != except {
 				tags = append(tags, declared(id))
+				if id != unconfirmed {
+					ok = append(ok, id)
+				}
 			}
 		}
-		return []evidence.Item{item("a", tags...), item("b", ruled("K2"))}
+		a := item("a", tags...)
+		rv := &evidence.Review{Item: "a", Decisions: []evidence.Decision{signed(a, "Pat Coach", "coach", coachKey, 1, ok, nil)}}
+		return []evidence.Item{a, item("b", ruled("K2"))}, map[string]*evidence.Review{"a": rv}
 	}
-	target := coverage.Target{Covers: covers}
-	r := coverage.Compute(cat, target, "jdoe", evidenceAll(""), nil, now)
-	if !r.Ready || r.ReadyReason != "all 39 KSBs assessed by the professional discussion are evidenced" {
-		t.Errorf("all 39 evidenced: ready %v %q", r.Ready, r.ReadyReason)
+	target := coverage.Target{Covers: covers, Reviewers: reviewers()}
+	items, reviews := confirmAll("", "")
+	r := coverage.Compute(cat, target, "jdoe", items, reviews, now)
+	if !r.Ready || r.ReadyReason != "all 39 KSBs assessed by the professional discussion are confirmed by a configured reviewer" {
+		t.Errorf("all 39 confirmed: ready %v %q", r.Ready, r.ReadyReason)
 	}
-	if r.Summary != (coverage.Summary{Evidenced: 39, Total: 39}) || r.Others != (coverage.Summary{Suggested: 1, Gap: 30, Total: 31}) {
+	if r.Summary != (coverage.Summary{Confirmed: 39, Evidenced: 39, Total: 39}) || r.Others != (coverage.Summary{Suggested: 1, Gap: 30, Total: 31}) {
 		t.Errorf("summary %+v, others %+v", r.Summary, r.Others)
 	}
-	r = coverage.Compute(cat, target, "jdoe", evidenceAll("S24"), nil, now)
-	if r.Ready || r.ReadyReason != "1 of 39 KSBs assessed by the professional discussion not yet evidenced (0 suggested, 1 gap): S24" {
-		t.Errorf("S24 missing: ready %v %q", r.Ready, r.ReadyReason)
+	items, reviews = confirmAll("S24", "K1")
+	r = coverage.Compute(cat, target, "jdoe", items, reviews, now)
+	if r.Ready || r.ReadyReason != "2 of 39 KSBs assessed by the professional discussion not yet confirmed; 1 claimed but not confirmed: K1; 1 with no evidence: S24" {
+		t.Errorf("S24 missing, K1 unconfirmed: ready %v %q", r.Ready, r.ReadyReason)
+	}
+	// Without the reviewer configured, nothing is confirmed.
+	items, reviews = confirmAll("", "")
+	r = coverage.Compute(cat, coverage.Target{Covers: covers}, "jdoe", items, reviews, now)
+	if r.Ready || r.Summary != (coverage.Summary{Claimed: 39, Evidenced: 39, Total: 39}) || r.Unverified != 1 ||
+		!strings.HasPrefix(r.ReadyReason, "39 of 39 KSBs assessed by the professional discussion not yet confirmed; 39 claimed but not confirmed: K1, K4, K5, K11, K14 and 34 more") {
+		t.Errorf("no reviewers: ready %v %q, summary %+v", r.Ready, r.ReadyReason, r.Summary)
 	}
 
 	all := coverage.All(cat)
-	r = coverage.Compute(cat, coverage.Target{Covers: all}, "jdoe", evidenceAll(""), nil, now)
+	items, reviews = confirmAll("", "")
+	r = coverage.Compute(cat, coverage.Target{Covers: all, Reviewers: reviewers()}, "jdoe", items, reviews, now)
 	if r.Ready || r.Summary.Total != 70 || r.Others.Total != 0 ||
-		!strings.HasPrefix(r.ReadyReason, "31 of 70 KSBs of catalogue st1398-v1.0 not yet evidenced (1 suggested, 30 gap): K2, K3,") {
+		!strings.HasPrefix(r.ReadyReason, "31 of 70 KSBs of catalogue st1398-v1.0 not yet confirmed; 1 only suggested: K2; 30 with no evidence: K3,") {
 		t.Errorf("covers all: ready %v %q, summary %+v", r.Ready, r.ReadyReason, r.Summary)
 	}
 	for _, row := range r.KSBs {

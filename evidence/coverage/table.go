@@ -18,9 +18,11 @@ const excerptLen = 60
 // not counted"), then tagged KSBs the catalogue lacks; within the first
 // two, one group per assessment method and grade theme, in the order of
 // the report's Methods. Each line
-// has the KSB's ID, kind, status, how many items evidence and suggest it,
+// has the KSB's ID, kind, status, how many items confirm, claim and
+// suggest it,
 // and an excerpt of its statement. Then come the summary, the version of
-// the standard that applies, stale tags and readiness. It returns the
+// the standard that applies, overruled decisions, signatures that do not
+// verify, stale tags and readiness. It returns the
 // first write error.
 func (r Report) WriteTable(w io.Writer) error {
 	ew := &errWriter{w: w}
@@ -30,8 +32,8 @@ func (r Report) WriteTable(w io.Writer) error {
 			widths[i] = max(widths[i], utf8.RuneCountInString(s))
 		}
 	}
-	line := func(id, kind, status, ev, su, text string) {
-		fmt.Fprintf(ew, "%-*s  %-*s  %-*s  %-9s  %-9s  %s\n", widths[0], id, widths[1], kind, widths[2], status, ev, su, text)
+	line := func(id, kind, status, co, cl, su, text string) {
+		fmt.Fprintf(ew, "%-*s  %-*s  %-*s  %-9s  %-7s  %-9s  %s\n", widths[0], id, widths[1], kind, widths[2], status, co, cl, su, text)
 	}
 	rows := func(pick func(Row) bool) {
 		for _, g := range groups(r, pick) {
@@ -39,14 +41,14 @@ func (r Report) WriteTable(w io.Writer) error {
 				fmt.Fprintf(ew, "· %s\n", g.title)
 			}
 			for _, row := range g.rows {
-				line(oneLine(row.KSB), oneLine(row.Kind), row.Status,
-					fmt.Sprint(len(row.EvidencedBy)), fmt.Sprint(len(row.SuggestedBy)), excerpt(row))
+				line(oneLine(row.KSB), oneLine(row.Kind), row.Status, fmt.Sprint(len(row.ConfirmedBy)),
+					fmt.Sprint(len(row.ClaimedBy)), fmt.Sprint(len(row.SuggestedBy)), excerpt(row))
 			}
 		}
 	}
 	inCatalogue := func(row Row) bool { return row.Status != NotInCatalogue }
 	fmt.Fprintf(ew, "The portfolio covers the %d KSBs %s:\n", r.Summary.Total, oneLine(r.Covers.Name))
-	line("KSB", "KIND", "STATUS", "EVIDENCED", "SUGGESTED", "STATEMENT")
+	line("KSB", "KIND", "STATUS", "CONFIRMED", "CLAIMED", "SUGGESTED", "STATEMENT")
 	rows(func(row Row) bool { return inCatalogue(row) && row.Counted })
 	if r.Others.Total > 0 {
 		fmt.Fprintf(ew, "\nAlso shown, not counted: the other %d KSBs%s\n", r.Others.Total, othersWhy(r))
@@ -64,10 +66,30 @@ func (r Report) WriteTable(w io.Writer) error {
 	if !r.Complete {
 		catalogue += " (incomplete)"
 	}
-	fmt.Fprintf(ew, "\n%d evidenced, %d suggested, %d gap, of %d KSBs %s%s\n",
-		r.Summary.Evidenced, r.Summary.Suggested, r.Summary.Gap, r.Summary.Total, oneLine(r.Covers.Name), catalogue)
+	fmt.Fprintf(ew, "\n%d confirmed, %d claimed, %d suggested, %d gap, of %d KSBs %s%s\n",
+		r.Summary.Confirmed, r.Summary.Claimed, r.Summary.Suggested, r.Summary.Gap, r.Summary.Total, oneLine(r.Covers.Name), catalogue)
 	if o := r.Others; o.Total > 0 {
-		fmt.Fprintf(ew, "also evidenced: %d of the other %d KSBs (%d suggested, %d gap)\n", o.Evidenced, o.Total, o.Suggested, o.Gap)
+		fmt.Fprintf(ew, "also: %d confirmed, %d claimed of the other %d KSBs (%d suggested, %d gap)\n", o.Confirmed, o.Claimed, o.Total, o.Suggested, o.Gap)
+	}
+	if n := len(r.Conflicts); n > 0 {
+		fmt.Fprintf(ew, "%s overruled by a higher role (ksbfolio show ITEM lists them):\n", termsafe.Plural(n, "decision was", "decisions were"))
+		for i, c := range r.Conflicts {
+			if i == maxListed {
+				fmt.Fprintf(ew, "  … and %d more\n", n-maxListed)
+				break
+			}
+			what := c.KSB
+			if what == "" {
+				what = c.Flag
+			}
+			fmt.Fprintf(ew, "  %s %s: %s (%s) %s stands over %s (%s) %s\n", oneLine(c.Item), oneLine(what),
+				oneLine(c.Kept.By), oneLine(c.Kept.Role), oneLine(c.Kept.Action),
+				oneLine(c.Overruled.By), oneLine(c.Overruled.Role), oneLine(c.Overruled.Action))
+		}
+	}
+	if r.Unverified > 0 {
+		fmt.Fprintf(ew, "%s not verify and counted no higher than claimed: run `ksbfolio verify-reviews`\n",
+			termsafe.Plural(r.Unverified, "signed decision does", "signed decisions do"))
 	}
 	if extra := len(r.KSBs) - r.Summary.Total - r.Others.Total; extra > 0 {
 		fmt.Fprintf(ew, "%s not in the catalogue\n", termsafe.Plural(extra, "tagged KSB", "tagged KSBs"))

@@ -15,6 +15,10 @@ import (
 type Target struct {
 	Covers  Covers       // zero: every KSB of the catalogue (All)
 	Version *VersionNote // nil: nothing to say
+	// Reviewers checks review signatures: only a decision it verifies,
+	// by a role other than the apprentice, confirms a KSB (nil: no
+	// reviewer is configured, nothing is confirmed).
+	Reviewers *evidence.Verifier
 }
 
 // Names of covers sets that are not an assessment method.

@@ -22,6 +22,9 @@ type SnapshotOptions struct {
 	// Concurrency bounds how many objects are read at once (<= 0:
 	// DefaultConcurrency).
 	Concurrency int
+	// Verifier checks the reviews' signatures against the configured
+	// reviewers (nil: none configured, nothing is confirmed).
+	Verifier *evidence.Verifier
 }
 
 // View is one item as the outputs show it: the stored item, its review
@@ -34,17 +37,31 @@ type View struct {
 	// Tags are the item's tags with the review applied
 	// (evidence.Reviewed); never nil.
 	Tags []evidence.Tag
-	// Excluded and Confidential are the review's latest say.
+	// Excluded and Confidential are the review's say (evidence.Fold:
+	// the latest decision of the highest role).
 	Excluded, Confidential bool
+	// State is the review's effect, with each decision's signature check.
+	State evidence.State
 }
 
-func newView(it evidence.Item, rv *evidence.Review) View {
-	st := rv.State()
-	tags := evidence.Reviewed(it, rv)
+func newView(it evidence.Item, rv *evidence.Review, v *evidence.Verifier) View {
+	st := evidence.Fold(rv, &it, v)
+	tags := evidence.Reviewed(normalizeTags(it), st)
 	if tags == nil {
 		tags = []evidence.Tag{}
 	}
-	return View{Item: it, Review: rv, Tags: tags, Excluded: st.Excluded, Confidential: st.Confidential}
+	return View{Item: it, Review: rv, Tags: tags, Excluded: st.Excluded, Confidential: st.Confidential, State: st}
+}
+
+// normalizeTags returns it with its tags' KSB IDs normalised.
+func normalizeTags(it evidence.Item) evidence.Item {
+	tags := make([]evidence.Tag, len(it.Tags))
+	for i, t := range it.Tags {
+		t.KSB = evidence.NormalizeKSB(t.KSB)
+		tags[i] = t
+	}
+	it.Tags = tags
+	return it
 }
 
 // Snapshot is everything the read side needs from one apprentice's ledger,
@@ -101,7 +118,7 @@ func (l *Ledger) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	sort.SliceStable(snap.Corrupt, func(i, j int) bool { return corruptKey(snap.Corrupt[i]) < corruptKey(snap.Corrupt[j]) })
 	snap.Views = make([]View, len(items))
 	for i, it := range items {
-		snap.Views[i] = newView(*it, snap.Reviews[it.ID])
+		snap.Views[i] = newView(*it, snap.Reviews[it.ID], opts.Verifier)
 	}
 	sort.SliceStable(snap.Views, func(i, j int) bool {
 		a, b := &snap.Views[i].Item, &snap.Views[j].Item
@@ -121,10 +138,11 @@ func corruptKey(err error) string {
 	return err.Error()
 }
 
-// View reads one item by its exact ID with its review applied:
-// store.ErrNotFound if there is no such item, a *CorruptError if the item
-// or its review cannot be read.
-func (l *Ledger) View(ctx context.Context, id string) (View, error) {
+// View reads one item by its exact ID with its review applied, checking
+// signatures with v (nil: no reviewer configured): store.ErrNotFound if
+// there is no such item, a *CorruptError if the item or its review cannot
+// be read.
+func (l *Ledger) View(ctx context.Context, id string, v *evidence.Verifier) (View, error) {
 	it, err := l.GetItem(ctx, id)
 	if err != nil {
 		return View{}, err
@@ -133,7 +151,7 @@ func (l *Ledger) View(ctx context.Context, id string) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	return newView(*it, rv), nil
+	return newView(*it, rv, v), nil
 }
 
 // listKeys lists the keys under the ledger folder dir ("items/").

@@ -159,11 +159,11 @@ func TestSnapshot(t *testing.T) {
 			t.Errorf("cancelled: %v", err)
 		}
 		// An exact view applies the review the same way.
-		one, err := l.View(ctx, first)
+		one, err := l.View(ctx, first, nil)
 		if err != nil || tagKSBs(one.Tags) != "K12 B5" || !one.Excluded {
 			t.Errorf("View: %+v %v", one, err)
 		}
-		if _, err := l.View(ctx, item("none").ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := l.View(ctx, item("none").ID, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("View of a missing item: %v", err)
 		}
 	})

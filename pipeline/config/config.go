@@ -106,6 +106,9 @@ type Config struct {
 	Metrics Metrics  `yaml:"metrics" json:"metrics"`
 	// Portfolio says what the portfolio must cover (portfolio.go).
 	Portfolio Portfolio `yaml:"portfolio" json:"portfolio"`
+	// Reviewers are the people whose signed decisions confirm KSBs
+	// (reviewers.go).
+	Reviewers []Reviewer `yaml:"reviewers,omitempty" json:"reviewers,omitempty"`
 }
 
 // Apprentice is the person a portfolio is for.

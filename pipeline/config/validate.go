@@ -59,6 +59,7 @@ func (d *decoder) validate(c *Config) {
 	}
 
 	d.redact(c)
+	d.reviewers(c)
 
 	if c.Pack.MaxItems < 0 {
 		d.Check("pack.max_items", "%d: must be 0 or more (0: every evidenced item)", c.Pack.MaxItems)

@@ -166,7 +166,7 @@ func describeCovers(r coverage.Report) string {
 }
 
 func counts(s coverage.Summary) string {
-	return fmt.Sprintf("%d evidenced, %d suggested, %d gap of %d", s.Evidenced, s.Suggested, s.Gap, s.Total)
+	return fmt.Sprintf("%d confirmed, %d claimed, %d suggested, %d gap of %d", s.Confirmed, s.Claimed, s.Suggested, s.Gap, s.Total)
 }
 
 func orNoneRecorded(rev string) string {

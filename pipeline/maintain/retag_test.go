@@ -96,8 +96,8 @@ func TestUpdateCoverageKeepsBefore(t *testing.T) {
 	for _, want := range []string{
 		"catalogue st1398-v1.0 changed: revision " + old.Revision() + " → " + cat.Revision(),
 		"the portfolio covers: 1 KSB of catalogue st1398-v1.0 → 70 KSBs of catalogue st1398-v1.0",
-		"coverage: 1 evidenced, 0 suggested, 0 gap of 1 → 2 evidenced, 0 suggested, 68 gap of 70",
-		"declared before but not in the catalogue, now in it: K1 (evidenced)",
+		"coverage: 0 confirmed, 1 claimed, 0 suggested, 0 gap of 1 → 0 confirmed, 2 claimed, 0 suggested, 68 gap of 70",
+		"declared before but not in the catalogue, now in it: K1 (claimed)",
 		"68 KSBs are new to the catalogue, none evidenced or suggested yet",
 	} {
 		if !slices.ContainsFunc(lines, func(l string) bool { return strings.HasPrefix(l, want) }) {
@@ -107,8 +107,8 @@ func TestUpdateCoverageKeepsBefore(t *testing.T) {
 }
 
 func TestCoverageChangesWithoutEarlier(t *testing.T) {
-	got := maintain.CoverageChanges(coverage.Report{}, false, coverage.Report{Summary: coverage.Summary{Evidenced: 1, Gap: 1, Total: 2}})
-	if len(got) != 1 || got[0] != "coverage: 1 evidenced, 0 suggested, 1 gap of 2 (no earlier coverage to compare with)" {
+	got := maintain.CoverageChanges(coverage.Report{}, false, coverage.Report{Summary: coverage.Summary{Claimed: 1, Evidenced: 1, Gap: 1, Total: 2}})
+	if len(got) != 1 || got[0] != "coverage: 0 confirmed, 1 claimed, 0 suggested, 1 gap of 2 (no earlier coverage to compare with)" {
 		t.Errorf("got %q", got)
 	}
 }

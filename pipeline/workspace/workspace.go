@@ -119,9 +119,11 @@ type Workspace struct {
 	Store      store.Store
 	Ledger     *ledger.Ledger
 	Catalogue  *ksb.Catalogue
-	Target     coverage.Target // what the portfolio covers, and the version of the standard that applies
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Target is what the portfolio covers, the version of the standard
+	// that applies, and the configured reviewers whose signatures confirm.
+	Target coverage.Target
+	Log    *slog.Logger
+	Now    func() time.Time
 	// Collectors builds the sources (registry.Default() after Open).
 	Collectors registry.List
 	LeaseTTL   time.Duration // 0: ledger.DefaultLeaseTTL
@@ -161,6 +163,9 @@ func Open(ctx context.Context, cfg *config.Config, apprentice, catalogue string,
 	}
 	target, err := NewTarget(cat, cfg.Portfolio.Covers, appr.Start.Time)
 	if err != nil {
+		return nil, err
+	}
+	if target.Reviewers, err = NewVerifier(cfg.Reviewers); err != nil {
 		return nil, err
 	}
 	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Target: target, Log: log, Now: time.Now,

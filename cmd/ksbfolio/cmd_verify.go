@@ -1,0 +1,114 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/termsafe"
+)
+
+// signatureCheck is one signed decision as verify-reviews reports it.
+type signatureCheck struct {
+	Item     string    `json:"item"`
+	Decision string    `json:"decision"`
+	By       string    `json:"by"`
+	Role     string    `json:"role"`
+	At       time.Time `json:"at"`
+	evidence.Check
+}
+
+// verifyReport is `verify-reviews --json`.
+type verifyReport struct {
+	Checked  int              `json:"checked"`
+	Verified int              `json:"verified"`
+	Failed   []signatureCheck `json:"failed"`   // never null
+	Corrupt  []string         `json:"corrupt"`  // unreadable reviews or items; never null
+	Unsigned int              `json:"unsigned"` // decisions by coach, employer or assessor without a signature
+}
+
+func newVerifyReviewsCommand(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify-reviews [--json]",
+		Short: "Check every stored review signature against the configured reviewers",
+		Long: `verify-reviews checks the signature of every signed review decision
+against the public keys of the reviewers in the config, over the item's
+content as it is now, and reports each one that fails: invalid (the stored
+decision was changed after it was signed), unknown_key (no reviewer of that
+name and role is configured with the key that signed it) or stale (the item
+was re-collected with different content, or is gone). An unreadable review
+is a failure too. It exits 1 when anything fails, 0 otherwise. Unsigned
+decisions by a coach, employer or assessor are counted, not failures: they
+count as claims.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ws, err := g.workspace("")
+			if err != nil {
+				return err
+			}
+			snap, err := readSnapshot(g, ws)
+			if err != nil {
+				return err
+			}
+			hashes := map[string]string{}
+			for _, v := range snap.Views {
+				hashes[v.Item.ID] = evidence.ContentHash(v.Item)
+			}
+			ids := make([]string, 0, len(snap.Reviews))
+			for id := range snap.Reviews {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			rep := verifyReport{Failed: []signatureCheck{}, Corrupt: snap.CorruptStrings()}
+			for _, id := range ids {
+				rv := snap.Reviews[id]
+				for _, d := range rv.Decisions {
+					c := ws.Target.Reviewers.Check(id, hashes[id], d)
+					switch {
+					case c.Status == evidence.SigUnsigned:
+						if d.Role != evidence.RoleApprentice {
+							rep.Unsigned++
+						}
+						continue
+					case c.Status == evidence.SigVerified:
+						rep.Verified++
+					default:
+						rep.Failed = append(rep.Failed, signatureCheck{Item: id, Decision: d.ID, By: d.By, Role: d.Role, At: d.At, Check: c})
+					}
+					rep.Checked++
+				}
+			}
+			if asJSON {
+				if err := writeJSON(g.stdout, rep); err != nil {
+					return err
+				}
+			} else {
+				q := termsafe.String
+				for _, f := range rep.Failed {
+					fmt.Fprintf(g.stdout, "FAIL %s decision %s by %s (%s) at %s: %s: %s\n", q(f.Item), q(f.Decision), q(f.By), q(f.Role),
+						f.At.UTC().Format("2006-01-02 15:04"), f.Status, q(f.Detail))
+				}
+				fmt.Fprintf(g.stdout, "%s checked: %d verified, %d failed", termsafe.Plural(rep.Checked, "signature", "signatures"), rep.Verified, len(rep.Failed))
+				if len(rep.Corrupt) > 0 {
+					fmt.Fprintf(g.stdout, "; %d unreadable (listed above)", len(rep.Corrupt))
+				}
+				fmt.Fprintln(g.stdout)
+				if rep.Unsigned > 0 {
+					fmt.Fprintf(g.stdout, "%s by a coach, employer or assessor count as claims only\n",
+						termsafe.Plural(rep.Unsigned, "unsigned decision", "unsigned decisions"))
+				}
+			}
+			if len(rep.Failed) > 0 || len(rep.Corrupt) > 0 {
+				return withCode(exitError, errors.New(termsafe.Plural(len(rep.Failed)+len(rep.Corrupt), "review signature or object fails", "review signatures or objects fail")+" verification"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
