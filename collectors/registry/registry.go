@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/prometheus"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -19,6 +20,7 @@ import (
 func Default() List {
 	return List{
 		gitlog.NewFactory(),
+		prometheus.NewFactory(),
 	}
 }
 

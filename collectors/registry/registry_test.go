@@ -176,7 +176,7 @@ func TestAddCollector(t *testing.T) {
 
 	// Without the line, the type is unknown to this build.
 	_, err = config.Parse("ksbfolio.yaml", []byte(good), dir, registry.Default())
-	if err == nil || !strings.Contains(err.Error(), `sources[1].type: unknown type "notes" (supported: git)`) {
+	if err == nil || !strings.Contains(err.Error(), `sources[1].type: unknown type "notes" (supported: `+supported()+`)`) {
 		t.Errorf("notes without its factory: %v", err)
 	}
 
@@ -228,7 +228,10 @@ func TestSourcesUnknownType(t *testing.T) {
 	w := &pipeline.Workspace{Config: cfg, Apprentice: *cfg.Apprentice, Collectors: registry.Default()}
 	_, err = w.Sources()
 	var se *pipeline.SetupError
-	if !errors.As(err, &se) || !strings.Contains(err.Error(), `source n: type "notes" is not supported by this version (supported: git)`) {
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), `source n: type "notes" is not supported by this version (supported: `+supported()+`)`) {
 		t.Errorf("Sources() error %v", err)
 	}
 }
+
+// supported is how problems list the types of this build.
+func supported() string { return strings.Join(registry.Default().SourceTypeNames(), ", ") }
