@@ -14,13 +14,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -287,8 +289,9 @@ func metricLabels(m model.Metric) map[string]string {
 // Snapshot is what an exposition-format file holds, as the item shows
 // it.
 type Snapshot struct {
-	Format   string // "text" (Prometheus 0.0.4) or "openmetrics"
-	Families []*dto.MetricFamily
+	Format     string   // "text" (Prometheus 0.0.4) or "openmetrics"
+	Families   []Family // sorted by name
+	Histograms []Histogram
 	// Created maps "family{labels}" to a counter's, histogram's or
 	// summary's creation time, from _created samples.
 	Created map[string]time.Time
@@ -296,12 +299,29 @@ type Snapshot struct {
 	Latest time.Time
 }
 
+// Family is one metric family of a snapshot.
+type Family struct {
+	Name, Type, Help, Unit string
+	Series                 int // label sets; a histogram's or summary's counted once
+}
+
+// Histogram is one classic (or native) histogram series of a snapshot.
+type Histogram struct {
+	Family, Labels string
+	Count, Sum     float64
+	Buckets        []Bucket // cumulative, by upper bound
+}
+
+// Bucket is one cumulative histogram bucket.
+type Bucket struct{ UpperBound, Count float64 }
+
 // ParseExposition reads a metrics snapshot in the Prometheus text format
-// or OpenMetrics (told apart by OpenMetrics's closing "# EOF"), with
-// prometheus/common/expfmt. In the text format, _created series are
-// separate gauge families (as client_python writes them); they are read
-// as the creation times of the counters, histograms and summaries they
-// belong to. Lines over 64 KiB are refused.
+// or OpenMetrics (told apart by OpenMetrics's closing "# EOF") with the
+// parser Prometheus scrapes with, prometheus/prometheus model/textparse.
+// _created samples become creation times: OpenMetrics's through the
+// parser's start timestamps, and in the text format the X_created gauge
+// families client_python writes, folded into the counter, histogram or
+// summary they belong to. Lines over 64 KiB are refused.
 func ParseExposition(b []byte) (*Snapshot, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 4096), maxExpoLine)
@@ -314,91 +334,178 @@ func ParseExposition(b []byte) (*Snapshot, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("exposition: %w", err)
 	}
-	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	snap := &Snapshot{Format: "text", Created: map[string]time.Time{}}
+	contentType := "text/plain; version=0.0.4"
 	if openMetrics {
-		format = expfmt.NewFormat(expfmt.TypeOpenMetrics)
-		snap.Format = "openmetrics"
+		snap.Format, contentType = "openmetrics", "application/openmetrics-text; version=1.0.0"
 	}
-	dec := expfmt.NewDecoder(bytes.NewReader(b), format)
-	byName := map[string]*dto.MetricFamily{}
+	p, err := textparse.New(b, contentType, labels.NewSymbolTable(), textparse.ParserOptions{OpenMetricsSkipSTSeries: true})
+	if err != nil || p == nil {
+		return nil, fmt.Errorf("%s exposition: no parser: %v", snap.Format, err)
+	}
+	fams := map[string]*Family{}
+	family := func(name string) *Family {
+		f := fams[name]
+		if f == nil {
+			f = &Family{Name: name, Type: "unknown"}
+			fams[name] = f
+		}
+		return f
+	}
+	seen := map[string]bool{}        // family + labels counted
+	hists := map[string]*Histogram{} // by family + labels
+	var histOrder []string
+	createdSeries := map[string]float64{} // the text format's X_created samples, by name + labels
+	var ls labels.Labels
 	for {
-		mf := &dto.MetricFamily{}
-		err := dec.Decode(mf)
+		entry, err := p.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s exposition: %w", snap.Format, err)
 		}
-		snap.Families = append(snap.Families, mf)
-		byName[mf.GetName()] = mf
+		switch entry {
+		case textparse.EntryType:
+			name, typ := p.Type()
+			family(string(name)).Type = string(typ)
+		case textparse.EntryHelp:
+			name, help := p.Help()
+			family(string(name)).Help = string(help)
+		case textparse.EntryUnit:
+			name, unit := p.Unit()
+			family(string(name)).Unit = string(unit)
+		case textparse.EntrySeries, textparse.EntryHistogram:
+			var ts *int64
+			var v, count, sum float64
+			native := entry == textparse.EntryHistogram
+			if !native {
+				_, ts, v = p.Series()
+			} else {
+				var h *histogram.Histogram
+				var fh *histogram.FloatHistogram
+				_, ts, h, fh = p.Histogram()
+				switch {
+				case h != nil:
+					count, sum = float64(h.Count), h.Sum
+				case fh != nil:
+					count, sum = fh.Count, fh.Sum
+				}
+			}
+			p.Labels(&ls)
+			fam, suffix := familyOf(ls.Get(model.MetricNameLabel), fams)
+			m := ls.Map()
+			delete(m, model.MetricNameLabel)
+			le := m["le"]
+			f := family(fam)
+			isHist := f.Type == "histogram" || f.Type == "gaugehistogram"
+			if isHist || f.Type == "summary" {
+				delete(m, "le")
+				delete(m, "quantile")
+			}
+			key := fam + labelString(m)
+			if suffix == "_created" {
+				createdSeries[key] = v
+				continue
+			}
+			if !seen[key] {
+				seen[key] = true
+				f.Series++
+			}
+			if ts != nil {
+				if t := time.UnixMilli(*ts).UTC(); t.After(snap.Latest) {
+					snap.Latest = t
+				}
+			}
+			if st := p.StartTimestamp(); st != 0 {
+				snap.Created[key] = time.UnixMilli(st).UTC()
+			}
+			if !isHist && !native {
+				continue
+			}
+			h := hists[key]
+			if h == nil {
+				h = &Histogram{Family: fam, Labels: labelString(m)}
+				hists[key] = h
+				histOrder = append(histOrder, key)
+			}
+			switch {
+			case native:
+				h.Count, h.Sum = count, sum
+			case suffix == "_bucket":
+				if ub, err := strconv.ParseFloat(le, 64); err == nil {
+					h.Buckets = append(h.Buckets, Bucket{UpperBound: ub, Count: v})
+				}
+			case suffix == "_count" || suffix == "_gcount":
+				h.Count = v
+			case suffix == "_sum" || suffix == "_gsum":
+				h.Sum = v
+			}
+		}
+	}
+	// The text format's X_created families are the creation times of
+	// their owner's series.
+	for name := range fams {
+		owner := createdOwner(name, fams)
+		if owner == nil {
+			continue
+		}
+		for key, v := range createdSeries {
+			if lbl, ok := strings.CutPrefix(key, name+"{"); ok && !math.IsNaN(v) && v > 0 && v < 1e11 {
+				snap.Created[owner.Name+"{"+lbl] = time.Unix(0, int64(v*1e9)).UTC()
+			}
+		}
+		delete(fams, name)
+	}
+	for _, f := range fams {
+		snap.Families = append(snap.Families, *f)
 	}
 	if len(snap.Families) == 0 {
 		return nil, errors.New("no metric families")
 	}
-	// Text format: fold X_created gauges into their families.
-	kept := snap.Families[:0]
-	for _, mf := range snap.Families {
-		base, isCreated := strings.CutSuffix(mf.GetName(), "_created")
-		owner := byName[base]
-		if owner == nil {
-			owner = byName[base+"_total"]
-		}
-		if isCreated && owner != nil && owner.GetType() != dto.MetricType_GAUGE && owner.GetType() != dto.MetricType_UNTYPED {
-			for _, m := range mf.Metric {
-				v := gaugeValue(m)
-				if !math.IsNaN(v) && !math.IsInf(v, 0) && v > 0 && v < 1e11 {
-					snap.Created[owner.GetName()+labelString(pairs(m.Label))] = time.Unix(0, int64(v*1e9)).UTC()
-				}
-			}
-			continue
-		}
-		kept = append(kept, mf)
-	}
-	snap.Families = kept
-	for _, mf := range snap.Families {
-		for _, m := range mf.Metric {
-			if m.TimestampMs != nil {
-				if t := time.UnixMilli(m.GetTimestampMs()).UTC(); t.After(snap.Latest) {
-					snap.Latest = t
-				}
-			}
-			var ct interface{ AsTime() time.Time }
-			switch {
-			case m.Counter != nil && m.Counter.CreatedTimestamp != nil:
-				ct = m.Counter.CreatedTimestamp
-			case m.Histogram != nil && m.Histogram.CreatedTimestamp != nil:
-				ct = m.Histogram.CreatedTimestamp
-			case m.Summary != nil && m.Summary.CreatedTimestamp != nil:
-				ct = m.Summary.CreatedTimestamp
-			}
-			if ct != nil {
-				snap.Created[mf.GetName()+labelString(pairs(m.Label))] = ct.AsTime().UTC()
-			}
-		}
+	sort.Slice(snap.Families, func(i, j int) bool { return snap.Families[i].Name < snap.Families[j].Name })
+	for _, key := range histOrder {
+		h := hists[key]
+		sort.SliceStable(h.Buckets, func(i, j int) bool { return h.Buckets[i].UpperBound < h.Buckets[j].UpperBound })
+		snap.Histograms = append(snap.Histograms, *h)
 	}
 	return snap, nil
 }
 
-func gaugeValue(m *dto.Metric) float64 {
-	switch {
-	case m.Gauge != nil:
-		return m.Gauge.GetValue()
-	case m.Untyped != nil:
-		return m.Untyped.GetValue()
-	case m.Counter != nil:
-		return m.Counter.GetValue()
+// createdOwner is the counter, histogram or summary family an X_created
+// family of the text format belongs to (X, or X_total), or nil.
+func createdOwner(name string, fams map[string]*Family) *Family {
+	base, ok := strings.CutSuffix(name, "_created")
+	if !ok {
+		return nil
 	}
-	return math.NaN()
+	for _, n := range []string{base, base + "_total"} {
+		if f := fams[n]; f != nil && f.Type != "gauge" && f.Type != "unknown" {
+			return f
+		}
+	}
+	return nil
 }
 
-func pairs(lps []*dto.LabelPair) map[string]string {
-	out := make(map[string]string, len(lps))
-	for _, lp := range lps {
-		out[lp.GetName()] = lp.GetValue()
+// familyOf finds the family a sample name belongs to and the suffix that
+// tells the sample's role: "_created" for the text format's X_created
+// families, else the name itself when a family has it, else the name
+// without a _bucket, _sum, _count, _total, _created or _info suffix.
+func familyOf(name string, fams map[string]*Family) (string, string) {
+	if _, ok := fams[name]; ok {
+		if createdOwner(name, fams) != nil {
+			return name, "_created"
+		}
+		return name, ""
 	}
-	return out
+	for _, suffix := range []string{"_bucket", "_sum", "_count", "_gsum", "_gcount", "_total", "_created", "_info"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if _, known := fams[base]; known {
+				return base, suffix
+			}
+		}
+	}
+	return name, ""
 }
 
 // Caps on what a snapshot item lists.
@@ -416,42 +523,39 @@ func (c *Collector) savedSnapshot(p, native, uri string, snap *Snapshot, mtime t
 		at = mtime
 	}
 	it := c.item(evidence.KindMonitoringWindow, native, uri, at)
-	histograms, series := 0, 0
+	series := 0
 	var families, hists []any
-	for _, mf := range snap.Families {
-		series += len(mf.Metric)
-		typ := strings.ToLower(mf.GetType().String())
+	for _, fam := range snap.Families {
+		series += fam.Series
 		if len(families) < maxSnapshotFamilies {
-			fam := map[string]any{"name": mf.GetName(), "type": typ, "series": len(mf.Metric)}
-			if h := mf.GetHelp(); h != "" {
-				fam["help"] = clip(h, 300)
+			e := map[string]any{"name": fam.Name, "type": fam.Type, "series": fam.Series}
+			if fam.Help != "" {
+				e["help"] = clip(fam.Help, 300)
 			}
-			families = append(families, fam)
-		}
-		if mf.GetType() != dto.MetricType_HISTOGRAM && mf.GetType() != dto.MetricType_GAUGE_HISTOGRAM {
-			continue
-		}
-		for _, m := range mf.Metric {
-			histograms++
-			if len(hists) >= maxSnapshotHistograms || m.Histogram == nil {
-				continue
+			if fam.Unit != "" {
+				e["unit"] = fam.Unit
 			}
-			h := m.Histogram
-			labels := labelString(pairs(m.Label))
-			e := map[string]any{"name": mf.GetName(), "labels": labels, "count": h.GetSampleCount(), "sum": h.GetSampleSum(), "buckets": len(h.Bucket)}
-			if n := h.GetSampleCount(); n > 0 {
-				e["mean"] = h.GetSampleSum() / float64(n)
-				for _, q := range []float64{0.5, 0.95, 0.99} {
-					if v, ok := bucketQuantile(q, h); ok {
-						e[fmt.Sprintf("p%g", q*100)] = v
-					}
+			families = append(families, e)
+		}
+	}
+	histograms := len(snap.Histograms)
+	for i, h := range snap.Histograms {
+		if i == maxSnapshotHistograms {
+			break
+		}
+		e := map[string]any{"name": h.Family, "labels": h.Labels, "count": h.Count, "sum": h.Sum, "buckets": len(h.Buckets)}
+		if h.Count > 0 {
+			e["mean"] = h.Sum / h.Count
+			for _, q := range []float64{0.5, 0.95, 0.99} {
+				if v, ok := bucketQuantile(q, h); ok {
+					e[fmt.Sprintf("p%g", q*100)] = v
 				}
 			}
-			if t, ok := snap.Created[mf.GetName()+labels]; ok {
-				e["created_at"] = t.Format(time.RFC3339)
-			}
-			hists = append(hists, e)
 		}
+		if t, ok := snap.Created[h.Family+h.Labels]; ok {
+			e["created_at"] = t.Format(time.RFC3339)
+		}
+		hists = append(hists, e)
 	}
 	it.Title = fmt.Sprintf("Metrics snapshot %s: %d families, %d series", filepath.Base(p), len(snap.Families), series)
 	it.Summary = fmt.Sprintf("%s exposition taken %s: %d metric families, %d series, %d histograms", snap.Format, at.Format("2006-01-02 15:04 MST"), len(snap.Families), series, histograms)
@@ -485,25 +589,23 @@ func (c *Collector) savedSnapshot(p, native, uri string, snap *Snapshot, mtime t
 // bucketQuantile estimates a quantile from cumulative buckets by linear
 // interpolation, as PromQL's histogram_quantile does; false when the
 // buckets cannot tell (none, or the quantile falls in the +Inf bucket).
-func bucketQuantile(q float64, h *dto.Histogram) (float64, bool) {
-	bs := h.Bucket
-	if len(bs) == 0 || h.GetSampleCount() == 0 {
+func bucketQuantile(q float64, h Histogram) (float64, bool) {
+	if len(h.Buckets) == 0 || !(h.Count > 0) {
 		return 0, false
 	}
-	rank := q * float64(h.GetSampleCount())
+	rank := q * h.Count
 	prevBound, prevCount := 0.0, 0.0
-	for _, b := range bs {
-		bound, count := b.GetUpperBound(), float64(b.GetCumulativeCount())
-		if count >= rank {
-			if math.IsInf(bound, 1) {
+	for _, b := range h.Buckets {
+		if b.Count >= rank {
+			if math.IsInf(b.UpperBound, 1) {
 				return 0, false
 			}
-			if count == prevCount {
-				return bound, true
+			if b.Count == prevCount {
+				return b.UpperBound, true
 			}
-			return prevBound + (bound-prevBound)*(rank-prevCount)/(count-prevCount), true
+			return prevBound + (b.UpperBound-prevBound)*(rank-prevCount)/(b.Count-prevCount), true
 		}
-		prevBound, prevCount = bound, count
+		prevBound, prevCount = b.UpperBound, b.Count
 	}
 	return 0, false
 }

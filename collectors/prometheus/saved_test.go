@@ -13,23 +13,37 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 )
 
-// corpusDir holds real query_range results saved without their envelope.
-const corpusDir = "../../../shared/corpus/prometheus-query-range"
+// corpusDir holds real query_range results saved without their
+// envelope, in the project's shared corpus: shared/corpus beside the
+// checkout (or one of its parents).
+const corpusDir = "shared/corpus/prometheus-query-range"
 
 var fixedNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
 func corpus(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus not here: %v", err)
-	}
-	abs, err := filepath.Abs(corpusDir)
+	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return abs
+	for {
+		if p := filepath.Join(dir, corpusDir); isDir(p) {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			storetest.RequireOrSkip(t, "corpus", "the shared corpus in a parent folder as "+corpusDir)
+		}
+		dir = parent
+	}
+}
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
 }
 
 func newFiles(t testing.TB, globs ...string) *Collector {
@@ -77,8 +91,8 @@ func TestCorpusReadsAsMonitoringWindows(t *testing.T) {
 			t.Errorf("%s: chart has %d paths, want one per series (9)", it.Title, n)
 		}
 	}
-	if items[0].Facts["samples"] != 7557.0 {
-		t.Errorf("first file: %v samples, want 7557", items[0].Facts["samples"])
+	if items[0].Facts["samples"] != 6839.0 {
+		t.Errorf("first file: %v samples, want 6839 (1079 + 3×1080 + 4×360 + 1080)", items[0].Facts["samples"])
 	}
 }
 
