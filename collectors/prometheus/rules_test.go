@@ -14,7 +14,7 @@ import (
 // against the built-in ST1398 catalogue and checks what they suggest for
 // typical items.
 func TestProposedRules(t *testing.T) {
-	b, err := os.ReadFile("testdata/rules.yaml")
+	b, err := os.ReadFile("testdata/rules/builtin-proposed.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
