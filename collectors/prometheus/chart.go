@@ -20,13 +20,16 @@ const (
 	legendLine   = 16
 	maxLegend    = 12 // series named in the legend; the rest are counted
 	maxChartCols = 400
+	// maxChartSeries bounds the paths drawn; the legend counts the rest.
+	maxChartSeries = 50
 )
 
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
 
 // chartSVG draws ss over [start, end] as a self-contained SVG: no
 // script, no external reference, every text escaped; axes with the
-// value range and the window's dates, one path per series, a dashed
+// value range and the window's dates, one path per series (the first
+// maxChartSeries), a dashed
 // threshold line when th is set, and a legend. Each series is reduced to
 // the minimum and maximum of each of maxChartCols columns, so spikes
 // stay visible and the file stays small.
@@ -57,7 +60,8 @@ func chartSVG(title string, ss []series, start, end time.Time, th *threshold) []
 	}
 	y := func(v float64) float64 { return plotBottom - (v-lo)/(hi-lo)*(plotBottom-plotTop) }
 
-	legend := min(len(ss), maxLegend)
+	drawn := ss[:min(len(ss), maxChartSeries)]
+	legend := min(len(drawn), maxLegend)
 	height := legendTop + legendLine*(legend+1)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
@@ -85,7 +89,7 @@ func chartSVG(title string, ss []series, start, end time.Time, th *threshold) []
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#000000" stroke-dasharray="4 3"/>`+"\n", plotLeft, y(th.Value), plotRight, y(th.Value))
 	}
 	// One path per series.
-	for i, s := range ss {
+	for i, s := range drawn {
 		fmt.Fprintf(&b, `<path fill="none" stroke="%s" stroke-width="1.2" d="%s"/>`+"\n", palette[i%len(palette)], pathData(s.Points, start, span, x, y))
 	}
 	// Legend.
@@ -96,7 +100,11 @@ func chartSVG(title string, ss []series, start, end time.Time, th *threshold) []
 		b.WriteString("</text>\n")
 	}
 	if more := len(ss) - legend; more > 0 {
-		fmt.Fprintf(&b, `<text x="%d" y="%d">and %d more series</text>`+"\n", plotLeft, legendTop+legendLine*legend, more)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">and %d more series`, plotLeft, legendTop+legendLine*legend, more)
+		if hidden := len(ss) - len(drawn); hidden > 0 {
+			fmt.Fprintf(&b, ` (%d not drawn)`, hidden)
+		}
+		b.WriteString("</text>\n")
 	}
 	if th != nil {
 		fmt.Fprintf(&b, `<text x="%d" y="%d">dashed line: threshold `, plotLeft+400, legendTop+legendLine*legend)

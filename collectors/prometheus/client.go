@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -56,6 +57,8 @@ func (c *retryClient) Do(ctx context.Context, req *http.Request) (*http.Response
 			return nil, nil, fmt.Errorf("%s %s: %w (%s)", req.Method, req.URL.Path, errTimeout, c.timeout)
 		case err == nil && resp.StatusCode < 500:
 			return resp, body, nil
+		case errors.Is(err, errTooLarge):
+			return nil, nil, err
 		case attempt == maxAttempts:
 			if err == nil {
 				return resp, body, nil // the API client reports the 5xx
@@ -80,6 +83,49 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// maxResponse bounds the body of one answer: a week of 11,000 points for
+// a few hundred series.
+const maxResponse = 256 << 20
+
+// limitTransport fails a response whose body is longer than max, instead
+// of holding it all in memory.
+type limitTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &limitedBody{ReadCloser: resp.Body, left: t.max}
+	return resp, nil
+}
+
+// errTooLarge is the error of an answer over maxResponse.
+var errTooLarge = fmt.Errorf("answer larger than %d MiB; narrow the query (fewer series) or the window", maxResponse>>20)
+
+type limitedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n, errTooLarge
+	}
+	return n, err
+}
+
 // authTransport adds the Authorization header to every request.
 type authTransport struct {
 	base   http.RoundTripper
@@ -96,11 +142,12 @@ func (t authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // transport, the configured credentials resolved now, and retries.
 func newAPI(base string, auth *config.Auth, hc *http.Client, timeout time.Duration) (v1.API, error) {
 	client := *hc
+	rt := client.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	client.Transport = limitTransport{base: rt, max: maxResponse}
 	if auth != nil {
-		rt := client.Transport
-		if rt == nil {
-			rt = http.DefaultTransport
-		}
 		var header string
 		if !auth.Token.IsZero() {
 			tok, err := auth.Token.Resolve()
@@ -117,7 +164,7 @@ func newAPI(base string, auth *config.Auth, hc *http.Client, timeout time.Durati
 			r.SetBasicAuth(auth.Username, pw)
 			header = r.Header.Get("Authorization")
 		}
-		client.Transport = authTransport{base: rt, header: header}
+		client.Transport = authTransport{base: client.Transport, header: header}
 	}
 	c, err := api.NewClient(api.Config{Address: base, Client: &client})
 	if err != nil {

@@ -210,3 +210,17 @@ func TestSavedFiles(t *testing.T) {
 		t.Errorf("openmetrics snapshot facts %v", om.Facts)
 	}
 }
+
+func TestChartCapsSeries(t *testing.T) {
+	var ss []series
+	for i := range 60 {
+		ss = append(ss, series{Labels: map[string]string{"i": string(rune('a' + i%26))}, Points: []point{{fixedNow, float64(i)}}})
+	}
+	svg := chartSVG("many", ss, fixedNow, fixedNow.Add(time.Hour), nil)
+	if n := checkSVG(t, svg); n != maxChartSeries {
+		t.Errorf("%d paths for 60 series, want %d", n, maxChartSeries)
+	}
+	if !strings.Contains(string(svg), "and 48 more series (10 not drawn)") {
+		t.Error("the legend does not count the series left out")
+	}
+}
