@@ -149,12 +149,18 @@ func testWeeks(t *testing.T, h history) {
 		byKind[it.Kind] = append(byKind[it.Kind], it)
 	}
 	windows := byKind[evidence.KindMonitoringWindow]
-	if want := 2 * (h.fullWeeks + 1); len(windows) != want {
+	want := 2 * (h.fullWeeks + 1)
+	if h.end.Sub(h.thisWeek) < 10*time.Minute && len(windows) == want-1 {
+		want-- // just after Monday 00:00, rate[5m] may have no result yet this week
+	}
+	if len(windows) != want {
 		t.Fatalf("%d window items, want %d (two queries, %d full weeks and this one)", len(windows), want, h.fullWeeks)
 	}
 	for _, it := range windows {
 		f := it.Facts
-		full := it.OccurredAt.Before(h.thisWeek)
+		// A full week before the last ten minutes' spike (which may fall in
+		// the week before this one just after Monday 00:00).
+		full := it.OccurredAt.Add(week).Before(h.end.Add(-10 * time.Minute))
 		switch f["query_name"] {
 		case "p95_latency":
 			if f["step_seconds"] != 60.0 || f["requests"] != 1.0 {
