@@ -3,6 +3,7 @@ package config_test
 import (
 	"fmt"
 
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
@@ -19,7 +20,8 @@ sources:
   - name: tracking
     type: mlflow
 `
-	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work", registry.Default())
+	// A build with the git collector only (registry.Default() has them all).
+	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work", registry.List{gitlog.NewFactory()})
 	fmt.Println(err)
 	// Output:
 	// ksbfolio.yaml:1: apprentice.emails: required (at least one address)
