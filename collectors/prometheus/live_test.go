@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -325,14 +326,15 @@ func testFaults(t *testing.T, h history) {
 	})
 }
 
-// testAuth: the bearer token is resolved at collection and sent; it
-// never reaches an item.
+// testAuth: the bearer token, or the username and password, are resolved
+// at collection and sent; they never reach an item, a skip or an error.
 func testAuth(t *testing.T, h history) {
-	const token = "tok-3b9f2c71"
+	const token, password = "tok-3b9f2c71", "pw-8d02e6aa"
 	target, _ := url.Parse(h.srv.URL)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	guard := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+token {
+		user, pw, basic := r.BasicAuth()
+		if r.Header.Get("Authorization") != "Bearer "+token && !(basic && user == "grafana" && pw == password) {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -340,26 +342,48 @@ func testAuth(t *testing.T, h history) {
 	}))
 	defer guard.Close()
 	t.Setenv("KSBFOLIO_TEST_PROM_TOKEN", token)
-	tok, err := config.ParseSecret("${env:KSBFOLIO_TEST_PROM_TOKEN}", "")
-	if err != nil {
-		t.Fatal(err)
+	t.Setenv("KSBFOLIO_TEST_PROM_PASSWORD", password)
+	secret := func(ref string) config.Secret {
+		s, err := config.ParseSecret(ref, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
-	sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}, Auth: &config.Auth{Token: tok}}
-	s := &collectortest.Sink{}
-	if _, err := liveCollector(t, guard.URL, sc, func() time.Time { return h.thisWeek }).Collect(context.Background(), nil, s); err != nil {
-		t.Fatal(err)
-	}
-	if len(s.Items()) != h.fullWeeks+1 {
-		t.Errorf("%d items", len(s.Items()))
-	}
-	for _, it := range s.Items() {
-		if fmt.Sprint(it) != "" && strings.Contains(fmt.Sprintf("%v", it), token) {
-			t.Errorf("item %s holds the token", it.ID)
+	now := func() time.Time { return h.thisWeek }
+	for name, auth := range map[string]*config.Auth{
+		"token": {Token: secret("${env:KSBFOLIO_TEST_PROM_TOKEN}")},
+		"basic": {Username: "grafana", Password: secret("${env:KSBFOLIO_TEST_PROM_PASSWORD}")},
+	} {
+		sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}, Auth: auth}
+		s := &collectortest.Sink{}
+		if _, err := liveCollector(t, guard.URL, sc, now).Collect(context.Background(), nil, s); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(s.Items()) != h.fullWeeks+1 {
+			t.Errorf("%s: %d items", name, len(s.Items()))
+		}
+		b, _ := json.Marshal(s.Items())
+		if strings.Contains(string(b), token) || strings.Contains(string(b), password) {
+			t.Errorf("%s: an item holds the secret", name)
 		}
 	}
-	sc.Auth = nil
-	if _, err := liveCollector(t, guard.URL, sc, func() time.Time { return h.thisWeek }).Collect(context.Background(), nil, &collectortest.Sink{}); err == nil {
-		t.Error("no token: no error")
+	// Without credentials, or with a variable that is not set: errors
+	// that name no secret.
+	sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}}
+	s := &collectortest.Sink{}
+	_, err := liveCollector(t, guard.URL, sc, now).Collect(context.Background(), nil, s)
+	if err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("no credentials: %v", err)
+	}
+	sc.Auth = &config.Auth{Token: secret("${env:KSBFOLIO_TEST_PROM_UNSET}")}
+	if _, err := liveCollector(t, guard.URL, sc, now).Collect(context.Background(), nil, s); err == nil || !strings.Contains(err.Error(), "KSBFOLIO_TEST_PROM_UNSET is not set") {
+		t.Errorf("unset token: %v", err)
+	}
+	for _, sk := range s.Skips() {
+		if strings.Contains(sk.Reason, token) || strings.Contains(sk.Reason, password) {
+			t.Errorf("skip %+v holds a secret", sk)
+		}
 	}
 }
 
