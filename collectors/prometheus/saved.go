@@ -44,9 +44,15 @@ func (c *Collector) collectFiles(ctx context.Context, cur *cursor, sink collecto
 	seenPath := map[string]bool{}
 	for _, g := range c.cfg.Source.Files {
 		base, pattern := doublestar.SplitPattern(filepath.ToSlash(g))
+		if info, err := os.Stat(base); err != nil || !info.IsDir() {
+			return fmt.Errorf("files %s: folder %s: %w", g, base, collectors.ErrSourceMissing)
+		}
 		matches, err := doublestar.Glob(os.DirFS(base), pattern, doublestar.WithFilesOnly(), doublestar.WithFailOnIOErrors())
 		if err != nil {
 			return fmt.Errorf("files %s: %w", g, err)
+		}
+		if len(matches) == 0 {
+			sink.Warn(fmt.Sprintf("files %s: no file matches", g))
 		}
 		for _, m := range matches {
 			p := filepath.Join(base, filepath.FromSlash(m))

@@ -3,6 +3,7 @@ package prometheus
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -222,5 +223,17 @@ func TestChartCapsSeries(t *testing.T) {
 	}
 	if !strings.Contains(string(svg), "and 48 more series (10 not drawn)") {
 		t.Error("the legend does not count the series left out")
+	}
+}
+
+func TestSavedFilesMissing(t *testing.T) {
+	dir := t.TempDir()
+	_, err := newFiles(t, filepath.Join(dir, "nope", "*.json")).Collect(context.Background(), nil, &collectortest.Sink{})
+	if !errors.Is(err, collectors.ErrSourceMissing) {
+		t.Errorf("missing folder: %v, want ErrSourceMissing", err)
+	}
+	s := &collectortest.Sink{}
+	if _, err := newFiles(t, filepath.Join(dir, "*.json")).Collect(context.Background(), nil, s); err != nil || len(s.Warnings()) != 1 {
+		t.Errorf("no match: %v, warnings %q", err, s.Warnings())
 	}
 }
