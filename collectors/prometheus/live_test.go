@@ -326,8 +326,10 @@ func testFaults(t *testing.T, h history) {
 	})
 }
 
-// testAuth: the bearer token, or the username and password, are resolved
-// at collection and sent; they never reach an item, a skip or an error.
+// testAuth: the bearer token (which Prometheus itself does not check; a
+// proxy in front of it does) is resolved at collection and sent; it never
+// reaches an item, a skip or an error. TestLiveBasicAuth has a server that
+// checks its own users.
 func testAuth(t *testing.T, h history) {
 	const token, password = "tok-3b9f2c71", "pw-8d02e6aa"
 	target, _ := url.Parse(h.srv.URL)
@@ -353,7 +355,6 @@ func testAuth(t *testing.T, h history) {
 	now := func() time.Time { return h.thisWeek }
 	for name, auth := range map[string]*config.Auth{
 		"token": {Token: secret("${env:KSBFOLIO_TEST_PROM_TOKEN}")},
-		"basic": {Username: "grafana", Password: secret("${env:KSBFOLIO_TEST_PROM_PASSWORD}")},
 	} {
 		sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}, Auth: auth}
 		s := &collectortest.Sink{}
@@ -393,4 +394,38 @@ func freeLoopback(t testing.TB) string {
 	addr := srv.Listener.Addr().String()
 	srv.Close()
 	return addr
+}
+
+// TestLiveBasicAuth collects from a Prometheus that requires a user and
+// password (its --web.config.file), given as a secret reference.
+func TestLiveBasicAuth(t *testing.T) {
+	const password = "pw-8d02e6aa"
+	end := time.Now().UTC().Truncate(time.Minute)
+	start := windowStart(end, week).Add(-week)
+	srv := promtest.Start(t, promtest.Options{From: start, To: end, BasicAuth: map[string]string{"grafana": password},
+		Series: []promtest.Series{{Name: "model_accuracy", Value: func(time.Time) float64 { return 0.93 }}}})
+	t.Setenv("KSBFOLIO_TEST_PROM_PASSWORD", password)
+	pw, err := config.ParseSecret("${env:KSBFOLIO_TEST_PROM_PASSWORD}", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := SourceConfig{Queries: []Query{{Name: "accuracy", Query: "model_accuracy", Threshold: ptr(0.95), Direction: "below"}},
+		Since: config.Date{Time: start}, Alerts: ptr(false), Rules: ptr(false)}
+	now := func() time.Time { return start.Add(week) }
+	if _, err := liveCollector(t, srv.URL, sc, now).Collect(context.Background(), nil, &collectortest.Sink{}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("without the password: %v, want a 401", err)
+	}
+	sc.Auth = &config.Auth{Username: "grafana", Password: pw}
+	s := &collectortest.Sink{}
+	if _, err := liveCollector(t, srv.URL, sc, now).Collect(context.Background(), nil, s); err != nil {
+		t.Fatal(err)
+	}
+	items := s.Items()
+	if len(items) != 1 || items[0].Facts["seconds_beyond_threshold"] != week.Seconds() || items[0].Facts["direction"] != "below" {
+		t.Fatalf("items %+v", items)
+	}
+	b, _ := json.Marshal(items)
+	if strings.Contains(string(b), password) {
+		t.Error("an item holds the password")
+	}
 }

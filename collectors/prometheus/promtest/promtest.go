@@ -33,6 +33,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 )
 
@@ -54,6 +56,9 @@ type Options struct {
 	Interval time.Duration // between samples; default 1m
 	Series   []Series
 	Rules    string // a Prometheus rules file (YAML); may be empty
+	// BasicAuth, when set, makes the server require these users and
+	// passwords (--web.config.file with bcrypt hashes).
+	BasicAuth map[string]string
 }
 
 // Server is a running Prometheus.
@@ -62,6 +67,22 @@ type Server struct {
 	Addr      string // 127.0.0.1:PORT
 	DataDir   string // the TSDB; the server writes here
 	ConfigDir string // prometheus.yml and rules.yml; nothing writes here
+
+	user map[string]string // BasicAuth
+}
+
+// get fetches path from the server, as one of its users when it has
+// some.
+func (s *Server) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, s.URL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	for u, pw := range s.user {
+		req.SetBasicAuth(u, pw)
+		break
+	}
+	return http.DefaultClient.Do(req)
 }
 
 // Start backfills o's history, starts the server and waits until it is
@@ -103,6 +124,22 @@ func Start(t testing.TB, o Options) *Server {
 		}
 		cfg += "rule_files: [rules.yml]\n"
 	}
+	var webCfg string
+	if len(o.BasicAuth) > 0 {
+		web := "basic_auth_users:\n"
+		for user, pw := range o.BasicAuth {
+			hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			web += fmt.Sprintf("  %q: %q\n", user, hash)
+		}
+		webCfg = filepath.Join(s.ConfigDir, "web.yml")
+		if err := os.WriteFile(webCfg, []byte(web), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s.user = o.BasicAuth
+	}
 	cfgPath := filepath.Join(s.ConfigDir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -114,7 +151,7 @@ func Start(t testing.TB, o Options) *Server {
 	for attempt := 1; ; attempt++ {
 		s.Addr = freeAddr(t)
 		s.URL = "http://" + s.Addr
-		if err := s.start(t, prom, cfgPath, logPath); err == nil {
+		if err := s.start(t, prom, cfgPath, webCfg, logPath); err == nil {
 			return s
 		} else if attempt == 3 {
 			log, _ := os.ReadFile(logPath)
@@ -123,13 +160,17 @@ func Start(t testing.TB, o Options) *Server {
 	}
 }
 
-func (s *Server) start(t testing.TB, prom, cfgPath, logPath string) error {
+func (s *Server) start(t testing.TB, prom, cfgPath, webCfg, logPath string) error {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(prom, "--config.file="+cfgPath, "--storage.tsdb.path="+s.DataDir,
-		"--storage.tsdb.retention.time=100y", "--web.listen-address="+s.Addr, "--log.level=warn")
+	args := []string{"--config.file=" + cfgPath, "--storage.tsdb.path=" + s.DataDir,
+		"--storage.tsdb.retention.time=100y", "--web.listen-address=" + s.Addr, "--log.level=warn"}
+	if webCfg != "" {
+		args = append(args, "--web.config.file="+webCfg)
+	}
+	cmd := exec.Command(prom, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -153,7 +194,7 @@ func (s *Server) start(t testing.TB, prom, cfgPath, logPath string) error {
 			return fmt.Errorf("prometheus exited: %v", err)
 		default:
 		}
-		resp, err := http.Get(s.URL + "/-/ready")
+		resp, err := s.get("/-/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -175,7 +216,7 @@ func (s *Server) WaitFiring(t testing.TB, alertname string) {
 	q := url.Values{"query": {fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing"}`, alertname)}}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(s.URL + "/api/v1/query?" + q.Encode())
+		resp, err := s.get("/api/v1/query?" + q.Encode())
 		if err == nil {
 			var body struct {
 				Data struct {
