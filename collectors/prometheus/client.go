@@ -53,10 +53,10 @@ func (c *retryClient) Do(ctx context.Context, req *http.Request) (*http.Response
 		switch {
 		case ctx.Err() != nil:
 			return nil, nil, ctx.Err()
-		case timedOut:
-			return nil, nil, fmt.Errorf("%s %s: %w (%s)", req.Method, req.URL.Path, errTimeout, c.timeout)
 		case err == nil && resp.StatusCode < 500:
 			return resp, body, nil
+		case timedOut:
+			return nil, nil, fmt.Errorf("%s %s: %w (%s)", req.Method, req.URL.Path, errTimeout, c.timeout)
 		case errors.Is(err, errTooLarge):
 			return nil, nil, err
 		case attempt == maxAttempts:
