@@ -162,6 +162,7 @@ func (c *Collector) collectServer(ctx context.Context, cur *cursor, sink collect
 	if step == 0 {
 		step = autoStep(c.st.window)
 	}
+	warned := map[string]bool{} // each warning once per run
 	for _, q := range src.Queries {
 		key := nameKey(q.Name)
 		var last *time.Time
@@ -179,7 +180,11 @@ func (c *Collector) collectServer(ctx context.Context, cur *cursor, sink collect
 			}
 			ok++
 			for _, w := range res.warnings {
-				sink.Warn(fmt.Sprintf("query %s: Prometheus warns: %s", q.Name, w))
+				msg := fmt.Sprintf("query %s: Prometheus warns: %s", q.Name, clip(w, 300))
+				if !warned[msg] {
+					warned[msg] = true
+					sink.Warn(msg)
+				}
 			}
 			if len(res.series) > 0 {
 				if err := c.emitWindow(ctx, sink, q, start, end, step, res); err != nil {
