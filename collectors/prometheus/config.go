@@ -74,14 +74,36 @@ type SourceConfig struct {
 type Query struct {
 	// Name names the query's items ("p95_latency"); unique in the source.
 	Name string `yaml:"name" json:"name"`
-	// Query is the PromQL expression.
-	Query string `yaml:"query" json:"query"`
+	// Expr is the PromQL expression (the key DESIGN.md and Prometheus's
+	// rules files use).
+	Expr string `yaml:"expr,omitempty" json:"expr,omitempty"`
+	// Query is the same, by the name of the HTTP API's parameter; give
+	// one of expr and query.
+	Query string `yaml:"query,omitempty" json:"query,omitempty"`
+	// Step overrides the source's step for this query.
+	Step string `yaml:"step,omitempty" json:"step,omitempty"`
 	// Threshold, when set, adds the time the value spent beyond it to
 	// each window's facts.
 	Threshold *float64 `yaml:"threshold,omitempty" json:"threshold,omitempty"`
 	// Direction says which side of Threshold is bad: "above" (default)
 	// or "below".
 	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
+}
+
+// PromQL is the query's expression: Expr, or Query.
+func (q Query) PromQL() string {
+	if q.Expr != "" {
+		return q.Expr
+	}
+	return q.Query
+}
+
+// stepOr is the query's own step, else def. Steps are checked by check.
+func (q Query) stepOr(def time.Duration) time.Duration {
+	if d, err := model.ParseDuration(q.Step); err == nil && d > 0 {
+		return time.Duration(d)
+	}
+	return def
 }
 
 // problem is one thing wrong with a source: the key, relative to the
@@ -159,8 +181,16 @@ func (sc SourceConfig) check() (settings, []problem) {
 			add(key+".name", "%s is used twice; names must be unique", q.Name)
 		}
 		seen[q.Name] = true
-		if strings.TrimSpace(q.Query) == "" {
-			add(key+".query", "required: a PromQL expression")
+		switch {
+		case q.Expr != "" && q.Query != "":
+			add(key+".query", "give expr or query, not both (they are the same)")
+		case strings.TrimSpace(q.PromQL()) == "":
+			add(key+".expr", "required: a PromQL expression")
+		}
+		var qstep time.Duration
+		dur(key+".step", q.Step, &qstep)
+		if qstep > st.window {
+			add(key+".step", "longer than the window (%s)", model.Duration(st.window))
 		}
 		switch q.Direction {
 		case "", "above", "below":

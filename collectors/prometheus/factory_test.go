@@ -19,7 +19,7 @@ func TestREADMESampleConfig(t *testing.T) {
 		t.Fatalf("%d prometheus sources, want 2", len(srcs))
 	}
 	live := srcs[0].Config.(*prometheus.SourceConfig)
-	if live.URL != "http://prometheus.internal:9090" || len(live.Queries) != 2 || live.Queries[1].Direction != "below" ||
+	if live.URL != "http://prometheus.internal:9090" || len(live.Queries) != 2 || live.Queries[1].Direction != "below" || live.Queries[1].Step != "5m" || live.Queries[1].PromQL() != "avg(model_online_accuracy)" ||
 		live.Queries[0].Threshold == nil || *live.Queries[0].Threshold != 0.5 || live.Auth.Token.Ref() != "${env:PROMETHEUS_TOKEN}" {
 		t.Errorf("live source read as %+v", live)
 	}
@@ -40,7 +40,10 @@ func TestConfigProblems(t *testing.T) {
 		{`{name: p, type: prometheus, url: "http://x", files: [a.json]}`, "sources[0].files: give either url"},
 		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a, query: up}, {name: a, query: up}]}`, "sources[0].queries[1].name: a is used twice"},
 		{`{name: p, type: prometheus, url: "http://x", queries: [{name: "a b", query: up}]}`, "sources[0].queries[0].name: want 1 to 64"},
-		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a}]}`, "sources[0].queries[0].query: required"},
+		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a}]}`, "sources[0].queries[0].expr: required"},
+		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a, expr: up, query: up}]}`, "sources[0].queries[0].query: give expr or query, not both"},
+		{`{name: p, type: prometheus, url: "http://x", window: 1d, queries: [{name: a, expr: up, step: 2d}]}`, "sources[0].queries[0].step: longer than the window"},
+		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a, expr: up, step: often}]}`, "sources[0].queries[0].step: \"often\" is not a duration"},
 		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a, query: up, direction: up}]}`, "sources[0].queries[0].direction: want above or below"},
 		{`{name: p, type: prometheus, url: "http://x", queries: [{name: a, query: up, direction: below}]}`, "only used with threshold"},
 		{`{name: p, type: prometheus, url: "http://x", window: 7days, queries: [{name: a, query: up}]}`, "sources[0].window: \"7days\" is not a duration"},

@@ -158,20 +158,21 @@ func (c *Collector) collectServer(ctx context.Context, cur *cursor, sink collect
 	if cur.Windows == nil {
 		cur.Windows = map[string]time.Time{}
 	}
-	step := c.st.step
-	if step == 0 {
-		step = autoStep(c.st.window)
+	defStep := c.st.step
+	if defStep == 0 {
+		defStep = autoStep(c.st.window)
 	}
 	warned := map[string]bool{} // each warning once per run
 	for _, q := range src.Queries {
 		key := nameKey(q.Name)
+		step := q.stepOr(defStep)
 		var last *time.Time
 		if t, found := cur.Windows[key]; found {
 			last = &t
 		}
 		for _, start := range c.windows(last) {
 			end := start.Add(c.st.window)
-			res, err := queryRange(ctx, a, q.Query, start, end, step)
+			res, err := queryRange(ctx, a, q.PromQL(), start, end, step)
 			if err != nil {
 				if err := fail(fmt.Sprintf("query %s, window from %s", q.Name, start.Format(time.RFC3339)), err); err != nil {
 					return err
@@ -236,7 +237,7 @@ func (c *Collector) emitWindow(ctx context.Context, sink collectors.Sink, q Quer
 	it.Summary = windowSummary(st, th, end.Sub(start))
 	f := it.Facts
 	f["query_name"] = q.Name
-	f["query"] = q.Query
+	f["query"] = q.PromQL()
 	f["server"] = c.base
 	f["window_start"] = start.Format(time.RFC3339)
 	f["window_end"] = end.Format(time.RFC3339)

@@ -86,7 +86,7 @@ func startHistory(t *testing.T) history {
 var queries = []Query{
 	{Name: "p95_latency", Query: "model_latency_seconds", Threshold: ptr(0.5)},
 	// At a 15 s step a week is 40,320 points: four requests.
-	{Name: "error_ratio", Query: `sum(rate(model_requests_total{code="500"}[5m])) / sum(rate(model_requests_total[5m]))`},
+	{Name: "error_ratio", Expr: `sum(rate(model_requests_total{code="500"}[5m])) / sum(rate(model_requests_total[5m]))`, Step: "15s"},
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -123,7 +123,7 @@ func testWeeks(t *testing.T, h history) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, err = v1.NewAPI(c).QueryRange(context.Background(), queries[1].Query,
+	_, _, _, err = v1.NewAPI(c).QueryRange(context.Background(), queries[1].PromQL(),
 		v1.Range{Start: h.firstWeek, End: h.firstWeek.Add(week - 15*time.Second), Step: 15 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "11,000") {
 		t.Fatalf("a week at 15 s in one request: %v, want Prometheus's 11,000-point refusal", err)
@@ -137,7 +137,7 @@ func testWeeks(t *testing.T, h history) {
 	if _, err := lat.Collect(context.Background(), nil, s); err != nil {
 		t.Fatal(err)
 	}
-	errSC := SourceConfig{Queries: queries[1:], Step: "15s", Since: config.Date{Time: h.firstWeek}, Alerts: ptr(false), Rules: ptr(false)}
+	errSC := SourceConfig{Queries: queries[1:], Since: config.Date{Time: h.firstWeek}, Alerts: ptr(false), Rules: ptr(false)}
 	next, err := liveCollector(t, proxy.URL(), errSC, func() time.Time { return now }).Collect(context.Background(), nil, s)
 	if err != nil {
 		t.Fatal(err)
