@@ -14,6 +14,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
+	"github.com/ksbfolio/ksbfolio/collectors/prometheus"
 	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/collectors/wandb"
@@ -29,6 +30,7 @@ func Default() List {
 		tensorboard.NewFactory(),
 		wandb.NewFactory(),
 		sagemaker.NewFactory(),
+		prometheus.NewFactory(),
 	}
 }
 

@@ -236,4 +236,3 @@ func TestSourcesUnknownType(t *testing.T) {
 	}
 }
 
-// supported is how errors list this build's source types.

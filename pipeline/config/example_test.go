@@ -3,6 +3,7 @@ package config_test
 import (
 	"fmt"
 
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
@@ -19,7 +20,8 @@ sources:
   - name: metrics
     type: prometheus
 `
-	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work", registry.Default())
+	// A build with the git collector only (registry.Default() has them all).
+	_, err := config.Parse("ksbfolio.yaml", []byte(yml), "/work", registry.List{gitlog.NewFactory()})
 	fmt.Println(err)
 	// Output:
 	// ksbfolio.yaml:1: apprentice.emails: required (at least one address)
@@ -27,7 +29,7 @@ sources:
 	// ksbfolio.yaml:5: sources[0].path: required (the folder of a git repository, relative to this file)
 	// ksbfolio.yaml:7: sources[0].pth: unknown key (did you mean "path"?)
 	// ksbfolio.yaml:8: sources[0].uri: unknown key (did you mean "url"?)
-	// ksbfolio.yaml:10: sources[1].type: "prometheus" is not supported by this version (supported: git, mlflow, logs, tensorboard, wandb, sagemaker)
+	// ksbfolio.yaml:10: sources[1].type: "prometheus" is not supported by this version (supported: git)
 }
 
 func ExampleSecret() {
