@@ -31,8 +31,13 @@ const maxRetry = 10_000
 // No ref name is stored (a branch name can hold anything): tips are keyed
 // by refKey, the SHA-256 of the ref name.
 type cursorState struct {
-	Version     int               `json:"version"`
-	Fingerprint string            `json:"fingerprint"`
+	Version     int    `json:"version"`
+	Fingerprint string `json:"fingerprint"`
+	// Config is configKey of the emails and refs; MailmapFrom the HEAD
+	// commit whose tree's .mailmap went into the fingerprint. With both
+	// unchanged the fingerprint is too, without reading .mailmap.
+	Config      string            `json:"config,omitempty"`
+	MailmapFrom string            `json:"mailmap_from,omitempty"`
 	Tips        map[string]string `json:"tips"` // refKey(full ref name or HEAD) → commit SHA
 	// Missing are commit objects that could not be read (a parent of a
 	// commit walked): the next run walks from each, through its history.
@@ -79,6 +84,9 @@ func decodeCursor(b []byte) (st cursorState, ok bool, why string) {
 	}
 	lists := map[string][]string{"missing": st.Missing, "no_stats": st.NoStats, "shallow": st.Shallow,
 		"tips": slices.Collect(maps.Values(st.Tips))}
+	if st.MailmapFrom != "" {
+		lists["mailmap_from"] = []string{st.MailmapFrom}
+	}
 	for what, shas := range lists {
 		for _, sha := range shas {
 			if !shaPattern.MatchString(sha) {
@@ -128,6 +136,25 @@ func (st cursorState) pending(shallow map[string]bool) bool {
 // sameTips reports whether the two runs saw exactly the same refs at the
 // same commits.
 func sameTips(a, b map[string]string) bool { return maps.Equal(a, b) }
+
+// configKey hashes the emails (case-folded, as a set), the refs as
+// configured and the item layout version.
+func configKey(emails, refs []string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "gitlog config items v%d\x00", itemsVersion)
+	fmt.Fprintf(h, "emails\x00%s\x00", strings.Join(normEmails(emails), "\n"))
+	fmt.Fprintf(h, "refs\x00%s\x00", strings.Join(refs, "\n"))
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func normEmails(emails []string) []string {
+	es := make([]string, 0, len(emails))
+	for _, e := range emails {
+		es = append(es, strings.ToLower(strings.TrimSpace(e)))
+	}
+	slices.Sort(es)
+	return slices.Compact(es)
+}
 
 // fingerprint hashes what decides which commits are collected and how:
 // the emails (case-folded, as a set), the refs as configured, the

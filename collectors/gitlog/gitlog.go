@@ -59,16 +59,20 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 )
 
-// objectCacheSize is the go-git object cache (delta bases and objects
-// reused across commits); 256 MiB was no faster on 50,000 commits.
-const objectCacheSize = 96 * cache.MiByte
+// The delta base caches, in bytes: the walk's, which reads every commit
+// once, and each diff worker's, which reads trees and blobs of nearby
+// commits; and go-git's object cache, which serves what the pack reader
+// leaves to it (loose and large objects).
+const (
+	walkCacheSize = 8 << 20
+	diffCacheSize = 24 << 20
+	gitCacheSize  = 8 * cache.MiByte
+)
 
 // largeObjectThreshold: an object larger than this is not read into memory
 // when it is looked up, only when (and if) its content is read, streamed.
@@ -123,18 +127,50 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		return nil, err
 	}
 	start := time.Now()
-	repo, closeRepo, err := c.open()
+	repo, dotgit, closeRepo, err := c.open()
 	if err != nil {
 		return nil, err
 	}
 	defer closeRepo()
-	mmContent, err := readMailmap(repo)
-	if err != nil {
-		sink.Warn(fmt.Sprintf("git source %s: .mailmap not read, identities are used as written: %v", c.cfg.Name, err))
-		mmContent = nil
+	packs := openPacks(dotgit)
+	defer packs.close()
+	fallback := &lockedObjects{src: repo.Storer}
+	objs := newFastObjects(packs, fallback, walkCacheSize)
+	old, ok, why := decodeCursor(cursor)
+	// .mailmap comes from HEAD's tree: when HEAD is the commit the last run
+	// read it from, it is the same, and an unchanged repository is seen
+	// without reading any object.
+	headSHA := ""
+	if h, err := repo.Head(); err == nil {
+		headSHA = h.Hash().String()
+	}
+	cfgKey := configKey(c.cfg.Emails, c.cfg.Refs)
+	var mmContent []byte
+	mmRead := false
+	readMM := func() {
+		mmRead = true
+		b, err := readMailmap(repo, objs)
+		if err != nil {
+			sink.Warn(fmt.Sprintf("git source %s: .mailmap not read, identities are used as written: %v", c.cfg.Name, err))
+			b = nil
+		}
+		mmContent = b
+	}
+	fp := ""
+	if ok && old.Config == cfgKey && old.MailmapFrom == headSHA {
+		fp = old.Fingerprint
+	} else {
+		readMM()
+		fp = fingerprint(c.cfg.Emails, c.cfg.Refs, mmContent)
 	}
 
-	tips, unmatched, err := resolveRefs(repo, c.cfg.Refs)
+	known := map[plumbing.Hash]bool{} // commits: no need to peel
+	if ok {
+		for _, sha := range old.Tips {
+			known[plumbing.NewHash(sha)] = true
+		}
+	}
+	tips, unmatched, err := resolveRefs(repo, objs, c.cfg.Refs, known)
 	if err != nil {
 		return nil, fmt.Errorf("repo %s: %w", c.abs, err)
 	}
@@ -145,12 +181,11 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if err != nil {
 		shallowList = nil // an unreadable .git/shallow only means more skips
 	}
-	r := &run{c: c, objs: repo.Storer, sink: sink, mm: parseMailmap(mmContent),
-		shallow: map[plumbing.Hash]bool{}, emitted: map[plumbing.Hash]bool{}, others: authorCounts{},
+	r := &run{c: c, objs: objs, sink: sink,
+		shallow: map[plumbing.Hash]bool{}, sent: map[plumbing.Hash]bool{}, others: authorCounts{},
 		meta: itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: c.abs},
-		next: cursorState{Version: cursorVersion,
-			Fingerprint: fingerprint(c.cfg.Emails, c.cfg.Refs, mmContent),
-			Tips:        map[string]string{}}}
+		next: cursorState{Version: cursorVersion, Fingerprint: fp, Config: cfgKey, MailmapFrom: headSHA,
+			Tips: map[string]string{}}}
 	shallowSHAs := map[string]bool{}
 	for _, h := range shallowList {
 		r.shallow[h] = true
@@ -170,7 +205,6 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	}
 
 	var stop []plumbing.Hash
-	old, ok, why := decodeCursor(cursor)
 	switch {
 	case ok && old.Fingerprint != r.next.Fingerprint:
 		ok, why = false, "emails, refs or .mailmap changed"
@@ -186,41 +220,55 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if !ok {
 		c.log.Info("git collect full walk", "reason", why, "refs", len(tips))
 	}
+	if !mmRead {
+		readMM()
+	}
+	r.mm = parseMailmap(mmContent)
 
-	// The new commits. A ref whose tip cannot be read keeps no tip in the
-	// cursor, so the next run tries it again.
-	nodes, walked, err := r.walk(ctx, from, stop, func(h plumbing.Hash, reason string) {
-		r.skip("commit "+h.String(), reason)
-		for _, key := range keysOf[h] {
-			delete(r.next.Tips, key)
+	differs := c.differs(packs, fallback)
+	var walked int
+	err = r.pipeline(ctx, differs, func(p *producer) error {
+		// The new commits. A ref whose tip cannot be read keeps no tip in
+		// the cursor, so the next run tries it again.
+		found, n, err := p.walk(ctx, from, stop, func(h plumbing.Hash, reason string) {
+			r.skip("commit "+h.String(), reason)
+			for _, key := range keysOf[h] {
+				delete(r.next.Tips, key)
+			}
+		})
+		walked = n
+		if err != nil {
+			return err
 		}
+		if found == 0 && len(stop) == 0 && len(r.others) > 0 {
+			msg := noneMatched(c.cfg.Name, c.cfg.Emails, walked, r.others)
+			if err := p.do(func() { sink.Warn(msg) }); err != nil {
+				return err
+			}
+		}
+		if ok {
+			n, err := p.retry(ctx, old, shallowSHAs)
+			walked += n
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(nodes) == 0 && len(stop) == 0 && len(r.others) > 0 {
-		sink.Warn(noneMatched(c.cfg.Name, c.cfg.Emails, walked, r.others))
-	}
-	if err := r.emitAll(ctx, nodes); err != nil {
-		return nil, err
-	}
-	if ok {
-		n, err := r.retry(ctx, old, shallowSHAs)
-		if err != nil {
-			return nil, err
-		}
-		walked += n
-	}
 	c.log.Info("git collect finished", "items", r.nemitted, "commits_read", walked,
 		"incremental", ok, "skipped", r.nskips, "retry_missing", len(r.next.Missing),
-		"retry_no_stats", len(r.next.NoStats), "duration_seconds", time.Since(start).Seconds())
+		"retry_no_stats", len(r.next.NoStats), "workers", len(differs),
+		"duration_seconds", time.Since(start).Seconds())
 	return r.next.encode(), r.skips.Err()
 }
 
-// run is the state of one Collect.
+// run is the state of one Collect. Its fields are touched only by the
+// goroutine that called Collect (see pipeline), except objs, others and
+// sent, which belong to the producer.
 type run struct {
 	c       *Collector
-	objs    storer.EncodedObjectStorer
+	objs    objectSource
 	sink    collectors.Sink
 	mm      *mailmap
 	shallow map[plumbing.Hash]bool
@@ -228,13 +276,14 @@ type run struct {
 	// next is the cursor being built: what was skipped goes into its
 	// retry lists.
 	next     cursorState
-	emitted  map[plumbing.Hash]bool
 	nemitted int
 	skips    collectors.Skips
 	nskips   int
 	// others counts the authors of the commits that are not the
 	// apprentice's, for the warning of a walk that matched none.
 	others authorCounts
+	// sent are the commits handed to be emitted in this run.
+	sent map[plumbing.Hash]bool
 }
 
 func (r *run) skip(what, reason string) {
@@ -244,8 +293,10 @@ func (r *run) skip(what, reason string) {
 	r.sink.Skip(sk)
 }
 
-func (r *run) match(co *object.Commit) bool {
-	name, email := r.mm.Map(co.Author.Name, co.Author.Email)
+// match reports whether an author, as written in a commit, is the
+// apprentice after .mailmap.
+func (r *run) match(name, email string) bool {
+	name, email = r.mm.Map(name, email)
 	if r.c.emails[strings.ToLower(email)] {
 		return true
 	}
@@ -255,54 +306,84 @@ func (r *run) match(co *object.Commit) bool {
 	return false
 }
 
-// walk finds the apprentice's commits reachable from from and not from
-// stop. A commit met on the way that cannot be read is skipped and
-// recorded in the cursor's Missing list; a start commit that cannot be
-// read is handed to startMissing. It returns how many commits it read.
-func (r *run) walk(ctx context.Context, from, stop []plumbing.Hash, startMissing func(h plumbing.Hash, reason string)) ([]*node, int, error) {
-	w := newWalker(r.objs, r.shallow, r.match, func(h plumbing.Hash, reason string, start bool) {
-		if start {
-			startMissing(h, reason)
-			return
-		}
-		r.skip("commit "+h.String(), reason)
-		r.next.Missing = append(r.next.Missing, h.String())
-	})
-	nodes, err := w.walk(ctx, from, stop)
-	return nodes, w.walked, err
+// producer finds the commits to emit, on its own goroutine: it reads
+// commits from run.objs and hands them on with emit; everything that
+// touches the run's state or the sink goes through do, so that it happens
+// on the emitting goroutine, in order.
+type producer struct {
+	r    *run
+	send func(*job) error
 }
 
-// emitAll emits the walked commits not emitted yet in this run.
-func (r *run) emitAll(ctx context.Context, nodes []*node) error {
-	for _, n := range nodes {
-		if err := ctx.Err(); err != nil {
-			return err
+// do runs fn on the emitting goroutine, after the jobs handed on before.
+func (p *producer) do(fn func()) error { return p.send(&job{fn: fn}) }
+
+// skipMissing reports commit h as skipped and records it for the next run
+// to retry.
+func (p *producer) skipMissing(h plumbing.Hash, reason string) error {
+	return p.do(func() {
+		p.r.skip("commit "+h.String(), reason)
+		p.r.next.Missing = append(p.r.next.Missing, h.String())
+	})
+}
+
+// walk emits the apprentice's commits reachable from from and not from
+// stop. A commit met on the way that cannot be read is skipped and
+// recorded in the cursor's Missing list; a start commit that cannot be
+// read is handed to startMissing (on the emitting goroutine). It returns
+// how many of the apprentice's commits it found and how many commits it
+// read.
+func (p *producer) walk(ctx context.Context, from, stop []plumbing.Hash, startMissing func(h plumbing.Hash, reason string)) (found, walked int, err error) {
+	w := newWalker(p.r.objs, p.r.shallow, p.r.match, func(h plumbing.Hash, reason string, start bool) {
+		if start {
+			_ = p.do(func() { startMissing(h, reason) })
+			return
 		}
-		if r.emitted[n.hash] {
-			continue
-		}
-		co, cut := n.commit, false
-		n.commit = nil
-		if co == nil { // large: not kept by the walk
-			var err error
-			if co, _, cut, err = readCommit(r.objs, n.hash); err != nil {
-				r.skip("commit "+n.hash.String(), reasonFor(err, "read again to emit"))
-				r.next.Missing = append(r.next.Missing, n.hash.String())
-				continue
-			}
-		}
-		if err := r.emit(ctx, co, cut, false); err != nil {
-			return err
+		_ = p.skipMissing(h, reason) // an error is the context's: the walk sees it
+	})
+	if len(stop) == 0 {
+		// Nothing taken can turn out to be old: emit as the walk goes,
+		// so that the diffs run alongside it.
+		w.onMine = func(n *node) error {
+			found++
+			return p.emit(n)
 		}
 	}
-	return nil
+	nodes, err := w.walk(ctx, from, stop)
+	if err != nil {
+		return found, w.walked, err
+	}
+	for _, n := range nodes {
+		found++
+		if err := p.emit(n); err != nil {
+			return found, w.walked, err
+		}
+	}
+	return found, w.walked, nil
+}
+
+// emit hands on a walked commit not handed on yet in this run.
+func (p *producer) emit(n *node) error {
+	if p.r.sent[n.hash] {
+		return nil
+	}
+	co, cut := n.commit, false
+	n.commit = nil
+	if co == nil { // large: not kept by the walk
+		var err error
+		if co, _, cut, err = readCommit(p.r.objs, n.hash); err != nil {
+			return p.skipMissing(n.hash, reasonFor(err, "read again to emit"))
+		}
+	}
+	p.r.sent[n.hash] = true
+	return p.send(&job{co: co, cut: cut})
 }
 
 // retry collects what the last run could not (its cursor old): the
 // history behind commits that were missing or are no longer shallow, and
 // the commits it emitted without stats. It returns how many commits it
 // walked.
-func (r *run) retry(ctx context.Context, old cursorState, shallowNow map[string]bool) (walked int, err error) {
+func (p *producer) retry(ctx context.Context, old cursorState, shallowNow map[string]bool) (walked int, err error) {
 	var again []plumbing.Hash
 	for _, sha := range old.Missing {
 		again = append(again, plumbing.NewHash(sha))
@@ -315,7 +396,8 @@ func (r *run) retry(ctx context.Context, old cursorState, shallowNow map[string]
 		}
 	}
 	if len(again) > 0 {
-		nodes, n, err := r.walk(ctx, again, nil, func(h plumbing.Hash, reason string) {
+		r := p.r
+		_, n, err := p.walk(ctx, again, nil, func(h plumbing.Hash, reason string) {
 			if wasShallow[h] { // rewritten away since: nothing left to collect
 				r.c.log.Info("git shallow boundary commit gone", "commit", h.String())
 				return
@@ -327,50 +409,50 @@ func (r *run) retry(ctx context.Context, old cursorState, shallowNow map[string]
 			return n, err
 		}
 		walked = n
-		if err := r.emitAll(ctx, nodes); err != nil {
-			return walked, err
-		}
 	}
-	return walked, r.retryStats(ctx, old.NoStats)
+	return walked, p.retryStats(ctx, old.NoStats)
 }
 
 // retryStats emits again the commits of the last run that had no stats,
 // when their stats can now be computed; the others stay in the cursor.
-func (r *run) retryStats(ctx context.Context, shas []string) error {
+func (p *producer) retryStats(ctx context.Context, shas []string) error {
 	for _, sha := range shas {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		h := plumbing.NewHash(sha)
-		if r.emitted[h] {
+		if p.r.sent[h] {
 			continue
 		}
-		co, _, cut, err := readCommit(r.objs, h)
+		co, _, cut, err := readCommit(p.r.objs, h)
 		if errors.Is(err, errMissing) { // rewritten away since: nothing left to collect
-			r.c.log.Info("git commit without stats gone", "commit", sha)
+			p.r.c.log.Info("git commit without stats gone", "commit", sha)
 			continue
 		}
 		if err != nil {
-			r.skip("commit "+sha, reasonFor(err, "emitted without stats by the last run"))
-			r.next.Missing = append(r.next.Missing, sha)
+			if err := p.skipMissing(h, reasonFor(err, "emitted without stats by the last run")); err != nil {
+				return err
+			}
 			continue
 		}
-		if !r.match(co) {
+		if !p.r.match(co.Author.Name, co.Author.Email) {
 			continue
 		}
-		if err := r.emit(ctx, co, cut, true); err != nil {
+		p.r.sent[h] = true
+		if err := p.send(&job{co: co, cut: cut, onlyWithStats: true}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// emit computes co's stats and emits its item. A commit whose stats cannot
-// be computed is emitted without them and recorded in the cursor's NoStats
-// list (unless it is on the shallow boundary, which the cursor's Shallow
-// list covers); with onlyWithStats it is then not emitted again.
-func (r *run) emit(ctx context.Context, co *object.Commit, cut, onlyWithStats bool) error {
-	stats, serr := statsOf(ctx, r.objs, co)
+// finish emits the item of a job whose stats are computed. A commit whose
+// stats could not be computed is emitted without them and recorded in the
+// cursor's NoStats list (unless it is on the shallow boundary, which the
+// cursor's Shallow list covers); with onlyWithStats it is then not emitted
+// again.
+func (r *run) finish(ctx context.Context, j *job) error {
+	co, stats, serr := j.co, j.stats, j.err
 	missing := ""
 	if serr != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -386,9 +468,10 @@ func (r *run) emit(ctx context.Context, co *object.Commit, cut, onlyWithStats bo
 		if !r.shallow[co.Hash] {
 			r.next.NoStats = append(r.next.NoStats, co.Hash.String())
 		}
-		if onlyWithStats {
+		if j.onlyWithStats {
 			return nil
 		}
+		stats = nil
 	}
 	enc := string(co.Encoding)
 	name, email := r.mm.Map(co.Author.Name, co.Author.Email)
@@ -401,7 +484,7 @@ func (r *run) emit(ctx context.Context, co *object.Commit, cut, onlyWithStats bo
 		AuthorWhen:          co.Author.When,
 		CommitWhen:          co.Committer.When,
 		Message:             toUTF8(co.Message, enc),
-		MessageCut:          cut,
+		MessageCut:          j.cut,
 	}
 	for _, p := range co.ParentHashes {
 		ci.Parents = append(ci.Parents, p.String())
@@ -417,37 +500,37 @@ func (r *run) emit(ctx context.Context, co *object.Commit, cut, onlyWithStats bo
 	if err := r.sink.Emit(ctx, collectors.Emission{Item: it}); err != nil {
 		return err
 	}
-	r.emitted[co.Hash] = true
 	r.nemitted++
 	return nil
 }
 
 // open opens the repository at the configured path, itself and not a
-// parent folder. The caller calls done when finished with it.
-func (c *Collector) open() (repo *git.Repository, done func(), err error) {
+// parent folder, and returns it with its .git folder (for the diff
+// workers' own storages). The caller calls done when finished with it.
+func (c *Collector) open() (repo *git.Repository, dotgit billy.Filesystem, done func(), err error) {
 	nop := func() {}
 	if _, err := os.Stat(c.abs); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, nop, fmt.Errorf("open repo %s: %w: no such folder", c.abs, collectors.ErrSourceMissing)
+			return nil, nil, nop, fmt.Errorf("open repo %s: %w: no such folder", c.abs, collectors.ErrSourceMissing)
 		}
-		return nil, nop, fmt.Errorf("open repo %s: %w", c.abs, err)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %w", c.abs, err)
 	}
 	repo, err = git.PlainOpenWithOptions(c.abs, &git.PlainOpenOptions{DetectDotGit: false, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, nop, fmt.Errorf("open repo %s: %w: not a git repository", c.abs, collectors.ErrSourceMissing)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %w: not a git repository", c.abs, collectors.ErrSourceMissing)
 	}
 	if err != nil {
-		return nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
 	}
 	// PlainOpen's storage reopens the packfile for every object read, which
 	// dominates a long walk (4x on 50,000 commits); reopen the same .git
 	// with descriptors kept.
 	fsst, ok := repo.Storer.(*filesystem.Storage)
-	if !ok {
-		return repo, nop, nil
+	if !ok { // PlainOpen always gives a filesystem storage
+		return nil, nil, nop, fmt.Errorf("open repo %s: unexpected storage %T", c.abs, repo.Storer)
 	}
-	st := filesystem.NewStorageWithOptions(fsst.Filesystem(), cache.NewObjectLRU(objectCacheSize),
-		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectThreshold})
+	dotgit = fsst.Filesystem()
+	st := newStorage(dotgit, gitCacheSize)
 	var wtfs billy.Filesystem
 	if wt, err := repo.Worktree(); err == nil {
 		wtfs = wt.Filesystem
@@ -455,9 +538,16 @@ func (c *Collector) open() (repo *git.Repository, done func(), err error) {
 	fast, err := git.Open(st, wtfs)
 	if err != nil {
 		_ = st.Close()
-		return nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
 	}
-	return fast, func() { _ = st.Close() }, nil
+	return fast, dotgit, func() { _ = st.Close() }, nil
+}
+
+// newStorage opens the object storage of a .git folder with pack files
+// kept open and an object cache of cacheSize bytes.
+func newStorage(dotgit billy.Filesystem, cacheSize cache.FileSize) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(dotgit, cache.NewObjectLRU(cacheSize),
+		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectThreshold})
 }
 
 // maxMailmapBytes: a larger .mailmap is not read (a warning says so).
@@ -467,41 +557,18 @@ const maxMailmapBytes = 1 << 20
 // tree, as git reads HEAD:.mailmap in a bare repository; none when HEAD is
 // unborn or its tree has no .mailmap. The work tree's file is never read:
 // it may be untracked or changed, and is no evidence of who wrote what.
-func readMailmap(repo *git.Repository) ([]byte, error) {
+func readMailmap(repo *git.Repository, objs objectSource) ([]byte, error) {
 	head, err := repo.Head()
 	if err != nil {
 		return nil, nil // no commits yet
 	}
-	co, _, _, err := readCommit(repo.Storer, head.Hash())
+	co, _, _, err := readCommit(objs, head.Hash())
 	if err != nil {
 		return nil, nil // reported by the walk
 	}
-	tree, err := object.GetTree(repo.Storer, co.TreeHash)
-	if err != nil {
-		return nil, fmt.Errorf("read HEAD:.mailmap: tree %s: %w", co.TreeHash, err)
-	}
-	e, err := tree.FindEntry(".mailmap")
-	if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-		return nil, nil
-	}
+	b, err := readTreeFile(objs, co.TreeHash, ".mailmap", maxMailmapBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read HEAD:.mailmap: %w", err)
-	}
-	if !e.Mode.IsFile() {
-		return nil, fmt.Errorf("read HEAD:.mailmap: not a regular file (mode %s)", e.Mode)
-	}
-	o, err := repo.Storer.EncodedObject(plumbing.BlobObject, e.Hash)
-	if err != nil {
-		return nil, fmt.Errorf("read HEAD:.mailmap: blob %s: %w", e.Hash, err)
-	}
-	b, kind, err := readBlob(o, maxMailmapBytes)
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("read HEAD:.mailmap: blob %s: %w", e.Hash, err)
-	case kind == largeBlob:
-		return nil, fmt.Errorf("read HEAD:.mailmap: %d bytes, over the %d byte limit", o.Size(), maxMailmapBytes)
-	case kind == binaryBlob:
-		return nil, errors.New("read HEAD:.mailmap: not text (it holds a NUL byte)")
 	}
 	return b, nil
 }
