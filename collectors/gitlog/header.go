@@ -55,7 +55,7 @@ func readHeader(objs objectSource, h plumbing.Hash, buf *bytes.Buffer) (header, 
 // and "committer" at those places; a header out of its place is ignored,
 // and so are the other headers (gpgsig, encoding, mergetag...).
 func parseHeader(raw []byte) (header, error) {
-	var hd header
+	hd := header{committed: time.Time{}.Unix()} // go-git's zero When
 	next := func() []byte {
 		if len(raw) == 0 {
 			return nil

@@ -57,10 +57,15 @@ func gitNumstat(t *testing.T, dir, email string) map[string]map[string]fileCount
 // same author, and the set of commits is the same.
 func TestNumstatMatchesGit(t *testing.T) {
 	t.Parallel()
-	for _, seed := range []int64{1, 2} {
+	// seed 3: a larger code base (nested folders, workplace-like edits)
+	for _, seed := range []int64{1, 2, 3} {
 		dir := filepath.Join(t.TempDir(), "repo")
+		files := 0
+		if seed == 3 {
+			files = 400
+		}
 		sum, err := gittest.Build(context.Background(), dir, gittest.Options{
-			Commits: 400, Seed: seed, Branches: 6, TrailerEvery: 4, Mailmap: true})
+			Commits: 400, Seed: seed, Branches: 6, TrailerEvery: 4, Mailmap: true, Files: files})
 		if err != nil {
 			t.Fatal(err)
 		}

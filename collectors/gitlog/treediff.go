@@ -111,12 +111,32 @@ func decodeTree(raw []byte) ([]treeEntry, error) {
 		if nul < 0 || len(raw) < nul+1+20 {
 			return nil, errors.New("entry cut short")
 		}
-		e := treeEntry{name: string(raw[:nul]), mode: filemode.FileMode(mode)}
+		if nul == 0 {
+			return nil, errors.New("entry without a name")
+		}
+		e := treeEntry{name: string(raw[:nul]), mode: canonicalMode(mode)}
 		copy(e.hash[:], raw[nul+1:nul+21])
 		out = append(out, e)
 		raw = raw[nul+21:]
 	}
 	return out, nil
+}
+
+// canonicalMode is git's canon_mode: the modes a tree may hold, whatever
+// odd mode an old tool wrote (100664 is a regular file).
+func canonicalMode(m uint32) filemode.FileMode {
+	switch m & 0o170000 {
+	case 0o040000:
+		return filemode.Dir
+	case 0o100000:
+		if m&0o111 != 0 {
+			return filemode.Executable
+		}
+		return filemode.Regular
+	case 0o120000:
+		return filemode.Symlink
+	}
+	return filemode.Submodule
 }
 
 // compareEntries orders tree entries as git does (base_name_compare): by
