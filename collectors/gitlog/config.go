@@ -3,6 +3,7 @@ package gitlog
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
@@ -24,6 +25,9 @@ type SourceConfig struct {
 	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
 	// Refs selects the commits to walk (see Config.Refs).
 	Refs []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	// WebURL and WebKind: see Config.
+	WebURL  string `yaml:"web_url,omitempty" json:"web_url,omitempty"`
+	WebKind string `yaml:"web_kind,omitempty" json:"web_kind,omitempty"`
 }
 
 // Config is one git collector as the code builds it: the user's settings
@@ -48,6 +52,13 @@ type Config struct {
 	Emails []string `yaml:"emails" json:"emails"`
 	// Apprentice is the apprentice ID written into every item.
 	Apprentice string `yaml:"apprentice" json:"apprentice"`
+	// WebURL is the repository's page on its code host
+	// (https://github.com/corp/fraud-model), for the links items carry;
+	// empty: derived from the "origin" remote. WebKind names the host's
+	// URL shapes (github, gitlab, bitbucket, azure, gitea) when its name
+	// does not tell (a self-hosted GitLab at git.corp.example).
+	WebURL  string `yaml:"web_url" json:"web_url"`
+	WebKind string `yaml:"web_kind" json:"web_kind"`
 }
 
 // problem is one thing wrong with a git source: the key (relative to the
@@ -78,6 +89,20 @@ func (sc SourceConfig) check() []problem {
 			}
 		}
 	}
+	if sc.WebURL != "" {
+		u, err := url.Parse(sc.WebURL)
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			add("web_url", "must be the https:// address of the repository's web page")
+		case u.User != nil:
+			add("web_url", "must not hold credentials (user or token before @)")
+		}
+	}
+	if sc.WebKind != "" {
+		if err := checkWebKind(sc.WebKind); err != nil {
+			add("web_kind", "%v", err)
+		}
+	}
 	if a := sc.Auth; a != nil {
 		if sc.URL == "" {
 			add("auth", "only used with url; a local path needs no credentials")
@@ -99,7 +124,7 @@ func (cfg Config) Validate() error {
 	if strings.TrimSpace(cfg.Name) == "" {
 		errs = append(errs, errors.New("name: must be set"))
 	}
-	for _, p := range (SourceConfig{Path: cfg.Path, Refs: cfg.Refs}).check() {
+	for _, p := range (SourceConfig{Path: cfg.Path, Refs: cfg.Refs, WebURL: cfg.WebURL, WebKind: cfg.WebKind}).check() {
 		errs = append(errs, fmt.Errorf("%s: %s", p.key, p.msg))
 	}
 	if strings.TrimSpace(cfg.Apprentice) == "" {

@@ -29,6 +29,6 @@ func decodeSource(k *config.SourceKeys) *SourceConfig {
 
 // newFromSource builds the collector of a decoded git source.
 func newFromSource(sc *SourceConfig, set collectors.Settings) (collectors.Collector, error) {
-	return New(Config{Name: set.Name, Path: sc.Path, Refs: sc.Refs,
+	return New(Config{Name: set.Name, Path: sc.Path, Refs: sc.Refs, WebURL: sc.WebURL, WebKind: sc.WebKind,
 		Emails: set.Apprentice.Emails, Apprentice: set.Apprentice.ID}, set.Logger, set.Now)
 }

@@ -224,6 +224,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		readMM()
 	}
 	r.mm = parseMailmap(mmContent)
+	r.meta.Web, r.meta.HasWeb = webRepoOf(originURL(repo), c.cfg.WebURL, c.cfg.WebKind)
 
 	differs := c.differs(packs, fallback)
 	var walked int
@@ -548,6 +549,15 @@ func (c *Collector) open() (repo *git.Repository, dotgit billy.Filesystem, done 
 func newStorage(dotgit billy.Filesystem, cacheSize cache.FileSize) *filesystem.Storage {
 	return filesystem.NewStorageWithOptions(dotgit, cache.NewObjectLRU(cacheSize),
 		filesystem.Options{KeepDescriptors: true, LargeObjectThreshold: largeObjectThreshold})
+}
+
+// originURL is the first URL of the "origin" remote; "" when there is none.
+func originURL(repo *git.Repository) string {
+	rem, err := repo.Remote("origin")
+	if err != nil || len(rem.Config().URLs) == 0 {
+		return ""
+	}
+	return rem.Config().URLs[0]
 }
 
 // maxMailmapBytes: a larger .mailmap is not read (a warning says so).

@@ -41,6 +41,9 @@ type commitInfo struct {
 type itemMeta struct {
 	Apprentice, Source, RepoPath string
 	CollectedAt                  time.Time
+	// Web is the repository's web home; HasWeb false: no links.
+	Web    webRepo
+	HasWeb bool
 }
 
 // itemFromCommit maps one commit to its evidence item. stats is nil when
@@ -112,6 +115,15 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 		facts["files_changed"] = len(stats)
 		facts["insertions"] = ins
 		facts["deletions"] = del
+	}
+	if m.HasWeb {
+		facts["web_url"] = m.Web.commitURL(ci.SHA)
+	}
+	if n := requestNumber(ci.Message); n > 0 {
+		facts["pull_request"] = n
+		if m.HasWeb {
+			facts["pull_request_url"] = m.Web.requestURL(n)
+		}
 	}
 	ids, bad := declaredKSBs(ci.Message)
 	var tags []evidence.Tag
