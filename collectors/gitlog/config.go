@@ -18,13 +18,20 @@ type SourceConfig struct {
 	// or a bare repository; relative to the config file, absolute once
 	// loaded. Parent folders are not searched.
 	Path string `yaml:"path" json:"path,omitempty"`
-	// URL is a remote repository; not supported yet (clone it and use
-	// Path).
+	// URL is a remote repository instead of Path: cloned (bare) into
+	// CacheDir on the first run, fetched on the next ones (see Remote).
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 	// Auth holds the credentials of URL.
 	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
-	// Refs selects the commits to walk (see Config.Refs).
-	Refs []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	// KnownHosts, CAFile and CacheDir: see Remote; relative to the config
+	// file, absolute once loaded.
+	KnownHosts string `yaml:"known_hosts,omitempty" json:"known_hosts,omitempty"`
+	CAFile     string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	CacheDir   string `yaml:"cache_dir,omitempty" json:"cache_dir,omitempty"`
+	// Refs selects the commits to walk (see Config.Refs); ExcludeRefs
+	// drops refs from them (see Config.ExcludeRefs).
+	Refs        []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	ExcludeRefs []string `yaml:"exclude_refs,omitempty" json:"exclude_refs,omitempty"`
 	// WebURL and WebKind: see Config.
 	WebURL  string `yaml:"web_url,omitempty" json:"web_url,omitempty"`
 	WebKind string `yaml:"web_kind,omitempty" json:"web_kind,omitempty"`
@@ -46,6 +53,11 @@ type Config struct {
 	// ("refs/heads/release/*"). Empty: every local branch (refs/heads/*),
 	// or HEAD when there is none.
 	Refs []string `yaml:"refs" json:"refs"`
+	// ExcludeRefs are refs not to walk, in the same forms as Refs
+	// ("refs/heads/dependabot/*"): applied after Refs.
+	ExcludeRefs []string `yaml:"exclude_refs" json:"exclude_refs"`
+	// Remote, when set, is the repository instead of Path.
+	Remote *Remote `yaml:"-" json:"-"`
 	// Emails are the apprentice's author emails, matched
 	// case-insensitively against each commit's author email after the
 	// repository's .mailmap is applied.
@@ -71,24 +83,29 @@ func (sc SourceConfig) check() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
 	switch {
+	case sc.URL != "" && sc.Path != "":
+		add("url", "give either path (a local repository) or url (a remote one), not both")
 	case sc.URL != "":
-		add("url", "remote repositories are not supported yet; clone it and use path")
+		if msg := checkRemoteURL(sc.URL); msg != "" {
+			add("url", "%s", msg)
+		}
 	case strings.TrimSpace(sc.Path) == "":
-		add("path", "required (the folder of a git repository, relative to this file)")
+		add("path", "required (the folder of a git repository, relative to this file), or url")
 	}
-	for i, r := range sc.Refs {
-		key := fmt.Sprintf("refs[%d]", i)
-		switch {
-		case strings.TrimSpace(r) == "":
-			add(key, "empty; name a branch, tag or commit")
-		case strings.ContainsAny(r, " \t\r\n~^:\\"):
-			add(key, "%q is not a ref name or pattern (no spaces, ~, ^, : or \\)", r)
-		case isGlob(r):
-			if _, err := globRegexp(r); err != nil {
-				add(key, "%v", err)
+	if sc.URL == "" {
+		for _, kv := range [][2]string{{"known_hosts", sc.KnownHosts}, {"ca_file", sc.CAFile}, {"cache_dir", sc.CacheDir}} {
+			if kv[1] != "" {
+				add(kv[0], "only used with url")
 			}
 		}
 	}
+	refKeys := func(name string, refs []string) {
+		for i, r := range refs {
+			checkRef(add, fmt.Sprintf("%s[%d]", name, i), r)
+		}
+	}
+	refKeys("refs", sc.Refs)
+	refKeys("exclude_refs", sc.ExcludeRefs)
 	if sc.WebURL != "" {
 		u, err := url.Parse(sc.WebURL)
 		switch {
@@ -117,6 +134,20 @@ func (sc SourceConfig) check() []problem {
 	return ps
 }
 
+// checkRef checks one refs or exclude_refs entry.
+func checkRef(add func(key, format string, args ...any), key, r string) {
+	switch {
+	case strings.TrimSpace(r) == "":
+		add(key, "empty; name a branch, tag or commit")
+	case strings.ContainsAny(r, " \t\r\n~^:\\"):
+		add(key, "%q is not a ref name or pattern (no spaces, ~, ^, : or \\)", r)
+	case isGlob(r):
+		if _, err := globRegexp(r); err != nil {
+			add(key, "%v", err)
+		}
+	}
+}
+
 // Validate checks cfg without touching the repository, and reports every
 // problem at once.
 func (cfg Config) Validate() error {
@@ -124,7 +155,14 @@ func (cfg Config) Validate() error {
 	if strings.TrimSpace(cfg.Name) == "" {
 		errs = append(errs, errors.New("name: must be set"))
 	}
-	for _, p := range (SourceConfig{Path: cfg.Path, Refs: cfg.Refs, WebURL: cfg.WebURL, WebKind: cfg.WebKind}).check() {
+	sc := SourceConfig{Path: cfg.Path, Refs: cfg.Refs, ExcludeRefs: cfg.ExcludeRefs, WebURL: cfg.WebURL, WebKind: cfg.WebKind}
+	if rm := cfg.Remote; rm != nil {
+		sc.URL, sc.Auth, sc.KnownHosts, sc.CAFile, sc.CacheDir = rm.URL, rm.Auth, rm.KnownHosts, rm.CAFile, rm.CacheDir
+		if sc.URL == "" {
+			sc.URL = " " // "url: empty"
+		}
+	}
+	for _, p := range sc.check() {
 		errs = append(errs, fmt.Errorf("%s: %s", p.key, p.msg))
 	}
 	if strings.TrimSpace(cfg.Apprentice) == "" {

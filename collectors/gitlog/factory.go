@@ -24,11 +24,24 @@ func decodeSource(k *config.SourceKeys) *SourceConfig {
 	if sc.Auth != nil && sc.Auth.SSHKey != "" {
 		sc.Auth.SSHKey = k.Path("auth.ssh_key", sc.Auth.SSHKey)
 	}
+	for _, f := range []struct {
+		key string
+		v   *string
+	}{{"known_hosts", &sc.KnownHosts}, {"ca_file", &sc.CAFile}, {"cache_dir", &sc.CacheDir}} {
+		if *f.v != "" {
+			*f.v = k.Path(f.key, *f.v)
+		}
+	}
 	return &sc
 }
 
 // newFromSource builds the collector of a decoded git source.
 func newFromSource(sc *SourceConfig, set collectors.Settings) (collectors.Collector, error) {
-	return New(Config{Name: set.Name, Path: sc.Path, Refs: sc.Refs, WebURL: sc.WebURL, WebKind: sc.WebKind,
+	var rm *Remote
+	if sc.URL != "" {
+		rm = &Remote{URL: sc.URL, Auth: sc.Auth, KnownHosts: sc.KnownHosts, CAFile: sc.CAFile, CacheDir: sc.CacheDir}
+	}
+	return New(Config{Name: set.Name, Path: sc.Path, Refs: sc.Refs, ExcludeRefs: sc.ExcludeRefs, Remote: rm,
+		WebURL: sc.WebURL, WebKind: sc.WebKind,
 		Emails: set.Apprentice.Emails, Apprentice: set.Apprentice.ID}, set.Logger, set.Now)
 }

@@ -78,3 +78,53 @@ func TestFactoryBuildsWithSettings(t *testing.T) {
 		t.Error("New accepted a config of another type")
 	}
 }
+
+// TestRemoteConfigKeys: the keys of a remote git source decode (paths made
+// absolute, the token kept as a reference) and their mistakes are refused
+// with the key named.
+func TestRemoteConfigKeys(t *testing.T) {
+	dir := t.TempDir()
+	parse := func(src string) (*gitlog.SourceConfig, error) {
+		yml := "apprentice: {id: jdoe, emails: [jane@corp.example]}\nsources:\n  - " + src + "\n"
+		cfg, err := config.Parse("ksbfolio.yaml", []byte(yml), dir, registry.Default())
+		if err != nil {
+			return nil, err
+		}
+		return cfg.Sources[0].Config.(*gitlog.SourceConfig), nil
+	}
+	sc, err := parse(`{name: r, type: git, url: "https://github.com/corp/fraud-model.git", auth: {token: "${env:GH_TOKEN}"}, cache_dir: cache, ca_file: ca.pem, exclude_refs: ["refs/heads/dependabot/*"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.CacheDir != filepath.Join(dir, "cache") || sc.CAFile != filepath.Join(dir, "ca.pem") || sc.Auth.Token.Ref() != "${env:GH_TOKEN}" ||
+		!slices.Equal(sc.ExcludeRefs, []string{"refs/heads/dependabot/*"}) {
+		t.Errorf("decoded %+v", sc)
+	}
+	sc, err = parse(`{name: r, type: git, url: "git@github.com:corp/fraud-model.git", auth: {ssh_key: keys/id_ed25519}, known_hosts: keys/known_hosts}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Auth.SSHKey != filepath.Join(dir, "keys", "id_ed25519") || sc.KnownHosts != filepath.Join(dir, "keys", "known_hosts") {
+		t.Errorf("ssh decoded %+v", sc)
+	}
+	bad := []struct{ src, key string }{
+		{`{name: r, type: git, url: "https://jane:ghp_x@github.com/corp/r.git"}`, "url"},
+		{`{name: r, type: git, url: "https://github.com/corp/r.git", path: ./r}`, "url"},
+		{`{name: r, type: git, url: "ftp://host/r.git"}`, "url"},
+		{`{name: r, type: git, path: ./r, known_hosts: kh}`, "known_hosts"},
+		{`{name: r, type: git, path: ./r, cache_dir: c}`, "cache_dir"},
+		{`{name: r, type: git, path: ./r, exclude_refs: ["a b"]}`, "exclude_refs[0]"},
+		{`{name: r, type: git, path: ./r, web_url: "https://u:p@github.com/o/r"}`, "web_url"},
+		{`{name: r, type: git, path: ./r, web_kind: sourceforge}`, "web_kind"},
+		{`{name: r, type: git, url: "https://github.com/o/r", auth: {token: ghp_plainvalue}}`, "auth.token"},
+	}
+	for _, b := range bad {
+		_, err := parse(b.src)
+		if err == nil || !strings.Contains(err.Error(), b.key) {
+			t.Errorf("%s: err %v, want one naming %s", b.src, err, b.key)
+		}
+		if err != nil && strings.Contains(err.Error(), "ghp_") {
+			t.Errorf("%s: the error repeats the secret: %v", b.src, err)
+		}
+	}
+}

@@ -102,9 +102,12 @@ func New(cfg Config, log *slog.Logger, now func() time.Time) (*Collector, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("git source %q: %w", cfg.Name, err)
 	}
-	abs, err := filepath.Abs(cfg.Path)
-	if err != nil {
-		return nil, fmt.Errorf("git source %q: path %s: %w", cfg.Name, cfg.Path, err)
+	abs := ""
+	if cfg.Remote == nil {
+		var err error
+		if abs, err = filepath.Abs(cfg.Path); err != nil {
+			return nil, fmt.Errorf("git source %q: path %s: %w", cfg.Name, cfg.Path, err)
+		}
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -127,7 +130,18 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		return nil, err
 	}
 	start := time.Now()
-	repo, dotgit, closeRepo, err := c.open()
+	dir, where, origin := c.abs, c.abs, "file://"+c.abs
+	if rm := c.cfg.Remote; rm != nil {
+		d, fetchErr, err := rm.sync(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("git source %s: %w", c.cfg.Name, err)
+		}
+		if fetchErr != nil {
+			sink.Warn(fmt.Sprintf("git source %s: %v; collecting the cached clone as last fetched", c.cfg.Name, fetchErr))
+		}
+		dir, where, origin = d, rm.URL, rm.URL
+	}
+	repo, dotgit, closeRepo, err := openRepo(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +158,11 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if h, err := repo.Head(); err == nil {
 		headSHA = h.Hash().String()
 	}
-	cfgKey := configKey(c.cfg.Emails, c.cfg.Refs)
+	refsKey := slices.Clone(c.cfg.Refs) // what the cursor is valid for
+	for _, x := range c.cfg.ExcludeRefs {
+		refsKey = append(refsKey, "!"+x)
+	}
+	cfgKey := configKey(c.cfg.Emails, refsKey)
 	var mmContent []byte
 	mmRead := false
 	readMM := func() {
@@ -161,7 +179,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		fp = old.Fingerprint
 	} else {
 		readMM()
-		fp = fingerprint(c.cfg.Emails, c.cfg.Refs, mmContent)
+		fp = fingerprint(c.cfg.Emails, refsKey, mmContent)
 	}
 
 	known := map[plumbing.Hash]bool{} // commits: no need to peel
@@ -170,12 +188,12 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 			known[plumbing.NewHash(sha)] = true
 		}
 	}
-	tips, unmatched, err := resolveRefs(repo, objs, c.cfg.Refs, known)
+	tips, unmatched, err := resolveRefs(repo, objs, c.cfg.Refs, c.cfg.ExcludeRefs, known)
 	if err != nil {
-		return nil, fmt.Errorf("repo %s: %w", c.abs, err)
+		return nil, fmt.Errorf("repo %s: %w", where, err)
 	}
 	for _, r := range unmatched {
-		sink.Warn(fmt.Sprintf("git source %s: ref %q matches nothing in %s", c.cfg.Name, r, c.abs))
+		sink.Warn(fmt.Sprintf("git source %s: ref %q matches nothing in %s", c.cfg.Name, r, where))
 	}
 	shallowList, err := repo.Storer.Shallow()
 	if err != nil {
@@ -183,7 +201,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	}
 	r := &run{c: c, objs: objs, sink: sink,
 		shallow: map[plumbing.Hash]bool{}, sent: map[plumbing.Hash]bool{}, others: authorCounts{},
-		meta: itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: c.abs},
+		meta: itemMeta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, RepoPath: where, OriginURI: origin},
 		next: cursorState{Version: cursorVersion, Fingerprint: fp, Config: cfgKey, MailmapFrom: headSHA,
 			Tips: map[string]string{}}}
 	shallowSHAs := map[string]bool{}
@@ -505,30 +523,30 @@ func (r *run) finish(ctx context.Context, j *job) error {
 	return nil
 }
 
-// open opens the repository at the configured path, itself and not a
-// parent folder, and returns it with its .git folder (for the diff
+// openRepo opens the repository at dir, itself and not a parent folder,
+// and returns it with its .git folder (for the diff
 // workers' own storages). The caller calls done when finished with it.
-func (c *Collector) open() (repo *git.Repository, dotgit billy.Filesystem, done func(), err error) {
+func openRepo(dir string) (repo *git.Repository, dotgit billy.Filesystem, done func(), err error) {
 	nop := func() {}
-	if _, err := os.Stat(c.abs); err != nil {
+	if _, err := os.Stat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, nop, fmt.Errorf("open repo %s: %w: no such folder", c.abs, collectors.ErrSourceMissing)
+			return nil, nil, nop, fmt.Errorf("open repo %s: %w: no such folder", dir, collectors.ErrSourceMissing)
 		}
-		return nil, nil, nop, fmt.Errorf("open repo %s: %w", c.abs, err)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %w", dir, err)
 	}
-	repo, err = git.PlainOpenWithOptions(c.abs, &git.PlainOpenOptions{DetectDotGit: false, EnableDotGitCommonDir: true})
+	repo, err = git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: false, EnableDotGitCommonDir: true})
 	if errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, nil, nop, fmt.Errorf("open repo %s: %w: not a git repository", c.abs, collectors.ErrSourceMissing)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %w: not a git repository", dir, collectors.ErrSourceMissing)
 	}
 	if err != nil {
-		return nil, nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %v", dir, err)
 	}
 	// PlainOpen's storage reopens the packfile for every object read, which
 	// dominates a long walk (4x on 50,000 commits); reopen the same .git
 	// with descriptors kept.
 	fsst, ok := repo.Storer.(*filesystem.Storage)
 	if !ok { // PlainOpen always gives a filesystem storage
-		return nil, nil, nop, fmt.Errorf("open repo %s: unexpected storage %T", c.abs, repo.Storer)
+		return nil, nil, nop, fmt.Errorf("open repo %s: unexpected storage %T", dir, repo.Storer)
 	}
 	dotgit = fsst.Filesystem()
 	st := newStorage(dotgit, gitCacheSize)
@@ -539,7 +557,7 @@ func (c *Collector) open() (repo *git.Repository, dotgit billy.Filesystem, done 
 	fast, err := git.Open(st, wtfs)
 	if err != nil {
 		_ = st.Close()
-		return nil, nil, nop, fmt.Errorf("open repo %s: %v", c.abs, err)
+		return nil, nil, nop, fmt.Errorf("open repo %s: %v", dir, err)
 	}
 	return fast, dotgit, func() { _ = st.Close() }, nil
 }

@@ -39,8 +39,10 @@ type commitInfo struct {
 
 // itemMeta is the per-source part of every item.
 type itemMeta struct {
-	Apprentice, Source, RepoPath string
-	CollectedAt                  time.Time
+	// RepoPath is the "repo" fact: the repository's absolute path, or its
+	// URL; OriginURI the items' origin URI (file://path, or the URL).
+	Apprentice, Source, RepoPath, OriginURI string
+	CollectedAt                             time.Time
 	// Web is the repository's web home; HasWeb false: no links.
 	Web    webRepo
 	HasWeb bool
@@ -142,7 +144,7 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 		Summary:     summary,
 		OccurredAt:  ci.AuthorWhen.UTC(),
 		CollectedAt: m.CollectedAt,
-		Origin:      evidence.Origin{URI: "file://" + m.RepoPath, NativeID: ci.SHA},
+		Origin:      evidence.Origin{URI: m.OriginURI, NativeID: ci.SHA},
 		Facts:       facts,
 		Tags:        tags,
 	}

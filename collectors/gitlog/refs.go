@@ -65,7 +65,7 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 // → the commit it points at (annotated tags peeled, except the hashes in
 // known, which are commits). Entries that match
 // nothing are returned in unmatched.
-func resolveRefs(repo *git.Repository, objs objectSource, patterns []string, known map[plumbing.Hash]bool) (tips map[string]plumbing.Hash, unmatched []string, err error) {
+func resolveRefs(repo *git.Repository, objs objectSource, patterns, excludes []string, known map[plumbing.Hash]bool) (tips map[string]plumbing.Hash, unmatched []string, err error) {
 	all := map[string]plumbing.Hash{}
 	iter, err := repo.References()
 	if err != nil {
@@ -155,12 +155,34 @@ func resolveRefs(repo *git.Repository, objs objectSource, patterns []string, kno
 			unmatched = append(unmatched, p)
 		}
 	}
+	for name := range tips {
+		if excluded(name, excludes) {
+			delete(tips, name)
+		}
+	}
 	for name, h := range tips {
 		if !known[h] {
 			tips[name] = peel(objs, h)
 		}
 	}
 	return tips, unmatched, nil
+}
+
+// excluded reports whether ref name (full, or HEAD) matches one of the
+// exclude_refs entries: a pattern, a full name, or a branch or tag name.
+func excluded(name string, excludes []string) bool {
+	for _, x := range excludes {
+		if isGlob(x) {
+			if re, err := globRegexp(x); err == nil && re.MatchString(name) {
+				return true
+			}
+			continue
+		}
+		if name == x || name == "refs/heads/"+x || name == "refs/tags/"+x || name == "refs/remotes/"+x {
+			return true
+		}
+	}
+	return false
 }
 
 // peel follows annotated tags to what they point at. A missing or odd
