@@ -17,7 +17,7 @@ const cursorVersion = 2
 
 // itemsVersion is folded into the fingerprint: bump it when the items this
 // collector makes change shape, so that the next run re-collects everything.
-const itemsVersion = 1
+const itemsVersion = 2
 
 // maxRetry bounds each retry list of the cursor (Missing, NoStats,
 // Shallow). A run that would record more keeps no tips instead, so that

@@ -115,6 +115,15 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 			facts["files_truncated"] = true
 		}
 		facts["files_changed"] = len(stats)
+		classes, docWords := classesOf(stats)
+		cl := make([]any, len(classes))
+		for i, c := range classes {
+			cl[i] = c
+		}
+		facts["classes"] = cl
+		if docWords > 0 {
+			facts["doc_words"] = docWords
+		}
 		facts["insertions"] = ins
 		facts["deletions"] = del
 	}

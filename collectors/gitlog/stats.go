@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -24,6 +25,10 @@ type fileStat struct {
 	Deletions  int
 	Binary     bool
 	TooLarge   bool // a side is over maxBlobSize: counted as binary, not read
+	// Classes are the kinds of work the file shows (fileClasses);
+	// DocWords the words it adds to documentation (docWordsAdded).
+	Classes  []string
+	DocWords int
 }
 
 // missingError says that an object needed for the stats is not in the
@@ -102,9 +107,14 @@ func changeStat(objs objectSource, ch change) (fileStat, error) {
 	if aKind != textBlob || bKind != textBlob {
 		fs.Binary = true
 		fs.TooLarge = aKind == largeBlob || bKind == largeBlob
+		fs.Classes = fileClasses(fs.Path, nil)
 		return fs, nil
 	}
 	fs.Insertions, fs.Deletions = lineStat(a, b)
+	fs.Classes = fileClasses(fs.Path, b)
+	if slices.ContainsFunc(fs.Classes, isDocClass) {
+		fs.DocWords = docWordsAdded(a, b)
+	}
 	return fs, nil
 }
 
