@@ -325,6 +325,13 @@ func (r *run) match(name, email string) bool {
 	return false
 }
 
+// isMine is match without the counting: safe for concurrent use once the
+// run is set up.
+func (r *run) isMine(name, email string) bool {
+	_, email = r.mm.Map(name, email)
+	return r.c.emails[strings.ToLower(email)]
+}
+
 // producer finds the commits to emit, on its own goroutine: it reads
 // commits from run.objs and hands them on with emit; everything that
 // touches the run's state or the sink goes through do, so that it happens
@@ -504,6 +511,13 @@ func (r *run) finish(ctx context.Context, j *job) error {
 		CommitWhen:          co.Committer.When,
 		Message:             toUTF8(co.Message, enc),
 		MessageCut:          j.cut,
+	}
+	if len(co.ParentHashes) > 1 && serr == nil {
+		if j.work == nil {
+			j.work = &pieceOfWork{Incomplete: true}
+		}
+		ci.Work = j.work
+		ci.Work.Branch = branchOf(ci.Message)
 	}
 	for _, p := range co.ParentHashes {
 		ci.Parents = append(ci.Parents, p.String())

@@ -22,6 +22,7 @@ type job struct {
 	onlyWithStats bool // not emitted when its stats cannot be computed
 	stats         []fileStat
 	err           error
+	work          *pieceOfWork  // a merge's, nil when it could not be found
 	done          chan struct{} // closed when stats and err are set
 	fn            func()        // instead of a commit
 }
@@ -53,6 +54,9 @@ func (r *run) pipeline(ctx context.Context, differs []*differ, produce func(*pro
 			defer wg.Done()
 			for j := range work {
 				j.stats, j.err = d.statsOf(ctx, j.co.TreeHash, j.co.ParentHashes)
+				if len(j.co.ParentHashes) > 1 && j.err == nil {
+					j.work, _ = d.work(ctx, j.co.ParentHashes, r.isMine)
+				}
 				close(j.done)
 			}
 		}()

@@ -76,7 +76,16 @@ type walker struct {
 	// soon as the walk takes it: only for a walk without stop commits,
 	// where nothing taken can turn out to be old.
 	onMine func(*node) error
+	// keepAll: walk returns every new commit, not only the apprentice's.
+	keepAll bool
+	// limit, when positive, is how many commits load reads at most;
+	// limited says it was reached.
+	limit   int
+	limited bool
 }
+
+// errWalkLimit: the walker read its limit of commits.
+var errWalkLimit = errors.New("walk limit reached")
 
 func newWalker(objs objectSource, shallow map[plumbing.Hash]bool, match func(name, email string) bool,
 	missing func(h plumbing.Hash, reason string, start bool)) *walker {
@@ -145,6 +154,10 @@ func (w *walker) load(h plumbing.Hash) (*node, error) {
 	if n := w.nodes[h]; n != nil {
 		return n, nil
 	}
+	if w.limit > 0 && w.walked >= w.limit {
+		w.limited = true
+		return nil, errWalkLimit
+	}
 	hd, o, err := readHeader(w.objs, h, &w.buf)
 	if err != nil {
 		return nil, err
@@ -185,7 +198,7 @@ func (w *walker) markUninteresting(n *node) {
 			continue
 		}
 		n.uninter = true
-		n.mine, n.commit = false, nil
+		n.mine, n.commit = false, nil // (keepAll walks drop them too: uninter)
 		if n.queued {
 			w.interesting--
 		}
@@ -275,7 +288,7 @@ func (w *walker) walk(ctx context.Context, from []plumbing.Hash, stop []plumbing
 	// taken, and everything not by the apprentice.
 	kept := out[:0]
 	for _, n := range out {
-		if !n.uninter && n.mine {
+		if !n.uninter && (n.mine || w.keepAll) {
 			kept = append(kept, n)
 		}
 	}
