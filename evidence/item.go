@@ -93,12 +93,16 @@ type Artefact struct {
 
 // Tag links an item to one KSB. By says who or what made it:
 // "rule:<id>", "declared:<trailer|run-tag|add>" or "review:<role>".
+// Catalogue and Revision name the KSB catalogue the tag was made (or last
+// checked) against and that catalogue's content revision; an empty
+// Revision means the tag predates revisions.
 type Tag struct {
 	KSB        string  `json:"ksb"`
 	By         string  `json:"by"`
 	Confidence float64 `json:"confidence"`
 	Reason     string  `json:"reason"`
 	Catalogue  string  `json:"catalogue"`
+	Revision   string  `json:"catalogue_revision,omitempty"`
 }
 
 // Tag origins, the prefix of Tag.By.

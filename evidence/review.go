@@ -1,6 +1,8 @@
 package evidence
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"sort"
 	"time"
 )
@@ -29,6 +31,10 @@ type Review struct {
 
 // Decision is one review act: who, in which role, when, and what.
 type Decision struct {
+	// ID is random, made once per decision (once per `review` command), so
+	// that a retried write never records the decision twice. Decisions
+	// stored before IDs existed have none.
+	ID           string    `json:"id,omitempty"`
 	At           time.Time `json:"at"`
 	By           string    `json:"by"`
 	Role         string    `json:"role"`
@@ -37,6 +43,13 @@ type Decision struct {
 	Exclude      *bool     `json:"exclude,omitempty"`
 	Confidential *bool     `json:"confidential,omitempty"`
 	Note         string    `json:"note,omitempty"`
+}
+
+// NewDecisionID returns a random decision ID (32 hex digits).
+func NewDecisionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // State is the effect of all decisions on an item: later decisions win.

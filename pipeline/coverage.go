@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -13,40 +14,50 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
-// LoadLedger reads every item and review of the ledger. Unreadable objects
-// are skipped and their errors returned as corrupt.
+// LoadLedger reads every item and review of the ledger (a ledger.Snapshot).
+// Unreadable objects are skipped and their errors returned as corrupt.
 func LoadLedger(ctx context.Context, l *ledger.Ledger) ([]evidence.Item, map[string]*evidence.Review, []string, error) {
-	var corrupt []string
-	onCorrupt := func(err error) { corrupt = append(corrupt, err.Error()) }
-	ptrs, err := l.Items(ctx, onCorrupt)
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
 	if err != nil {
-		return nil, nil, corrupt, err
+		return nil, nil, nil, err
 	}
-	reviews, err := l.Reviews(ctx, onCorrupt)
-	if err != nil {
-		return nil, nil, corrupt, err
-	}
-	items := make([]evidence.Item, len(ptrs))
-	for i, p := range ptrs {
-		items[i] = *p
-	}
-	return items, reviews, corrupt, nil
+	return snap.Items(), snap.Reviews, snap.CorruptStrings(), nil
 }
 
-// ComputeCoverage computes coverage from the ledger's items and reviews.
-func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, now time.Time) (coverage.Report, []string, error) {
-	items, reviews, corrupt, err := LoadLedger(ctx, l)
+// ComputeCoverage reads a snapshot of the ledger and computes its coverage.
+func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
 	if err != nil {
-		return coverage.Report{}, corrupt, err
+		return coverage.Report{}, nil, err
 	}
-	return coverage.Compute(cat, l.Apprentice(), items, reviews, now.UTC()), corrupt, nil
+	return SnapshotCoverage(snap, cat, target, now), snap.CorruptStrings(), nil
 }
 
-// UpdateCoverage recomputes and stores coverage.json.
-func UpdateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, now time.Time) (coverage.Report, []string, error) {
-	rep, corrupt, err := ComputeCoverage(ctx, l, cat, now)
+// SnapshotCoverage computes coverage from a snapshot already read.
+func SnapshotCoverage(snap *ledger.Snapshot, cat *ksb.Catalogue, target coverage.Target, now time.Time) coverage.Report {
+	return coverage.Compute(cat, target, snap.Apprentice, snap.Items(), snap.Reviews, now.UTC())
+}
+
+// UpdateCoverage recomputes and stores coverage.json. While items are
+// stale (tagged against another catalogue or revision), the report keeps,
+// as Before, the last report made against the catalogue they were tagged
+// with, so that retag can say what the change did; it is dropped once no
+// item is stale.
+func UpdateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
+	rep, corrupt, err := ComputeCoverage(ctx, l, cat, target, now)
 	if err != nil {
 		return rep, corrupt, err
+	}
+	if rep.StaleItems > 0 {
+		if prev, err := ReadCoverage(ctx, l); err == nil {
+			switch {
+			case prev.Before != nil:
+				rep.Before = prev.Before
+			case prev.Catalogue != rep.Catalogue || prev.Revision != rep.Revision:
+				prev.Before = nil
+				rep.Before = &prev
+			}
+		}
 	}
 	if err := l.PutCoverage(ctx, rep); err != nil {
 		return rep, corrupt, fmt.Errorf("store coverage: %w", err)
@@ -67,50 +78,27 @@ func ReadCoverage(ctx context.Context, l *ledger.Ledger) (coverage.Report, error
 	return rep, nil
 }
 
+// sameTarget reports whether a stored report was made against this
+// catalogue revision, covers set and version note, so that it still holds
+// when no item changed.
+func sameTarget(prev coverage.Report, cat *ksb.Catalogue, t coverage.Target) bool {
+	return prev.Catalogue == cat.ID && prev.Revision == cat.Revision() &&
+		prev.Covers.Set == t.Covers.Set && slices.Equal(prev.Covers.KSBs, t.Covers.KSBs) &&
+		(prev.Version == nil) == (t.Version == nil) && (t.Version == nil || *prev.Version == *t.Version)
+}
+
 func summaryOf(r coverage.Report) *CoverageSummary {
 	return &CoverageSummary{Evidenced: r.Summary.Evidenced, Suggested: r.Summary.Suggested,
-		Gap: r.Summary.Gap, Total: r.Summary.Total, Ready: r.Ready}
+		Gap: r.Summary.Gap, Total: r.Summary.Total, Ready: r.Ready, StaleItems: r.StaleItems}
 }
 
-// RetagResult says what Retag did.
-type RetagResult struct {
-	Items    int      // items read
-	Changed  int      // items whose tags changed and were written back
-	Corrupt  []string // unreadable items, skipped
-	Warnings []string
-}
-
-// Retag re-applies the tagger to every stored item without collecting,
-// writing back only items whose tags changed. Reviews are untouched.
-func Retag(ctx context.Context, l *ledger.Ledger, t interface {
-	Tag(*evidence.Item) []string
-}) (RetagResult, error) {
-	var res RetagResult
-	items, err := l.Items(ctx, func(err error) { res.Corrupt = append(res.Corrupt, err.Error()) })
-	if err != nil {
-		return res, err
+// staleNotice is the run's warning when items were tagged against another
+// catalogue or revision; "" when none were.
+func staleNotice(sum *CoverageSummary, cat *ksb.Catalogue) string {
+	if sum == nil || sum.StaleItems == 0 {
+		return ""
 	}
-	seen := map[string]bool{}
-	for _, it := range items {
-		if err := ctx.Err(); err != nil {
-			return res, err
-		}
-		res.Items++
-		before, _ := json.Marshal(it.Tags)
-		for _, w := range t.Tag(it) {
-			if !seen[w] {
-				seen[w] = true
-				res.Warnings = append(res.Warnings, w)
-			}
-		}
-		after, _ := json.Marshal(it.Tags)
-		if string(before) == string(after) {
-			continue
-		}
-		if err := l.PutItem(ctx, it); err != nil {
-			return res, err
-		}
-		res.Changed++
-	}
-	return res, nil
+	return fmt.Sprintf("catalogue %s (revision %s) changed since %d stored items were tagged: their rule tags and "+
+		"\"not in catalogue\" warnings may be out of date; run `ksbfolio retag` to re-tag them (items and reviews are kept)",
+		cat.ID, cat.Revision(), sum.StaleItems)
 }

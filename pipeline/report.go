@@ -47,6 +47,9 @@ type CoverageSummary struct {
 	Gap       int  `json:"gap"`
 	Total     int  `json:"total"`
 	Ready     bool `json:"ready"`
+	// StaleItems counts items tagged against another catalogue or an
+	// earlier revision (coverage.Report.StaleItems).
+	StaleItems int `json:"stale_items"`
 }
 
 // SourceReport is what one source did in a run.

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"sort"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
@@ -25,10 +24,6 @@ import (
 // skipped with a reason.
 const MaxArtefact = 256 << 20
 
-// Lease timing: a run renews its lease every LeaseTTL/3; a run that died
-// leaves a lease that others may take over after LeaseTTL.
-const LeaseTTL = 2 * time.Minute
-
 // Source is one configured source with its collector.
 type Source struct {
 	Name      string
@@ -36,13 +31,9 @@ type Source struct {
 	Collector collectors.Collector
 }
 
-// Progress is told about items as they are stored (a terminal progress
-// line, or nothing). Methods may be called from any goroutine.
-type Progress interface {
-	Start(source string)
-	Item(source string)
-	Done(source string)
-}
+// DefaultWriters is how many items a run redacts, tags and stores at once
+// when Runner.Writers is not set.
+const DefaultWriters = 8
 
 // Runner runs the pipeline for one apprentice.
 type Runner struct {
@@ -51,10 +42,14 @@ type Runner struct {
 	Redactor  *redact.Redactor
 	Tagger    *tagging.Tagger
 	Catalogue *ksb.Catalogue
+	Target    coverage.Target // what coverage counts (see coverage.Target)
 	Log       *slog.Logger
 	Now       func() time.Time
-	Progress  Progress // may be nil
+	Observer  Observer // told what the run does (progress, metrics); may be nil
 	StoreName string   // for the report
+	// Writers bounds how many items are redacted, tagged and stored at
+	// once (0: DefaultWriters). The collector emits on one goroutine.
+	Writers int
 }
 
 // Options choose what a run does.
@@ -64,6 +59,7 @@ type Options struct {
 	Coverage bool          // update coverage.json at the end
 	Wait     time.Duration // wait this long for another run's lease (0: fail at once)
 	Full     bool          // ignore the saved cursors: collect everything again (items keep their IDs, so nothing is duplicated)
+	LeaseTTL time.Duration // 0: ledger.DefaultLeaseTTL
 }
 
 // NewRunID returns a sortable, unique run ID: <UTC time>-<8 hex>.
@@ -71,27 +67,6 @@ func NewRunID(now time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
-}
-
-// AcquireLease takes the apprentice's lease, waiting up to wait for another
-// run to finish. It returns a *ledger.HeldError if the wait ends first.
-func AcquireLease(ctx context.Context, l *ledger.Ledger, runID, command string, wait time.Duration, now func() time.Time, log *slog.Logger) (*ledger.Lease, error) {
-	host, _ := os.Hostname()
-	info := ledger.LeaseInfo{RunID: runID, Command: command, Host: host, PID: os.Getpid()}
-	deadline := now().Add(wait)
-	for {
-		lease, err := l.Acquire(ctx, info, LeaseTTL, now)
-		var held *ledger.HeldError
-		if !errors.As(err, &held) || wait <= 0 || !now().Before(deadline) {
-			return lease, err
-		}
-		log.Info("waiting for lease", "holder", held.Info.Holder(), "since", held.Info.Since)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(min(2*time.Second, time.Until(deadline)+10*time.Millisecond)):
-		}
-	}
 }
 
 // Run collects every source (or opts.Only), storing what it finds, then
@@ -114,29 +89,14 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		Catalogue: r.Catalogue.ID, Store: r.StoreName, StartedAt: start.UTC(), Outcome: OutcomeOK,
 		Sources: []SourceReport{}, Corrupt: []string{}, Warnings: []string{}, Full: opts.Full,
 	}
-	log = log.With("run_id", rep.RunID)
+	log = r.Redactor.Logger(log).With("run_id", rep.RunID)
 
-	lease, err := AcquireLease(ctx, r.Ledger, rep.RunID, opts.Command, opts.Wait, now, log)
+	runCtx, release, err := r.Ledger.Hold(ctx, ledger.HoldOptions{RunID: rep.RunID, Command: opts.Command,
+		TTL: opts.LeaseTTL, Wait: opts.Wait, Now: now, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	lease.Keep(runCtx, LeaseTTL/3)
-	go func() {
-		select {
-		case <-lease.Lost():
-			cancel(errors.New("run lease lost: another run took it over"))
-		case <-runCtx.Done():
-		}
-	}()
-	defer func() {
-		rctx, c := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer c()
-		if err := lease.Release(rctx); err != nil {
-			log.Warn("lease release", "err", err)
-		}
-	}()
+	defer release()
 
 	found := false
 	for _, src := range r.Sources {
@@ -166,16 +126,23 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		if err != nil {
-			rep.Warnings = append(rep.Warnings, "coverage: "+err.Error())
+			rep.Warnings = append(rep.Warnings, "coverage: "+r.Redactor.Error(err))
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
 		rep.Coverage = sum
+		if n := staleNotice(sum, r.Catalogue); n != "" {
+			rep.Warnings = append(rep.Warnings, n)
+		}
 	}
 
 	var runErr error
 	if runCtx.Err() != nil {
 		rep.Outcome = OutcomeInterrupted
 		runErr = context.Cause(runCtx)
+		if errors.Is(runErr, ledger.ErrLeaseLost) && ctx.Err() == nil {
+			rep.Outcome = OutcomeFailed // stopped, not interrupted: exit 1
+			rep.Warnings = append(rep.Warnings, runErr.Error())
+		}
 	}
 	rep.FinishedAt = now().UTC()
 	rep.DurationSeconds = rep.FinishedAt.Sub(rep.StartedAt).Seconds()
@@ -195,102 +162,180 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 // the existing summary was made against the same catalogue.
 func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() time.Time) (*CoverageSummary, []string, error) {
 	if !changed {
-		if prev, err := ReadCoverage(ctx, r.Ledger); err == nil && prev.Catalogue == r.Catalogue.ID {
+		if prev, err := ReadCoverage(ctx, r.Ledger); err == nil && sameTarget(prev, r.Catalogue, r.Target) {
 			return summaryOf(prev), nil, nil
 		}
 	}
-	rep, corrupt, err := ComputeCoverage(ctx, r.Ledger, r.Catalogue, now())
+	rep, corrupt, err := UpdateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now())
 	if err != nil {
 		return nil, corrupt, err
-	}
-	if err := r.Ledger.PutCoverage(ctx, rep); err != nil {
-		return nil, corrupt, fmt.Errorf("store coverage: %w", err)
 	}
 	return summaryOf(rep), corrupt, nil
 }
 
-// collect runs one source from its saved cursor (from nothing when full).
-func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() time.Time, log *slog.Logger) SourceReport {
+// collect runs one source from its saved cursor (from nothing when
+// full). Its items are handed to a bounded pool of
+// writers; each stores an item's blobs before the item (StoreFiles, then
+// PutItemBatched), and the source's cursor is saved only after every
+// writer is done and the ledger is synced, so a crash at any point loses
+// at most what the next run collects again.
+func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() time.Time, log *slog.Logger) (sr SourceReport) {
 	log = log.With("source", src.Name)
 	t0 := now()
-	sr := SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
-	defer func() { sr.DurationSeconds = now().Sub(t0).Seconds() }()
-	if r.Progress != nil {
-		r.Progress.Start(src.Name)
-		defer r.Progress.Done(src.Name)
+	sr = SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
+	rep := newReportObserver(&sr)
+	obs := Observers(rep, r.Observer)
+	obs.SourceStarted(src.Name)
+	defer func() {
+		sr.DurationSeconds = now().Sub(t0).Seconds()
+		obs.SourceFinished(src.Name, sr)
+	}()
+	timed := func(op string, f func() error) error {
+		t := time.Now()
+		err := f()
+		obs.StoreOp(op, time.Since(t), err)
+		return err
 	}
+
+	red := r.Redactor
 	var cursor collectors.Cursor
 	if !full {
-		var err error
-		cursor, err = r.Ledger.Cursor(ctx, src.Name)
+		err := timed("get_cursor", func() (err error) { cursor, err = r.Ledger.Cursor(ctx, src.Name); return err })
 		if err != nil {
-			sr.Warnings = append(sr.Warnings, "cursor unreadable, collecting everything again: "+err.Error())
+			obs.Warned(src.Name, "cursor unreadable, collecting everything again: "+red.Error(err))
 			cursor = nil
 		}
 	}
-	sk := &sink{r: r, src: src, sr: &sr, now: now, log: log}
+	writers := r.Writers
+	if writers <= 0 {
+		writers = DefaultWriters
+	}
+	// The collector sees only the redaction boundary (sk passes every
+	// emission, skip and warning through red.Guard, on its writers): what
+	// it emits, skips and warns about, and the error and the cursor it
+	// returns, are all redacted before they are stored, reported or logged.
+	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, slots: make(chan struct{}, writers)}
+	sk.guard = red.Guard(storeSink{sk}, MaxArtefact)
 	next, err := src.Collector.Collect(ctx, cursor, sk)
+	storeErr := sk.wait()
+	// What was stored is made durable whatever happened next; the cursor
+	// is saved only if that succeeds.
+	syncErr := timed("sync", func() error { return r.Ledger.Sync(context.WithoutCancel(ctx)) })
 	var partial *collectors.PartialError
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		sr.Outcome, sr.Error = OutcomeInterrupted, context.Cause(ctx).Error()
+		sr.Outcome, sr.Error = OutcomeInterrupted, red.Error(context.Cause(ctx))
 		return sr
 	case errors.As(err, &partial):
-		sr.Outcome, sr.Error = OutcomePartial, err.Error()
+		sr.Outcome, sr.Error = OutcomePartial, red.Error(err)
 	default:
-		sr.Outcome, sr.Error = OutcomeFailed, err.Error()
-		log.Error("source failed", "err", err)
+		sr.Outcome, sr.Error = OutcomeFailed, red.Error(err)
+		log.Error("source failed", "err", sr.Error)
 		return sr
 	}
-	if sk.storeErr != nil {
-		sr.Outcome, sr.Error = OutcomeFailed, sk.storeErr.Error()
+	if storeErr == nil {
+		storeErr = syncErr
+	}
+	if storeErr != nil {
+		sr.Outcome, sr.Error = OutcomeFailed, red.Error(storeErr)
 		return sr
 	}
-	if err := r.Ledger.PutCursor(ctx, src.Name, next); err != nil {
+	if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, red.Cursor(next)) }); err != nil {
 		sr.Outcome = OutcomePartial
-		sr.Warnings = append(sr.Warnings, "cursor not saved, the next run collects again: "+err.Error())
+		obs.Warned(src.Name, "cursor not saved, the next run collects again: "+red.Error(err))
 	}
 	log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
 	return sr
 }
 
-// sink redacts, tags and stores each emission.
+// sink is what the collector is given: it passes every emission, skip and
+// warning through guard (the redaction boundary), emissions on a bounded
+// pool of writers. Skip and Warn are called by the collector and by the
+// writers.
 type sink struct {
-	r        *Runner
-	src      Source
-	sr       *SourceReport
-	now      func() time.Time
-	log      *slog.Logger
-	storeErr error
-	warned   map[string]bool
+	r     *Runner
+	guard collectors.Sink // red.Guard(storeSink{s})
+	src   Source
+	obs   Observer
+	timed func(op string, f func() error) error
+	now   func() time.Time
+	log   *slog.Logger
+
+	slots chan struct{} // one per running writer
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	err   error // the first store error
 }
 
-func (s *sink) Skip(sk collectors.Skipped) {
-	s.sr.SkippedTotal++
-	if len(s.sr.Skipped) < MaxSkipsReported {
-		sk.What, _ = s.r.Redactor.String(sk.What)
-		sk.Reason, _ = s.r.Redactor.String(sk.Reason)
-		s.sr.Skipped = append(s.sr.Skipped, sk)
-	}
-}
+func (s *sink) Skip(sk collectors.Skipped) { s.guard.Skip(sk) }
 
-func (s *sink) Warn(msg string) {
-	msg, _ = s.r.Redactor.String(msg)
-	if s.warned == nil {
-		s.warned = map[string]bool{}
-	}
-	if s.warned[msg] || len(s.sr.Warnings) >= MaxSkipsReported {
-		return
-	}
-	s.warned[msg] = true
-	s.sr.Warnings = append(s.sr.Warnings, msg)
-}
+func (s *sink) Warn(msg string) { s.guard.Warn(msg) }
 
+// storeSink is the guard's side of the sink: what it receives is redacted.
+type storeSink struct{ s *sink }
+
+func (t storeSink) Emit(ctx context.Context, e collectors.Emission) error { return t.s.store(ctx, e) }
+func (t storeSink) Skip(sk collectors.Skipped)                            { t.s.obs.Skipped(t.s.src.Name, sk) }
+func (t storeSink) Warn(msg string)                                       { t.s.obs.Warned(t.s.src.Name, msg) }
+
+// Emit hands the emission to a writer, waiting for a free one, which
+// passes it through the guard and stores it. An emission with files is
+// handled on the caller's goroutine instead, so that
+// the files are opened while Emit runs (they may not outlive it). Once a
+// write has failed, Emit returns that error and the collector stops.
 func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
+	if err := s.failed(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if len(e.Files) > 0 {
+		if err := s.guard.Emit(ctx, e); err != nil {
+			s.fail(err)
+			return err
+		}
+		return nil
+	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.wg.Add(1)
+	go func() {
+		defer func() { <-s.slots; s.wg.Done() }()
+		if err := s.guard.Emit(ctx, e); err != nil {
+			s.fail(err)
+		}
+	}()
+	return nil
+}
+
+func (s *sink) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+func (s *sink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// wait waits for every writer and returns the first store error.
+func (s *sink) wait() error {
+	s.wg.Wait()
+	return s.failed()
+}
+
+// store tags and stores one emission the guard has redacted: its blobs,
+// then the item.
+func (s *sink) store(ctx context.Context, e collectors.Emission) error {
 	it := e.Item
 	it.Schema = evidence.SchemaVersion
 	it.Apprentice = s.r.Ledger.Apprentice()
@@ -300,60 +345,45 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 	}
 	it.CollectedAt = s.now().UTC()
 	it.Artefacts = nil
-	red, err := StoreFiles(ctx, s.r.Ledger, s.r.Redactor, e.Files, &it, s.Skip)
-	if err != nil {
-		s.storeErr = err
-		return err
+	var nfiles int
+	if len(e.Files) > 0 {
+		err := s.timed("put_blobs", func() (err error) {
+			nfiles, err = StoreFiles(ctx, s.r.Ledger, e.Files, &it, storeSink{s}.Skip)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
-	s.sr.Artefacts += red
-	s.r.Redactor.Item(&it)
 	for _, w := range s.r.Tagger.Tag(&it) {
-		s.Warn(w)
+		storeSink{s}.Warn(w)
 	}
-	for _, rd := range it.Redactions {
-		s.sr.Redactions += rd.Count
-	}
-	if err := s.r.Ledger.PutItem(ctx, &it); err != nil {
-		s.storeErr = err
+	if err := s.timed("put_item", func() error { return s.r.Ledger.PutItemBatched(ctx, &it) }); err != nil {
 		return err
 	}
-	s.sr.Items++
-	if s.r.Progress != nil {
-		s.r.Progress.Item(s.src.Name)
-	}
+	s.obs.ItemStored(s.src.Name, StoredItem{ID: it.ID, Kind: it.Kind, Artefacts: nfiles, Redactions: it.Redactions})
 	return nil
 }
 
-// StoreFiles stores an emission's files as blobs (redacting those that are
-// text) and appends them to it.Artefacts, before the item itself is
-// stored. Files that cannot be read are skipped with a reason. It returns
-// how many artefacts were stored; an error means the store failed.
-func StoreFiles(ctx context.Context, l *ledger.Ledger, red *redact.Redactor, files []collectors.File, it *evidence.Item, skip func(collectors.Skipped)) (int, error) {
+// StoreFiles stores an emission's files as blobs and appends them to
+// it.Artefacts, before the item itself is stored. The files must have
+// passed the redaction boundary (redact.Redactor.Guard), which redacts
+// text and refuses binary with secrets. Files that cannot be read are
+// skipped with a reason. It returns how many artefacts were stored; an
+// error means the store failed.
+func StoreFiles(ctx context.Context, l *ledger.Ledger, files []collectors.File, it *evidence.Item, skip func(collectors.Skipped)) (int, error) {
 	n := 0
-	counts := redact.Counts{}
 	for _, f := range files {
-		name, _ := red.String(f.Name)
 		rc, err := f.Open()
 		if err != nil {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: err.Error()})
+			skip(collectors.Skipped{What: "artefact " + f.Name, Reason: err.Error()})
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(rc, MaxArtefact+1))
 		rc.Close()
 		if err != nil {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: "read: " + err.Error()})
+			skip(collectors.Skipped{What: "artefact " + f.Name, Reason: "read: " + err.Error()})
 			continue
-		}
-		if len(b) > MaxArtefact {
-			skip(collectors.Skipped{What: "artefact " + name, Reason: fmt.Sprintf("larger than %d MiB", MaxArtefact>>20)})
-			continue
-		}
-		if IsText(b) {
-			var c redact.Counts
-			b, c = red.Bytes(b)
-			for k, v := range c {
-				counts[k] += v
-			}
 		}
 		sum, err := l.PutBlob(ctx, b)
 		if err != nil {
@@ -363,39 +393,8 @@ func StoreFiles(ctx context.Context, l *ledger.Ledger, red *redact.Redactor, fil
 		if mt == "" {
 			mt = "application/octet-stream"
 		}
-		it.Artefacts = append(it.Artefacts, evidence.Artefact{Name: name, SHA256: sum, Size: int64(len(b)), MediaType: mt})
+		it.Artefacts = append(it.Artefacts, evidence.Artefact{Name: f.Name, SHA256: sum, Size: int64(len(b)), MediaType: mt})
 		n++
 	}
-	if len(counts) > 0 {
-		it.Redactions = mergeRedactions(it.Redactions, counts.Redactions())
-	}
 	return n, nil
-}
-
-func mergeRedactions(a, b []evidence.Redaction) []evidence.Redaction {
-	m := map[string]int{}
-	for _, r := range append(append([]evidence.Redaction(nil), a...), b...) {
-		m[r.Rule] += r.Count
-	}
-	out := make([]evidence.Redaction, 0, len(m))
-	for k, v := range m {
-		out = append(out, evidence.Redaction{Rule: k, Count: v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
-	return out
-}
-
-// IsText reports whether b looks like text (valid UTF-8 with no NUL in its
-// first 8 KiB), and so is redacted before it is stored.
-func IsText(b []byte) bool {
-	head := b
-	if len(head) > 8192 {
-		head = head[:8192]
-	}
-	for _, c := range head {
-		if c == 0 {
-			return false
-		}
-	}
-	return utf8.Valid(b)
 }

@@ -80,7 +80,7 @@ func newRunner(t *testing.T, srcs ...pipeline.Source) (*pipeline.Runner, string)
 	}
 	l, _ := ledger.New(s, "jane")
 	cat := ksb.Builtin()[0]
-	red, err := redact.New(nil)
+	red, err := redact.New(redact.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

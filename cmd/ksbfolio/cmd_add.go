@@ -8,12 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 type addOptions struct {
 	title, date, ksbs string
 	replace           bool
+	wait              time.Duration
 }
 
 func newAddCommand(g *globals) *cobra.Command {
@@ -44,8 +45,8 @@ are kept).`,
 			if err != nil {
 				return err
 			}
-			it, warns, err := ws.AddManual(g.ctx, pipeline.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Replace: o.replace})
-			var exists *pipeline.ExistsError
+			it, warns, err := maintain.Add(g.ctx, ws, maintain.Manual{Path: args[0], Title: o.title, Date: date, KSBs: ksbs, Replace: o.replace, Wait: o.wait})
+			var exists *maintain.ExistsError
 			if errors.As(err, &exists) {
 				return withCode(exitUsage, err)
 			}
@@ -63,6 +64,7 @@ are kept).`,
 	cmd.Flags().StringVar(&o.date, "date", "", "when the work was done: YYYY-MM-DD or RFC 3339, not in the future (required)")
 	cmd.Flags().StringVar(&o.ksbs, "ksb", "", "KSBs this evidences (comma-separated)")
 	cmd.Flags().BoolVar(&o.replace, "replace", false, "replace the item of a file added before")
+	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	return cmd
 }
 

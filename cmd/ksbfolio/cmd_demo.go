@@ -72,7 +72,7 @@ func demoRun(g *globals, res demo.Result) error {
 	if err != nil {
 		return err
 	}
-	rep, _, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now())
+	rep, _, err := pipeline.ComputeCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
 	if err != nil {
 		return err
 	}

@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 // maxProblemsListed is how many problems fsck prints for a person.
@@ -15,15 +15,18 @@ const maxProblemsListed = 100
 
 func newFsckCommand(g *globals) *cobra.Command {
 	var repair, asJSON bool
+	var grace, wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "fsck [--repair]",
 		Short: "Check the ledger: unreadable objects, missing or damaged blobs, orphan blobs, stale leases",
 		Long: `fsck reads the whole ledger of the apprentice and reports items that cannot
 be read, items whose artefacts are missing, blobs whose content does not
 match their SHA-256, blobs no item names, unreadable reviews and cursors, and
-a stale lease left by a run that died. --repair moves unreadable objects to
-quarantine/ (never deletes possible evidence), deletes orphan blobs and stale
-leases; missing artefacts need their source collected again.
+a stale lease left by a run that died (its process is gone from this host,
+or it expired). --repair takes the lease itself (taking a stale one over),
+moves unreadable objects to quarantine/ (never deletes possible evidence),
+deletes orphan blobs and the temporary files a killed run left once they are
+older than --grace; missing artefacts need their source collected again.
 
 Exit codes: 0 clean (or everything repaired); 3 problems remain; 4 a run is
 going on (with --repair).`,
@@ -33,10 +36,7 @@ going on (with --repair).`,
 			if err != nil {
 				return err
 			}
-			acquire := func() (*ledger.Lease, error) {
-				return pipeline.AcquireLease(g.ctx, ws.Ledger, pipeline.NewRunID(ws.Now()), "fsck", 0, ws.Now, g.log)
-			}
-			res, err := pipeline.Fsck(g.ctx, ws.Ledger, repair, acquire)
+			res, err := maintain.Fsck(g.ctx, ws.Ledger, maintain.FsckOptions{Repair: repair, Grace: grace, Lease: ws.HoldOptions("fsck", wait)})
 			if err != nil {
 				return err
 			}
@@ -54,6 +54,9 @@ going on (with --repair).`,
 					if p.Repaired != "" {
 						line += " [repaired: " + p.Repaired + "]"
 					}
+					if p.Pending != "" {
+						line += " [" + p.Pending + "]"
+					}
 					fmt.Fprintln(g.stdout, termsafe.String(line))
 				}
 				fmt.Fprintf(g.stdout, "checked %s, %s, %s: %s, %d left\n",
@@ -68,5 +71,7 @@ going on (with --repair).`,
 	}
 	cmd.Flags().BoolVar(&repair, "repair", false, "repair what can be repaired")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().DurationVar(&grace, "grace", maintain.DefaultGrace, "with --repair, keep orphan blobs and temporary files younger than this (a run may still be writing)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "with --repair, wait up to this long for another run on the same apprentice")
 	return cmd
 }

@@ -4,15 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
-	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 type itemsOptions struct {
@@ -28,8 +28,10 @@ func newItemsCommand(g *globals) *cobra.Command {
 		Short: "List the evidence items in the ledger",
 		Long: `items lists stored evidence items, oldest first, with their tags as
 reviewed (rejected KSBs left out, accepted ones added as review:<role>).
---json prints a JSON array of items. Unreadable items are reported on stderr
-and skipped (exit 3).`,
+Items a review excluded or marked confidential are listed as such (the
+REVIEW column; "excluded" and "confidential" in JSON). --json prints a JSON
+array of items, each with its review decisions ("reviews"). Unreadable
+items are reported on stderr and skipped (exit 3).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runItems(g, o) },
 	}
@@ -39,28 +41,51 @@ and skipped (exit 3).`,
 	return cmd
 }
 
-// viewItems loads the ledger's items with their reviews applied to tags.
-func viewItems(g *globals, ws *pipeline.Workspace) ([]evidence.Item, map[string]*evidence.Review, []string, error) {
-	items, reviews, corrupt, err := pipeline.LoadLedger(g.ctx, ws.Ledger)
+// readSnapshot reads the ledger once (items with their reviews applied),
+// reporting unreadable objects on stderr.
+func readSnapshot(g *globals, ws *workspace.Workspace) (*ledger.Snapshot, error) {
+	snap, err := ws.Ledger.Snapshot(g.ctx, ledger.SnapshotOptions{})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
-	for i := range items {
-		items[i].Tags = evidence.Reviewed(items[i], reviews[items[i].ID])
-		if items[i].Tags == nil {
-			items[i].Tags = []evidence.Tag{}
-		}
+	for _, c := range snap.Corrupt {
+		fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c.Error()))
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if !items[i].OccurredAt.Equal(items[j].OccurredAt) {
-			return items[i].OccurredAt.Before(items[j].OccurredAt)
-		}
-		return items[i].ID < items[j].ID
-	})
-	for _, c := range corrupt {
-		fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
+	return snap, nil
+}
+
+// itemJSON is an item as `items --json` and `show --json` print it: the
+// stored item with its tags as reviewed, whether a review excluded it or
+// marked it confidential, and every review decision, oldest first.
+type itemJSON struct {
+	evidence.Item
+	Excluded     bool                `json:"excluded"`
+	Confidential bool                `json:"confidential"`
+	Reviews      []evidence.Decision `json:"reviews"`
+}
+
+func toJSON(v ledger.View) itemJSON {
+	out := itemJSON{Item: v.Item, Excluded: v.Excluded, Confidential: v.Confidential, Reviews: []evidence.Decision{}}
+	out.Tags = v.Tags
+	if v.Review != nil {
+		out.Reviews = append(out.Reviews, v.Review.Decisions...)
 	}
-	return items, reviews, corrupt, nil
+	return out
+}
+
+// reviewState names what a review made of an item, for the text listing.
+func reviewState(v ledger.View) string {
+	var s []string
+	if v.Excluded {
+		s = append(s, "excluded")
+	}
+	if v.Confidential {
+		s = append(s, "confidential")
+	}
+	if len(s) == 0 {
+		return "-"
+	}
+	return strings.Join(s, ",")
 }
 
 func runItems(g *globals, o itemsOptions) error {
@@ -68,7 +93,7 @@ func runItems(g *globals, o itemsOptions) error {
 	if err != nil {
 		return err
 	}
-	items, _, corrupt, err := viewItems(g, ws)
+	snap, err := readSnapshot(g, ws)
 	if err != nil {
 		return err
 	}
@@ -78,40 +103,63 @@ func runItems(g *globals, o itemsOptions) error {
 			want[k] = true
 		}
 	}
-	out := []evidence.Item{}
-	for _, it := range items {
-		if o.source != "" && it.Source != o.source {
+	var out []ledger.View
+	excluded, confidential := 0, 0
+	for _, v := range snap.Views {
+		if o.source != "" && v.Item.Source != o.source {
 			continue
 		}
-		if len(want) > 0 && !hasAnyKSB(it, want) {
+		if len(want) > 0 && !hasAnyKSB(v.Tags, want) {
 			continue
 		}
-		out = append(out, it)
+		out = append(out, v)
+		if v.Excluded {
+			excluded++
+		}
+		if v.Confidential {
+			confidential++
+		}
 	}
 	if o.json {
-		if err := writeJSON(g.stdout, out); err != nil {
+		js := make([]itemJSON, len(out))
+		for i, v := range out {
+			js[i] = toJSON(v)
+		}
+		if err := writeJSON(g.stdout, js); err != nil {
 			return err
 		}
 	} else {
 		tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tDATE\tKIND\tSOURCE\tKSBS\tTITLE")
-		for _, it := range out {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(it.ID), it.OccurredAt.UTC().Format("2006-01-02"),
-				termsafe.String(string(it.Kind)), termsafe.String(it.Source), termsafe.String(ksbList(it.Tags)), truncate(it.Title, 60))
+		fmt.Fprintln(tw, "ID\tDATE\tKIND\tSOURCE\tKSBS\tREVIEW\tTITLE")
+		for _, v := range out {
+			it := v.Item
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", termsafe.String(it.ID), it.OccurredAt.UTC().Format("2006-01-02"),
+				termsafe.String(string(it.Kind)), termsafe.String(it.Source), termsafe.String(ksbList(v.Tags)), reviewState(v), truncate(it.Title, 60))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintln(g.stdout, termsafe.Plural(len(out), "item", "items"))
+		line := termsafe.Plural(len(out), "item", "items")
+		var notes []string
+		if excluded > 0 {
+			notes = append(notes, fmt.Sprintf("%d excluded", excluded))
+		}
+		if confidential > 0 {
+			notes = append(notes, fmt.Sprintf("%d confidential", confidential))
+		}
+		if len(notes) > 0 {
+			line += " (" + strings.Join(notes, ", ") + ")"
+		}
+		fmt.Fprintln(g.stdout, line)
 	}
-	if len(corrupt) > 0 {
+	if len(snap.Corrupt) > 0 {
 		return errPartial
 	}
 	return nil
 }
 
-func hasAnyKSB(it evidence.Item, want map[string]bool) bool {
-	for _, t := range it.Tags {
+func hasAnyKSB(tags []evidence.Tag, want map[string]bool) bool {
+	for _, t := range tags {
 		if want[t.KSB] {
 			return true
 		}

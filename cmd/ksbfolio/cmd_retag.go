@@ -7,8 +7,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/maintain"
 )
 
 func newRetagCommand(g *globals) *cobra.Command {
@@ -31,16 +33,22 @@ imported); set standard: in the config too so that later runs use it.`,
 			if err != nil {
 				return setupCode(err)
 			}
-			lease, err := pipeline.AcquireLease(g.ctx, ws.Ledger, pipeline.NewRunID(ws.Now()), "retag", wait, ws.Now, g.log)
-			if err != nil {
+			var (
+				res       maintain.RetagResult
+				before    coverage.Report
+				beforeErr error
+				after     coverage.Report
+			)
+			err = g.hold(ws, "retag", wait, func(ctx context.Context) error {
+				before, beforeErr = pipeline.ReadCoverage(ctx, ws.Ledger)
+				var err error
+				if res, err = maintain.Retag(ctx, ws.Ledger, tg); err != nil {
+					return err
+				}
+				after, _, err = pipeline.UpdateCoverage(ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now())
 				return err
-			}
-			defer lease.Release(context.WithoutCancel(g.ctx))
-			res, err := pipeline.Retag(g.ctx, ws.Ledger, tg)
+			})
 			if err != nil {
-				return err
-			}
-			if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
 				return err
 			}
 			for _, w := range append(warns, res.Warnings...) {
@@ -50,6 +58,9 @@ imported); set standard: in the config too so that later runs use it.`,
 				fmt.Fprintln(g.stderr, "ksbfolio: skipped "+termsafe.String(c))
 			}
 			fmt.Fprintf(g.stdout, "retagged %s against %s: %d changed\n", termsafe.Plural(res.Items, "item", "items"), ws.Catalogue.ID, res.Changed)
+			for _, line := range maintain.CoverageChanges(before, beforeErr == nil, after) {
+				fmt.Fprintln(g.stdout, termsafe.String(line))
+			}
 			if catalogue != "" && catalogue != ws.Config.Standard {
 				fmt.Fprintf(g.stdout, "note: set `standard: %s` in %s so that later runs tag against it too\n", catalogue, g.configPath)
 			}

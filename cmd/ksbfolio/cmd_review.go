@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +16,7 @@ type reviewOptions struct {
 	accept, reject        string
 	exclude, confidential bool
 	note, by, role        string
+	wait                  time.Duration
 }
 
 func newReviewCommand(g *globals) *cobra.Command {
@@ -38,6 +41,7 @@ kept apart from items, in order, so they survive re-collection and retag.`,
 	f.StringVar(&o.note, "note", "", "a note kept with the decision")
 	f.StringVar(&o.by, "by", "", "who decides (default: the apprentice's name)")
 	f.StringVar(&o.role, "role", "apprentice", "their role: "+strings.Join(evidence.Roles, ", "))
+	f.DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	return cmd
 }
 
@@ -76,7 +80,7 @@ func runReview(g *globals, cmd *cobra.Command, ref string, o reviewOptions) erro
 	if !evidence.ValidRole(o.role) {
 		return usageErrorf("--role %q: want one of %s", o.role, strings.Join(evidence.Roles, ", "))
 	}
-	d := evidence.Decision{By: o.by, Role: o.role, Accept: accept, Reject: reject, Note: o.note}
+	d := evidence.Decision{ID: evidence.NewDecisionID(), By: o.by, Role: o.role, Accept: accept, Reject: reject, Note: o.note}
 	if cmd.Flags().Changed("exclude") {
 		v := o.exclude
 		d.Exclude = &v
@@ -108,12 +112,14 @@ func runReview(g *globals, cmd *cobra.Command, ref string, o reviewOptions) erro
 		}
 	}
 	d.At = ws.Now().UTC()
-	if _, err := ws.Ledger.AddDecision(g.ctx, it.ID, d); err != nil {
-		return err
-	}
-	fmt.Fprintf(g.stdout, "recorded %s's decision (%s) on %s\n", d.By, d.Role, it.ID)
-	if _, _, err := pipeline.UpdateCoverage(g.ctx, ws.Ledger, ws.Catalogue, ws.Now()); err != nil {
-		g.log.Warn("coverage not updated", "err", err)
-	}
-	return nil
+	return g.hold(ws, "review", o.wait, func(ctx context.Context) error {
+		if _, err := ws.Ledger.AddDecision(ctx, it.ID, d); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stdout, "recorded %s's decision (%s) on %s\n", d.By, d.Role, it.ID)
+		if _, _, err := pipeline.UpdateCoverage(ctx, ws.Ledger, ws.Catalogue, ws.Target, ws.Now()); err != nil {
+			g.log.Warn("coverage not updated", "err", err)
+		}
+		return nil
+	})
 }

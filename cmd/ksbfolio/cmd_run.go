@@ -31,9 +31,10 @@ runs/ in the ledger. --full ignores the saved cursors and collects
 everything again (after fsck --repair quarantined an item, or to re-read
 history): items keep their IDs, so nothing is duplicated.
 
-Exit codes: 0 ok; 3 finished but some sources failed or were partial; 4
-another run holds the apprentice's lease (--wait to wait for it); 130
-interrupted (what was stored stays stored; the next run carries on).`,
+Exit codes: 0 ok; 1 error (the store is unusable, or the run lost its lease
+and stopped); 3 finished but some sources failed or were partial; 4 another
+run holds the apprentice's lease (--wait to wait for it); 130 interrupted
+(what was stored stays stored; the next run carries on).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runPipeline(g, o, "run", true) },
 	}
@@ -63,18 +64,18 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	if err != nil {
 		return err
 	}
-	var prog pipeline.Progress
+	var obs pipeline.Observer
 	if g.progressOn() {
-		prog = &progressLine{g: g}
+		obs = &progressLine{g: g}
 	}
-	r, warns, err := ws.Runner(prog)
+	r, warns, err := ws.Runner(obs)
 	if err != nil {
 		return setupCode(err)
 	}
 	for _, w := range warns {
 		g.log.Warn("tagging rules", "warning", w)
 	}
-	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait, Full: o.full})
+	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait, LeaseTTL: ws.LeaseTTL, Full: o.full})
 	if rep == nil {
 		return err
 	}

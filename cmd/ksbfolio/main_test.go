@@ -50,7 +50,7 @@ func requireGit(t *testing.T) {
 
 // workspace builds a repository of n commits and a config collecting it
 // into storeSpec ("" = the default folder store).
-func workspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum gittest.Summary) {
+func gitWorkspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum gittest.Summary) {
 	t.Helper()
 	requireGit(t)
 	dir = t.TempDir()
@@ -180,8 +180,8 @@ func TestInitRunCoverage(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &cov); err != nil {
 		t.Fatal(err)
 	}
-	if cov.Ready || cov.Complete || cov.ReadyReason == "" {
-		t.Fatalf("readiness claimed against the incomplete catalogue: %+v", cov)
+	if cov.Ready || !cov.Complete || !strings.Contains(cov.ReadyReason, "of 39 KSBs assessed by the professional discussion not yet evidenced") {
+		t.Fatalf("readiness against the official catalogue, default covers set: %+v", cov)
 	}
 	if cov.Summary.Evidenced == 0 || cov.Summary.Total != cov.Summary.Evidenced+cov.Summary.Suggested+cov.Summary.Gap {
 		t.Fatalf("summary inconsistent: %+v", cov.Summary)
@@ -223,8 +223,8 @@ func TestSameLedgerOnFolderAndS3(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-	_, fsCfg, sum := workspace(t, 150, "")
-	_, s3Cfg, _ := workspace(t, 150, "'"+srv.URL("portfolios")+"'")
+	_, fsCfg, sum := gitWorkspace(t, 150, "")
+	_, s3Cfg, _ := gitWorkspace(t, 150, "'"+srv.URL("portfolios")+"'")
 	mustCode(t, cli(t, "-c", fsCfg, "run"), 0)
 	mustCode(t, cli(t, "-c", s3Cfg, "run"), 0)
 
@@ -290,7 +290,7 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 		"-----BEGIN RSA PRIVATE KEY-----\n" + secrets[3] + "\nQmFzZTY0Q29udGVudE9mVGhlS2V5\n-----END RSA PRIVATE KEY-----\n" +
 		"\nKSB: S8\n"
 	for _, storeSpec := range []string{"", "'" + srv.URL("p") + "'"} {
-		dir, cfg, _ := workspace(t, 20, storeSpec)
+		dir, cfg, _ := gitWorkspace(t, 20, storeSpec)
 		me := gittest.DefaultAuthors()[0]
 		env := []string{"GIT_AUTHOR_NAME=" + me.Name, "GIT_AUTHOR_EMAIL=" + me.Email,
 			"GIT_COMMITTER_NAME=" + me.Name, "GIT_COMMITTER_EMAIL=" + me.Email}
@@ -349,7 +349,7 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 
 func TestClearErrors(t *testing.T) {
 	requireGit(t)
-	dir, cfg, _ := workspace(t, 30, "")
+	dir, cfg, _ := gitWorkspace(t, 30, "")
 
 	t.Run("malformed config", func(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "ksbfolio.yaml")
@@ -428,7 +428,7 @@ func TestClearErrors(t *testing.T) {
 }
 
 func TestSecondRunExitsWhileLeaseHeld(t *testing.T) {
-	dir, cfg, _ := workspace(t, 30, "")
+	dir, cfg, _ := gitWorkspace(t, 30, "")
 	s, err := fsstore.New(filepath.Join(dir, ".ksbfolio"))
 	if err != nil {
 		t.Fatal(err)
@@ -463,7 +463,7 @@ func TestSecondRunExitsWhileLeaseHeld(t *testing.T) {
 }
 
 func TestInterruptedRunResumes(t *testing.T) {
-	_, cfg, sum := workspace(t, 400, "")
+	_, cfg, sum := gitWorkspace(t, 400, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // interrupted before it could finish
 	r := cliCtx(t, ctx, "-c", cfg, "run")
@@ -477,7 +477,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 }
 
 func TestReviewAddRetagStandard(t *testing.T) {
-	dir, cfg, _ := workspace(t, 60, "")
+	dir, cfg, _ := gitWorkspace(t, 60, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 	items := itemsJSON(t, cfg)
 	var sugg *evidence.Item
@@ -551,8 +551,8 @@ func TestReviewAddRetagStandard(t *testing.T) {
 	// standard: list, show every KSB, import the official list as text.
 	r = cli(t, "-c", cfg, "standard", "show", "st1398-v1.0")
 	mustCode(t, r, 0)
-	if !strings.Contains(r.stdout, "INCOMPLETE") || !strings.Contains(r.stdout, "label only") {
-		t.Fatalf("standard show does not say the catalogue is incomplete or marks labels:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "complete: all 70 KSBs") || strings.Contains(r.stdout, "label") {
+		t.Fatalf("standard show does not say the catalogue is complete, or mentions labels:\n%s", r.stdout)
 	}
 	official := filepath.Join(dir, "official.txt")
 	writeFile(t, official, "Knowledge\n\nK1: How to do one thing\n  that wraps onto a second line.\nK12: Deployment approaches for new data pipelines and automated processes.\n\nSkills\n• S10 Apply techniques for monitoring models.\nS16 - Transition prototypes into the live environment\nS8: Assess system vulnerabilities\n\nBehaviours\nB1 – Works independently.\n")
@@ -592,7 +592,7 @@ func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	r := cli(t, "demo", dir, "--commits", "300")
 	mustCode(t, r, 0)
-	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "incomplete"} {
+	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "of 39 KSBs assessed by the professional discussion"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
@@ -612,4 +612,234 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustCode(t, cli(t, "demo", dir), exitUsage) // never over an existing workspace
+}
+
+// itemView is what items --json and show --json print per item.
+type itemView struct {
+	evidence.Item
+	Excluded     bool                `json:"excluded"`
+	Confidential bool                `json:"confidential"`
+	Reviews      []evidence.Decision `json:"reviews"`
+}
+
+func viewsJSON(t *testing.T, cfg string, args ...string) []itemView {
+	t.Helper()
+	r := cli(t, append([]string{"-c", cfg, "items", "--json"}, args...)...)
+	mustCode(t, r, 0)
+	var vs []itemView
+	if err := json.Unmarshal([]byte(r.stdout), &vs); err != nil {
+		t.Fatalf("items --json: %v\n%s", err, r.stdout)
+	}
+	return vs
+}
+
+// Excluded and confidential items are listed as such, never dropped, and
+// items --ksb agrees with coverage once excluded items are set aside.
+func TestItemsShowReviewState(t *testing.T) {
+	dir, cfg, sum := gitWorkspace(t, 60, "")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	all := viewsJSON(t, cfg)
+	if len(all) != sum.Apprentice {
+		t.Fatalf("%d items, want %d", len(all), sum.Apprentice)
+	}
+	// Exclude an item with a rule tag; mark another confidential.
+	var ex, conf *itemView
+	for i := range all {
+		if len(all[i].Tags) > 0 && ex == nil {
+			ex = &all[i]
+		} else if conf == nil {
+			conf = &all[i]
+		}
+	}
+	if ex == nil || conf == nil {
+		t.Fatal("no tagged item to exclude")
+	}
+	mustCode(t, cli(t, "-c", cfg, "review", ex.ID, "--exclude", "--note", "private work"), 0)
+	mustCode(t, cli(t, "-c", cfg, "review", conf.ID, "--confidential"), 0)
+
+	after := viewsJSON(t, cfg)
+	if len(after) != len(all) {
+		t.Fatalf("after review, items lists %d items, want all %d", len(after), len(all))
+	}
+	byID := map[string]itemView{}
+	for _, v := range after {
+		byID[v.ID] = v
+		if v.Reviews == nil {
+			t.Fatalf("item %s: reviews is null, want []", v.ID)
+		}
+	}
+	if !byID[ex.ID].Excluded || byID[ex.ID].Confidential || !byID[conf.ID].Confidential || byID[conf.ID].Excluded {
+		t.Fatalf("review state not shown: excluded %+v, confidential %+v", byID[ex.ID].Excluded, byID[conf.ID].Confidential)
+	}
+	txt := cli(t, "-c", cfg, "items")
+	mustCode(t, txt, 0)
+	if !strings.Contains(txt.stdout, "(1 excluded, 1 confidential)") {
+		t.Fatalf("items does not count excluded and confidential items:\n%s", txt.stdout)
+	}
+	for _, line := range strings.Split(txt.stdout, "\n") {
+		if strings.HasPrefix(line, ex.ID) && !strings.Contains(line, "excluded") {
+			t.Fatalf("excluded item's row does not say so: %s", line)
+		}
+	}
+
+	// items --ksb K, less the excluded items, is exactly what coverage
+	// counts for K.
+	covR := cli(t, "-c", cfg, "coverage", "--json")
+	mustCode(t, covR, 0)
+	var cov struct {
+		KSBs []struct {
+			KSB         string   `json:"ksb"`
+			EvidencedBy []string `json:"evidenced_by"`
+			SuggestedBy []string `json:"suggested_by"`
+		} `json:"ksbs"`
+	}
+	if err := json.Unmarshal([]byte(covR.stdout), &cov); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, tg := range ex.Tags {
+		var fromItems, fromCov []string
+		sawExcluded := false
+		for _, v := range viewsJSON(t, cfg, "--ksb", tg.KSB) {
+			if v.Excluded {
+				sawExcluded = true
+				continue
+			}
+			fromItems = append(fromItems, v.ID)
+		}
+		if !sawExcluded {
+			t.Fatalf("items --ksb %s leaves out the excluded item", tg.KSB)
+		}
+		for _, row := range cov.KSBs {
+			if row.KSB == tg.KSB {
+				fromCov = append(append(fromCov, row.EvidencedBy...), row.SuggestedBy...)
+			}
+		}
+		sort.Strings(fromItems)
+		sort.Strings(fromCov)
+		if strings.Join(fromItems, ",") != strings.Join(fromCov, ",") {
+			t.Fatalf("KSB %s: items --ksb (less excluded) lists %v, coverage %v", tg.KSB, fromItems, fromCov)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("nothing compared")
+	}
+
+	// show --json carries the review decisions and state.
+	r := cli(t, "-c", cfg, "show", ex.ID, "--json")
+	mustCode(t, r, 0)
+	var one itemView
+	if err := json.Unmarshal([]byte(r.stdout), &one); err != nil {
+		t.Fatal(err)
+	}
+	if !one.Excluded || len(one.Reviews) != 1 || one.Reviews[0].Note != "private work" {
+		t.Fatalf("show --json: excluded=%v reviews=%+v", one.Excluded, one.Reviews)
+	}
+	r = cli(t, "-c", cfg, "show", ex.ID)
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "review:      excluded") {
+		t.Fatalf("show does not say the item is excluded:\n%s", r.stdout)
+	}
+	_ = dir
+}
+
+// show refuses references too short to mean one item and says how many a
+// prefix matches.
+func TestShowAmbiguousAndShort(t *testing.T) {
+	dir, cfg, _ := gitWorkspace(t, 5, "")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	s, err := fsstore.New(filepath.Join(dir, ".ksbfolio"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(s, "jane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, native := range []string{"abcdef0111", "abcdef0222", "abcdef0333"} {
+		it := &evidence.Item{Schema: 1, ID: evidence.NewID("git", native), Apprentice: "jane", Source: "model-repo",
+			SourceType: "git", Kind: evidence.KindCommit, Title: "t " + native, Origin: evidence.Origin{NativeID: native},
+			OccurredAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+		if err := l.PutItem(context.Background(), it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		ref  string
+		code int
+		want string
+	}{
+		{"abcdef0", exitError, `item "abcdef0" is ambiguous (3 items)`},
+		{"abcdef02", 0, "t abcdef0222"},
+		{"abcdef", exitUsage, `item "abcdef" is too short`},
+		{"git-", exitUsage, "too short"},
+		{"fedcba9876", exitError, `no item "fedcba9876"`},
+	} {
+		r := cli(t, "-c", cfg, "show", tc.ref)
+		mustCode(t, r, tc.code)
+		if !strings.Contains(r.stdout+r.stderr, tc.want) {
+			t.Errorf("show %s: want %q in\n%s%s", tc.ref, tc.want, r.stdout, r.stderr)
+		}
+	}
+}
+
+// An artefact is written back out byte for byte, never over a file without
+// --force, and to stdout with -o -.
+func TestShowArtefactOut(t *testing.T) {
+	dir, cfg, _ := gitWorkspace(t, 3, "")
+	doc := filepath.Join(dir, "notes.bin")
+	content := []byte("\x00\x01binary design notes\x00")
+	if err := os.WriteFile(doc, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCode(t, cli(t, "-c", cfg, "add", doc, "--title", "Notes", "--date", "2025-06-01", "--ksb", "K12"), 0)
+	var id string
+	for _, v := range viewsJSON(t, cfg) {
+		if v.Kind == evidence.KindManual {
+			id = v.ID
+		}
+	}
+	if id == "" {
+		t.Fatal("manual item not listed")
+	}
+	out := filepath.Join(dir, "out.bin")
+	mustCode(t, cli(t, "-c", cfg, "show", id, "--artefact", "notes.bin", "-o", out), 0)
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, content) {
+		t.Fatalf("artefact written as %q, want %q", got, content)
+	}
+	writeFile(t, out, "keep me")
+	r := cli(t, "-c", cfg, "show", id, "--artefact", "notes.bin", "-o", out)
+	mustCode(t, r, exitError)
+	if got, _ := os.ReadFile(out); string(got) != "keep me" || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("existing file replaced without --force (%q), stderr:\n%s", got, r.stderr)
+	}
+	mustCode(t, cli(t, "-c", cfg, "show", id, "--artefact", "notes.bin", "-o", out, "--force"), 0)
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, content) {
+		t.Fatalf("--force did not replace the file: %q", got)
+	}
+	r = cli(t, "-c", cfg, "show", id, "--artefact", "notes.bin", "-o", "-")
+	mustCode(t, r, 0)
+	if r.stdout != string(content) {
+		t.Fatalf("-o - wrote %q", r.stdout)
+	}
+	r = cli(t, "-c", cfg, "show", id, "--artefact", "nope.txt", "-o", "-")
+	mustCode(t, r, exitError)
+	if !strings.Contains(r.stderr, "notes.bin") {
+		t.Fatalf("unknown artefact does not list the item's artefacts:\n%s", r.stderr)
+	}
+	mustCode(t, cli(t, "-c", cfg, "show", id, "--artefact", "notes.bin"), exitUsage)
+	// A blob that no longer matches its hash is refused, and nothing is written.
+	files, _ := filepath.Glob(filepath.Join(dir, ".ksbfolio", "apprentices", "jane", "blobs", "sha256", "*", "*"))
+	for _, f := range files {
+		if err := os.WriteFile(f, []byte("tampered"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out2 := filepath.Join(dir, "out2.bin")
+	r = cli(t, "-c", cfg, "show", id, "--artefact", "notes.bin", "-o", out2)
+	mustCode(t, r, exitError)
+	if _, err := os.Stat(out2); err == nil {
+		t.Fatal("a tampered artefact was written out")
+	}
 }

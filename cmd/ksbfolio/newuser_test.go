@@ -242,7 +242,7 @@ func TestInitInRepository(t *testing.T) {
 // A run that finds no commit by the configured addresses says whose
 // commits it saw instead of a silent "ok, 0 items".
 func TestRunWarnsWhenNoCommitMatches(t *testing.T) {
-	dir, _, _ := workspace(t, 40, "")
+	dir, _, _ := gitWorkspace(t, 40, "")
 	cfg := filepath.Join(dir, "typo.yaml")
 	writeFile(t, cfg, "apprentice: {id: jane, emails: [jane@crop.example]}\nsources:\n  - {name: model-repo, type: git, path: ./model-repo}\n")
 	r := cli(t, "-c", cfg, "run")
@@ -255,7 +255,7 @@ func TestRunWarnsWhenNoCommitMatches(t *testing.T) {
 }
 
 func TestAddReplaceAndFutureDate(t *testing.T) {
-	dir, cfg, _ := workspace(t, 10, "")
+	dir, cfg, _ := gitWorkspace(t, 10, "")
 	doc := filepath.Join(dir, "design.md")
 	writeFile(t, doc, "# Design\n")
 	mustCode(t, cli(t, "-c", cfg, "add", doc, "--title", "Design", "--date", "2025-06-01", "--ksb", "K12"), 0)
@@ -287,7 +287,7 @@ func TestAddReplaceAndFutureDate(t *testing.T) {
 // Errors name a path once: os errors already say what they did to which
 // file, so wrapping them with the path again repeats it.
 func TestErrorsDoNotRepeatThePath(t *testing.T) {
-	dir, cfg, _ := workspace(t, 5, "")
+	dir, cfg, _ := gitWorkspace(t, 5, "")
 	missing := filepath.Join(dir, "no-such-file.md")
 	for _, args := range [][]string{
 		{"-c", cfg, "add", missing, "--title", "x", "--date", "2025-01-01"},
@@ -359,7 +359,7 @@ func TestKindCountsAreWords(t *testing.T) {
 // idempotent; an item fsck --repair quarantined comes back with it, as
 // fsck says.
 func TestRunFullRecollects(t *testing.T) {
-	dir, cfg, sum := workspace(t, 60, "")
+	dir, cfg, sum := gitWorkspace(t, 60, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 	items := itemsJSON(t, cfg)
 	want := comparable(items)
@@ -395,7 +395,7 @@ func TestRunFullRecollects(t *testing.T) {
 // titles, carriage returns and right-to-left overrides are escaped in
 // items, show, the run summary and errors.
 func TestTerminalControlsEscaped(t *testing.T) {
-	dir, cfg, _ := workspace(t, 5, "")
+	dir, cfg, _ := gitWorkspace(t, 5, "")
 	repo := filepath.Join(dir, "model-repo")
 	me := gittest.DefaultAuthors()[0]
 	title := "Fix \x1b]0;pwned\x07 title \x1b[2J clear \u202eexe.txt\r over"
@@ -430,7 +430,7 @@ func TestTerminalControlsEscaped(t *testing.T) {
 // A catalogue imported from a file is a source too: standard show,
 // standard list and the coverage table escape its text.
 func TestCatalogueTextEscaped(t *testing.T) {
-	dir, cfg, _ := workspace(t, 10, "")
+	dir, cfg, _ := gitWorkspace(t, 10, "")
 	official := filepath.Join(dir, "official.txt")
 	writeFile(t, official, "K1: How to \x1b]0;pwned\x07 deploy \u202emodels\nS1: Monitor models\nB1: Works independently\n")
 	mustCode(t, cli(t, "-c", cfg, "standard", "import", official, "--id", "evil", "--reference", "ST1398 \x1b[2J", "--version", "1.0"), 0)
@@ -458,7 +458,7 @@ func TestCatalogueTextEscaped(t *testing.T) {
 // fsck lists at most maxProblemsListed problems for a person; --json has
 // them all.
 func TestFsckListIsCapped(t *testing.T) {
-	dir, cfg, _ := workspace(t, 5, "")
+	dir, cfg, _ := gitWorkspace(t, 5, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 	n := maxProblemsListed + 50
 	for i := range n {
@@ -470,13 +470,15 @@ func TestFsckListIsCapped(t *testing.T) {
 		}
 		writeFile(t, p, string(b))
 	}
-	r := cli(t, "-c", cfg, "fsck")
+	// --grace 0s: the orphans were just written, and younger ones are
+	// only pending (a run may be writing their items).
+	r := cli(t, "-c", cfg, "fsck", "--grace", "0s")
 	mustCode(t, r, exitPartial)
 	if got := strings.Count(r.stdout, "orphan_blob "); got != maxProblemsListed || !strings.Contains(r.stdout, "… and 50 more (fsck --json") ||
 		!strings.Contains(r.stdout, fmt.Sprintf("%d problems, %d left", n, n)) {
 		t.Fatalf("fsck listed %d problems:\n%s", got, r.stdout[max(0, len(r.stdout)-300):])
 	}
-	r = cli(t, "-c", cfg, "fsck", "--json")
+	r = cli(t, "-c", cfg, "fsck", "--json", "--grace", "0s")
 	if got := strings.Count(r.stdout, `"orphan_blob"`); got != n {
 		t.Fatalf("fsck --json lists %d of %d problems", got, n)
 	}

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 // loadConfig reads the config named by --config; a missing file is a usage
@@ -22,27 +25,60 @@ func (g *globals) loadConfig() (*config.Config, error) {
 	return cfg, err
 }
 
+// leaseTTLEnv overrides the lease TTL (ledger.DefaultLeaseTTL), e.g. for
+// tests that need a lease to expire quickly.
+const leaseTTLEnv = "KSBFOLIO_LEASE_TTL"
+
 // workspace loads the config and opens its store, ledger and catalogue.
-func (g *globals) workspace(catalogue string) (*pipeline.Workspace, error) {
+func (g *globals) workspace(catalogue string) (*workspace.Workspace, error) {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	ws, err := pipeline.Open(g.ctx, cfg, catalogue, g.log)
-	return ws, setupCode(err)
+	var ttl time.Duration
+	if v := os.Getenv(leaseTTLEnv); v != "" {
+		if ttl, err = time.ParseDuration(v); err != nil || ttl < 100*time.Millisecond {
+			return nil, usageErrorf("%s=%q: want a duration of at least 100ms, such as 2m", leaseTTLEnv, v)
+		}
+	}
+	ws, err := workspace.Open(g.ctx, cfg, "", catalogue, g.log)
+	if err != nil {
+		return nil, setupCode(err)
+	}
+	ws.LeaseTTL = ttl
+	return ws, nil
+}
+
+// hold runs fn while holding the apprentice's lease for command
+// (ledger.Hold: waiting up to wait for another run, renewed in the
+// background). fn's context is cancelled if the lease is lost, and hold
+// then returns that loss (exit 1) whatever fn returned.
+func (g *globals) hold(ws *workspace.Workspace, command string, wait time.Duration, fn func(ctx context.Context) error) error {
+	ctx, release, err := ws.Ledger.Hold(g.ctx, ws.HoldOptions(command, wait))
+	if err != nil {
+		return err
+	}
+	defer release()
+	err = fn(ctx)
+	if lost := release(); lost != nil {
+		return lost
+	}
+	return err
 }
 
 // setupCode gives configuration mistakes found while setting up exit 2.
 func setupCode(err error) error {
-	var se *pipeline.SetupError
+	var se *workspace.SetupError
 	if errors.As(err, &se) {
 		return withCode(exitUsage, err)
 	}
 	return err
 }
 
-// progressLine draws one status line on a terminal's stderr.
+// progressLine draws one status line on a terminal's stderr; it is a
+// pipeline.Observer.
 type progressLine struct {
+	pipeline.NopObserver
 	g     *globals
 	mu    sync.Mutex
 	n     int
@@ -50,14 +86,14 @@ type progressLine struct {
 	label string
 }
 
-func (p *progressLine) Start(source string) {
+func (p *progressLine) SourceStarted(source string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n, p.label = 0, source
 	fmt.Fprintf(p.g.stderr, "\r\033[Kcollecting %s …", source)
 }
 
-func (p *progressLine) Item(source string) {
+func (p *progressLine) ItemStored(source string, _ pipeline.StoredItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.n++
@@ -68,7 +104,7 @@ func (p *progressLine) Item(source string) {
 	fmt.Fprintf(p.g.stderr, "\r\033[Kcollecting %s: %d items", source, p.n)
 }
 
-func (p *progressLine) Done(source string) {
+func (p *progressLine) SourceFinished(source string, _ pipeline.SourceReport) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprint(p.g.stderr, "\r\033[K")

@@ -16,8 +16,8 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/evidence"
-	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 func TestDefault(t *testing.T) {
@@ -183,7 +183,7 @@ func TestAddCollector(t *testing.T) {
 	// The pipeline builds it with the shared settings.
 	now := time.Date(2026, 3, 2, 10, 4, 0, 0, time.UTC)
 	cfg.Sources = cfg.Sources[1:]
-	w := &pipeline.Workspace{Config: cfg, Apprentice: *cfg.Apprentice, Collectors: list, Now: func() time.Time { return now }}
+	w := &workspace.Workspace{Config: cfg, Apprentice: *cfg.Apprentice, Collectors: list, Now: func() time.Time { return now }}
 	srcs, err := w.Sources()
 	if err != nil || len(srcs) != 1 {
 		t.Fatalf("Sources() = %v, %v", srcs, err)
@@ -225,9 +225,9 @@ func TestSourcesUnknownType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &pipeline.Workspace{Config: cfg, Apprentice: *cfg.Apprentice, Collectors: registry.Default()}
+	w := &workspace.Workspace{Config: cfg, Apprentice: *cfg.Apprentice, Collectors: registry.Default()}
 	_, err = w.Sources()
-	var se *pipeline.SetupError
+	var se *workspace.SetupError
 	if !errors.As(err, &se) || !strings.Contains(err.Error(), `source n: type "notes" is not supported by this version (supported: git)`) {
 		t.Errorf("Sources() error %v", err)
 	}

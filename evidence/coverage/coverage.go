@@ -7,13 +7,17 @@
 // rule tags point at it, and a gap otherwise. A rule tag is a guess: it
 // never makes a KSB evidenced on its own.
 //
-// Readiness is claimed only against a complete catalogue whose every KSB is
-// evidenced. The Report's JSON field names are a published contract
-// (docs/cli.md, `coverage --json`).
+// The portfolio covers a set of the catalogue's KSBs (Covers): by default
+// those the professional discussion assesses. The summary counts that set
+// and readiness is judged on it; the catalogue's other KSBs are still
+// reported, in Others. Readiness is claimed only against a complete
+// catalogue, when every KSB of the set is evidenced. The Report's JSON
+// field names are a published contract (docs/cli.md, `coverage --json`).
 package coverage
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,18 +37,45 @@ const (
 
 // Report is the coverage of one apprentice's ledger against one catalogue.
 type Report struct {
-	Apprentice  string    `json:"apprentice"`
-	Catalogue   string    `json:"catalogue"`
-	Complete    bool      `json:"complete"`
-	Ready       bool      `json:"ready"`
-	ReadyReason string    `json:"ready_reason"`
-	Summary     Summary   `json:"summary"`
+	Apprentice string `json:"apprentice"`
+	Catalogue  string `json:"catalogue"`
+	// Revision is the catalogue's revision (ksb.Catalogue.Revision).
+	Revision    string `json:"catalogue_revision"`
+	Complete    bool   `json:"complete"`
+	Ready       bool   `json:"ready"`
+	ReadyReason string `json:"ready_reason"`
+	// Covers is the set of KSBs the portfolio must cover.
+	Covers Covers `json:"covers"`
+	// Methods are the catalogue's assessment methods and their grade
+	// themes, in the catalogue's order; never null.
+	Methods []Method `json:"methods"`
+	// Summary counts the KSBs of Covers; Others the catalogue's other KSBs.
+	Summary Summary `json:"summary"`
+	Others  Summary `json:"others"`
+	// Version says which version of the standard applies to the
+	// apprentice, when the catalogue has a version log.
+	Version *VersionNote `json:"standard_version,omitempty"`
+	// StaleItems counts the items with a tag made against another
+	// catalogue, or another revision of this one: `ksbfolio retag`
+	// re-tags them.
+	StaleItems  int       `json:"stale_items"`
 	KSBs        []Row     `json:"ksbs"`
 	GeneratedAt time.Time `json:"generated_at"`
+	// Before is, while items are stale, the last report made against the
+	// catalogue revision they were tagged with (pipeline.UpdateCoverage
+	// keeps it), so that retag can say what the catalogue change did.
+	Before *Report `json:"before_catalogue_change,omitempty"`
 }
 
-// Summary counts the catalogue's KSBs by status; rows not in the catalogue
-// are not counted. Evidenced + Suggested + Gap == Total.
+// Method is an assessment method of the catalogue: Row.Method names it.
+type Method struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Themes []string `json:"grade_themes"` // never null
+}
+
+// Summary counts KSBs by status; rows not in the catalogue are never
+// counted. Evidenced + Suggested + Gap == Total.
 type Summary struct {
 	Evidenced int `json:"evidenced"`
 	Suggested int `json:"suggested"`
@@ -57,26 +88,44 @@ type Row struct {
 	KSB    string `json:"ksb"`
 	Kind   string `json:"kind"`   // knowledge | skill | behaviour (from the ID's letter when not in the catalogue)
 	Status string `json:"status"` // evidenced | suggested | gap | not_in_catalogue
+	// Method is the assessment method that assesses the KSB and
+	// GradeTheme the theme it is graded under; empty when the catalogue
+	// does not say.
+	Method     string `json:"method"`
+	GradeTheme string `json:"grade_theme"`
+	// Counted says the KSB is in the covers set: counted in Summary and
+	// needed for readiness.
+	Counted bool `json:"counted"`
 	// EvidencedBy lists the items with a declared or accepted tag for the
 	// KSB; SuggestedBy the other items whose unreviewed rule tags point at
 	// it. Both sorted, without duplicates, never null.
 	EvidencedBy []string `json:"evidenced_by"`
 	SuggestedBy []string `json:"suggested_by"`
-	// Label is what to show for the KSB (ksb.KSB.Display): its statement,
-	// or its short label behind ksb.LabelOnlyMarker, never passed off as the
-	// statement. Empty for rows not in the catalogue.
-	Label string `json:"label,omitempty"`
+	// Statement is the KSB's statement; empty for rows not in the
+	// catalogue.
+	Statement string `json:"statement"`
 }
 
-// Compute builds the report. reviews maps item ID to that item's review
-// (absent or nil: none). Items a review excludes do not count at all. now
-// becomes GeneratedAt, so the same inputs give the same report. Neither the
-// items nor the reviews are changed. A nil catalogue is treated as an empty
-// one with no ID.
-func Compute(cat *ksb.Catalogue, apprentice string, items []evidence.Item, reviews map[string]*evidence.Review, now time.Time) Report {
+// Compute builds the report. target says what the portfolio covers and
+// which version of the standard applies (the zero Target: every KSB, no
+// version note). reviews maps item ID to that item's review (absent or nil:
+// none). Items a review excludes do not count at all. now becomes
+// GeneratedAt, so the same inputs give the same report. Neither the items
+// nor the reviews are changed. A nil catalogue is treated as an empty one
+// with no ID.
+func Compute(cat *ksb.Catalogue, target Target, apprentice string, items []evidence.Item, reviews map[string]*evidence.Review, now time.Time) Report {
 	if cat == nil {
 		cat = &ksb.Catalogue{}
 	}
+	covers := target.Covers
+	if covers.Set == "" {
+		covers = All(cat)
+	}
+	counted := make(map[string]bool, len(covers.KSBs))
+	for _, id := range covers.KSBs {
+		counted[id] = true
+	}
+	rev := cat.Revision()
 	evidenced := map[string]map[string]bool{} // KSB → item IDs
 	suggested := map[string]map[string]bool{}
 	add := func(m map[string]map[string]bool, k, id string) {
@@ -85,7 +134,13 @@ func Compute(cat *ksb.Catalogue, apprentice string, items []evidence.Item, revie
 		}
 		m[k][id] = true
 	}
+	stale := map[string]bool{}
 	for _, it := range items {
+		for _, t := range it.Tags {
+			if t.Catalogue != cat.ID || t.Revision != rev {
+				stale[it.ID] = true
+			}
+		}
 		rv := normalizeReview(reviews[it.ID])
 		if rv.State().Excluded {
 			continue
@@ -109,9 +164,17 @@ func Compute(cat *ksb.Catalogue, apprentice string, items []evidence.Item, revie
 	r := Report{
 		Apprentice:  apprentice,
 		Catalogue:   cat.ID,
+		Revision:    rev,
 		Complete:    cat.Complete,
+		Covers:      covers,
+		Methods:     []Method{},
+		Version:     target.Version,
+		StaleItems:  len(stale),
 		GeneratedAt: now,
 		KSBs:        []Row{},
+	}
+	for _, m := range cat.Methods {
+		r.Methods = append(r.Methods, Method{ID: m.ID, Name: methodName(cat, m.ID), Themes: append([]string{}, m.Themes...)})
 	}
 	inCatalogue := map[string]bool{}
 	var notEvidenced []string
@@ -126,23 +189,33 @@ func Compute(cat *ksb.Catalogue, apprentice string, items []evidence.Item, revie
 			kind = kindOf(id)
 		}
 		row := newRow(id, kind, evidenced[id], suggested[id])
-		row.Label = k.Display()
+		row.Statement = k.Statement
+		if len(k.Methods) > 0 {
+			row.Method = k.Methods[0]
+		}
+		row.GradeTheme = k.GradeTheme
+		row.Counted = counted[id]
+		sum := &r.Others
+		if row.Counted {
+			sum = &r.Summary
+		}
 		switch {
 		case len(row.EvidencedBy) > 0:
 			row.Status = Evidenced
-			r.Summary.Evidenced++
+			sum.Evidenced++
 		case len(row.SuggestedBy) > 0:
 			row.Status = Suggested
-			r.Summary.Suggested++
-			notEvidenced = append(notEvidenced, id)
+			sum.Suggested++
 		default:
 			row.Status = Gap
-			r.Summary.Gap++
+			sum.Gap++
+		}
+		sum.Total++
+		if row.Counted && row.Status != Evidenced {
 			notEvidenced = append(notEvidenced, id)
 		}
 		r.KSBs = append(r.KSBs, row)
 	}
-	r.Summary.Total = len(r.KSBs)
 
 	var extra []string
 	for id := range evidenced {
@@ -157,7 +230,7 @@ func Compute(cat *ksb.Catalogue, apprentice string, items []evidence.Item, revie
 		r.KSBs = append(r.KSBs, row)
 	}
 
-	r.Ready, r.ReadyReason = readiness(cat, r.Summary, notEvidenced)
+	r.Ready, r.ReadyReason = readiness(cat, covers, r.Summary, notEvidenced)
 	return r
 }
 
@@ -207,23 +280,26 @@ func normalizeAll(ids []string) []string {
 // maxListed is how many not-yet-evidenced KSBs ReadyReason names.
 const maxListed = 5
 
-func readiness(cat *ksb.Catalogue, s Summary, notEvidenced []string) (bool, string) {
+func readiness(cat *ksb.Catalogue, covers Covers, s Summary, notEvidenced []string) (bool, string) {
 	name := cat.ID
 	if name == "" {
 		name = "(unnamed)"
 	}
 	if !cat.Complete {
-		known := strconv.Itoa(s.Total) + " KSBs known"
+		known := strconv.Itoa(len(cat.KSBs)) + " KSBs known"
 		if cat.TotalKSBs > 0 {
-			known = fmt.Sprintf("%d of %d KSBs known", s.Total, cat.TotalKSBs)
+			known = fmt.Sprintf("%d of %d KSBs known", len(cat.KSBs), cat.TotalKSBs)
 		}
 		return false, fmt.Sprintf("catalogue %s is incomplete (%s); readiness cannot be judged against it", name, known)
 	}
-	if s.Total == 0 {
+	if len(cat.KSBs) == 0 {
 		return false, fmt.Sprintf("catalogue %s holds no KSBs; readiness cannot be judged against it", name)
 	}
+	if s.Total == 0 {
+		return false, fmt.Sprintf("the portfolio covers no KSB of catalogue %s (portfolio.covers: %s)", name, covers.Set)
+	}
 	if len(notEvidenced) == 0 {
-		return true, fmt.Sprintf("all %d KSBs of catalogue %s are evidenced", s.Total, name)
+		return true, fmt.Sprintf("all %d KSBs %s are evidenced", s.Total, covers.Name)
 	}
 	listed := notEvidenced
 	more := ""
@@ -231,18 +307,16 @@ func readiness(cat *ksb.Catalogue, s Summary, notEvidenced []string) (bool, stri
 		more = fmt.Sprintf(" and %d more", len(listed)-maxListed)
 		listed = listed[:maxListed]
 	}
-	return false, fmt.Sprintf("%d of %d KSBs not yet evidenced (%d suggested, %d gap): %s%s",
-		len(notEvidenced), s.Total, s.Suggested, s.Gap, strings.Join(listed, ", "), more)
+	return false, fmt.Sprintf("%d of %d KSBs %s not yet evidenced (%d suggested, %d gap): %s%s",
+		len(notEvidenced), s.Total, covers.Name, s.Suggested, s.Gap, strings.Join(listed, ", "), more)
 }
 
 func kindOf(id string) string {
-	switch {
-	case strings.HasPrefix(id, "K"):
-		return ksb.Knowledge
-	case strings.HasPrefix(id, "S"):
-		return ksb.Skill
-	case strings.HasPrefix(id, "B"):
-		return ksb.Behaviour
+	if k := ksb.KindOf(id); k != "" {
+		return k
 	}
 	return "unknown"
 }
+
+// sortIDs puts KSB IDs in natural order.
+func sortIDs(ids []string) { slices.SortFunc(ids, evidence.CompareKSB) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -145,7 +146,7 @@ func TestStatus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := coverage.Compute(catalogue(true, "K1", "S1", "B1"), "jdoe", tc.items, tc.reviews, now)
+			r := coverage.Compute(catalogue(true, "K1", "S1", "B1"), coverage.Target{}, "jdoe", tc.items, tc.reviews, now)
 			var got *coverage.Row
 			for i := range r.KSBs {
 				if r.KSBs[i].KSB == tc.ksb {
@@ -185,7 +186,7 @@ func TestStatus(t *testing.T) {
 func TestRowsOrder(t *testing.T) {
 	cat := catalogue(false, "K2", "K10", "S1", "B1")
 	items := []evidence.Item{item("a", declared("B9"), declared("K99"), declared("s3"), declared("X1"), declared("K11"))}
-	r := coverage.Compute(cat, "jdoe", items, nil, now)
+	r := coverage.Compute(cat, coverage.Target{}, "jdoe", items, nil, now)
 	var got []string
 	for _, row := range r.KSBs {
 		got = append(got, row.KSB+":"+row.Kind+":"+row.Status)
@@ -223,9 +224,9 @@ func TestReadiness(t *testing.T) {
 			"catalogue st-test is incomplete (1 KSBs known); readiness cannot be judged against it"},
 		{"suggested is not evidenced", catalogue(true, "K1", "S1", "B1"),
 			[]evidence.Item{item("a", declared("K1"), declared("B1"), ruled("S1"))}, false,
-			"1 of 3 KSBs not yet evidenced (1 suggested, 0 gap): S1"},
+			"1 of 3 KSBs of catalogue st-test not yet evidenced (1 suggested, 0 gap): S1"},
 		{"many gaps", catalogue(true, many...), []evidence.Item{item("a", declared("K2"))}, false,
-			"7 of 8 KSBs not yet evidenced (0 suggested, 7 gap): K1, K3, K4, S1, S2 and 2 more"},
+			"7 of 8 KSBs of catalogue st-test not yet evidenced (0 suggested, 7 gap): K1, K3, K4, S1, S2 and 2 more"},
 		{"empty complete catalogue", catalogue(true), nil, false,
 			"catalogue st-test holds no KSBs; readiness cannot be judged against it"},
 		{"nil catalogue", nil, all, false,
@@ -233,7 +234,7 @@ func TestReadiness(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := coverage.Compute(tc.cat, "jdoe", tc.items, nil, now)
+			r := coverage.Compute(tc.cat, coverage.Target{}, "jdoe", tc.items, nil, now)
 			if r.Ready != tc.ready || r.ReadyReason != tc.reason {
 				t.Errorf("ready %v %q, want %v %q", r.Ready, r.ReadyReason, tc.ready, tc.reason)
 			}
@@ -246,7 +247,7 @@ func TestComputeLeavesInputsAlone(t *testing.T) {
 	reviews := map[string]*evidence.Review{"a": review("a", dec{minute: 1, accept: []string{"k1"}})}
 	itemsCopy, _ := json.Marshal(items)
 	reviewsCopy, _ := json.Marshal(reviews)
-	coverage.Compute(catalogue(true, "K1", "S1"), "jdoe", items, reviews, now)
+	coverage.Compute(catalogue(true, "K1", "S1"), coverage.Target{}, "jdoe", items, reviews, now)
 	a, _ := json.Marshal(items)
 	b, _ := json.Marshal(reviews)
 	if !bytes.Equal(a, itemsCopy) || !bytes.Equal(b, reviewsCopy) {
@@ -255,7 +256,7 @@ func TestComputeLeavesInputsAlone(t *testing.T) {
 }
 
 func TestJSONNeverNull(t *testing.T) {
-	r := coverage.Compute(catalogue(true, "K1"), "jdoe", nil, nil, now)
+	r := coverage.Compute(catalogue(true, "K1"), coverage.Target{}, "jdoe", nil, nil, now)
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
@@ -263,37 +264,46 @@ func TestJSONNeverNull(t *testing.T) {
 	if bytes.Contains(b, []byte("null")) {
 		t.Errorf("JSON has null: %s", b)
 	}
-	r = coverage.Compute(&ksb.Catalogue{ID: "empty"}, "jdoe", nil, nil, now)
+	r = coverage.Compute(&ksb.Catalogue{ID: "empty"}, coverage.Target{}, "jdoe", nil, nil, now)
 	if b, _ = json.Marshal(r); !bytes.Contains(b, []byte(`"ksbs":[]`)) {
 		t.Errorf("empty report: %s", b)
 	}
 }
 
 // realistic builds a ledger against a catalogue shaped like the built-in
-// ST1398 one: statements for some KSBs, labels only for others.
+// ST1398 one: two assessment methods with grade themes, one of them what the
+// portfolio covers.
 func realistic() (*ksb.Catalogue, []evidence.Item, map[string]*evidence.Review) {
+	pd, pr := []string{"professional_discussion"}, []string{"project"}
 	cat := &ksb.Catalogue{
 		ID: "st1398-v1.0", Title: "Machine learning engineer", Reference: "ST1398", Version: "1.0",
-		Complete: false, TotalKSBs: 70,
+		Complete: true, TotalKSBs: 8,
+		Methods: []ksb.Method{
+			{ID: "project", Name: "project evaluation report, presentation and questioning", Themes: []string{"Experiment and tracking", "Model deployment", "Sustainability"}},
+			{ID: "professional_discussion", Name: "professional discussion", Themes: []string{"Engineering principles", "Model management"}},
+		},
 		KSBs: []ksb.KSB{
-			{ID: "K5", Kind: ksb.Knowledge, Label: "ML methods and experiment tracking tools"},
-			{ID: "K12", Kind: ksb.Knowledge, Statement: "Deployment approaches for new data pipelines and automated processes."},
-			{ID: "K14", Kind: ksb.Knowledge, Statement: "Change management; recording and logging change for systems and toolsets."},
-			{ID: "S10", Kind: ksb.Skill, Statement: "Apply techniques for monitoring models in the live environment to check they remain fit for purpose and stable."},
-			{ID: "S16", Kind: ksb.Skill, Statement: "Transition prototypes into the live environment"},
-			{ID: "S19", Kind: ksb.Skill, Statement: "Ensure the model capacity is scaled in proportion to the operating requirements."},
-			{ID: "S20", Kind: ksb.Skill, Label: "Minimise algorithmic bias"},
-			{ID: "B2", Kind: ksb.Behaviour, Statement: "Takes personal responsibility and prioritises sustainable outcomes in how they carry out the duties of their role."},
+			{ID: "K5", Kind: ksb.Knowledge, Statement: "Differences and applications of machine learning methods, and models such as: supervised learning.", Methods: pd, GradeTheme: "Engineering principles"},
+			{ID: "K12", Kind: ksb.Knowledge, Statement: "Deployment approaches for new data pipelines and automated processes.", Methods: pr, GradeTheme: "Experiment and tracking"},
+			{ID: "K14", Kind: ksb.Knowledge, Statement: "Change management processes for ML solutions; recording and logging change using appropriate tools and documentation.", Methods: pd, GradeTheme: "Model management"},
+			{ID: "S10", Kind: ksb.Skill, Statement: "Apply techniques for monitoring models in the live environment to check they remain fit for purpose and stable.", Methods: pr, GradeTheme: "Model deployment"},
+			{ID: "S16", Kind: ksb.Skill, Statement: "Transition prototypes into the live environment.", Methods: pr, GradeTheme: "Model deployment"},
+			{ID: "S19", Kind: ksb.Skill, Statement: "Ensure the model capacity is scaled in proportion to the operating requirements.", Methods: pd, GradeTheme: "Model management"},
+			{ID: "S24", Kind: ksb.Skill, Statement: "Monitor model data drift, using performance metrics to ensure systems are robust when moving outside of their domain of applicability.", Methods: pd, GradeTheme: "Model management"},
+			{ID: "B2", Kind: ksb.Behaviour, Statement: "Takes personal responsibility and prioritises sustainable outcomes in how they carry out the duties of their role.", Methods: pr, GradeTheme: "Sustainability"},
 		},
 	}
 	id := func(n string) string { return evidence.NewID("git", n) }
+	rev := cat.Revision()
+	tag := func(t evidence.Tag) evidence.Tag { t.Catalogue, t.Revision = cat.ID, rev; return t }
 	items := []evidence.Item{
-		item(id("c1"), declared("S10"), ruled("S10")),
-		item(id("c2"), ruled("S16"), ruled("K12")),
-		item(id("c3"), ruled("S19")),
-		item(id("c4"), declared("K99"), ruled("K14")),
-		item(id("c5"), declared("S20")),
-		item(evidence.NewID("mlflow", "run-1"), ruled("K5")),
+		item(id("c1"), tag(declared("S10")), tag(ruled("S10")), tag(ruled("S24"))),
+		item(id("c2"), tag(ruled("S16")), tag(ruled("K12"))),
+		item(id("c3"), tag(ruled("S19"))),
+		item(id("c4"), tag(declared("K99")), tag(ruled("K14"))),
+		item(id("c5"), tag(declared("S24"))),
+		item(id("c6"), tag(declared("K14"))),
+		item(evidence.NewID("mlflow", "run-1"), ruled("K5")), // tagged before revisions: stale
 	}
 	reviews := map[string]*evidence.Review{
 		id("c2"): review(id("c2"), dec{minute: 1, accept: []string{"S16"}, reject: []string{"K12"}}),
@@ -302,9 +312,24 @@ func realistic() (*ksb.Catalogue, []evidence.Item, map[string]*evidence.Review) 
 	return cat, items, reviews
 }
 
+// realisticTarget is what the pipeline gives Compute for realistic(): the
+// default covers set and the version that applies to a 2025 start.
+func realisticTarget(t *testing.T, cat *ksb.Catalogue) coverage.Target {
+	t.Helper()
+	covers, err := coverage.NewCovers(cat, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := []ksb.VersionEntry{
+		{Version: "1.0", Change: "Approved for delivery", EarliestStart: "2024-12-18", LatestStart: "2026-12-10"},
+		{Version: "revised (number not shown)", Change: "Assessment plan revised", EarliestStart: "2026-12-11", LatestStart: "Not set"},
+	}
+	return coverage.Target{Covers: covers, Version: coverage.StandardVersion(cat, log, time.Date(2025, 8, 30, 0, 0, 0, 0, time.UTC))}
+}
+
 func TestGolden(t *testing.T) {
 	cat, items, reviews := realistic()
-	r := coverage.Compute(cat, "jdoe", items, reviews, now)
+	r := coverage.Compute(cat, realisticTarget(t, cat), "jdoe", items, reviews, now)
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -323,13 +348,13 @@ func TestGolden(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"apprentice", "catalogue", "complete", "ready", "ready_reason", "summary", "ksbs"} {
+	for _, k := range []string{"apprentice", "catalogue", "catalogue_revision", "complete", "ready", "ready_reason", "covers", "methods", "summary", "others", "standard_version", "stale_items", "ksbs"} {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
 	}
 	row := m["ksbs"].([]any)[0].(map[string]any)
-	for _, k := range []string{"ksb", "kind", "status", "evidenced_by", "suggested_by"} {
+	for _, k := range []string{"ksb", "kind", "status", "method", "grade_theme", "counted", "evidenced_by", "suggested_by", "statement"} {
 		if _, ok := row[k]; !ok {
 			t.Errorf("row JSON lacks %q", k)
 		}
@@ -358,10 +383,10 @@ func TestWriteTableLongAndOddText(t *testing.T) {
 	cat := &ksb.Catalogue{ID: "c", Complete: true, KSBs: []ksb.KSB{
 		{ID: "K1", Kind: ksb.Knowledge, Statement: strings.Repeat("é", 100)},
 		{ID: "K2", Kind: ksb.Knowledge, Statement: "tab\there\nnewline"},
-		{ID: "S1", Kind: ksb.Skill, Label: "short label"},
+		{ID: "S1", Kind: ksb.Skill, Statement: "short"},
 	}}
 	var b bytes.Buffer
-	if err := coverage.Compute(cat, "jdoe", nil, nil, now).WriteTable(&b); err != nil {
+	if err := coverage.Compute(cat, coverage.Target{}, "jdoe", nil, nil, now).WriteTable(&b); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -371,10 +396,7 @@ func TestWriteTableLongAndOddText(t *testing.T) {
 	if !strings.Contains(out, "tab here newline") {
 		t.Errorf("white space not folded:\n%s", out)
 	}
-	if !strings.Contains(out, "[label] short label") {
-		t.Errorf("label not marked:\n%s", out)
-	}
-	if !strings.Contains(out, "gateway ready: no — 3 of 3 KSBs not yet evidenced") {
+	if !strings.Contains(out, "gateway ready: no — 3 of 3 KSBs of catalogue c not yet evidenced") {
 		t.Errorf("readiness line missing:\n%s", out)
 	}
 }
@@ -391,7 +413,7 @@ func (f *failWriter) Write(p []byte) (int, error) {
 
 func TestWriteTableError(t *testing.T) {
 	cat, items, reviews := realistic()
-	r := coverage.Compute(cat, "jdoe", items, reviews, now)
+	r := coverage.Compute(cat, realisticTarget(t, cat), "jdoe", items, reviews, now)
 	for after := range 4 {
 		err := r.WriteTable(&failWriter{after: after})
 		if err == nil || !strings.Contains(err.Error(), "disk full") {
@@ -400,46 +422,174 @@ func TestWriteTableError(t *testing.T) {
 	}
 }
 
-// TestBuiltinCatalogue: the real built-in ST1398 catalogue is incomplete,
-// so even a ledger that evidences every KSB it knows is not ready.
-func TestBuiltinCatalogue(t *testing.T) {
-	var cat *ksb.Catalogue
+func builtinST1398(t testing.TB) *ksb.Catalogue {
+	t.Helper()
 	for _, c := range ksb.Builtin() {
 		if c.ID == "st1398-v1.0" {
-			cat = c
+			return c
 		}
 	}
-	if cat == nil {
-		t.Fatal("ksb.Builtin has no st1398-v1.0")
+	t.Fatal("ksb.Builtin has no st1398-v1.0")
+	return nil
+}
+
+// TestBuiltinReadiness: against the official ST1398 list, the portfolio
+// covers the 39 KSBs of the professional discussion by default. A ledger
+// that evidences all 39 is ready; with one missing it is not, and the
+// reason names it. The 31 project KSBs do not count either way.
+func TestBuiltinReadiness(t *testing.T) {
+	cat := builtinST1398(t)
+	covers, err := coverage.NewCovers(cat, "", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var tags []evidence.Tag
-	for _, k := range cat.KSBs {
-		tags = append(tags, declared(k.ID))
+	if covers.Set != "professional_discussion" || len(covers.KSBs) != 39 || covers.Name != "assessed by the professional discussion" {
+		t.Fatalf("default covers = %+v", covers)
 	}
-	r := coverage.Compute(cat, "jdoe", []evidence.Item{item("a", tags...)}, nil, now)
-	if r.Ready {
-		t.Error("ready against an incomplete catalogue")
+	evidenceAll := func(except string) []evidence.Item {
+		var tags []evidence.Tag
+		for _, id := range covers.KSBs {
+			if id != except {
+				tags = append(tags, declared(id))
+			}
+		}
+		return []evidence.Item{item("a", tags...), item("b", ruled("K2"))}
 	}
-	want := "catalogue st1398-v1.0 is incomplete (31 of 70 KSBs known); readiness cannot be judged against it"
-	if r.ReadyReason != want {
-		t.Errorf("ready_reason = %q, want %q", r.ReadyReason, want)
+	target := coverage.Target{Covers: covers}
+	r := coverage.Compute(cat, target, "jdoe", evidenceAll(""), nil, now)
+	if !r.Ready || r.ReadyReason != "all 39 KSBs assessed by the professional discussion are evidenced" {
+		t.Errorf("all 39 evidenced: ready %v %q", r.Ready, r.ReadyReason)
 	}
-	if r.Summary != (coverage.Summary{Evidenced: 31, Total: 31}) {
-		t.Errorf("summary = %+v", r.Summary)
+	if r.Summary != (coverage.Summary{Evidenced: 39, Total: 39}) || r.Others != (coverage.Summary{Suggested: 1, Gap: 30, Total: 31}) {
+		t.Errorf("summary %+v, others %+v", r.Summary, r.Others)
+	}
+	r = coverage.Compute(cat, target, "jdoe", evidenceAll("S24"), nil, now)
+	if r.Ready || r.ReadyReason != "1 of 39 KSBs assessed by the professional discussion not yet evidenced (0 suggested, 1 gap): S24" {
+		t.Errorf("S24 missing: ready %v %q", r.Ready, r.ReadyReason)
+	}
+
+	all := coverage.All(cat)
+	r = coverage.Compute(cat, coverage.Target{Covers: all}, "jdoe", evidenceAll(""), nil, now)
+	if r.Ready || r.Summary.Total != 70 || r.Others.Total != 0 ||
+		!strings.HasPrefix(r.ReadyReason, "31 of 70 KSBs of catalogue st1398-v1.0 not yet evidenced (1 suggested, 30 gap): K2, K3,") {
+		t.Errorf("covers all: ready %v %q, summary %+v", r.Ready, r.ReadyReason, r.Summary)
 	}
 	for _, row := range r.KSBs {
 		k, _ := cat.Lookup(row.KSB)
-		if !k.HasStatement() && !strings.HasPrefix(row.Label, ksb.LabelOnlyMarker) {
-			t.Errorf("%s: label %q shown without the label-only marker", row.KSB, row.Label)
+		if row.Statement != k.Statement || row.Method != k.Methods[0] || row.GradeTheme != k.GradeTheme || !row.Counted {
+			t.Errorf("%s row = %+v", row.KSB, row)
 		}
 	}
 }
 
-func BenchmarkCompute(b *testing.B) {
-	var cat *ksb.Catalogue
-	for _, c := range ksb.Builtin() {
-		cat = c
+func TestNewCovers(t *testing.T) {
+	cat := builtinST1398(t)
+	tests := []struct {
+		name string
+		set  string
+		ids  []string
+		want string // Set:count, or an error's text
+	}{
+		{"default", "", nil, "professional_discussion:39"},
+		{"method", "professional_discussion", nil, "professional_discussion:39"},
+		{"project", "project", nil, "project:31"},
+		{"all", "all", nil, "all:70"},
+		{"listed", "", []string{"s24", "K1", "K1"}, "listed:2"},
+		{"listed wins over set", "all", []string{"B5"}, "listed:1"},
+		{"unknown method", "exam", nil, "portfolio.covers: exam: not an assessment method of catalogue st1398-v1.0 (project, professional_discussion, or all, or a list of KSBs)"},
+		{"unknown KSB", "", []string{"K1", "S35", "K99"}, "portfolio.covers: catalogue st1398-v1.0 has no S35, K99"},
 	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := coverage.NewCovers(cat, tc.set, tc.ids)
+			got := fmt.Sprintf("%s:%d", c.Set, len(c.KSBs))
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tc.want {
+				t.Errorf("NewCovers(%q, %q) = %s, want %s", tc.set, tc.ids, got, tc.want)
+			}
+		})
+	}
+	// A catalogue that does not map its KSBs to methods: the default is
+	// every KSB; naming a method is an error.
+	plain := catalogue(true, "K1", "S1")
+	if c, err := coverage.NewCovers(plain, "", nil); err != nil || c.Set != "all" || len(c.KSBs) != 2 {
+		t.Errorf("default on a catalogue without methods = %+v, %v", c, err)
+	}
+	if _, err := coverage.NewCovers(plain, "professional_discussion", nil); err == nil || !strings.Contains(err.Error(), "does not say which assessment method") {
+		t.Errorf("method on a catalogue without methods: %v", err)
+	}
+}
+
+func TestStandardVersion(t *testing.T) {
+	cat := builtinST1398(t)
+	day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
+	tests := []struct {
+		start   time.Time
+		applies string
+		current bool
+		note    string
+	}{
+		{day("2025-08-30"), "1.0", true, "version 1.0 applies (start 2025-08-30; starts 2024-12-18 to 2026-12-10), and catalogue st1398-v1.0 is that version"},
+		{day("2026-12-11"), "revised (number not shown)", false, "the apprentice started on 2026-12-11, so the revised (number not shown) version " +
+			"(Assessment plan revised (2025/2026 assessment reforms), awaiting implementation) applies (starts from 2026-12-11); " +
+			"its KSB list is not known to this catalogue, which is version 1.0: when it is published, import it " +
+			"(ksbfolio standard import FILE --id st1398-v2.0) and select it with standard:"},
+		{time.Time{}, "", false, "the apprentice's start date is not set (apprentice.start), so which version of the standard applies is not checked; " +
+			"version 1.0 is for starts 2024-12-18 to 2026-12-10"},
+		{day("2020-01-01"), "", false, "no version in the standard's version log is for a start on 2020-01-01"},
+	}
+	for _, tc := range tests {
+		v := coverage.StandardVersion(cat, cat.VersionLog, tc.start)
+		if v == nil || v.Applies != tc.applies || v.Current != tc.current || v.Note != tc.note {
+			t.Errorf("StandardVersion(%s) = %+v\nwant applies %q current %v note\n%s", tc.start, v, tc.applies, tc.current, tc.note)
+		}
+	}
+	// An imported v2.0 catalogue, with the standard's log: the revised
+	// plan's entry has no number, so v2.0 is taken to be it.
+	v2 := &ksb.Catalogue{ID: "st1398-v2.0", Reference: "ST1398", Version: "2.0"}
+	if v := coverage.StandardVersion(v2, cat.VersionLog, day("2027-01-04")); v == nil || !v.Current {
+		t.Errorf("v2.0 for a 2027 start = %+v, want current", v)
+	}
+	if v := coverage.StandardVersion(v2, cat.VersionLog, day("2025-01-04")); v == nil || v.Current || v.Applies != "1.0" {
+		t.Errorf("v2.0 for a 2025 start = %+v, want version 1.0 applies", v)
+	}
+	if v := coverage.StandardVersion(cat, nil, day("2025-01-04")); v != nil {
+		t.Errorf("no log: %+v, want nil", v)
+	}
+}
+
+// TestStaleItems: items whose tags name another catalogue or revision are
+// counted, so that run and coverage can say a retag is due.
+func TestStaleItems(t *testing.T) {
+	cat := catalogue(true, "K1", "S1")
+	rev := cat.Revision()
+	tag := func(k, catalogue, revision string) evidence.Tag {
+		return evidence.Tag{KSB: k, By: "declared:trailer", Catalogue: catalogue, Revision: revision}
+	}
+	items := []evidence.Item{
+		item("fresh", tag("K1", "st-test", rev)),
+		item("no-revision", tag("K1", "st-test", "")),
+		item("other-revision", tag("K1", "st-test", "0123456789abcdef"), tag("S1", "st-test", rev)),
+		item("other-catalogue", tag("K1", "st9999-v1.0", rev)),
+		item("untagged"),
+	}
+	r := coverage.Compute(cat, coverage.Target{}, "jdoe", items, nil, now)
+	if r.StaleItems != 3 || r.Revision != rev {
+		t.Errorf("stale items = %d, revision %q; want 3, %q", r.StaleItems, r.Revision, rev)
+	}
+	var b bytes.Buffer
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "3 items were tagged against another catalogue or an earlier revision of st-test: run `ksbfolio retag`") {
+		t.Errorf("table does not say a retag is due:\n%s", b.String())
+	}
+}
+
+func BenchmarkCompute(b *testing.B) {
+	cat := builtinST1398(b)
 	items := make([]evidence.Item, 5000)
 	reviews := map[string]*evidence.Review{}
 	for i := range items {
@@ -452,6 +602,6 @@ func BenchmarkCompute(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		coverage.Compute(cat, "jdoe", items, reviews, now)
+		coverage.Compute(cat, coverage.Target{}, "jdoe", items, reviews, now)
 	}
 }

@@ -45,10 +45,10 @@ const (
 	// FormatJSON is a catalogue in this package's own schema as JSON (the
 	// json tags of Catalogue).
 	FormatJSON Format = "json"
-	// FormatKnown is the project's known-reference YAML (standard:, ksbs:
-	// with text, labels_only:), the shape of the built-in catalogue's
-	// source.
-	FormatKnown Format = "known-yaml"
+	// FormatReference is the project's reference list of a standard
+	// (standard:, duties:, ksbs: with text, methods and grade_theme, epa:,
+	// version_log:), the shape of the built-in catalogue's source.
+	FormatReference Format = "reference-yaml"
 	// FormatAPIJSON is a standard (or a list of standards) as the Skills
 	// England apprenticeship standards API or the courses API publish it.
 	FormatAPIJSON Format = "api-json"
@@ -57,8 +57,8 @@ const (
 // DetectFormat says which format data is in, from its content: a JSON
 // object or array is API JSON (or a catalogue in our schema when it has
 // "id" and "ksbs" and no standard reference); YAML whose top level has
-// "standard" and "ksbs" or "labels_only" is the known-reference shape; YAML
-// with a top-level "ksbs" is our schema; anything else is pasted text.
+// "standard" and "ksbs" is the reference-list shape; YAML with a top-level
+// "ksbs" is our schema; anything else is pasted text.
 func DetectFormat(data []byte) Format {
 	f, _ := detect(data)
 	return f
@@ -79,8 +79,10 @@ func detect(data []byte) (Format, error) {
 		return FormatText, err
 	}
 	switch {
-	case keys["standard"] && (keys["ksbs"] || keys["labels_only"]):
-		return FormatKnown, nil
+	case keys["standard"] && keys["labels_only"]:
+		return FormatText, errSuperseded
+	case keys["standard"] && keys["ksbs"]:
+		return FormatReference, nil
 	case keys["ksbs"]:
 		return FormatYAML, nil
 	}
@@ -93,6 +95,9 @@ func detect(data []byte) (Format, error) {
 // and where (line numbers, entries).
 func Parse(name string, data []byte, opts ImportOptions) (*Catalogue, error) {
 	f, yamlErr := detect(data)
+	if errors.Is(yamlErr, errSuperseded) {
+		return nil, fmt.Errorf("parse %s: %w", name, yamlErr)
+	}
 	c, err := ParseFormat(f, name, data, opts)
 	if err != nil && f == FormatText && yamlErr != nil && errors.Is(err, errNoKSBs) && looksLikeYAML(data) {
 		return nil, fmt.Errorf("%w (read as YAML it fails: %v)", err, yamlErr)
@@ -109,8 +114,8 @@ func ParseFormat(f Format, name string, data []byte, opts ImportOptions) (c *Cat
 		c, err = parseOwnYAML(name, data, opts)
 	case FormatJSON:
 		c, err = parseOwnJSON(name, data, opts)
-	case FormatKnown:
-		c, err = parseKnown(name, data, opts)
+	case FormatReference:
+		c, err = parseReference(name, data, opts)
 	case FormatAPIJSON:
 		c, err = parseAPIJSON(name, data, opts)
 	default:
@@ -270,7 +275,7 @@ func yamlTopKeys(b []byte) (keys map[string]bool, err error) {
 // catalogue key, so a YAML syntax error is worth mentioning.
 func looksLikeYAML(data []byte) bool {
 	for line := range strings.SplitSeq(string(data), "\n") {
-		for _, k := range []string{"ksbs:", "id:", "standard:", "labels_only:"} {
+		for _, k := range []string{"ksbs:", "id:", "standard:"} {
 			if strings.HasPrefix(line, k) {
 				return true
 			}
@@ -286,6 +291,13 @@ func recoverYAML(name string, err *error) {
 		*err = fmt.Errorf("parse %s as YAML: %v", name, r)
 	}
 }
+
+// errSuperseded is the superseded "known-reference" shape (labels_only:),
+// which held short labels in place of statements.
+var errSuperseded = errors.New("this is the superseded partial list (labels_only: holds labels, not the official statements); import the official list instead")
+
+// Confidence values the importers set.
+const confidenceImported = "imported"
 
 var bom = []byte("\uFEFF")
 

@@ -3,6 +3,8 @@ package ksb_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,11 +39,51 @@ ksbs:
     methods: [project, professional_discussion]
   - id: k2
     statement: Kind filled from the letter.
-  - {id: K1, kind: knowledge, label: A label only, note: why}
+  - {id: K1, kind: knowledge, statement: A knowledge., note: why}
+`
+
+// smallReference is a reference list in the shape of
+// builtin/st1398-v1.0.yaml, for a made-up standard.
+const smallReference = `# Example standard, version 2.0.
+#
+# Made up for the tests; licence: none.
+standard:
+  title: Example
+  reference: st9901
+  version: "2.0"
+  level: 4
+  status: Approved for delivery
+  approved_for_delivery: 2026-12-11
+  total_ksbs: 3
+  complete: true
+  licence: OGL-UK-3.0
+duties:
+  - {id: D1, text: "Do things.", ksbs: [K1, S1]}
+ksbs:
+  - {id: K1, kind: knowledge, text: "Know things.", methods: [project], grade_theme: Scoping}
+  - {id: S1, kind: skill, text: "Do things.", methods: [discussion], grade_theme: Practice}
+  - {id: B1, kind: behaviour, text: "Be kind.", methods: [discussion], grade_theme: Practice}
+epa:
+  source: made up
+  methods:
+  - id: project
+    name: project report
+    ksbs: 1
+    grade_themes:
+      Scoping: [K1]
+  - id: discussion
+    name: discussion
+    ksbs: 2
+    portfolio: optional
+    grade_themes:
+      Practice: [S1, B1]
+    distinction_descriptors: [Does it well. S1]
+version_log:
+- {version: '2.0', change: Approved, earliest_start: 2026-12-11, latest_start: Not set}
 `
 
 func TestDetectFormat(t *testing.T) {
-	known, err := os.ReadFile(filepath.Join("builtin", "st1398-v1.0-known.yaml"))
+	ref, err := os.ReadFile(filepath.Join("builtin", "st1398-v1.0.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,8 +94,8 @@ func TestDetectFormat(t *testing.T) {
 	}{
 		{"own yaml", ownYAML, ksb.FormatYAML},
 		{"own yaml with BOM", "\uFEFF" + ownYAML, ksb.FormatYAML},
-		{"known reference", string(known), ksb.FormatKnown},
-		{"known labels only", "standard: {reference: ST1}\nlabels_only: []\n", ksb.FormatKnown},
+		{"reference list", string(ref), ksb.FormatReference},
+		{"small reference list", smallReference, ksb.FormatReference},
 		{"api object", `{"referenceNumber": "ST1", "knowledges": []}`, ksb.FormatAPIJSON},
 		{"api array", ` [ {"referenceNumber": "ST1"} ]`, ksb.FormatAPIJSON},
 		{"own json", `{"id": "x", "ksbs": [{"id": "K1", "kind": "knowledge", "statement": "s"}]}`, ksb.FormatJSON},
@@ -80,7 +122,7 @@ func TestParseOwnYAML(t *testing.T) {
 	if c.ID != "example-v1.0" || c.Reference != "ST9901" || c.Version != "1.0" || c.Level != 6 || c.TotalKSBs != 4 {
 		t.Errorf("metadata = %+v", c)
 	}
-	if got := statements(c); got != "K1=\nK2=Kind filled from the letter.\nS1=A skill.\nD1=A duty.\n" {
+	if got := statements(c); got != "K1=A knowledge.\nK2=Kind filled from the letter.\nS1=A skill.\nD1=A duty.\n" {
 		t.Errorf("KSBs:\n%s", got)
 	}
 	k2, _ := c.Lookup("K2")
@@ -92,8 +134,8 @@ func TestParseOwnYAML(t *testing.T) {
 		t.Errorf("S1 methods = %q", s1.Methods)
 	}
 	k1, _ := c.Lookup("K1")
-	if k1.Display() != ksb.LabelOnlyMarker+" A label only" {
-		t.Errorf("K1.Display() = %q", k1.Display())
+	if k1.Note != "why" {
+		t.Errorf("K1 = %+v", k1)
 	}
 }
 
@@ -118,6 +160,8 @@ func TestParseOwnYAMLErrors(t *testing.T) {
 		{"bad id", "id: Has Spaces\nksbs:\n  - {id: K1, kind: knowledge, statement: s}\n",
 			[]string{`id "Has Spaces"`}},
 		{"no ksbs", "id: x\nksbs: []\n", []string{"ksbs: none"}},
+		{"label instead of a statement", "id: x\nksbs:\n  - {id: K1, kind: knowledge, label: short}\n",
+			[]string{"line 3", "field label not found"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,12 +188,12 @@ func TestParseBrokenYAMLMentionsYAML(t *testing.T) {
 
 func TestParseOwnJSON(t *testing.T) {
 	in := `{"id": "example-v1.0", "title": "Example", "complete": false,
-  "ksbs": [{"id": "S1", "kind": "skill", "statement": "A skill."}, {"id": "K1", "kind": "knowledge", "label": "L"}]}`
+  "ksbs": [{"id": "S1", "kind": "skill", "statement": "A skill."}, {"id": "K1", "kind": "knowledge", "statement": "K."}]}`
 	c, err := ksb.Parse("cat.json", []byte(in), ksb.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := statements(c); got != "K1=\nS1=A skill.\n" {
+	if got := statements(c); got != "K1=K.\nS1=A skill.\n" {
 		t.Errorf("KSBs:\n%s", got)
 	}
 	_, err = ksb.Parse("cat.json", []byte(`{"id": "x", "ksbs": [], "extra": 1}`), ksb.ImportOptions{})
@@ -158,53 +202,86 @@ func TestParseOwnJSON(t *testing.T) {
 	}
 }
 
-func TestParseKnownShape(t *testing.T) {
-	in := `standard:
-  title: Example
-  reference: st9901
-  version: "2.0"
-  level: 4
-  total_ksbs: 10
-duties:
-  - {id: D1, text: "Do things.", source: provider, confidence: provider-quoted}
-ksbs:
-  - {id: K3, kind: knowledge, text: "Quoted knowledge.", methods: [], source: provider, confidence: provider-quoted, note: "a note"}
-labels_only:
-  - {id: B1, kind: behaviour, label: "Initiative", source: provider, disputed: "someone says there is no B1"}
-truncated:
-  - {id: "S?", kind: skill, text_prefix: "Assess", source: somewhere}
-related_standards:
-  - {ref: ST1, title: x}
-`
-	c, err := ksb.Parse("known.yaml", []byte(in), ksb.ImportOptions{})
+func TestParseReference(t *testing.T) {
+	c, err := ksb.Parse("st9901-v2.0.yaml", []byte(smallReference), ksb.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ID != "st9901-v2.0" || c.Reference != "ST9901" || c.Level != 4 || c.TotalKSBs != 10 || c.Complete {
+	if c.ID != "st9901-v2.0" || c.Reference != "ST9901" || c.Version != "2.0" || c.Level != 4 || c.TotalKSBs != 3 || !c.Complete || c.Licence != "OGL-UK-3.0" {
 		t.Errorf("metadata = %+v", c)
 	}
-	k3, _ := c.Lookup("K3")
-	if k3.Statement != "Quoted knowledge." || k3.Methods != nil || k3.Note != "a note" || k3.Confidence != "provider-quoted" {
-		t.Errorf("K3 = %+v", k3)
+	if c.Provenance != "Example standard, version 2.0.\nMade up for the tests; licence: none." {
+		t.Errorf("provenance = %q, want the header comment", c.Provenance)
 	}
-	b1, _ := c.Lookup("B1")
-	if b1.Statement != "" || b1.Label != "Initiative" || !strings.Contains(b1.Note, "someone says there is no B1") {
-		t.Errorf("B1 = %+v", b1)
+	want := []ksb.Fact{{Name: "status", Value: "Approved for delivery"}, {Name: "approved_for_delivery", Value: "2026-12-11"}}
+	if !reflect.DeepEqual(c.Facts, want) {
+		t.Errorf("facts = %+v, want %+v", c.Facts, want)
 	}
-	if len(c.KSBs) != 2 {
-		t.Errorf("KSBs = %+v; the truncated entry must be left out", c.KSBs)
+	s1, _ := c.Lookup("S1")
+	if s1.Statement != "Do things." || !slices.Equal(s1.Methods, []string{"discussion"}) || s1.GradeTheme != "Practice" {
+		t.Errorf("S1 = %+v", s1)
 	}
-	if !strings.Contains(strings.Join(c.Notes, "\n"), `"Assess"`) {
-		t.Errorf("notes do not mention the truncated entry: %q", c.Notes)
+	if len(c.Methods) != 2 || c.Methods[1].Name != "discussion" || !slices.Equal(c.Methods[1].Themes, []string{"Practice"}) ||
+		len(c.Methods[1].Distinction) != 1 {
+		t.Errorf("methods = %+v", c.Methods)
 	}
+	if !slices.Equal(c.Duties[0].KSBs, []string{"K1", "S1"}) {
+		t.Errorf("duties = %+v", c.Duties)
+	}
+	if len(c.VersionLog) != 1 || c.VersionLog[0].LatestStart != "Not set" {
+		t.Errorf("version log = %+v", c.VersionLog)
+	}
+	if !strings.Contains(strings.Join(c.Notes, "\n"), "Portfolio (discussion): optional") {
+		t.Errorf("notes = %q", c.Notes)
+	}
+}
 
-	_, err = ksb.Parse("known.yaml", []byte("standard: {reference: ST1, version: '1'}\nksbs:\n  - {id: K1, kind: knowledge}\nlabels_only:\n  - {id: K2, kind: knowledge}\n"), ksb.ImportOptions{})
-	if err == nil || !strings.Contains(err.Error(), "ksbs[0] (K1): text is required") || !strings.Contains(err.Error(), "labels_only[0] (K2): label is required") {
-		t.Errorf("missing text and label: error = %v", err)
+func TestParseReferenceErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new string // replace old with new in smallReference
+		want     []string
+	}{
+		{"unknown key", "  source: made up\n", "  sorce: made up\n", []string{"line 21", "field sorce not found"}},
+		{"unknown ksb key", "grade_theme: Scoping}", "grade_them: Scoping}", []string{"field grade_them not found"}},
+		{"theme disagrees", "Practice: [S1, B1]", "Practice: [S1]\n      Other: [B1]",
+			[]string{`B1 has grade theme "Practice" but the plan lists it under "Other"`}},
+		{"ksb under the wrong method", "Scoping: [K1]", "Scoping: [K1, S1]",
+			[]string{`S1 is listed under "Scoping" but its methods are [discussion]`}},
+		{"count disagrees", "    ksbs: 2\n", "    ksbs: 3\n", []string{"epa.methods[1] (discussion): says it assesses 3 KSBs, but 2 name it"}},
+		{"theme not in the plan", "grade_theme: Scoping}", "grade_theme: Scope}", []string{`K1 has grade theme "Scope" but the plan lists it under "Scoping"`}},
+		{"duty names a missing KSB", "ksbs: [K1, S1]}", "ksbs: [K1, S9]}", []string{"duties[0] (D1): KSB S9 is not in the catalogue"}},
+		{"not complete enough", "total_ksbs: 3", "total_ksbs: 4", []string{"complete: the catalogue lists 3 KSBs but total_ksbs is 4"}},
+		{"bad level", "level: 4", "level: four", []string{`standard.level: "four": want a whole number`}},
+		{"empty statement", `text: "Be kind."`, `text: ""`, []string{"ksbs[2] (B1): no statement"}},
+		{"no reference", "  reference: st9901\n", "", []string{"no catalogue ID"}},
 	}
-	_, err = ksb.Parse("known.yaml", []byte("standard: {title: x}\nksbs:\n  - {id: K1, kind: knowledge, text: t}\n"), ksb.ImportOptions{})
-	if err == nil || !strings.Contains(err.Error(), "no catalogue ID") {
-		t.Errorf("no reference or version: error = %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := strings.Replace(smallReference, tc.old, tc.new, 1)
+			if in == smallReference {
+				t.Fatalf("%q not in smallReference", tc.old)
+			}
+			_, err := ksb.Parse("ref.yaml", []byte(in), ksb.ImportOptions{})
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nwant it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestParseSupersededShape: the earlier partial list, whose labels_only
+// entries were paraphrases, is refused with a message saying why.
+func TestParseSupersededShape(t *testing.T) {
+	in := "standard: {reference: ST1398, version: '1.0'}\nksbs:\n  - {id: K11, kind: knowledge, text: t}\nlabels_only:\n  - {id: K5, kind: knowledge, label: ML methods}\n"
+	_, err := ksb.Parse("st1398-v1.0-known.yaml", []byte(in), ksb.ImportOptions{})
+	if err == nil || !strings.Contains(err.Error(), "superseded partial list") || !strings.Contains(err.Error(), "st1398-v1.0-known.yaml") {
+		t.Errorf("error = %v, want the superseded shape refused, naming the file", err)
 	}
 }
 
@@ -216,10 +293,11 @@ func TestImportOptionsOverride(t *testing.T) {
 	if c.ID != "other-v9" || c.Title != "T" || c.Reference != "ST0001" || c.Version != "9.0" {
 		t.Errorf("metadata = %q %q %q %q", c.ID, c.Title, c.Reference, c.Version)
 	}
-	// Asserting completeness of a catalogue with label-only KSBs fails validation.
+	// Asserting completeness of a catalogue that lists fewer KSBs than
+	// total_ksbs fails validation.
 	_, err = ksb.Parse("cat.yaml", []byte(ownYAML), ksb.ImportOptions{Complete: ptr(true)})
-	if err == nil || !strings.Contains(err.Error(), "says it is complete") {
-		t.Errorf("Complete override on a catalogue with labels: error = %v", err)
+	if err == nil || !strings.Contains(err.Error(), "lists 3 KSBs but total_ksbs is 4") {
+		t.Errorf("Complete override on a short catalogue: error = %v", err)
 	}
 }
 

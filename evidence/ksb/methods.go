@@ -10,15 +10,6 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
 
-// LabelOnlyMarker prefixes every label shown in place of a statement, so a
-// short paraphrase is never mistaken for the official wording.
-const LabelOnlyMarker = "[label only — official statement not known]"
-
-// noStatementMarker is shown for a KSB with neither statement nor label
-// (Validate rejects such catalogues, but Display must still say something
-// honest).
-const noStatementMarker = "[official statement not known]"
-
 var (
 	catalogueIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 	// canonicalKSBPattern is a KSB code as catalogues store it: K, S or B
@@ -43,23 +34,6 @@ func KindOf(id string) string {
 		return Behaviour
 	}
 	return ""
-}
-
-// HasStatement reports whether the KSB's statement is known (not only a
-// label).
-func (k KSB) HasStatement() bool { return strings.TrimSpace(k.Statement) != "" }
-
-// Display is the text to show for the KSB: its statement, or, when only a
-// label is known, the label behind LabelOnlyMarker. It never returns a bare
-// label.
-func (k KSB) Display() string {
-	if k.HasStatement() {
-		return k.Statement
-	}
-	if l := strings.TrimSpace(k.Label); l != "" {
-		return LabelOnlyMarker + " " + l
-	}
-	return noStatementMarker
 }
 
 // Lookup finds a KSB by ID; id is normalised first ("s10 " finds S10).
@@ -98,9 +72,11 @@ func (c *Catalogue) Counts() (k, s, b int) {
 // Validate checks that the catalogue can be used and stored: a safe ID,
 // at least one KSB, every KSB ID of the form K|S|B + number (from 1, no
 // leading zeros) and unique, each kind valid and matching its ID's letter,
-// each KSB with a statement or a label, and a catalogue that claims to be
-// complete holding every KSB with its statement. Every problem is reported,
-// joined with errors.Join.
+// each KSB with a statement, a complete catalogue holding total_ksbs KSBs,
+// duties with unique IDs, a text and KSBs the catalogue has, and, when the
+// catalogue lists its assessment methods, every KSB's methods among them
+// and its grade theme one of its method's themes. Every problem is
+// reported, joined with errors.Join.
 func (c *Catalogue) Validate() error {
 	if c == nil {
 		return errors.New("catalogue: nil")
@@ -122,6 +98,18 @@ func (c *Catalogue) Validate() error {
 	}
 	if c.Level < 0 {
 		errs = append(errs, fmt.Errorf("level %d: negative", c.Level))
+	}
+	methods := map[string]*Method{}
+	for i := range c.Methods {
+		m := &c.Methods[i]
+		switch {
+		case m.ID == "":
+			errs = append(errs, fmt.Errorf("methods[%d]: id empty", i))
+		case methods[m.ID] != nil:
+			errs = append(errs, fmt.Errorf("methods[%d] (%s): duplicate id", i, m.ID))
+		default:
+			methods[m.ID] = m
+		}
 	}
 	seen := make(map[string]int, len(c.KSBs))
 	for i, k := range c.KSBs {
@@ -149,11 +137,21 @@ func (c *Catalogue) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: kind %q is not knowledge, skill or behaviour", where, k.Kind))
 		}
-		if !k.HasStatement() && strings.TrimSpace(k.Label) == "" {
-			errs = append(errs, fmt.Errorf("%s: neither statement nor label", where))
+		if strings.TrimSpace(k.Statement) == "" {
+			errs = append(errs, fmt.Errorf("%s: no statement", where))
 		}
-		if c.Complete && !k.HasStatement() {
-			errs = append(errs, fmt.Errorf("%s: no statement, but the catalogue says it is complete", where))
+		if len(c.Methods) == 0 {
+			continue
+		}
+		for _, m := range k.Methods {
+			if methods[m] == nil {
+				errs = append(errs, fmt.Errorf("%s: method %q is not one of the catalogue's methods (%s)", where, m, strings.Join(c.MethodIDs(), ", ")))
+			}
+		}
+		if k.GradeTheme != "" && !slices.ContainsFunc(k.Methods, func(m string) bool {
+			return methods[m] != nil && slices.Contains(methods[m].Themes, k.GradeTheme)
+		}) {
+			errs = append(errs, fmt.Errorf("%s: grade theme %q is not a theme of its methods (%s)", where, k.GradeTheme, strings.Join(k.Methods, ", ")))
 		}
 	}
 	if c.Complete && c.TotalKSBs > 0 && len(c.KSBs) != c.TotalKSBs {
@@ -168,12 +166,50 @@ func (c *Catalogue) Validate() error {
 			errs = append(errs, fmt.Errorf("%s (%s): duplicate id, also duties[%d]", where, d.ID, j))
 		} else {
 			duties[d.ID] = i
+			where += " (" + d.ID + ")"
 		}
 		if strings.TrimSpace(d.Text) == "" {
 			errs = append(errs, fmt.Errorf("%s: text empty", where))
 		}
+		for _, k := range d.KSBs {
+			if _, ok := seen[k]; !ok {
+				errs = append(errs, fmt.Errorf("%s: KSB %s is not in the catalogue", where, k))
+			}
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// MethodIDs lists the IDs of the catalogue's assessment methods, in order.
+func (c *Catalogue) MethodIDs() []string {
+	ids := make([]string, len(c.Methods))
+	for i, m := range c.Methods {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// Method finds an assessment method by ID.
+func (c *Catalogue) Method(id string) (Method, bool) {
+	for _, m := range c.Methods {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Method{}, false
+}
+
+// AssessedBy lists, in natural order, the IDs of the KSBs that the
+// assessment method assesses.
+func (c *Catalogue) AssessedBy(method string) []string {
+	var ids []string
+	for _, k := range c.KSBs {
+		if slices.Contains(k.Methods, method) {
+			ids = append(ids, k.ID)
+		}
+	}
+	slices.SortFunc(ids, CompareIDs)
+	return ids
 }
 
 // CompareIDs orders KSB codes naturally: knowledge before skills before
@@ -194,7 +230,17 @@ func (c *Catalogue) Clone() *Catalogue {
 	}
 	out := *c
 	out.Notes = slices.Clone(c.Notes)
+	out.Facts = slices.Clone(c.Facts)
+	out.VersionLog = slices.Clone(c.VersionLog)
+	out.Methods = slices.Clone(c.Methods)
+	for i := range out.Methods {
+		out.Methods[i].Themes = slices.Clone(c.Methods[i].Themes)
+		out.Methods[i].Distinction = slices.Clone(c.Methods[i].Distinction)
+	}
 	out.Duties = slices.Clone(c.Duties)
+	for i := range out.Duties {
+		out.Duties[i].KSBs = slices.Clone(c.Duties[i].KSBs)
+	}
 	out.KSBs = slices.Clone(c.KSBs)
 	for i := range out.KSBs {
 		out.KSBs[i].Methods = slices.Clone(c.KSBs[i].Methods)
@@ -218,8 +264,35 @@ func (c *Catalogue) canonicalize() {
 		}
 	}
 	sortKSBs(c.KSBs)
+	for i := range c.Duties {
+		d := &c.Duties[i]
+		for j := range d.KSBs {
+			d.KSBs[j] = evidence.NormalizeKSB(d.KSBs[j])
+		}
+		if len(d.KSBs) == 0 {
+			d.KSBs = nil
+		}
+	}
+	for i := range c.Methods {
+		m := &c.Methods[i]
+		if len(m.Themes) == 0 {
+			m.Themes = nil
+		}
+		if len(m.Distinction) == 0 {
+			m.Distinction = nil
+		}
+	}
 	if len(c.Notes) == 0 {
 		c.Notes = nil
+	}
+	if len(c.Facts) == 0 {
+		c.Facts = nil
+	}
+	if len(c.VersionLog) == 0 {
+		c.VersionLog = nil
+	}
+	if len(c.Methods) == 0 {
+		c.Methods = nil
 	}
 	if len(c.Duties) == 0 {
 		c.Duties = nil

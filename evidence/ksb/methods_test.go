@@ -8,32 +8,12 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 )
 
-func TestDisplay(t *testing.T) {
-	tests := []struct {
-		name string
-		k    ksb.KSB
-		want string
-	}{
-		{"statement", ksb.KSB{ID: "K1", Statement: "Official words.", Label: "short"}, "Official words."},
-		{"label only", ksb.KSB{ID: "K5", Label: "ML methods"}, ksb.LabelOnlyMarker + " ML methods"},
-		{"blank statement counts as none", ksb.KSB{ID: "K5", Statement: "  ", Label: "ML methods"}, ksb.LabelOnlyMarker + " ML methods"},
-		{"nothing known", ksb.KSB{ID: "K5"}, "[official statement not known]"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.k.Display(); got != tc.want {
-				t.Errorf("Display() = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestLookupAndCounts(t *testing.T) {
 	c := &ksb.Catalogue{ID: "x", KSBs: []ksb.KSB{
 		{ID: "K1", Kind: ksb.Knowledge, Statement: "a"},
 		{ID: "K2", Kind: ksb.Knowledge, Statement: "b"},
 		{ID: "S10", Kind: ksb.Skill, Statement: "c"},
-		{ID: "B3", Kind: ksb.Behaviour, Label: "d"},
+		{ID: "B3", Kind: ksb.Behaviour, Statement: "d"},
 	}}
 	for _, id := range []string{"S10", "s10", " s10 \t"} {
 		k, ok := c.Lookup(id)
@@ -58,9 +38,10 @@ func TestValidate(t *testing.T) {
 	good := func() *ksb.Catalogue {
 		return &ksb.Catalogue{ID: "st1398-v1.0", KSBs: []ksb.KSB{
 			{ID: "K1", Kind: ksb.Knowledge, Statement: "a"},
-			{ID: "S1", Kind: ksb.Skill, Label: "b"},
+			{ID: "S1", Kind: ksb.Skill, Statement: "b", Methods: []string{"pd"}, GradeTheme: "Theme A"},
 			{ID: "B1", Kind: ksb.Behaviour, Statement: "c"},
-		}}
+		}, Methods: []ksb.Method{{ID: "pd", Name: "professional discussion", Themes: []string{"Theme A"}}},
+			Duties: []ksb.Duty{{ID: "D1", Text: "A duty.", KSBs: []string{"K1", "S1"}}}}
 	}
 	tests := []struct {
 		name   string
@@ -79,13 +60,21 @@ func TestValidate(t *testing.T) {
 		{"zero", func(c *ksb.Catalogue) { c.KSBs[0].ID = "K0" }, []string{`id "K0"`}},
 		{"kind mismatch", func(c *ksb.Catalogue) { c.KSBs[1].Kind = ksb.Knowledge }, []string{`ksbs[1] (S1): kind "knowledge" does not match the id's letter (skill)`}},
 		{"bad kind", func(c *ksb.Catalogue) { c.KSBs[1].Kind = "talent" }, []string{`kind "talent" is not knowledge`}},
-		{"no text", func(c *ksb.Catalogue) { c.KSBs[1].Label = "" }, []string{"ksbs[1] (S1): neither statement nor label"}},
-		{"complete with label only", func(c *ksb.Catalogue) { c.Complete = true }, []string{"ksbs[1] (S1): no statement, but the catalogue says it is complete"}},
+		{"no statement", func(c *ksb.Catalogue) { c.KSBs[1].Statement = " " }, []string{"ksbs[1] (S1): no statement"}},
+		{"complete", func(c *ksb.Catalogue) { c.Complete, c.TotalKSBs = true, 3 }, nil},
 		{"complete but short", func(c *ksb.Catalogue) {
 			c.Complete = true
-			c.KSBs[1].Statement = "b"
 			c.TotalKSBs = 4
 		}, []string{"complete: the catalogue lists 3 KSBs but total_ksbs is 4"}},
+		{"unknown method", func(c *ksb.Catalogue) { c.KSBs[0].Methods = []string{"exam"} },
+			[]string{`ksbs[0] (K1): method "exam" is not one of the catalogue's methods (pd)`}},
+		{"unknown grade theme", func(c *ksb.Catalogue) { c.KSBs[1].GradeTheme = "Theme B" },
+			[]string{`ksbs[1] (S1): grade theme "Theme B" is not a theme of its methods (pd)`}},
+		{"methods unknown: anything goes", func(c *ksb.Catalogue) { c.Methods = nil; c.KSBs[0].Methods = []string{"exam"} }, nil},
+		{"duplicate method", func(c *ksb.Catalogue) { c.Methods = append(c.Methods, ksb.Method{ID: "pd"}) },
+			[]string{"methods[1] (pd): duplicate id"}},
+		{"duty names a missing KSB", func(c *ksb.Catalogue) { c.Duties[0].KSBs = []string{"K1", "K9"} },
+			[]string{"duties[0] (D1): KSB K9 is not in the catalogue"}},
 		{"total below count", func(c *ksb.Catalogue) { c.TotalKSBs = 2 }, []string{"total_ksbs 2: fewer than the 3"}},
 		{"duty problems", func(c *ksb.Catalogue) {
 			c.Duties = []ksb.Duty{{ID: "D1", Text: "x"}, {ID: "D1", Text: "y"}, {ID: "", Text: ""}}
@@ -129,12 +118,21 @@ func TestCompareIDs(t *testing.T) {
 }
 
 func TestClone(t *testing.T) {
-	c := &ksb.Catalogue{ID: "x", Notes: []string{"n"}, KSBs: []ksb.KSB{{ID: "K1", Methods: []string{"pd"}}}}
+	c := &ksb.Catalogue{ID: "x", Notes: []string{"n"}, KSBs: []ksb.KSB{{ID: "K1", Methods: []string{"pd"}}},
+		Methods: []ksb.Method{{ID: "pd", Themes: []string{"t"}, Distinction: []string{"d"}}},
+		Duties:  []ksb.Duty{{ID: "D1", KSBs: []string{"K1"}}}, Facts: []ksb.Fact{{Name: "a", Value: "b"}},
+		VersionLog: []ksb.VersionEntry{{Version: "1.0"}}}
 	d := c.Clone()
 	d.Notes[0] = "changed"
 	d.KSBs[0].Methods[0] = "changed"
 	d.KSBs[0].ID = "K2"
-	if c.Notes[0] != "n" || c.KSBs[0].Methods[0] != "pd" || c.KSBs[0].ID != "K1" {
+	d.Methods[0].Themes[0] = "changed"
+	d.Methods[0].Distinction[0] = "changed"
+	d.Duties[0].KSBs[0] = "changed"
+	d.Facts[0].Value = "changed"
+	d.VersionLog[0].Version = "changed"
+	if c.Notes[0] != "n" || c.KSBs[0].Methods[0] != "pd" || c.KSBs[0].ID != "K1" || c.Methods[0].Themes[0] != "t" ||
+		c.Methods[0].Distinction[0] != "d" || c.Duties[0].KSBs[0] != "K1" || c.Facts[0].Value != "b" || c.VersionLog[0].Version != "1.0" {
 		t.Errorf("changing the clone changed the original: %+v", c)
 	}
 }

@@ -26,6 +26,9 @@ var (
 	// mappingPattern matches a line holding only KSB codes (a duty's
 	// mapping, "K1 K2 S5"), optionally after "KSBs".
 	mappingPattern = regexp.MustCompile(`^(?i:ksbs?\s*:?\s*)?(?:[KSB][0-9]{1,4}[\s,;]*)+$`)
+	// idParts splits a catalogue ID of the usual form "st1398-v2.0" into
+	// the standard's reference and version.
+	idParts = regexp.MustCompile(`^([a-z]{1,4}[0-9]{1,6})-v([0-9]+(?:\.[0-9]+)*)$`)
 	// backToDuty is the link text the official KSB page puts by each KSB.
 	backToDuty = regexp.MustCompile(`(?i)\s*back to (?:duty|duties)\s*$`)
 )
@@ -161,13 +164,23 @@ func parseText(name string, data []byte, opts ImportOptions) (*Catalogue, error)
 			Kind:       KindOf(e.id),
 			Statement:  collapseSpace(e.text.String()),
 			Source:     name,
-			Confidence: "imported",
+			Confidence: confidenceImported,
 		})
 	}
 	for _, e := range duties {
-		c.Duties = append(c.Duties, Duty{ID: e.id, Text: collapseSpace(e.text.String()), Source: name, Confidence: "imported"})
+		c.Duties = append(c.Duties, Duty{ID: e.id, Text: collapseSpace(e.text.String()), Source: name, Confidence: confidenceImported})
 	}
 	applyOptions(c, opts)
+	if m := idParts.FindStringSubmatch(c.ID); m != nil {
+		// "st1398-v2.0" names the standard and version when the importer
+		// gave neither.
+		if c.Reference == "" {
+			c.Reference = strings.ToUpper(m[1])
+		}
+		if c.Version == "" {
+			c.Version = m[2]
+		}
+	}
 	if c.Complete {
 		c.TotalKSBs = len(c.KSBs)
 	} else {

@@ -70,8 +70,8 @@ func TestParseText(t *testing.T) {
 				t.Errorf("got:\n%swant:\n%s", got, tc.want)
 			}
 			for _, k := range c.KSBs {
-				if k.Source != "pasted.txt" || k.Confidence != "imported" || k.Label != "" {
-					t.Errorf("%s: source %q confidence %q label %q", k.ID, k.Source, k.Confidence, k.Label)
+				if k.Source != "pasted.txt" || k.Confidence != "imported" {
+					t.Errorf("%s: source %q confidence %q", k.ID, k.Source, k.Confidence)
 				}
 			}
 		})
@@ -155,6 +155,27 @@ func TestParseTextMetadata(t *testing.T) {
 	}
 	if !c.Complete || c.TotalKSBs != 3 {
 		t.Errorf("asserted complete: Complete = %v, TotalKSBs = %d; want true, 3", c.Complete, c.TotalKSBs)
+	}
+}
+
+func TestParseTextReferenceFromID(t *testing.T) {
+	c, err := ksb.Parse("v2.txt", []byte("K1: One.\n"), ksb.ImportOptions{ID: "st1398-v2.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Reference != "ST1398" || c.Version != "2.0" {
+		t.Errorf("reference %q version %q, want ST1398 2.0 from the ID", c.Reference, c.Version)
+	}
+	c, err = ksb.Parse("v2.txt", []byte("K1: One.\n"), ksb.ImportOptions{ID: "st1398-v2.0", Reference: "ST9", Version: "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Reference != "ST9" || c.Version != "3" {
+		t.Errorf("reference %q version %q, want the options' ST9 3", c.Reference, c.Version)
+	}
+	c, err = ksb.Parse("v2.txt", []byte("K1: One.\n"), ksb.ImportOptions{ID: "my-list"})
+	if err != nil || c.Reference != "" || c.Version != "" {
+		t.Errorf("ID without a version: %+v, %v", c, err)
 	}
 }
 

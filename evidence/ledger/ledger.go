@@ -10,9 +10,15 @@
 //	apprentices/<id>/lock
 //	standards/<catalogue-id>.yaml
 //
-// Blobs are content-addressed and written once; an item is written after
-// the blobs it names, whole or not at all (the store guarantees atomic
-// puts), so a crash at any point leaves a ledger the next run completes.
+// Blobs are content-addressed and written once, durably; an item is
+// written after the blobs it names, whole or not at all (the store
+// guarantees atomic puts), so a crash at any point leaves a ledger the next
+// run completes. Items written in a batch (PutItemBatched) are durable once
+// Sync returns; the runner saves a source's cursor only after that.
+//
+// The read side goes through one seam, Snapshot: every item with its
+// review applied, the reviews, and the objects that could not be read,
+// read with bounded concurrency and one request per object.
 package ledger
 
 import (
@@ -183,8 +189,30 @@ func (l *Ledger) HasBlob(ctx context.Context, sum string) (bool, error) {
 // --- items ---
 
 // PutItem validates and stores an item, replacing any earlier version. The
-// blobs it names must already be stored.
+// blobs it names must already be stored. The item is durable when it
+// returns.
 func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
+	return l.putItem(ctx, it, store.PutOptions{})
+}
+
+// PutItemBatched is PutItem for a batch: the item is visible at once but
+// durable only after the next Sync (store.PutOptions.NoSync). A crash
+// before that may lose it or leave it unreadable (then reported corrupt),
+// so the caller must be able to write it again: the runner saves a
+// source's cursor only after Sync.
+func (l *Ledger) PutItemBatched(ctx context.Context, it *evidence.Item) error {
+	return l.putItem(ctx, it, store.PutOptions{NoSync: true})
+}
+
+// Sync makes everything stored so far durable (store.Sync).
+func (l *Ledger) Sync(ctx context.Context) error {
+	if err := store.Sync(ctx, l.s); err != nil {
+		return fmt.Errorf("sync ledger: %w", err)
+	}
+	return nil
+}
+
+func (l *Ledger) putItem(ctx context.Context, it *evidence.Item, opts store.PutOptions) error {
 	it.Normalize()
 	if it.Apprentice != l.apprentice {
 		return fmt.Errorf("put item %s: belongs to apprentice %q, not %q", it.ID, it.Apprentice, l.apprentice)
@@ -197,7 +225,7 @@ func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
 	b = append(b, '\n')
-	if _, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+	if _, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), opts); err != nil {
 		return fmt.Errorf("put item %s: %w", it.ID, err)
 	}
 	return nil
@@ -249,42 +277,11 @@ func (l *Ledger) ItemIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Items reads every stored item. Corrupt items are not returned; each is
-// passed to onCorrupt (which may be nil) and reading goes on.
+// Items reads every stored item, DefaultConcurrency at a time. Corrupt
+// items are not returned; each is passed to onCorrupt (which may be nil),
+// in key order, and reading goes on.
 func (l *Ledger) Items(ctx context.Context, onCorrupt func(error)) ([]*evidence.Item, error) {
-	p := l.prefix + "items/"
-	var keys []string
-	err := l.s.List(ctx, p, func(in store.Info) error {
-		keys = append(keys, in.Key)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
-	}
-	items := make([]*evidence.Item, 0, len(keys))
-	for _, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		it, err := l.readItem(ctx, k)
-		if err != nil {
-			if errors.Is(err, ErrCorrupt) || !strings.HasSuffix(k, ".json") {
-				if onCorrupt != nil {
-					if !errors.Is(err, ErrCorrupt) {
-						err = &CorruptError{Key: k, Err: errors.New("not an item key")}
-					}
-					onCorrupt(err)
-				}
-				continue
-			}
-			if errors.Is(err, store.ErrNotFound) { // deleted while listing
-				continue
-			}
-			return nil, err
-		}
-		items = append(items, it)
-	}
-	return items, nil
+	return l.items(ctx, DefaultConcurrency, onCorrupt)
 }
 
 // --- small JSON objects ---
@@ -327,48 +324,36 @@ func (l *Ledger) review(ctx context.Context, id string) (*evidence.Review, strin
 	return &r, info.ETag, nil
 }
 
-// Reviews reads every stored review, keyed by item ID. Corrupt reviews go
-// to onCorrupt.
+// Reviews reads every stored review, keyed by item ID, DefaultConcurrency
+// at a time. Corrupt reviews go to onCorrupt, in key order.
 func (l *Ledger) Reviews(ctx context.Context, onCorrupt func(error)) (map[string]*evidence.Review, error) {
-	p := l.prefix + "reviews/"
-	var keys []string
-	if err := l.s.List(ctx, p, func(in store.Info) error { keys = append(keys, in.Key); return nil }); err != nil {
-		return nil, fmt.Errorf("list reviews: %w", err)
-	}
-	out := map[string]*evidence.Review{}
-	for _, k := range keys {
-		id, ok := strings.CutSuffix(strings.TrimPrefix(k, p), ".json")
-		if !ok || !evidence.ValidID(id) {
-			if onCorrupt != nil {
-				onCorrupt(&CorruptError{Key: k, Err: errors.New("not a review key")})
-			}
-			continue
-		}
-		var r evidence.Review
-		if _, err := l.getJSON(ctx, k, &r); err != nil {
-			if errors.Is(err, ErrCorrupt) {
-				if onCorrupt != nil {
-					onCorrupt(err)
-				}
-				continue
-			}
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			return nil, err
-		}
-		out[id] = &r
-	}
-	return out, nil
+	return l.reviews(ctx, DefaultConcurrency, onCorrupt)
 }
 
 // AddDecision appends a decision to an item's review, safely against
-// concurrent reviewers (compare-and-swap on the stored object).
+// concurrent reviewers (compare-and-swap on the stored object), and
+// idempotently: a decision whose ID is already stored is not appended
+// again, so a write that landed although its response was lost (or that the
+// client retried) counts once. A decision without an ID gets a random one.
 func (l *Ledger) AddDecision(ctx context.Context, id string, d evidence.Decision) (*evidence.Review, error) {
+	if d.ID == "" {
+		d.ID = evidence.NewDecisionID()
+	}
+	var lastErr error
 	for attempt := 0; attempt < 20; attempt++ {
 		r, etag, err := l.review(ctx, id)
 		if err != nil {
 			return nil, err
+		}
+		if r != nil {
+			for _, have := range r.Decisions {
+				if have.ID == d.ID {
+					return r, nil // already recorded
+				}
+			}
+		}
+		if lastErr != nil {
+			return nil, lastErr // not recorded: the write failed
 		}
 		opts := store.PutOptions{IfMatch: etag}
 		if r == nil {
@@ -377,13 +362,13 @@ func (l *Ledger) AddDecision(ctx context.Context, id string, d evidence.Decision
 		}
 		r.Decisions = append(r.Decisions, d)
 		_, err = l.putJSON(ctx, l.ReviewKey(id), r, opts)
-		if errors.Is(err, store.ErrPrecondition) {
-			continue
+		if err == nil {
+			return r, nil
 		}
-		if err != nil {
-			return nil, fmt.Errorf("put review of %s: %w", id, err)
+		if !errors.Is(err, store.ErrPrecondition) {
+			// Did it land? Read again; if not, fail with this error.
+			lastErr = fmt.Errorf("put review of %s: %w", id, err)
 		}
-		return r, nil
 	}
 	return nil, fmt.Errorf("put review of %s: too many concurrent writers", id)
 }

@@ -164,11 +164,11 @@ func TestLease(t *testing.T) {
 		if err != nil {
 			t.Fatalf("stale lease not taken over: %v", err)
 		}
-		if err := old.Renew(ctx); !errors.Is(err, ledger.ErrLeaseHeld) {
+		if err := old.Renew(ctx); !errors.Is(err, ledger.ErrLeaseLost) {
 			t.Fatalf("renewal of a lost lease: %v", err)
 		}
-		if err := old.Release(ctx); err != nil {
-			t.Fatal(err)
+		if err := old.Release(ctx); !errors.Is(err, ledger.ErrLeaseLost) {
+			t.Fatalf("release of a lease taken over: %v, want ErrLeaseLost", err)
 		}
 		if info, ok, _ := l.ReadLease(ctx); !ok || info.RunID != "new" {
 			t.Fatalf("the old holder's release removed the new lease: %+v %v", info, ok)

@@ -50,6 +50,33 @@ type PutOptions struct {
 	IfAbsent bool
 	// IfMatch: write only if the current object's ETag equals this value.
 	IfMatch string
+	// NoSync lets a backend that implements Syncer return before the
+	// object is durable: readers see it at once and whole, as always, but
+	// it survives a power loss or kernel crash only once a later
+	// Syncer.Sync has returned nil (the backend's doc says exactly what a
+	// crash before that may leave). Backends whose writes are always
+	// durable (S3) ignore it.
+	NoSync bool
+}
+
+// Syncer is implemented by stores whose durability can be paid once per
+// batch instead of once per Put (the folder store). Callers that write a
+// batch with PutOptions.NoSync call Sync before anything that depends on
+// the batch being durable: before writing objects that name it, before
+// recording that it is done.
+type Syncer interface {
+	// Sync makes every object written before it was called (NoSync or
+	// not) durable.
+	Sync(ctx context.Context) error
+}
+
+// Sync calls s.Sync if s is a Syncer; otherwise every Put is already
+// durable and it does nothing.
+func Sync(ctx context.Context, s Store) error {
+	if sy, ok := s.(Syncer); ok {
+		return sy.Sync(ctx)
+	}
+	return nil
 }
 
 // Store is the object store. Implementations are safe for concurrent use by

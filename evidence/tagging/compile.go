@@ -21,10 +21,18 @@ type CompileOptions struct {
 
 // Tagger applies compiled rules to items. It is immutable and safe for
 // concurrent use.
+//
+// Compiling prepares one pass per item: every distinct path glob of every
+// rule is kept once (globs) and matched at most once per path of an item,
+// and each text expression gets a literal prefilter that spares running it
+// on texts that cannot match.
 type Tagger struct {
 	catalogue string
+	revision  string
 	known     map[string]bool
 	rules     []compiled
+	globs     []glob         // distinct path globs of all rules
+	globIndex map[string]int // pattern → index in globs
 }
 
 type compiled struct {
@@ -35,8 +43,9 @@ type compiled struct {
 	confidence  float64
 	kinds       map[evidence.Kind]bool
 	sourceTypes map[string]bool
-	paths       []glob
+	paths       []int // indexes into Tagger.globs
 	text        *regexp.Regexp
+	textFilter  prefilter // nil: run text on every item
 	facts       []factCond
 }
 
@@ -52,7 +61,8 @@ type factCond struct {
 // A rule that is not Builtin and names a KSB cat lacks is an error naming
 // the rule, the KSB and the catalogue: the user's configuration is wrong. A
 // built-in rule naming such a KSB only loses that KSB, with a warning (the
-// built-in catalogue is incomplete and providers import others); a rule
+// rules are written against the built-in ST1398 catalogue and providers
+// import others); a rule
 // left with no KSB is dropped, with a warning. Invalid rules and duplicate
 // IDs are errors too. All errors are reported at once; on error the Tagger
 // is nil.
@@ -60,7 +70,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 	if cat == nil {
 		return nil, nil, errors.New("compile rules: no KSB catalogue")
 	}
-	t := &Tagger{catalogue: cat.ID, known: catalogueIDs(cat)}
+	t := &Tagger{catalogue: cat.ID, revision: cat.Revision(), known: catalogueIDs(cat), globIndex: map[string]int{}}
 	var errs []error
 	var warnings []string
 	seen := map[string]string{}
@@ -106,7 +116,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 			warnings = append(warnings, fmt.Sprintf("%s: KSB %s dropped from the rule, catalogue %s does not have it",
 				r.where(), strings.Join(missing, ", "), cat.ID))
 		}
-		c, err := compileRule(r, ksbs)
+		c, err := t.compileRule(r, ksbs)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.where(), err))
 			continue
@@ -119,7 +129,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 	return t, warnings, nil
 }
 
-func compileRule(r Rule, ksbs []string) (compiled, error) {
+func (t *Tagger) compileRule(r Rule, ksbs []string) (compiled, error) {
 	c := compiled{
 		id:         r.ID,
 		by:         evidence.ByRule + r.ID,
@@ -128,7 +138,13 @@ func compileRule(r Rule, ksbs []string) (compiled, error) {
 		confidence: r.Confidence,
 	}
 	for _, p := range r.Match.Paths {
-		c.paths = append(c.paths, compileGlob(p))
+		i, ok := t.globIndex[p]
+		if !ok {
+			i = len(t.globs)
+			t.globs = append(t.globs, compileGlob(p))
+			t.globIndex[p] = i
+		}
+		c.paths = append(c.paths, i)
 	}
 	if c.confidence == 0 {
 		c.confidence = DefaultConfidence
@@ -151,6 +167,7 @@ func compileRule(r Rule, ksbs []string) (compiled, error) {
 			return c, fmt.Errorf("match.text: %w", err)
 		}
 		c.text = re
+		c.textFilter = newPrefilter(r.Match.Text)
 	}
 	for _, k := range sortedKeys(r.Match.Facts) {
 		re, err := regexp.Compile(r.Match.Facts[k])
@@ -182,6 +199,9 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // Catalogue is the ID of the catalogue the Tagger was compiled against.
 func (t *Tagger) Catalogue() string { return t.catalogue }
+
+// Revision is the revision of that catalogue (ksb.Catalogue.Revision).
+func (t *Tagger) Revision() string { return t.revision }
 
 // RuleIDs lists the IDs of the rules the Tagger applies, in order.
 func (t *Tagger) RuleIDs() []string {

@@ -15,8 +15,9 @@ import (
 //
 // It drops the item's previous rule tags ("rule:…"), keeps every other tag
 // (declared at the source, or anything else), and adds one tag per matching
-// rule and KSB: {KSB, By: "rule:<id>", Confidence, Reason, Catalogue}. Every
-// tag's Catalogue becomes the Tagger's catalogue and every KSB ID is
+// rule and KSB: {KSB, By: "rule:<id>", Confidence, Reason, Catalogue,
+// Revision}. Every tag's Catalogue and Revision become the Tagger's
+// catalogue's, and every KSB ID is
 // normalised ("s10 " → "S10"). Tags with the same KSB and By are merged
 // (the first is kept), and the result is sorted by KSB (K before S before
 // B, then by number) and then By; Tags is never nil.
@@ -33,15 +34,18 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 		return nil
 	}
 	tags := make([]evidence.Tag, 0, len(it.Tags)+4)
-	warned := map[string]bool{}
+	var warned map[string]bool
 	var warnings []string
 	for _, tg := range it.Tags {
 		if tg.IsRule() {
 			continue
 		}
 		tg.KSB = evidence.NormalizeKSB(tg.KSB)
-		tg.Catalogue = t.catalogue
+		tg.Catalogue, tg.Revision = t.catalogue, t.revision
 		if tg.IsDeclared() && !t.known[tg.KSB] && !warned[tg.KSB] {
+			if warned == nil {
+				warned = map[string]bool{}
+			}
 			warned[tg.KSB] = true
 			id := tg.KSB
 			if !evidence.LooksLikeKSB(id) {
@@ -53,7 +57,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	}
 
 	if len(t.rules) > 0 {
-		in := matchInput{item: it, text: it.Title + "\n" + it.Summary}
+		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs}
 		for i := range t.rules {
 			r := &t.rules[i]
 			if !r.matches(&in) {
@@ -61,7 +65,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 			}
 			for _, k := range r.ksbs {
 				tags = append(tags, evidence.Tag{KSB: k, By: r.by, Confidence: r.confidence,
-					Reason: r.reason, Catalogue: t.catalogue})
+					Reason: r.reason, Catalogue: t.catalogue, Revision: t.revision})
 			}
 		}
 	}
@@ -84,12 +88,22 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	return warnings
 }
 
-// matchInput caches what several rules look at.
+// matchInput caches what several rules look at, so that each item is
+// read once whatever the number of rules: its file paths, its text
+// lower-cased for the prefilters, and which globs its paths match (each
+// glob is tried on the paths at most once, however many rules name it).
 type matchInput struct {
 	item     *evidence.Item
 	text     string
 	paths    []string
 	gotPaths bool
+
+	lower     string // text lower-cased, if lowerOK
+	lowerOK   bool   // text is ASCII, so the prefilters apply
+	gotLower  bool
+	globs     []glob
+	globTried []uint64 // bit i: globs[i] tried on the paths
+	globHit   []uint64 // bit i: globs[i] matches some path
 }
 
 func (in *matchInput) filePaths() []string {
@@ -100,6 +114,39 @@ func (in *matchInput) filePaths() []string {
 	return in.paths
 }
 
+// textMayMatch reports whether the rule's text expression can match: false
+// only when its prefilter rules it out.
+func (in *matchInput) textMayMatch(p prefilter) bool {
+	if p == nil {
+		return true
+	}
+	if !in.gotLower {
+		in.lower, in.lowerOK = asciiLower(in.text)
+		in.gotLower = true
+	}
+	return !in.lowerOK || p.admits(in.lower)
+}
+
+// globMatches reports whether globs[i] matches any of the item's paths.
+func (in *matchInput) globMatches(i int) bool {
+	if in.globTried == nil {
+		words := (len(in.globs) + 63) / 64
+		bits := make([]uint64, 2*words)
+		in.globTried, in.globHit = bits[:words], bits[words:]
+	}
+	w, bit := i/64, uint64(1)<<(i%64)
+	if in.globTried[w]&bit == 0 {
+		in.globTried[w] |= bit
+		for _, p := range in.filePaths() {
+			if in.globs[i].match(p) {
+				in.globHit[w] |= bit
+				break
+			}
+		}
+	}
+	return in.globHit[w]&bit != 0
+}
+
 func (r *compiled) matches(in *matchInput) bool {
 	it := in.item
 	if r.kinds != nil && !r.kinds[it.Kind] {
@@ -108,7 +155,10 @@ func (r *compiled) matches(in *matchInput) bool {
 	if r.sourceTypes != nil && !r.sourceTypes[it.SourceType] {
 		return false
 	}
-	if r.text != nil && !r.text.MatchString(in.text) {
+	if len(r.paths) > 0 && !r.anyPath(in) {
+		return false
+	}
+	if r.text != nil && (!in.textMayMatch(r.textFilter) || !r.text.MatchString(in.text)) {
 		return false
 	}
 	for _, f := range r.facts {
@@ -117,18 +167,13 @@ func (r *compiled) matches(in *matchInput) bool {
 			return false
 		}
 	}
-	if len(r.paths) > 0 && !anyPathMatches(r.paths, in.filePaths()) {
-		return false
-	}
 	return true
 }
 
-func anyPathMatches(globs []glob, paths []string) bool {
-	for _, p := range paths {
-		for i := range globs {
-			if globs[i].match(p) {
-				return true
-			}
+func (r *compiled) anyPath(in *matchInput) bool {
+	for _, g := range r.paths {
+		if in.globMatches(g) {
+			return true
 		}
 	}
 	return false

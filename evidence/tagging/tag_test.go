@@ -17,7 +17,7 @@ func testCatalogue(id string, ids ...string) *ksb.Catalogue {
 	c := &ksb.Catalogue{ID: id, Title: "Test standard"}
 	for _, k := range ids {
 		kind := map[byte]string{'K': ksb.Knowledge, 'S': ksb.Skill, 'B': ksb.Behaviour}[k[0]]
-		c.KSBs = append(c.KSBs, ksb.KSB{ID: k, Kind: kind, Label: "label of " + k})
+		c.KSBs = append(c.KSBs, ksb.KSB{ID: k, Kind: kind, Statement: "Statement of " + k + "."})
 	}
 	return c
 }
@@ -180,14 +180,15 @@ func TestTag(t *testing.T) {
 		{KSB: "K2", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "old"},
 	}
 	warns := tg.Tag(&it)
+	rev := cat.Revision()
 	want := []evidence.Tag{
-		{KSB: "K2", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "st-test"},
-		{KSB: "K10", By: "rule:mon", Confidence: 0.6, Reason: "monitoring", Catalogue: "st-test"},
-		{KSB: "K99", By: "declared:run-tag", Confidence: 1, Reason: "run tag", Catalogue: "st-test"},
-		{KSB: "K99", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "st-test"},
-		{KSB: "S10", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "st-test"},
-		{KSB: "S10", By: "rule:mon", Confidence: 0.6, Reason: "monitoring", Catalogue: "st-test"},
-		{KSB: "B1", By: "rule:any-commit", Confidence: 0.5, Reason: "commits", Catalogue: "st-test"},
+		{KSB: "K2", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "st-test", Revision: rev},
+		{KSB: "K10", By: "rule:mon", Confidence: 0.6, Reason: "monitoring", Catalogue: "st-test", Revision: rev},
+		{KSB: "K99", By: "declared:run-tag", Confidence: 1, Reason: "run tag", Catalogue: "st-test", Revision: rev},
+		{KSB: "K99", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "st-test", Revision: rev},
+		{KSB: "S10", By: "declared:trailer", Confidence: 1, Reason: "KSB trailer", Catalogue: "st-test", Revision: rev},
+		{KSB: "S10", By: "rule:mon", Confidence: 0.6, Reason: "monitoring", Catalogue: "st-test", Revision: rev},
+		{KSB: "B1", By: "rule:any-commit", Confidence: 0.5, Reason: "commits", Catalogue: "st-test", Revision: rev},
 	}
 	if !reflect.DeepEqual(it.Tags, want) {
 		t.Errorf("tags:\n got %+v\nwant %+v", it.Tags, want)
@@ -457,7 +458,7 @@ func TestCompileInvalid(t *testing.T) {
 }
 
 func BenchmarkTagBuiltin(b *testing.B) {
-	tg, _, err := tagging.Compile(tagging.Builtin(), knownCatalogue(), tagging.CompileOptions{})
+	tg, _, err := tagging.Compile(tagging.Builtin(), official(b), tagging.CompileOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -477,7 +478,7 @@ func BenchmarkTagBuiltin(b *testing.B) {
 }
 
 func BenchmarkTagSmallCommit(b *testing.B) {
-	tg, _, err := tagging.Compile(tagging.Builtin(), knownCatalogue(), tagging.CompileOptions{})
+	tg, _, err := tagging.Compile(tagging.Builtin(), official(b), tagging.CompileOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -104,6 +104,8 @@ type Config struct {
 	Redact  Redact   `yaml:"redact" json:"redact"`
 	Pack    Pack     `yaml:"pack" json:"pack"`
 	Metrics Metrics  `yaml:"metrics" json:"metrics"`
+	// Portfolio says what the portfolio must cover (portfolio.go).
+	Portfolio Portfolio `yaml:"portfolio" json:"portfolio"`
 }
 
 // Apprentice is the person a portfolio is for.
@@ -221,10 +223,21 @@ type Auth struct {
 	SSHKey   string `yaml:"ssh_key,omitempty" json:"ssh_key,omitempty"` // path of a private key file; absolute after loading
 }
 
-// Redact adds detectors to the built-in ones.
+// Redact adds detectors to the built-in ones and says what happens to
+// e-mail addresses.
 type Redact struct {
 	Patterns []Pattern `yaml:"patterns,omitempty" json:"patterns,omitempty"`
+	// Emails is EmailsMask (the default when empty: addresses other than
+	// the apprentice's are masked in stored text) or EmailsKeep; the
+	// redactor takes the same words (redact.Options.Emails).
+	Emails string `yaml:"emails,omitempty" json:"emails,omitempty"`
 }
+
+// The values of redact.emails.
+const (
+	EmailsMask = "mask"
+	EmailsKeep = "keep"
+)
 
 // Pattern is a named RE2 regular expression whose matches are masked.
 // Names are unique slugs; Regex compiles with regexp.Compile.

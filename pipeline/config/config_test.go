@@ -171,6 +171,10 @@ func TestParseProblems(t *testing.T) {
 		{"neither", "store: ./x\n", []string{`t.yaml:1: apprentice: required (or a list under apprentices)`}},
 		// ".." is refused here, not later by the ledger (issue 7.9).
 		{"dot-dot id", "apprentice: {id: x..y, emails: [a@b]}\n", []string{`t.yaml:1: apprentice.id: "x..y" is not a slug`}},
+		{"empty match", "apprentice: {id: a, emails: [a@b]}\nredact:\n  patterns:\n    - {name: p, regex: 'x*'}\n",
+			[]string{`t.yaml:4: redact.patterns[0].regex: can match the empty string`}},
+		{"emails", "apprentice: {id: a, emails: [a@b]}\nredact: {emails: hide}\n",
+			[]string{`t.yaml:2: redact.emails: want "mask" (the default) or "keep", not "hide"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

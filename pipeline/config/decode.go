@@ -28,6 +28,7 @@ func newDecoder(file, dir string, types SourceTypes) *decoder {
 	d.Custom = map[reflect.Type]yamlstrict.Custom{
 		reflect.TypeFor[Date]():   {Want: "a date (YYYY-MM-DD)", Decode: d.date},
 		reflect.TypeFor[Secret](): {Want: "a secret reference like ${env:NAME} or ${file:PATH}", Decode: d.secret},
+		reflect.TypeFor[Covers](): {Want: "an assessment method, all, or a list of KSB IDs", Decode: d.covers},
 		reflect.TypeFor[Source](): {Want: "a mapping", Decode: d.source},
 	}
 	return d

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ksbfolio/ksbfolio/internal/resyntax"
 	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
@@ -188,7 +189,14 @@ func (d *decoder) redact(c *Config) {
 			d.Check(p+".regex", "required (an RE2 regular expression)")
 		} else if _, err := regexp.Compile(pt.Regex); err != nil {
 			d.Check(p+".regex", "does not compile: %v", err)
+		} else if resyntax.CanMatchEmpty(pt.Regex) {
+			d.Check(p+".regex", "can match the empty string, so it would match everywhere; make it match at least one character")
 		}
+	}
+	switch c.Redact.Emails {
+	case "", EmailsMask, EmailsKeep:
+	default:
+		d.Check("redact.emails", "want %q (the default) or %q, not %q", EmailsMask, EmailsKeep, c.Redact.Emails)
 	}
 }
 

@@ -44,10 +44,18 @@ type detector struct {
 	// the rest of the text.
 	retryMiss bool
 	// context, if set, is a keyword (lower case, any ASCII case in the
-	// text, starting a word) that must come earlier on the same line,
-	// within contextReach bytes: "curl" before -u.
+	// text, a whole word) that must come earlier in the same command
+	// (the same line, no ; | or & between), within contextReach bytes:
+	// "curl" before -u.
 	context string
 	re      *regexp.Regexp
+	// configured marks a configured pattern: its matches that touch a
+	// mask are dropped rather than widened, so that masking never feeds
+	// it a new match.
+	configured bool
+	// scan, for whole-text detectors written in Go (no keywords, no re),
+	// returns the [start, end) of every secret in s, in order.
+	scan func(s string) [][2]int
 	// fn, for keyword detectors without re, returns what re would:
 	// submatch indexes into its argument, or nil.
 	fn func(rest string) []int
@@ -66,6 +74,12 @@ const window = 512
 
 // contextReach is how far back a detector's context keyword may be.
 const contextReach = 1024
+
+// maxMatches caps the candidates one detector finds in one text. A text
+// with more (a configured pattern matching nearly everywhere) is masked
+// from the last of them to its end: the work and memory stay bounded, and
+// nothing after the cap is left unmasked.
+const maxMatches = 100_000
 
 // span is a candidate mask: bytes [a,b) found by rule index ri.
 type span struct{ a, b, ri int }
@@ -87,7 +101,9 @@ func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 	if len(spans) == 0 {
 		return s, false
 	}
-	spans = dropMasked(s, spans)
+	spans = dropMasked(s, spans, func(ri int) bool {
+		return len(r.rules[ri].dets) > 0 && r.rules[ri].dets[0].configured
+	})
 	if len(spans) == 0 {
 		return s, false
 	}
@@ -118,8 +134,9 @@ func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 
 // dropMasked removes candidates that lie wholly inside masks already in s,
 // and widens those that overlap a mask to take all of it, so a mask is
-// never cut in two.
-func dropMasked(s string, spans []span) []span {
+// never cut in two. Candidates of opaque rules (configured patterns) that
+// overlap a mask at all are removed.
+func dropMasked(s string, spans []span, opaque func(ri int) bool) []span {
 	masks := findMasks(s)
 	if len(masks) == 0 {
 		return spans
@@ -128,6 +145,9 @@ func dropMasked(s string, spans []span) []span {
 	for _, sp := range spans {
 		// First mask that ends after sp.a.
 		i := sort.Search(len(masks), func(i int) bool { return masks[i][1] > sp.a })
+		if i < len(masks) && masks[i][0] < sp.b && opaque(sp.ri) {
+			continue
+		}
 		inside := 0
 		for j := i; j < len(masks) && masks[j][0] < sp.b; j++ {
 			sp.a = min(sp.a, masks[j][0])
@@ -175,8 +195,29 @@ type hit struct{ p, k, n int }
 // says which keywords are d's. A detector without keywords runs over the
 // whole text.
 func (d *detector) find(s string, hits []hit, uses []bool, ri int, spans []span) []span {
+	n0 := len(spans)
+	capped := func() bool {
+		if len(spans)-n0 < maxMatches {
+			return false
+		}
+		spans = append(spans, span{spans[len(spans)-1].a, len(s), ri})
+		return true
+	}
+	if d.scan != nil {
+		for _, ab := range d.scan(s) {
+			spans = append(spans, span{ab[0], ab[1], ri})
+			if capped() {
+				break
+			}
+		}
+		return spans
+	}
 	if len(d.keywords) == 0 {
-		for _, m := range d.re.FindAllStringSubmatchIndex(s, -1) {
+		for _, m := range d.re.FindAllStringSubmatchIndex(s, maxMatches+1) {
+			if len(spans)-n0 == maxMatches {
+				spans = append(spans, span{min(spans[len(spans)-1].a, m[0]), len(s), ri})
+				break
+			}
 			spans = d.add(s, m, m[0], 0, ri, spans)
 		}
 		return spans
@@ -191,7 +232,7 @@ func (d *detector) find(s string, hits []hit, uses []bool, ri int, spans []span)
 		if !uses[h.k] || h.p < end {
 			continue
 		}
-		if d.context != "" && (ctx < 0 || h.p-ctx > contextReach || strings.IndexByte(s[ctx:h.p], '\n') >= 0) {
+		if d.context != "" && (ctx < 0 || h.p-ctx > contextReach || strings.IndexAny(s[ctx:h.p], "\n;|&") >= 0) {
 			continue
 		}
 		if d.notAfter != nil && h.p > 0 && d.notAfter[s[h.p-1]] {
@@ -214,6 +255,9 @@ func (d *detector) find(s string, hits []hit, uses []bool, ri int, spans []span)
 		}
 		end = q + m[1]
 		spans = d.add(s, m, h.p, q, ri, spans)
+		if capped() {
+			break
+		}
 	}
 	return spans
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func ExampleRedactor_String() {
-	r, err := redact.New([]redact.Pattern{{Name: "corp-host", Regex: `\b[a-z0-9-]+\.corp\.example\b`}})
+	r, err := redact.New(redact.Options{Patterns: []redact.Pattern{{Name: "corp-host", Regex: `\b[a-z0-9-]+\.corp\.example\b`}}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -22,7 +22,7 @@ func ExampleRedactor_String() {
 }
 
 func ExampleRedactor_Item() {
-	r, err := redact.New(nil)
+	r, err := redact.New(redact.Options{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -20,6 +20,21 @@ var plantable = []struct{ line, core string }{
 	{slackBot, slackBot[5:]},
 	{"https://hooks.slack.com/services/" + slackHookKey, slackHookKey},
 	{glToken, glToken[6:]},
+	{"HF_TOKEN=" + hfToken, hfToken[3:]},
+	{"wandb login " + wandbKey40, wandbKey40},
+	{openaiKey, openaiKey[8:]},
+	{anthropicKey, anthropicKey[13:]},
+	{"DB_PASS=Xy7hunter2q", "Xy7hunter2q"},
+	{"mysql -u ml -pS3cr3tPw db", "S3cr3tPw"},
+	{awsSecret, awsSecret},
+	{"AccountKey=" + azureKey, azureKey},
+	{"x?sv=1&sig=" + azureSig, azureSig},
+	{sendgridKey, sendgridKey[3:]},
+	{databricksPAT, databricksPAT[4:]},
+	{pypiToken, pypiToken[20:]},
+	{npmToken, npmToken[4:]},
+	{stripeKey, stripeKey[8:]},
+	{googleKey, googleKey[4:]},
 }
 
 func FuzzString(f *testing.F) {
@@ -30,7 +45,7 @@ func FuzzString(f *testing.F) {
 	f.Add("password=[REDACTED:jwt]x "+m("aws-key")+"token: [REDACTED:", uint(7), uint8(0))
 	f.Add("-----BEGIN PRIVATE KEY-----\n-----BEGIN RSA PRIVATE KEY-----", uint(0), uint8(1))
 	f.Add("ghp_ AKIA eyJ :// curl -u password= token: Bearer authorization:", uint(20), uint8(9))
-	r, err := New([]Pattern{{Name: "corp-host", Regex: `[a-z]+\.corp\.example`}, {Name: "greedy", Regex: `RED(ACT)ED`}})
+	r, err := New(Options{Patterns: []Pattern{{Name: "corp-host", Regex: `[a-z]+\.corp\.example`}, {Name: "greedy", Regex: `RED(ACT)ED`}}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/resyntax"
 )
 
 // Pattern is one configured detector (config key redact.patterns): a rule
@@ -72,19 +73,49 @@ type Redactor struct {
 	detKw [][][]bool
 }
 
+// Options configure a Redactor.
+type Options struct {
+	// Patterns are the configured extra detectors (redact.patterns).
+	Patterns []Pattern
+	// Emails says what happens to e-mail addresses in stored text:
+	// EmailsMask (the default, also for "") or EmailsKeep.
+	Emails string
+	// AllowedEmails are never masked (the apprentice's own addresses);
+	// compared without regard to ASCII case.
+	AllowedEmails []string
+}
+
+// E-mail policies (config key redact.emails).
+const (
+	EmailsMask = "mask"
+	EmailsKeep = "keep"
+)
+
+// EmailRule is the rule that masks e-mail addresses. It is not a secret
+// format: a binary artefact holding an address is still stored.
+const EmailRule = "email"
+
 // New compiles the built-in rules and the configured extra patterns, which
 // come after them. A pattern with an invalid or duplicate name (names are
-// ^[a-z0-9][a-z0-9-]{0,40}$ and must not repeat a built-in's), or whose
-// regular expression does not compile, is an error naming it; every such
-// problem is reported, joined.
-func New(extra []Pattern) (*Redactor, error) {
+// ^[a-z0-9][a-z0-9-]{0,40}$ and must not repeat a built-in's), whose
+// regular expression does not compile, or that can match the empty string
+// (see resyntax.CanMatchEmpty), is an error naming it, as is an unknown e-mail
+// policy; every such problem is reported, joined.
+func New(opts Options) (*Redactor, error) {
 	r := &Redactor{rules: builtins()}
-	seen := map[string]bool{}
+	var errs []error
+	switch opts.Emails {
+	case "", EmailsMask:
+		r.rules = append(r.rules, emailRule(opts.AllowedEmails))
+	case EmailsKeep:
+	default:
+		errs = append(errs, fmt.Errorf("redact emails %q: want %q or %q", opts.Emails, EmailsMask, EmailsKeep))
+	}
+	seen := map[string]bool{EmailRule: true}
 	for _, b := range r.rules {
 		seen[b.name] = true
 	}
-	var errs []error
-	for i, p := range extra {
+	for i, p := range opts.Patterns {
 		where := fmt.Sprintf("redact pattern %d (%q)", i+1, p.Name)
 		if !namePattern.MatchString(p.Name) {
 			errs = append(errs, fmt.Errorf("%s: name must match %s", where, namePattern))
@@ -104,7 +135,11 @@ func New(extra []Pattern) (*Redactor, error) {
 			errs = append(errs, fmt.Errorf("%s: compile regex: %w", where, err))
 			continue
 		}
-		d := detector{re: re}
+		if resyntax.CanMatchEmpty(p.Regex) {
+			errs = append(errs, fmt.Errorf("%s: regex can match the empty string (it would match everywhere)", where))
+			continue
+		}
+		d := detector{re: re, configured: true}
 		if g := re.SubexpIndex(SecretGroup); g > 0 {
 			d.groups = []int{g}
 		} else if re.NumSubexp() > 0 {
@@ -115,6 +150,12 @@ func New(extra []Pattern) (*Redactor, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	r.index()
+	return r, nil
+}
+
+// index builds the keyword index of r.rules.
+func (r *Redactor) index() {
 	for _, ru := range r.rules {
 		for _, d := range ru.dets {
 			for _, k := range d.keywords {
@@ -137,7 +178,6 @@ func New(extra []Pattern) (*Redactor, error) {
 			r.detKw[ri][di] = uses
 		}
 	}
-	return r, nil
 }
 
 // Rules returns the rule names, built-in first, in priority order.
@@ -153,18 +193,22 @@ func (r *Redactor) Rules() []string {
 // a fixed point: String of it returns it unchanged, with no counts.
 func (r *Redactor) String(s string) (string, Counts) {
 	counts := Counts{}
-	for {
+	for range maxPasses {
 		out, changed := r.pass(s, counts)
 		if !changed {
 			return s, counts
 		}
 		// Masking can bring a new match into being (a key next to a
-		// mask, say); go again until nothing changes. Each pass that
-		// changes anything replaces at least one byte that was not
-		// inside a mask, so this ends.
+		// mask, say); go again until nothing changes. Masks are opaque
+		// to every detector, so this ends after a pass or two; the
+		// bound keeps the work linear whatever the patterns.
 		s = out
 	}
+	return s, counts
 }
+
+// maxPasses bounds how many times String goes over a text.
+const maxPasses = 4
 
 // Bytes is String for text artefacts. When nothing is masked it returns b
 // itself, otherwise a new slice.

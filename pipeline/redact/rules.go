@@ -64,6 +64,7 @@ var builtinRules = []rule{
 		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+]{40})`+b64end, "aws").folded().bound(afterAlnum).key().first(sepFirst).ahead(sepAhead).check(secret40),
 		afterFunc(near40, "secret").folded().check(secret40),
 		after(`[A-Z0-9]{16}[ \t,;:|"']{1,5}([A-Za-z0-9/+]{40})`+b64end, "AKIA", "ASIA").bound(afterWord).check(secret40),
+		{scan: bareSecret40Lines},
 	}},
 	{name: "aws-session-token", doc: "AWS session tokens assigned to a …session_token / …security_token key (also the X-Amz-Security-Token header)", dets: []detector{
 		after(keyEnd+sepAny+openQuote+`([A-Za-z0-9/+=]{16,})`,
@@ -85,6 +86,44 @@ var builtinRules = []rule{
 	{name: "slack-webhook", doc: "Slack webhook URLs: the path after hooks.slack.com/services/ (or workflows/, triggers/)", dets: []detector{
 		after(`(?:services|workflows|triggers)/([A-Za-z0-9_/+-]{8,})`, "hooks.slack.com/").folded(),
 	}},
+	{name: "google-api-key", doc: "Google API keys: AIza followed by 35 base64url characters", dets: []detector{
+		after(`[0-9A-Za-z_-]{35}`, "AIza").bound(afterBase64URL),
+	}},
+	{name: "stripe-key", doc: "Stripe secret and restricted keys (sk_live_, sk_test_, rk_live_ …) and webhook secrets (whsec_)", dets: []detector{
+		after(`[A-Za-z0-9]{10,247}\b`, "sk_live_", "sk_test_", "sk_prod_", "rk_live_", "rk_test_", "rk_prod_", "whsec_").bound(afterWord),
+	}},
+	{name: "azure-storage-key", doc: "Azure storage account and shared access keys in connection strings (AccountKey=…, SharedAccessKey=…)", dets: []detector{
+		after(`[ \t]*=[ \t]*([A-Za-z0-9+/]{40,100}={0,2})`, "accountkey", "sharedaccesskey").folded().first(" \t="),
+	}},
+	{name: "azure-sas", doc: "the signature of an Azure shared access signature URL or token (?sig=… / &sig=…)", dets: []detector{
+		after(`=([A-Za-z0-9%+/]{16,}={0,2})`, "sig").bound(byteSetAllBut("?&;")).first("="),
+	}},
+	{name: "huggingface-token", doc: "Hugging Face user and organisation tokens: hf_ and api_org_ followed by 30 or more letters and digits", dets: []detector{
+		after(`[A-Za-z0-9]{30,}\b`, "hf_", "api_org_").bound(afterWord),
+	}},
+	{name: "anthropic-key", doc: "Anthropic API and admin keys: sk-ant-api03-…, sk-ant-admin01-…", dets: []detector{
+		after(`[a-z]{3,8}[0-9]{2}-[A-Za-z0-9_-]{32,}`, "sk-ant-").bound(afterWord),
+	}},
+	{name: "openai-key", doc: "OpenAI API keys: sk- (sk-proj-, sk-svcacct-, sk-admin-) followed by 20 or more random characters", dets: []detector{
+		after(`(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}`, "sk-").bound(afterWord).check(mixedRandom),
+	}},
+	{name: "wandb-key", doc: "Weights & Biases API keys: wandb login <40 hex>, WANDB_API_KEY=<40 hex>, wandb.login(key=\"…\")", dets: []detector{
+		after(`[ \t]+login(?:[ \t]+-{1,2}[A-Za-z-]+(?:[ \t=]+[^\s-]\S*)?)*[ \t]+`+wandbKey, "wandb").folded().bound(afterWord).first(" \t"),
+		after(`(?i:_api_key)`+keyEnd+sepAny+openQuote+wandbKey, "wandb").folded().bound(afterWord).first("_"),
+		after(`\.login\([^)\n]{0,80}?key[ \t]*=[ \t]*["']([^"'\n]+)["']`, "wandb").folded().bound(afterWord).first("."),
+	}},
+	{name: "npm-token", doc: "npm access tokens: npm_ followed by 36 letters and digits", dets: []detector{
+		after(`[A-Za-z0-9]{36}\b`, "npm_").bound(afterWord),
+	}},
+	{name: "pypi-token", doc: "PyPI and TestPyPI API tokens: pypi-AgEIcHlwaS5vcmc… / pypi-AgENdGVzdC5weXBpLm9yZw…", dets: []detector{
+		after(`[A-Za-z0-9_-]{50,}`, "pypi-AgEIcHlwaS5vcmc", "pypi-AgENdGVzdC5weXBpLm9yZw").bound(afterWord),
+	}},
+	{name: "sendgrid-key", doc: "SendGrid API keys: SG.<22>.<43> base64url characters", dets: []detector{
+		after(`[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b`, "SG.").bound(afterWord),
+	}},
+	{name: "databricks-token", doc: "Databricks personal access tokens: dapi followed by 32 hex digits", dets: []detector{
+		after(`[a-f0-9]{32}(?:-[0-9]+)?\b`, "dapi").bound(afterWord),
+	}},
 	{name: "jwt", doc: "JSON Web Tokens: dot-separated base64url segments whose first decodes to a JSON header (eyJ…)", dets: []detector{
 		after(`[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?`, "eyJ").bound(afterBase64URL).check(jwtHeader),
 	}},
@@ -99,6 +138,9 @@ var builtinRules = []rule{
 		after(`(?:[ \t]+|=)(?:"[^"\n:]*:([^"\n]+)"|'[^'\n:]*:([^'\n]+)'|[^\s:"']*:([^\s"'`+"`"+`]+))`,
 			"-u", "-U", "--user", "--proxy-user").bound(afterSpaceOnly).first(" \t=").needs("curl").long().check(plainValue),
 	}},
+	{name: "mysql-password", doc: "the password of mysql, mysqldump, mysqladmin or mariadb -pPASSWORD (attached to -p, as the client wants it)", dets: []detector{
+		mysqlP("mysql"), mysqlP("mysqldump"), mysqlP("mysqladmin"), mysqlP("mariadb"),
+	}},
 	{name: "url-password", doc: "the password in a URL's user information: scheme://user:password@host", dets: []detector{
 		after(`[^\s:/?#@"'<>]*:([^\s/?#"'<>]+)@`, "://").ahead(userColon).long().check(plainValue),
 	}},
@@ -107,8 +149,24 @@ var builtinRules = []rule{
 		after(keyEnd+sepEq+bare, assignKeywords...).folded().first(sepFirst).ahead(eqAhead).check(bareValue),
 		after(keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, assignKeywords...).folded().first(sepFirst).ahead(colonAhead).check(colonValue),
 		after(`[ \t]+(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`,;&-][^\s"'`+"`"+`,;&]*))`, assignKeywords...).folded().first(" \t").ahead(isFlag).long().check(flagValue),
-		after(`>([^<\n]+)</`, assignKeywords...).folded().first(">").long().check(quotedValue),
+		afterFunc(xmlValue, assignKeywords...).folded().first(">").long().check(quotedValue),
 	}},
+	{name: "secret-assignment", doc: "the value assigned to any variable whose name has a part PASS, SECRET, TOKEN or KEY (DB_PASS=…, HF_TOKEN_RO=…, client-secret: … in capitals)", dets: []detector{
+		after(keyEnd+sepAny+quoted, secretNameKeywords...).folded().key().first(sepFirst).ahead(both(secretName, quoteAhead)).long().check(quotedValue),
+		after(keyEnd+sepEq+bare, secretNameKeywords...).folded().key().first(sepFirst).ahead(both(secretName, eqAhead)).check(bareValue),
+		after(keyEnd+`[ \t]*:[ \t]*`+bareAfterColon, secretNameKeywords...).folded().key().first(sepFirst).ahead(both(secretName, capitalColon)).check(colonValue),
+	}},
+}
+
+// wandbKey is a W&B API key: 40 hex digits, with an optional host prefix
+// (local-…) on self-hosted servers.
+const wandbKey = `([a-z0-9]+-[0-9a-f]{40}|[0-9a-f]{40})\b`
+
+// mysqlP builds the detector of -pPASSWORD on a line that runs client.
+func mysqlP(client string) detector {
+	d := after(`(?:"([^"\n]*)"|'([^'\n]*)'|([^\s"'`+"`"+`]+))`, "-p").bound(afterSpaceOnly).needs(client).check(plainValue)
+	d.firstByte = byteSetAllBut(" \t\r\n")
+	return d
 }
 
 // builtins returns the built-in rules; the slice is the caller's.
@@ -223,6 +281,66 @@ func isB64(c byte) bool {
 }
 
 // Tests run before an expression (see detector.pre).
+
+// both is a test that passes when f and g do.
+func both(f, g func(s string, p, q int) bool) func(s string, p, q int) bool {
+	return func(s string, p, q int) bool { return f(s, p, q) && g(s, p, q) }
+}
+
+// capitalColon is colonAhead for a name in capitals (DB_PASS: …), as an
+// environment block in YAML writes it.
+func capitalColon(s string, p, q int) bool {
+	start := p
+	for start > 0 && p-start < 64 && (isWord(s[start-1]) || s[start-1] == '-') {
+		start--
+	}
+	return capitals(s[start:q]) && colonAhead(s, p, q)
+}
+
+// xmlValue matches >VALUE</ after a key (<password>VALUE</password>):
+// the value runs to the first < on its line. It looks at most maxXMLValue
+// bytes ahead, so a flood of keys without a closing tag costs little; a
+// longer value is masked to the end of its line.
+func xmlValue(rest string) []int {
+	if rest == "" || rest[0] != '>' {
+		return nil
+	}
+	lim := min(len(rest), 1+maxXMLValue)
+	i := 1
+	for i < lim && rest[i] != '<' && rest[i] != '\n' {
+		i++
+	}
+	switch {
+	case i == 1:
+		return nil
+	case i < len(rest) && rest[i] == '<':
+		if i+1 < len(rest) && rest[i+1] == '/' {
+			return []int{0, i + 2, 1, i}
+		}
+		return nil
+	case i == lim && lim < len(rest):
+		// Too long to look for the closing tag: mask the rest of the line.
+		j := strings.IndexByte(rest[lim:], '\n')
+		if j < 0 {
+			j = len(rest) - lim
+		}
+		return []int{0, lim + j, 1, lim + j}
+	}
+	return nil
+}
+
+// maxXMLValue is how far xmlValue looks for the closing tag.
+const maxXMLValue = 1024
+
+// mixedRandom keeps values with upper and lower case letters and a digit,
+// as generated keys have (so sk-learn-style names never match).
+func mixedRandom(s string, _, a, b int) int {
+	c := classify(s[a:b])
+	if c.upper > 0 && c.lower > 0 && c.digit > 0 {
+		return b
+	}
+	return -1
+}
 
 // sepAhead reports whether an assignment follows a key: at most a closing
 // quote, backslash or bracket, blanks, then = or :.

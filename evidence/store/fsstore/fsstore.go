@@ -4,14 +4,34 @@
 //
 // # Atomicity
 //
-// Put writes a temporary file in the object's directory, fsyncs it and then
-// renames it over the object (or, for IfAbsent, hard-links it into place, which
-// fails if anything is there), so readers see the old object or the new one,
-// never a mix, and a failed Put leaves nothing behind but, after a crash, a
-// temporary file that List ignores and CleanTemp removes. Conditional writes hold an exclusive
+// Put writes a temporary file in the object's directory, fsyncs it (see
+// Durability) and then renames it over the object (or, for IfAbsent,
+// hard-links it into place, which fails if anything is there), so readers
+// see the old object or the new one, never a mix, and a failed Put leaves
+// nothing behind but, after a crash, a temporary file that List ignores and CleanTemp removes. Conditional writes hold an exclusive
 // flock(2) on ROOT/.ksbfolio-lock around compare-and-rename and every other
 // change holds it shared, so conditions hold across processes sharing the
 // folder (on filesystems where flock works: local disks, not every NFS).
+//
+// # Durability
+//
+// A Put returns once the object is durable: it fsyncs the temporary file
+// before the rename and the directory after it, two fsyncs per object.
+// A Put with store.PutOptions.NoSync does neither, and Sync (the
+// store.Syncer barrier) later makes every object written so far durable at
+// once with syncfs(2) on the store's filesystem. Readers see no
+// difference: a NoSync object is visible, whole, as soon as Put returns.
+// A process that dies (even by SIGKILL) loses nothing either: the data is
+// in the kernel. What a NoSync Put gives up is only this: if the machine
+// loses power or the kernel crashes before the next Sync returns, an
+// object written with NoSync since the last Sync may afterwards be absent,
+// hold its previous content, or (where the filesystem commits a rename
+// before the file's data, as ext4 and XFS may for new files) exist empty
+// or shorter than written. Objects written before a Sync that returned
+// nil, and every Put without NoSync, are unaffected. Callers therefore
+// write with NoSync only what they write again if a crash loses it, and
+// call Sync before writing anything that names it or says it is done (the
+// runner: items NoSync, then Sync before their source's cursor is saved).
 //
 // # ETags
 //
@@ -45,6 +65,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
@@ -62,9 +84,17 @@ const (
 type Store struct {
 	path string
 	root *os.Root
+	// syncFile, syncDir and syncFS make data durable: f.Sync, a
+	// directory's fsync and syncfs(2). Tests count the calls.
+	syncFile func(f *os.File) error
+	syncDir  func(dir string) error
+	syncFS   func(fd int) error
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Syncer = (*Store)(nil)
+)
 
 // New opens the store rooted at the folder root, creating it if missing. The
 // path is made absolute; String returns it.
@@ -86,7 +116,27 @@ func New(root string) (*Store, error) {
 		return nil, fmt.Errorf("fs store %s: create lock file: %w", abs, err)
 	}
 	f.Close()
-	return &Store{path: abs, root: r}, nil
+	st := &Store{path: abs, root: r, syncFile: (*os.File).Sync, syncFS: unix.Syncfs}
+	st.syncDir = st.fsyncDir
+	return st, nil
+}
+
+// Sync implements store.Syncer: it makes every object written so far
+// durable, with one syncfs(2) of the filesystem holding the store (see
+// Durability).
+func (s *Store) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sync %s: %w", s.path, err)
+	}
+	d, err := s.root.Open(".")
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", s.path, err)
+	}
+	defer d.Close()
+	if err := s.syncFS(int(d.Fd())); err != nil {
+		return fmt.Errorf("sync %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // Close releases the store's handle on its folder. Calling it is optional
@@ -143,7 +193,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 
 	dir := path.Dir(key)
-	f, tmp, err := s.createTemp(dir)
+	d, f, tmp, err := s.createTemp(dir)
 	if err != nil {
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
@@ -152,8 +202,9 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 			f.Close()
 		}
 		if tmp != "" {
-			s.root.Remove(tmp)
+			d.Remove(tmp)
 		}
+		d.Close()
 	}()
 
 	src := store.NewSource(ctx, r)
@@ -175,11 +226,13 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	// A full-precision modification time makes the ETag unique even when
 	// an inode number is reused within one clock tick.
 	now := time.Now()
-	if err := s.root.Chtimes(tmp, now, now); err != nil {
+	if err := d.Chtimes(tmp, now, now); err != nil {
 		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, err)
 	}
-	if err := f.Sync(); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: sync: %w", key, err)
+	if !opts.NoSync {
+		if err := s.syncFile(f); err != nil {
+			return store.Info{}, fmt.Errorf("put %s: sync: %w", key, err)
+		}
 	}
 	// The temporary file becomes the object (rename or link keep its inode,
 	// size and time), so its Info is the object's.
@@ -197,14 +250,16 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 
-	if err := s.commit(ctx, tmp, key, opts); err != nil {
+	if err := s.commit(ctx, d, tmp, key, opts); err != nil {
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
 	if !opts.IfAbsent {
 		tmp = "" // renamed: nothing to remove
 	}
-	if err := s.syncDir(dir); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
+	if !opts.NoSync {
+		if err := s.syncDir(dir); err != nil {
+			return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
+		}
 	}
 	return info, nil
 }
@@ -237,8 +292,9 @@ func (s *Store) checkCondition(key string, opts store.PutOptions) error {
 	return nil
 }
 
-// commit moves the finished temporary file tmp to key, under the store lock.
-func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptions) error {
+// commit moves the finished temporary file tmp of the key's directory d
+// to key, under the store lock.
+func (s *Store) commit(ctx context.Context, d *os.Root, tmp, key string, opts store.PutOptions) error {
 	how := syscall.LOCK_SH
 	if opts.IfMatch != "" {
 		how = syscall.LOCK_EX
@@ -250,7 +306,7 @@ func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptio
 	defer unlock()
 	switch {
 	case opts.IfAbsent:
-		err := s.root.Link(tmp, key)
+		err := d.Link(tmp, path.Base(key))
 		if errors.Is(err, fs.ErrExist) {
 			return s.checkCondition(key, opts)
 		}
@@ -260,34 +316,44 @@ func (s *Store) commit(ctx context.Context, tmp, key string, opts store.PutOptio
 			return err
 		}
 	}
-	return s.root.Rename(tmp, key)
+	return d.Rename(tmp, path.Base(key))
 }
 
 // createTemp creates a new temporary file in dir, creating dir if needed.
-func (s *Store) createTemp(dir string) (*os.File, string, error) {
+// It returns the directory opened as a Root (every later step of the Put
+// works in it, one system call each, instead of walking the key's path
+// again), the file, and the file's name in d.
+func (s *Store) createTemp(dir string) (d *os.Root, f *os.File, name string, err error) {
 	for attempt := 0; ; attempt++ {
-		if dir != "." {
+		d, err = s.root.OpenRoot(dir)
+		if notFound(err) && attempt < 10 {
 			if err := s.root.MkdirAll(dir, dirPerm); err != nil {
-				return nil, "", fmt.Errorf("create directory: %w", err)
+				return nil, nil, "", fmt.Errorf("create directory: %w", err)
 			}
-		}
-		var b [12]byte
-		rand.Read(b[:])
-		name := path.Join(dir, tmpPrefix+hex.EncodeToString(b[:]))
-		f, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		// A concurrent Delete may remove the directory once it is empty;
-		// make it again.
-		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
 			continue
 		}
 		if err != nil {
-			return nil, "", fmt.Errorf("create temporary file: %w", err)
+			return nil, nil, "", fmt.Errorf("open directory: %w", err)
 		}
-		return f, name, nil
+		var b [12]byte
+		rand.Read(b[:])
+		name = tmpPrefix + hex.EncodeToString(b[:])
+		f, err = d.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
+		// A concurrent Delete may remove the directory once it is empty
+		// (creating in a removed directory fails); make it again.
+		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
+			d.Close()
+			continue
+		}
+		if err != nil {
+			d.Close()
+			return nil, nil, "", fmt.Errorf("create temporary file: %w", err)
+		}
+		return d, f, name, nil
 	}
 }
 
-func (s *Store) syncDir(dir string) error {
+func (s *Store) fsyncDir(dir string) error {
 	d, err := s.root.Open(dir)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package pipeline
+package maintain
 
 import (
 	"bytes"
@@ -21,10 +21,13 @@ const RecollectHint = "run `ksbfolio run --full`"
 
 // Problem is one thing fsck found.
 type Problem struct {
-	Kind     string `json:"kind"` // corrupt_item, missing_blob, bad_blob, orphan_blob, corrupt_review, corrupt_cursor, stale_lease, stray_object
+	Kind     string `json:"kind"` // corrupt_item, missing_blob, bad_blob, orphan_blob, corrupt_review, corrupt_cursor, stale_lease, stray_object, temp_files
 	Key      string `json:"key"`
 	Detail   string `json:"detail"`
 	Repaired string `json:"repaired,omitempty"` // what --repair did
+	// Pending says why the problem is left alone for now (an orphan blob
+	// younger than the grace period); it does not count as unrepaired.
+	Pending string `json:"pending,omitempty"`
 }
 
 // FsckResult is what Fsck found.
@@ -39,48 +42,82 @@ type FsckResult struct {
 func (r FsckResult) Unrepaired() int {
 	n := 0
 	for _, p := range r.Problems {
-		if p.Repaired == "" {
+		if p.Repaired == "" && p.Pending == "" {
 			n++
 		}
 	}
 	return n
 }
 
+// DefaultGrace is how old an orphan blob or a temporary file must be
+// before fsck --repair deletes it: younger ones may belong to a write in
+// progress (a run that stalled past its lease, whose item is not written
+// yet).
+const DefaultGrace = time.Hour
+
+// FsckOptions choose what Fsck does.
+type FsckOptions struct {
+	Repair bool
+	// Grace: orphan blobs and temporary files younger than this are kept
+	// (reported as pending, not as problems).
+	Grace time.Duration
+	// Lease: how --repair holds the apprentice's lease (Ledger.Hold).
+	Lease ledger.HoldOptions
+}
+
 // Fsck checks an apprentice's ledger: items that cannot be read, items
 // whose blobs are missing, blobs whose content does not match their hash,
 // orphan blobs no item names, unreadable reviews and cursors, and a stale
-// lease. With repair it moves unreadable objects to quarantine/ (nothing is
-// deleted that might be evidence), deletes orphan blobs and stale leases.
-// Missing blobs cannot be repaired here: the item's source must be
-// collected again. Run it with repair only while no run is going on (it
-// takes the lease itself).
-func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*ledger.Lease, error)) (FsckResult, error) {
-	res := FsckResult{Problems: []Problem{}}
+// lease (LeaseInfo.Stale: its holder's process is gone, or it expired).
+// With Repair it holds the lease itself (taking a stale one over; it fails
+// with a *ledger.HeldError while a live run holds it), moves unreadable
+// objects to quarantine/ (nothing is deleted that might be evidence),
+// deletes orphan blobs and the temporary files a killed writer left, if
+// they are older than Grace. Missing blobs cannot be repaired here: the
+// item's source must be collected again.
+func Fsck(ctx context.Context, l *ledger.Ledger, o FsckOptions) (res FsckResult, err error) {
+	res = FsckResult{Problems: []Problem{}}
 	s := l.Store()
 	p := l.Prefix()
+	now := o.Lease.Now
+	if now == nil {
+		now = time.Now
+	}
 
+	stale := -1
 	if info, ok, err := l.ReadLease(ctx); err != nil && !errors.Is(err, ledger.ErrCorrupt) {
 		return res, err
-	} else if errors.Is(err, ledger.ErrCorrupt) || (ok && leaseExpired(info)) {
-		pr := Problem{Kind: "stale_lease", Key: l.LockKey(), Detail: "lease of a run that stopped renewing it"}
-		if ok {
-			pr.Detail = "left by " + info.Holder() + ", expired " + info.Expires.Format("2006-01-02 15:04:05Z07:00")
-		}
-		if repair {
-			if err := s.Delete(ctx, l.LockKey()); err != nil {
-				return res, err
-			}
-			pr.Repaired = "deleted"
-		}
-		res.Problems = append(res.Problems, pr)
+	} else if err != nil {
+		res.Problems = append(res.Problems, Problem{Kind: "stale_lease", Key: l.LockKey(), Detail: "unreadable lock: " + err.Error()})
+		stale = len(res.Problems) - 1
+	} else if why := info.Stale(now()); ok && why != "" {
+		res.Problems = append(res.Problems, Problem{Kind: "stale_lease", Key: l.LockKey(), Detail: "left by " + info.Holder() + ": " + why})
+		stale = len(res.Problems) - 1
 	}
-	var lease *ledger.Lease
-	if repair && acquire != nil {
-		var err error
-		if lease, err = acquire(); err != nil {
+	if o.Repair {
+		var release func() error
+		ctx, release, err = l.Hold(ctx, o.Lease)
+		if err != nil {
 			return res, err
 		}
-		defer lease.Release(context.WithoutCancel(ctx))
+		defer func() {
+			if lost := release(); lost != nil {
+				err = lost
+			}
+		}()
+		if stale >= 0 {
+			res.Problems[stale].Repaired = "taken over and released"
+		}
+		if c, ok := s.(store.Cleaner); ok {
+			n, err := c.CleanTemp(ctx, o.Grace)
+			if err != nil {
+				return res, fmt.Errorf("remove temporary files: %w", err)
+			}
+			if n > 0 {
+				res.Problems = append(res.Problems, Problem{Kind: "temp_files", Key: "",
+					Detail: fmt.Sprintf("%d temporary files left by a killed writer", n), Repaired: "deleted"})
+			}
+		}
 	}
 
 	referenced := map[string]bool{}
@@ -120,7 +157,7 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 		}
 		if got != sum {
 			pr := Problem{Kind: "bad_blob", Key: in.Key, Detail: "content hashes to " + got}
-			if repair {
+			if o.Repair {
 				if err := quarantine(ctx, l, in.Key); err != nil {
 					return res, err
 				}
@@ -131,7 +168,9 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 		}
 		if !referenced[sum] {
 			pr := Problem{Kind: "orphan_blob", Key: in.Key, Detail: "no item names it (left by an interrupted run, or its item was replaced)"}
-			if repair {
+			if age := now().Sub(in.ModTime); age < o.Grace {
+				pr.Pending = fmt.Sprintf("kept: %s old, younger than the %s grace period (a run may be writing its item)", age.Round(time.Second), o.Grace)
+			} else if o.Repair {
 				if err := s.Delete(ctx, in.Key); err != nil {
 					return res, err
 				}
@@ -155,7 +194,7 @@ func Fsck(ctx context.Context, l *ledger.Ledger, repair bool, acquire func() (*l
 			res.Problems = append(res.Problems, Problem{Kind: "corrupt_cursor", Key: k, Detail: err.Error() + " (the next run collects that source from the start)"})
 		}
 	}
-	if repair {
+	if o.Repair {
 		for i, pr := range res.Problems {
 			if pr.Repaired != "" || pr.Key == "" {
 				continue
@@ -187,10 +226,6 @@ func (r *FsckResult) corrupt(kind string) func(error) {
 		}
 		r.Problems = append(r.Problems, Problem{Kind: kind, Key: key, Detail: e.Error()})
 	}
-}
-
-func leaseExpired(info ledger.LeaseInfo) bool {
-	return !info.Expires.IsZero() && info.Expires.Before(time.Now())
 }
 
 func hashObject(ctx context.Context, s store.Store, key string) (string, error) {

@@ -1,4 +1,8 @@
-package pipeline
+// Package workspace opens what every command needs for one apprentice:
+// the config, the store, the apprentice's ledger, the KSB catalogue and
+// what the portfolio covers, and builds from them the redactor, the
+// tagger, the sources (through the collector registry) and the runner.
+package workspace
 
 import (
 	"context"
@@ -12,12 +16,14 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
 	"github.com/ksbfolio/ksbfolio/evidence/store/s3store"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 	"github.com/ksbfolio/ksbfolio/pipeline/redact"
 )
@@ -113,16 +119,28 @@ type Workspace struct {
 	Store      store.Store
 	Ledger     *ledger.Ledger
 	Catalogue  *ksb.Catalogue
+	Target     coverage.Target // what the portfolio covers, and the version of the standard that applies
 	Log        *slog.Logger
 	Now        func() time.Time
 	// Collectors builds the sources (registry.Default() after Open).
 	Collectors registry.List
+	LeaseTTL   time.Duration // 0: ledger.DefaultLeaseTTL
 }
 
-// Open opens the workspace of a loaded config. catalogue overrides the
-// config's standard when not empty.
-func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.Logger) (*Workspace, error) {
-	appr, err := theApprentice(cfg)
+// HoldOptions are the lease options of a writing command of this
+// workspace, for Ledger.Hold: a new run ID, the workspace's clock, log and
+// lease TTL.
+func (w *Workspace) HoldOptions(command string, wait time.Duration) ledger.HoldOptions {
+	return ledger.HoldOptions{RunID: pipeline.NewRunID(w.Now()), Command: command, TTL: w.LeaseTTL, Wait: wait, Now: w.Now, Log: w.Log}
+}
+
+// Open opens the workspace of one apprentice of a loaded config: the one
+// with ID apprentice, or, when apprentice is "", the config's only one.
+// catalogue overrides the config's standard when not empty. Each
+// apprentice of a multi-apprentice config has its own workspace (its own
+// ledger in the shared store).
+func Open(ctx context.Context, cfg *config.Config, apprentice, catalogue string, log *slog.Logger) (*Workspace, error) {
+	appr, err := theApprentice(cfg, apprentice)
 	if err != nil {
 		return nil, err
 	}
@@ -141,29 +159,46 @@ func Open(ctx context.Context, cfg *config.Config, catalogue string, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Log: log, Now: time.Now,
+	target, err := NewTarget(cat, cfg.Portfolio.Covers, appr.Start.Time)
+	if err != nil {
+		return nil, err
+	}
+	return &Workspace{Config: cfg, Apprentice: appr, Store: s, Ledger: l, Catalogue: cat, Target: target, Log: log, Now: time.Now,
 		Collectors: registry.Default()}, nil
 }
 
-func theApprentice(cfg *config.Config) (config.Apprentice, error) {
-	if cfg.Apprentice != nil {
-		return *cfg.Apprentice, nil
+func theApprentice(cfg *config.Config, id string) (config.Apprentice, error) {
+	all := cfg.All()
+	if id != "" {
+		if a, ok := cfg.FindApprentice(id); ok {
+			return a, nil
+		}
+		return config.Apprentice{}, &SetupError{Err: fmt.Errorf("apprentice %q is not in the config (it lists %s)", id, apprenticeIDs(all))}
 	}
-	if len(cfg.Apprentices) == 1 {
-		return cfg.Apprentices[0], nil
+	if len(all) == 1 {
+		return all[0], nil
 	}
-	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices; this version runs one (use `apprentice:`)", len(cfg.Apprentices))}
+	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); this version runs one (use `apprentice:`)", len(all), apprenticeIDs(all))}
 }
 
-// Redactor builds the redactor: built-in detectors plus the config's.
-func (w *Workspace) Redactor() (*redact.Redactor, error) {
-	var extra []redact.Pattern
-	for _, p := range w.Config.Redact.Patterns {
-		extra = append(extra, redact.Pattern{Name: p.Name, Regex: p.Regex})
+func apprenticeIDs(all []config.Apprentice) string {
+	ids := make([]string, len(all))
+	for i, a := range all {
+		ids[i] = a.ID
 	}
-	r, err := redact.New(extra)
+	return strings.Join(ids, ", ")
+}
+
+// Redactor builds the redactor: built-in detectors plus the config's, with
+// the apprentice's own e-mail addresses left unmasked.
+func (w *Workspace) Redactor() (*redact.Redactor, error) {
+	opts := redact.Options{Emails: w.Config.Redact.Emails, AllowedEmails: w.Apprentice.Emails}
+	for _, p := range w.Config.Redact.Patterns {
+		opts.Patterns = append(opts.Patterns, redact.Pattern{Name: p.Name, Regex: p.Regex})
+	}
+	r, err := redact.New(opts)
 	if err != nil {
-		return nil, &SetupError{Err: fmt.Errorf("redact.patterns: %w", err)}
+		return nil, &SetupError{Err: fmt.Errorf("redact: %w", err)}
 	}
 	return r, nil
 }
@@ -197,8 +232,8 @@ func (w *Workspace) Tagger() (*tagging.Tagger, []string, error) {
 
 // Sources builds the configured sources' collectors, each with its
 // type's factory in w.Collectors.
-func (w *Workspace) Sources() ([]Source, error) {
-	var out []Source
+func (w *Workspace) Sources() ([]pipeline.Source, error) {
+	var out []pipeline.Source
 	httpClient := collectors.NewHTTPClient()
 	appr := collectors.Apprentice{ID: w.Apprentice.ID, Name: w.Apprentice.Name, Emails: w.Apprentice.Emails}
 	for _, sc := range w.Config.Sources {
@@ -216,13 +251,13 @@ func (w *Workspace) Sources() ([]Source, error) {
 		if err != nil {
 			return nil, &SetupError{Err: fmt.Errorf("source %s: %w", sc.Name, err)}
 		}
-		out = append(out, Source{Name: sc.Name, Type: sc.Type, Collector: c})
+		out = append(out, pipeline.Source{Name: sc.Name, Type: sc.Type, Collector: c})
 	}
 	return out, nil
 }
 
 // Runner builds a Runner for this workspace.
-func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
+func (w *Workspace) Runner(obs pipeline.Observer) (*pipeline.Runner, []string, error) {
 	red, err := w.Redactor()
 	if err != nil {
 		return nil, nil, err
@@ -235,6 +270,28 @@ func (w *Workspace) Runner(progress Progress) (*Runner, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue,
-		Log: w.Log, Now: w.Now, Progress: progress, StoreName: w.Store.String()}, warns, nil
+	return &pipeline.Runner{Ledger: w.Ledger, Sources: srcs, Redactor: red, Tagger: tg, Catalogue: w.Catalogue, Target: w.Target,
+		Log: w.Log, Now: w.Now, Observer: obs, StoreName: w.Store.String()}, warns, nil
+}
+
+// NewTarget works out what coverage is judged against: the set the
+// portfolio covers (covers against cat; an unknown method or KSB is a
+// SetupError naming portfolio.covers) and the version of the standard
+// that applies to an apprentice who started on start (zero: not
+// configured). A catalogue without a version log (an imported list) uses
+// the log of the built-in catalogue of the same standard, if any.
+func NewTarget(cat *ksb.Catalogue, covers config.Covers, start time.Time) (coverage.Target, error) {
+	c, err := coverage.NewCovers(cat, covers.Set, covers.KSBs)
+	if err != nil {
+		return coverage.Target{}, &SetupError{Err: err}
+	}
+	log := cat.VersionLog
+	if len(log) == 0 && cat.Reference != "" {
+		for _, b := range ksb.Builtin() {
+			if b.Reference == cat.Reference {
+				log = b.VersionLog
+			}
+		}
+	}
+	return coverage.Target{Covers: c, Version: coverage.StandardVersion(cat, log, start)}, nil
 }

@@ -1,0 +1,272 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+)
+
+// DefaultConcurrency is how many objects a Snapshot (and Items, Reviews)
+// reads at once when the caller does not say.
+const DefaultConcurrency = 16
+
+// SnapshotOptions tune Snapshot. The zero value reads everything with
+// DefaultConcurrency workers.
+type SnapshotOptions struct {
+	// Concurrency bounds how many objects are read at once (<= 0:
+	// DefaultConcurrency).
+	Concurrency int
+}
+
+// View is one item as the outputs show it: the stored item, its review
+// (nil if none) and the review's effect.
+type View struct {
+	// Item is the item as stored, its tags as the tagger left them.
+	Item evidence.Item
+	// Review holds every decision on the item; nil if there is none.
+	Review *evidence.Review
+	// Tags are the item's tags with the review applied
+	// (evidence.Reviewed); never nil.
+	Tags []evidence.Tag
+	// Excluded and Confidential are the review's latest say.
+	Excluded, Confidential bool
+}
+
+func newView(it evidence.Item, rv *evidence.Review) View {
+	st := rv.State()
+	tags := evidence.Reviewed(it, rv)
+	if tags == nil {
+		tags = []evidence.Tag{}
+	}
+	return View{Item: it, Review: rv, Tags: tags, Excluded: st.Excluded, Confidential: st.Confidential}
+}
+
+// Snapshot is everything the read side needs from one apprentice's ledger,
+// read once: every readable item with its review applied, the reviews,
+// and the objects that could not be read.
+type Snapshot struct {
+	Apprentice string
+	// Views are the readable items, oldest first (by OccurredAt, then ID).
+	Views []View
+	// Reviews maps item ID to its review, including reviews of items that
+	// are not (or no longer) stored.
+	Reviews map[string]*evidence.Review
+	// Corrupt lists the objects skipped because they could not be read as
+	// what their key says (each a *CorruptError), in key order.
+	Corrupt []error
+}
+
+// Items returns the stored items (tags as tagged, reviews not applied), in
+// the order of Views: the input coverage.Compute takes with Reviews.
+func (s *Snapshot) Items() []evidence.Item {
+	out := make([]evidence.Item, len(s.Views))
+	for i := range s.Views {
+		out[i] = s.Views[i].Item
+	}
+	return out
+}
+
+// CorruptStrings returns the corrupt objects' messages.
+func (s *Snapshot) CorruptStrings() []string {
+	out := make([]string, len(s.Corrupt))
+	for i, e := range s.Corrupt {
+		out[i] = e.Error()
+	}
+	return out
+}
+
+// Snapshot reads every item and review of the ledger, with at most
+// opts.Concurrency reads at once and one request (a Get) per object, plus
+// one List per folder. Objects that cannot be read as what their key says
+// are skipped and listed in Corrupt; an object deleted between the List
+// and its Get is left out silently. Any other error (the store failing,
+// ctx ending) ends the read and is returned.
+func (l *Ledger) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
+	snap := &Snapshot{Apprentice: l.apprentice}
+	onCorrupt := func(err error) { snap.Corrupt = append(snap.Corrupt, err) }
+	items, err := l.items(ctx, opts.Concurrency, onCorrupt)
+	if err != nil {
+		return nil, err
+	}
+	snap.Reviews, err = l.reviews(ctx, opts.Concurrency, onCorrupt)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(snap.Corrupt, func(i, j int) bool { return corruptKey(snap.Corrupt[i]) < corruptKey(snap.Corrupt[j]) })
+	snap.Views = make([]View, len(items))
+	for i, it := range items {
+		snap.Views[i] = newView(*it, snap.Reviews[it.ID])
+	}
+	sort.SliceStable(snap.Views, func(i, j int) bool {
+		a, b := &snap.Views[i].Item, &snap.Views[j].Item
+		if !a.OccurredAt.Equal(b.OccurredAt) {
+			return a.OccurredAt.Before(b.OccurredAt)
+		}
+		return a.ID < b.ID
+	})
+	return snap, nil
+}
+
+func corruptKey(err error) string {
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		return ce.Key
+	}
+	return err.Error()
+}
+
+// View reads one item by its exact ID with its review applied:
+// store.ErrNotFound if there is no such item, a *CorruptError if the item
+// or its review cannot be read.
+func (l *Ledger) View(ctx context.Context, id string) (View, error) {
+	it, err := l.GetItem(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	rv, err := l.Review(ctx, id)
+	if err != nil {
+		return View{}, err
+	}
+	return newView(*it, rv), nil
+}
+
+// listKeys lists the keys under the ledger folder dir ("items/").
+func (l *Ledger) listKeys(ctx context.Context, dir string) ([]string, error) {
+	var keys []string
+	err := l.s.List(ctx, l.prefix+dir, func(in store.Info) error {
+		keys = append(keys, in.Key)
+		return nil
+	})
+	return keys, err
+}
+
+// readEach calls read for every key with at most n calls at once (n <= 0:
+// DefaultConcurrency), in no particular order. It stops at the first error
+// read returns (or ctx's) and returns it.
+func readEach(ctx context.Context, n int, keys []string, read func(ctx context.Context, i int, key string) error) error {
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	n = min(n, len(keys))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := read(ctx, i, keys[i]); err != nil {
+					once.Do(func() { first = err; cancel(err) })
+				}
+			}
+		}()
+	}
+feed:
+	for i := range keys {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// items reads every stored item; see Items.
+func (l *Ledger) items(ctx context.Context, n int, onCorrupt func(error)) ([]*evidence.Item, error) {
+	keys, err := l.listKeys(ctx, "items/")
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	got := make([]*evidence.Item, len(keys))
+	errs := make([]error, len(keys))
+	err = readEach(ctx, n, keys, func(ctx context.Context, i int, k string) error {
+		if !strings.HasSuffix(k, ".json") {
+			errs[i] = &CorruptError{Key: k, Err: errors.New("not an item key")}
+			return nil
+		}
+		it, err := l.readItem(ctx, k)
+		switch {
+		case err == nil:
+			got[i] = it
+		case errors.Is(err, ErrCorrupt):
+			errs[i] = err
+		case errors.Is(err, store.ErrNotFound): // deleted while listing
+		default:
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]*evidence.Item, 0, len(keys))
+	for i := range keys {
+		if errs[i] != nil && onCorrupt != nil {
+			onCorrupt(errs[i])
+		}
+		if got[i] != nil {
+			items = append(items, got[i])
+		}
+	}
+	return items, nil
+}
+
+// reviews reads every stored review; see Reviews.
+func (l *Ledger) reviews(ctx context.Context, n int, onCorrupt func(error)) (map[string]*evidence.Review, error) {
+	p := l.prefix + "reviews/"
+	keys, err := l.listKeys(ctx, "reviews/")
+	if err != nil {
+		return nil, fmt.Errorf("list reviews: %w", err)
+	}
+	got := make([]*evidence.Review, len(keys))
+	errs := make([]error, len(keys))
+	err = readEach(ctx, n, keys, func(ctx context.Context, i int, k string) error {
+		id, ok := strings.CutSuffix(strings.TrimPrefix(k, p), ".json")
+		if !ok || !evidence.ValidID(id) {
+			errs[i] = &CorruptError{Key: k, Err: errors.New("not a review key")}
+			return nil
+		}
+		var r evidence.Review
+		_, err := l.getJSON(ctx, k, &r)
+		switch {
+		case err == nil:
+			got[i] = &r
+		case errors.Is(err, ErrCorrupt):
+			errs[i] = err
+		case errors.Is(err, store.ErrNotFound):
+		default:
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*evidence.Review, len(keys))
+	for i, k := range keys {
+		if errs[i] != nil && onCorrupt != nil {
+			onCorrupt(errs[i])
+		}
+		if got[i] != nil {
+			id, _ := strings.CutSuffix(strings.TrimPrefix(k, p), ".json")
+			out[id] = got[i]
+		}
+	}
+	return out, nil
+}
