@@ -42,8 +42,10 @@ func (c *Collector) differs(packs *packSet, fallback *lockedObjects) []*differ {
 // commits it sends on the differs' goroutines, and emits them (and runs
 // its other jobs) on the calling goroutine in the order sent. It returns
 // the first error of the emitting (the sink's) or of produce.
-func (r *run) pipeline(ctx context.Context, differs []*differ, produce func(*producer) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+func (r *run) pipeline(parent context.Context, differs []*differ, produce func(*producer) error) error {
+	// ctx stops the producer and the workers; the sink gets parent, which
+	// it may keep for writes that finish after Emit returns.
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	work := make(chan *job)
 	order := make(chan *job, inFlight)
@@ -87,7 +89,7 @@ func (r *run) pipeline(ctx context.Context, differs []*differ, produce func(*pro
 		if emitErr != nil {
 			continue // drain until the producer stops
 		}
-		if err := ctx.Err(); err != nil {
+		if err := parent.Err(); err != nil {
 			emitErr = err
 			continue
 		}
@@ -96,7 +98,7 @@ func (r *run) pipeline(ctx context.Context, differs []*differ, produce func(*pro
 			continue
 		}
 		<-j.done
-		if err := r.finish(ctx, j); err != nil {
+		if err := r.finish(parent, j); err != nil {
 			emitErr = err
 			cancel()
 		}
