@@ -41,7 +41,7 @@ const minDocWords = 20
 
 // classHeadBytes is how much of a changed text file the content patterns
 // look at (imports and the start of the code).
-const classHeadBytes = 16 << 10
+const classHeadBytes = 8 << 10
 
 // pathRule gives classes to a path: re matches the path lower-cased.
 type pathRule struct {
@@ -111,23 +111,111 @@ var (
 	ciFile   = regexp.MustCompile(`(^|/)\.github/workflows/|\.gitlab-ci|jenkinsfile|azure-pipelines|\.circleci/|bitbucket-pipelines|\.pre-commit-config`)
 )
 
-// An import line, in a .py file or inside a notebook's JSON strings.
-func imp(mods string) string {
-	return `(?m)(^|["\s])(import|from)\s+(` + mods + `)\b`
+// importClasses: a code file importing one of these modules (or a
+// submodule) shows these classes. Imports are read line by line, in .py
+// files and inside a notebook's JSON strings.
+var importClasses = map[string][]string{}
+
+func init() {
+	add := func(class string, mods ...string) {
+		for _, m := range mods {
+			importClasses[m] = append(importClasses[m], class)
+		}
+	}
+	add(ClassMLCode, "torch", "tensorflow", "keras", "sklearn", "xgboost", "lightgbm", "catboost", "transformers",
+		"jax", "flax", "pytorch_lightning", "lightning", "statsmodels", "prophet")
+	add(ClassHyperparams, "optuna", "hyperopt", "ray.tune", "skopt", "keras_tuner", "nevergrad")
+	add(ClassTracking, "mlflow", "wandb", "neptune", "comet_ml", "clearml", "aim")
+	add(ClassDataPipeline, "airflow", "prefect", "dagster", "luigi", "kfp", "pyspark", "dbt", "great_expectations", "pandera", "feast")
+	add(ClassFeatures, "feast", "featuretools", "tsfresh", "category_encoders")
+	add(ClassEvaluation, "sklearn.metrics", "torchmetrics", "evaluate", "deepchecks")
+	add(ClassTests, "pytest", "unittest", "hypothesis")
+	add(ClassServing, "fastapi", "flask", "bentoml", "kserve", "ray.serve", "litserve", "gradio", "streamlit", "tritonclient",
+		"ts.torch_handler", "seldon_core")
+	add(ClassMonitoring, "prometheus_client", "opentelemetry", "statsd", "alibi_detect", "evidently", "whylogs", "nannyml", "deepchecks")
 }
 
+// codeMarkers: a code file holding one of these shows these classes.
+var codeMarkers = []struct {
+	text  string
+	class string
+}{
+	{".fit(", ClassTraining}, {"Trainer(", ClassTraining}, {"optimizer.step()", ClassTraining},
+	{".backward()", ClassTraining}, {"model.compile(", ClassTraining}, {"xgb.train(", ClassTraining},
+	{"lgb.train(", ClassTraining}, {"train_test_split(", ClassTraining},
+	{"GridSearchCV(", ClassHyperparams}, {"RandomizedSearchCV(", ClassHyperparams},
+	{"wandb.sweep(", ClassHyperparams}, {"tune.run(", ClassHyperparams}, {"tune.Tuner(", ClassHyperparams},
+	{"mlflow.log_", ClassTracking}, {"mlflow.start_run", ClassTracking}, {"mlflow.autolog", ClassTracking},
+	{"wandb.init(", ClassTracking}, {"wandb.log(", ClassTracking},
+	{"SparkSession", ClassDataPipeline}, {"spark.read", ClassDataPipeline},
+	{"FeatureView(", ClassFeatures},
+	{"roc_auc_score(", ClassEvaluation}, {"classification_report(", ClassEvaluation},
+	{"confusion_matrix(", ClassEvaluation}, {"f1_score(", ClassEvaluation},
+	{"precision_recall_curve(", ClassEvaluation}, {"mean_squared_error(", ClassEvaluation},
+	{"\ndef test_", ClassTests},
+	{"BaseHandler", ClassServing}, {"@app.post(", ClassServing}, {"@app.get(", ClassServing},
+	{"@app.route(", ClassServing}, {"FastAPI()", ClassServing},
+}
+
+// codeImports returns the modules a code file's head imports: "import a.b
+// as c, d" gives a.b and d; "from a import b, c" gives a, a.b and a.c.
+func codeImports(head []byte) []string {
+	var mods []string
+	// Lines, and a notebook's JSON strings: no import holds a quote.
+	for _, line := range bytes.FieldsFunc(head, func(r rune) bool { return r == '\n' || r == '"' }) {
+		l := strings.TrimSpace(string(line))
+		l = strings.TrimSpace(strings.TrimSuffix(l, `\n`))
+		switch {
+		case strings.HasPrefix(l, "import "):
+			for _, part := range strings.Split(l[len("import "):], ",") {
+				if f := strings.Fields(part); len(f) > 0 {
+					mods = append(mods, f[0])
+				}
+			}
+		case strings.HasPrefix(l, "from "):
+			f := strings.Fields(l[len("from "):])
+			if len(f) == 0 {
+				continue
+			}
+			mods = append(mods, f[0])
+			if len(f) >= 3 && f[1] == "import" {
+				for _, name := range strings.Split(strings.Join(f[2:], " "), ",") {
+					if n := strings.Fields(strings.Trim(name, " ()")); len(n) > 0 {
+						mods = append(mods, f[0]+"."+n[0])
+					}
+				}
+			}
+		}
+	}
+	return mods
+}
+
+// codeClasses are the classes a code file's head shows: its imports (a
+// module or any parent of it) and its markers.
+func codeClasses(head []byte) []string {
+	var out []string
+	for _, m := range codeImports(head) {
+		for k := m; k != ""; {
+			out = append(out, importClasses[k]...)
+			i := strings.LastIndexByte(k, '.')
+			if i < 0 {
+				break
+			}
+			k = k[:i]
+		}
+	}
+	for _, mk := range codeMarkers {
+		if bytes.Contains(head, []byte(mk.text)) {
+			out = append(out, mk.class)
+		}
+	}
+	return out
+}
+
+// contentRules: a text file whose path matches only and whose head
+// matches re shows classes.
 var contentRules = []contentRule{
-	{regexp.MustCompile(imp(`torch|tensorflow|keras|sklearn|xgboost|lightgbm|catboost|transformers|jax|flax|pytorch_lightning|lightning|statsmodels|prophet`)), []string{ClassMLCode}, codeFile},
-	{regexp.MustCompile(`(?m)\.fit\(|\bTrainer\(|optimizer\.step\(\)|\.backward\(\)|model\.compile\(|\bxgb\.train\(|\blgb\.train\(|\btrain_test_split\(`), []string{ClassTraining}, codeFile},
-	{regexp.MustCompile(imp(`optuna|hyperopt|ray\.tune|ray\s+import\s+tune|skopt|keras_tuner|nevergrad`) + `|\bGridSearchCV\(|\bRandomizedSearchCV\(|\bwandb\.sweep\(|\btune\.(run|Tuner)\(`), []string{ClassHyperparams}, codeFile},
 	{regexp.MustCompile(`(?m)^(method|metric|parameters):`), []string{ClassHyperparams}, regexp.MustCompile(`sweep[\w-]*\.ya?ml$`)},
-	{regexp.MustCompile(imp(`mlflow|wandb|neptune|comet_ml|clearml|aim`) + `|\bmlflow\.(log_|start_run|autolog)|\bwandb\.(init|log)\(`), []string{ClassTracking}, codeFile},
-	{regexp.MustCompile(imp(`airflow|prefect|dagster|luigi|kfp|pyspark|dbt|great_expectations|pandera|feast`) + `|\bSparkSession\b|\bspark\.read\b`), []string{ClassDataPipeline}, codeFile},
-	{regexp.MustCompile(imp(`feast|featuretools|tsfresh|category_encoders`) + `|\bFeatureView\(`), []string{ClassFeatures}, codeFile},
-	{regexp.MustCompile(imp(`sklearn\.metrics|torchmetrics|evaluate|deepchecks`) + `|\b(roc_auc_score|classification_report|confusion_matrix|f1_score|precision_recall_curve|mean_squared_error)\(`), []string{ClassEvaluation}, codeFile},
-	{regexp.MustCompile(imp(`pytest|unittest|hypothesis`) + `|(?m)^\s*def test_\w+\(`), []string{ClassTests}, codeFile},
-	{regexp.MustCompile(imp(`fastapi|flask|bentoml|kserve|ray\.serve|litserve|gradio|streamlit|triton|tritonclient|ts\.torch_handler|seldon_core`) + `|\bBaseHandler\b|@app\.(post|get|route)\(|\bFastAPI\(\)`), []string{ClassServing}, codeFile},
-	{regexp.MustCompile(imp(`prometheus_client|opentelemetry|statsd|alibi_detect|evidently|whylogs|nannyml|deepchecks`) + `|\b(Counter|Histogram|Gauge|Summary)\(\s*["']`), []string{ClassMonitoring}, codeFile},
 	{regexp.MustCompile(`(?m)^kind:\s*(Deployment|Service|StatefulSet|DaemonSet|Ingress|ConfigMap|Secret|CronJob|Job|HorizontalPodAutoscaler|Namespace|Kustomization)\s*$|(?m)^apiVersion:\s*(apps|batch|networking\.k8s\.io|autoscaling|v1)\b`), []string{ClassInfrastructure}, yamlFile},
 	{regexp.MustCompile(`(?m)^kind:\s*(Workflow|WorkflowTemplate|CronWorkflow|Application|ApplicationSet|AppProject|Rollout)\s*$|argoproj\.io/`), []string{ClassInfrastructure}, yamlFile},
 	{regexp.MustCompile(`(?m)^kind:\s*(InferenceService|ServingRuntime|SeldonDeployment)\s*$|serving\.kserve\.io/`), []string{ClassServing}, yamlFile},
@@ -141,16 +229,37 @@ var contentRules = []contentRule{
 // for a text file, the head of its new content (nil when deleted, binary
 // or not read).
 func fileClasses(p string, head []byte) []string {
+	return fileClassesWith(nil, p, head)
+}
+
+// maxPathCache bounds a pathCache: the classes of paths already seen
+// (the same files change again and again).
+const maxPathCache = 50_000
+
+type pathCache map[string][]string
+
+// fileClassesWith is fileClasses with the path classes memoised in pc
+// (nil: none).
+func fileClassesWith(pc pathCache, p string, head []byte) []string {
 	lp := strings.ToLower(p)
-	var out []string
-	for _, r := range pathRules {
-		if r.re.MatchString(lp) {
-			out = append(out, r.classes...)
+	byPath, ok := pc[lp]
+	if !ok {
+		for _, r := range pathRules {
+			if r.re.MatchString(lp) {
+				byPath = append(byPath, r.classes...)
+			}
+		}
+		if pc != nil && len(pc) < maxPathCache {
+			pc[lp] = byPath
 		}
 	}
+	out := slices.Clone(byPath)
 	if len(head) > 0 {
 		if len(head) > classHeadBytes {
 			head = head[:classHeadBytes]
+		}
+		if codeFile.MatchString(lp) {
+			out = append(out, codeClasses(head)...)
 		}
 		for _, r := range contentRules {
 			if r.only != nil && !r.only.MatchString(lp) {

@@ -332,6 +332,17 @@ func (r *run) isMine(name, email string) bool {
 	return r.c.emails[strings.ToLower(email)]
 }
 
+// coAuthoredMine reports whether one of these co-authors is the
+// apprentice (after .mailmap).
+func (r *run) coAuthoredMine(cas []coAuthor) bool {
+	for _, ca := range cas {
+		if r.isMine(ca.name, ca.email) {
+			return true
+		}
+	}
+	return false
+}
+
 // producer finds the commits to emit, on its own goroutine: it reads
 // commits from run.objs and hands them on with emit; everything that
 // touches the run's state or the sink goes through do, so that it happens
@@ -367,6 +378,7 @@ func (p *producer) walk(ctx context.Context, from, stop []plumbing.Hash, startMi
 		}
 		_ = p.skipMissing(h, reason) // an error is the context's: the walk sees it
 	})
+	w.coMatch = p.r.coAuthoredMine
 	if len(stop) == 0 {
 		// Nothing taken can turn out to be old: emit as the walk goes,
 		// so that the diffs run alongside it.
@@ -461,7 +473,7 @@ func (p *producer) retryStats(ctx context.Context, shas []string) error {
 			}
 			continue
 		}
-		if !p.r.match(co.Author.Name, co.Author.Email) {
+		if !p.r.match(co.Author.Name, co.Author.Email) && !p.r.coAuthoredMine(coAuthors([]byte(co.Message))) {
 			continue
 		}
 		p.r.sent[h] = true
@@ -511,6 +523,13 @@ func (r *run) finish(ctx context.Context, j *job) error {
 		CommitWhen:          co.Committer.When,
 		Message:             toUTF8(co.Message, enc),
 		MessageCut:          j.cut,
+	}
+	for _, ca := range coAuthors([]byte(co.Message)) {
+		n, e := r.mm.Map(ca.name, ca.email)
+		ci.CoAuthors = append(ci.CoAuthors, toUTF8(n, enc)+" <"+toUTF8(e, enc)+">")
+		if r.c.emails[strings.ToLower(e)] && !r.isMine(co.Author.Name, co.Author.Email) {
+			ci.CoAuthored = true
+		}
 	}
 	if len(co.ParentHashes) > 1 && serr == nil {
 		if j.work == nil {

@@ -35,6 +35,11 @@ type commitInfo struct {
 	Message             string // already valid UTF-8
 	MessageCut          bool   // the commit object was too large to read whole
 	Parents             []string
+	// CoAuthors are the Co-authored-by trailers ("Name <email>", after
+	// .mailmap); CoAuthored says the apprentice is one of them and not the
+	// author.
+	CoAuthors  []string
+	CoAuthored bool
 	// Work is a merge's piece of work (nil for a commit, or a merge
 	// without stats): its files, not the merge's diff, are the item's.
 	Work *pieceOfWork
@@ -78,6 +83,12 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 	}
 	if ci.MessageCut {
 		facts["message_truncated"] = true
+	}
+	if len(ci.CoAuthors) > 0 {
+		facts["co_authors"] = toAny(ci.CoAuthors)
+	}
+	if ci.CoAuthored {
+		facts["co_authored"] = true
 	}
 	if t, cut := capRunes(title, maxTitleRunes); cut {
 		title = t

@@ -43,10 +43,11 @@ type differ struct {
 	objs  objectSource
 	trees *treeCache
 	buf   bytes.Buffer
+	paths pathCache
 }
 
 func newDiffer(objs objectSource) *differ {
-	return &differ{objs: objs, trees: newTreeCache(objs, treeCacheSize)}
+	return &differ{objs: objs, trees: newTreeCache(objs, treeCacheSize), paths: pathCache{}}
 }
 
 // statsOf computes the per-file line counts of the commit with this tree
@@ -85,7 +86,7 @@ func (d *differ) statsOf(ctx context.Context, tree plumbing.Hash, parents []plum
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fs, err := changeStat(d.objs, ch)
+		fs, err := d.changeStat(ch)
 		if err != nil {
 			return nil, err
 		}
@@ -94,24 +95,24 @@ func (d *differ) statsOf(ctx context.Context, tree plumbing.Hash, parents []plum
 	return out, nil
 }
 
-func changeStat(objs objectSource, ch change) (fileStat, error) {
+func (d *differ) changeStat(ch change) (fileStat, error) {
 	fs := fileStat{Path: ch.path}
-	a, aKind, err := entryContent(objs, ch.from, fs.Path)
+	a, aKind, err := entryContent(d.objs, ch.from, fs.Path)
 	if err != nil {
 		return fs, err
 	}
-	b, bKind, err := entryContent(objs, ch.to, fs.Path)
+	b, bKind, err := entryContent(d.objs, ch.to, fs.Path)
 	if err != nil {
 		return fs, err
 	}
 	if aKind != textBlob || bKind != textBlob {
 		fs.Binary = true
 		fs.TooLarge = aKind == largeBlob || bKind == largeBlob
-		fs.Classes = fileClasses(fs.Path, nil)
+		fs.Classes = fileClassesWith(d.paths, fs.Path, nil)
 		return fs, nil
 	}
 	fs.Insertions, fs.Deletions = lineStat(a, b)
-	fs.Classes = fileClasses(fs.Path, b)
+	fs.Classes = fileClassesWith(d.paths, fs.Path, b)
 	if slices.ContainsFunc(fs.Classes, isDocClass) {
 		fs.DocWords = docWordsAdded(a, b)
 	}

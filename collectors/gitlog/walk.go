@@ -27,7 +27,8 @@ type node struct {
 	seen    bool  // queued at least once
 	queued  bool
 	uninter bool // reachable from an old tip: not new
-	mine    bool // authored by the apprentice
+	mine    bool // authored (or co-authored) by the apprentice
+	coAuth  bool // the apprentice is a co-author, not the author
 	// commit is kept for small commits by the apprentice until they are
 	// emitted; a larger one is read again when emitted.
 	commit *object.Commit
@@ -76,6 +77,9 @@ type walker struct {
 	// soon as the walk takes it: only for a walk without stop commits,
 	// where nothing taken can turn out to be old.
 	onMine func(*node) error
+	// coMatch, when set, tells the apprentice among a commit's
+	// Co-authored-by trailers.
+	coMatch func([]coAuthor) bool
 	// keepAll: walk returns every new commit, not only the apprentice's.
 	keepAll bool
 	// limit, when positive, is how many commits load reads at most;
@@ -164,6 +168,11 @@ func (w *walker) load(h plumbing.Hash) (*node, error) {
 	}
 	w.walked++
 	n := &node{hash: h, tree: hd.tree, parents: hd.parents, when: hd.committed, mine: w.match(hd.authorName, hd.authorEmail)}
+	if !n.mine && w.coMatch != nil {
+		if cas := coAuthors(w.buf.Bytes()); cas != nil && w.coMatch(cas) {
+			n.mine, n.coAuth = true, true
+		}
+	}
 	if n.mine && o.Size() <= keepCommitBytes {
 		c, err := object.DecodeCommit(nil, o)
 		if err != nil {
