@@ -35,6 +35,8 @@ type SourceConfig struct {
 	// WebURL and WebKind: see Config.
 	WebURL  string `yaml:"web_url,omitempty" json:"web_url,omitempty"`
 	WebKind string `yaml:"web_kind,omitempty" json:"web_kind,omitempty"`
+	// MailmapFile: see Config; relative to the config file.
+	MailmapFile string `yaml:"mailmap_file,omitempty" json:"mailmap_file,omitempty"`
 }
 
 // Config is one git collector as the code builds it: the user's settings
@@ -71,6 +73,9 @@ type Config struct {
 	// does not tell (a self-hosted GitLab at git.corp.example).
 	WebURL  string `yaml:"web_url" json:"web_url"`
 	WebKind string `yaml:"web_kind" json:"web_kind"`
+	// MailmapFile is a .mailmap kept outside the repository (git's
+	// mailmap.file), applied after the repository's own; its lines win.
+	MailmapFile string `yaml:"mailmap_file" json:"mailmap_file"`
 }
 
 // problem is one thing wrong with a git source: the key (relative to the

@@ -139,12 +139,29 @@ func sameTips(a, b map[string]string) bool { return maps.Equal(a, b) }
 
 // configKey hashes the emails (case-folded, as a set), the refs as
 // configured and the item layout version.
-func configKey(emails, refs []string) string {
+func configKey(emails, refs []string, mailmapFile []byte) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "gitlog config items v%d\x00", itemsVersion)
 	fmt.Fprintf(h, "emails\x00%s\x00", strings.Join(normEmails(emails), "\n"))
 	fmt.Fprintf(h, "refs\x00%s\x00", strings.Join(refs, "\n"))
+	if len(mailmapFile) > 0 {
+		fmt.Fprintf(h, "mailmap_file\x00%d\x00", len(mailmapFile))
+		h.Write(mailmapFile)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// identityFiles is what the fingerprint hashes of the files that decide
+// identities and stats: the .mailmap content (with mailmap_file's), and
+// .gitattributes when there is one (so that a repository without one keeps
+// its fingerprint).
+func identityFiles(mailmap, attributes []byte) []byte {
+	if len(attributes) == 0 {
+		return mailmap
+	}
+	out := append([]byte{}, mailmap...)
+	out = append(out, "\x00gitattributes\x00"...)
+	return append(out, attributes...)
 }
 
 func normEmails(emails []string) []string {

@@ -27,7 +27,7 @@ func decodeSource(k *config.SourceKeys) *SourceConfig {
 	for _, f := range []struct {
 		key string
 		v   *string
-	}{{"known_hosts", &sc.KnownHosts}, {"ca_file", &sc.CAFile}, {"cache_dir", &sc.CacheDir}} {
+	}{{"known_hosts", &sc.KnownHosts}, {"ca_file", &sc.CAFile}, {"cache_dir", &sc.CacheDir}, {"mailmap_file", &sc.MailmapFile}} {
 		if *f.v != "" {
 			*f.v = k.Path(f.key, *f.v)
 		}
@@ -42,6 +42,6 @@ func newFromSource(sc *SourceConfig, set collectors.Settings) (collectors.Collec
 		rm = &Remote{URL: sc.URL, Auth: sc.Auth, KnownHosts: sc.KnownHosts, CAFile: sc.CAFile, CacheDir: sc.CacheDir}
 	}
 	return New(Config{Name: set.Name, Path: sc.Path, Refs: sc.Refs, ExcludeRefs: sc.ExcludeRefs, Remote: rm,
-		WebURL: sc.WebURL, WebKind: sc.WebKind,
+		WebURL: sc.WebURL, WebKind: sc.WebKind, MailmapFile: sc.MailmapFile,
 		Emails: set.Apprentice.Emails, Apprentice: set.Apprentice.ID}, set.Logger, set.Now)
 }

@@ -44,9 +44,11 @@
 package gitlog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -162,8 +164,18 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	for _, x := range c.cfg.ExcludeRefs {
 		refsKey = append(refsKey, "!"+x)
 	}
-	cfgKey := configKey(c.cfg.Emails, refsKey)
-	var mmContent []byte
+	// mailmap_file is read every run; its content is part of the config
+	// key, so that a change to it is seen without reading the repository.
+	var extraMM []byte
+	if c.cfg.MailmapFile != "" {
+		b, err := readMailmapFile(c.cfg.MailmapFile)
+		if err != nil {
+			sink.Warn(fmt.Sprintf("git source %s: mailmap_file not read, it is not applied: %v", c.cfg.Name, err))
+		}
+		extraMM = b
+	}
+	cfgKey := configKey(c.cfg.Emails, refsKey, extraMM)
+	var mmContent, attrContent []byte
 	mmRead := false
 	readMM := func() {
 		mmRead = true
@@ -172,14 +184,22 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 			sink.Warn(fmt.Sprintf("git source %s: .mailmap not read, identities are used as written: %v", c.cfg.Name, err))
 			b = nil
 		}
-		mmContent = b
+		// The repository's .mailmap first, then mailmap_file's lines,
+		// which win where both map the same address.
+		mmContent = append(b, extraMM...)
+		a, err := readHeadFile(repo, objs, ".gitattributes", maxAttributesBytes)
+		if err != nil {
+			sink.Warn(fmt.Sprintf("git source %s: .gitattributes not read, binary marks are not applied: %v", c.cfg.Name, err))
+			a = nil
+		}
+		attrContent = a
 	}
 	fp := ""
 	if ok && old.Config == cfgKey && old.MailmapFrom == headSHA {
 		fp = old.Fingerprint
 	} else {
 		readMM()
-		fp = fingerprint(c.cfg.Emails, refsKey, mmContent)
+		fp = fingerprint(c.cfg.Emails, refsKey, identityFiles(mmContent, attrContent))
 	}
 
 	known := map[plumbing.Hash]bool{} // commits: no need to peel
@@ -242,9 +262,13 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		readMM()
 	}
 	r.mm = parseMailmap(mmContent)
+	r.attrs = parseAttributes(attrContent)
 	r.meta.Web, r.meta.HasWeb = webRepoOf(originURL(repo), c.cfg.WebURL, c.cfg.WebKind)
 
 	differs := c.differs(packs, fallback)
+	for _, d := range differs {
+		d.attrs = r.attrs
+	}
 	var walked int
 	err = r.pipeline(ctx, differs, func(p *producer) error {
 		// The new commits. A ref whose tip cannot be read keeps no tip in
@@ -303,6 +327,8 @@ type run struct {
 	others authorCounts
 	// sent are the commits handed to be emitted in this run.
 	sent map[plumbing.Hash]bool
+	// attrs are the root .gitattributes' binary marks (read-only once set).
+	attrs *attributes
 }
 
 func (r *run) skip(what, reason string) {
@@ -619,6 +645,16 @@ const maxMailmapBytes = 1 << 20
 // unborn or its tree has no .mailmap. The work tree's file is never read:
 // it may be untracked or changed, and is no evidence of who wrote what.
 func readMailmap(repo *git.Repository, objs objectSource) ([]byte, error) {
+	b, err := readHeadFile(repo, objs, ".mailmap", maxMailmapBytes)
+	if err != nil {
+		return nil, fmt.Errorf("read HEAD:.mailmap: %w", err)
+	}
+	return b, nil
+}
+
+// readHeadFile reads a file of HEAD's tree; nil when HEAD is unborn or
+// unreadable (the walk reports it) or the file is absent.
+func readHeadFile(repo *git.Repository, objs objectSource, path string, limit int64) ([]byte, error) {
 	head, err := repo.Head()
 	if err != nil {
 		return nil, nil // no commits yet
@@ -627,9 +663,27 @@ func readMailmap(repo *git.Repository, objs objectSource) ([]byte, error) {
 	if err != nil {
 		return nil, nil // reported by the walk
 	}
-	b, err := readTreeFile(objs, co.TreeHash, ".mailmap", maxMailmapBytes)
+	return readTreeFile(objs, co.TreeHash, path, limit)
+}
+
+// readMailmapFile reads mailmap_file: text of at most maxMailmapBytes.
+func readMailmapFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read HEAD:.mailmap: %w", err)
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMailmapBytes+1))
+	switch {
+	case err != nil:
+		return nil, err
+	case len(b) > maxMailmapBytes:
+		return nil, fmt.Errorf("%s: over the %d byte limit", path, maxMailmapBytes)
+	case bytes.IndexByte(b, 0) >= 0:
+		return nil, fmt.Errorf("%s: not text (it holds a NUL byte)", path)
+	}
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		b = append(b, '\n')
 	}
 	return b, nil
 }

@@ -3,6 +3,8 @@ package gitlog
 import (
 	"bytes"
 	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // coAuthor is one Co-authored-by trailer.
@@ -48,4 +50,83 @@ func coAuthors(raw []byte) []coAuthor {
 func mayHaveCoAuthors(b []byte) bool {
 	return bytes.Contains(b, []byte("uthored-by:")) || bytes.Contains(b, []byte("uthored-By:")) ||
 		bytes.Contains(b, []byte("UTHORED-BY:"))
+}
+
+// attributes are the diff attributes of a repository's root
+// .gitattributes (read from HEAD's tree, as .mailmap is): a path whose
+// last matching line sets "binary" or "-diff" is counted as binary (0/0),
+// as git's numstat does.
+type attributes struct {
+	rules []attrRule
+}
+
+type attrRule struct {
+	pattern string // doublestar, against the full path (anchored) or the base name
+	base    bool   // the pattern has no slash: it matches the base name
+	binary  bool   // true: binary or -diff; false: diff (text again)
+}
+
+// maxAttributesBytes: a larger .gitattributes is not read.
+const maxAttributesBytes = 1 << 20
+
+// parseAttributes reads the diff settings of a .gitattributes file.
+// Macros other than binary, negative patterns and quoted patterns are
+// ignored, as git ignores what it cannot parse.
+func parseAttributes(b []byte) *attributes {
+	a := &attributes{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") || strings.HasPrefix(f[0], "!") || strings.HasPrefix(f[0], `"`) {
+			continue
+		}
+		state := 0 // 1 binary, -1 text
+		for _, at := range f[1:] {
+			switch at {
+			case "binary", "-diff":
+				state = 1
+			case "diff":
+				state = -1
+			}
+		}
+		if state == 0 {
+			continue
+		}
+		p := f[0]
+		r := attrRule{binary: state == 1}
+		if strings.HasSuffix(p, "/") {
+			continue // a folder pattern matches nothing in .gitattributes
+		}
+		if strings.Contains(p, "/") {
+			r.pattern = strings.TrimPrefix(p, "/")
+		} else {
+			r.pattern, r.base = p, true
+		}
+		if !doublestar.ValidatePattern(r.pattern) {
+			continue
+		}
+		a.rules = append(a.rules, r)
+	}
+	return a
+}
+
+// binary reports whether the attributes mark path as binary.
+func (a *attributes) binary(path string) bool {
+	if a == nil {
+		return false
+	}
+	bin := false
+	base := path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		base = path[i+1:]
+	}
+	for _, r := range a.rules {
+		subject := path
+		if r.base {
+			subject = base
+		}
+		if ok, _ := doublestar.Match(r.pattern, subject); ok {
+			bin = r.binary
+		}
+	}
+	return bin
 }

@@ -1,6 +1,8 @@
 package gitlog_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
@@ -44,5 +46,65 @@ func TestCoAuthoredBy(t *testing.T) {
 	}
 	if it := items[own]; it.Facts["co_authored"] != nil || len(it.Facts["co_authors"].([]any)) != 1 {
 		t.Errorf("own commit: co_authored %v co_authors %v", it.Facts["co_authored"], it.Facts["co_authors"])
+	}
+}
+
+// TestMailmapFile: a .mailmap kept outside the repository (mailmap_file)
+// maps an old address to the apprentice, after the repository's own; a
+// change to it is seen by the next run even when the repository did not
+// move.
+func TestMailmapFile(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("a.py", "1\n")
+	r.commit(jane, "Own")
+	r.write("a.py", "2\n")
+	old := r.commit("Jane D <jd@previous-employer.example>", "From before")
+	mm := filepath.Join(t.TempDir(), "people.mailmap")
+	if err := os.WriteFile(mm, []byte("# nobody yet\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}, MailmapFile: mm})
+	s, cur, err := collect(t, c, nil)
+	if err != nil || len(s.items) != 1 {
+		t.Fatalf("err %v, %d items", err, len(s.items))
+	}
+	if err := os.WriteFile(mm, []byte("Jane Doe <jane@corp.example> <jd@previous-employer.example>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, _, err = collect(t, c, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, ok := s.byNative()[old]
+	if !ok || it.Facts["author_email"] != janeE || it.Facts["author_mapped"] != true {
+		t.Fatalf("after mailmap_file changed: items %v; want the old-address commit, mapped", titles(s.items))
+	}
+}
+
+// TestGitattributesBinary: files that .gitattributes marks binary or -diff
+// count 0/0 and binary, as git log --numstat shows them.
+func TestGitattributesBinary(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write(".gitattributes", "*.csv binary\ndata/** -diff\ndata/keep.txt diff\n# comment\n")
+	r.write("a.csv", "x,y\n1,2\n")
+	r.write("data/raw.txt", "one\n")
+	r.write("data/keep.txt", "one\n")
+	r.write("src/a.py", "x = 1\n")
+	sha := r.commit(jane, "Add data")
+	s, _, err := collect(t, newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := filesOf(t, s.byNative()[sha])
+	want := gitNumstat(t, r.dir, janeE)[sha]
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("%s: got %v, git %v", p, got[p], w)
+		}
+	}
+	if got["a.csv"] != (fileCount{-1, -1}) || got["data/raw.txt"] != (fileCount{-1, -1}) || got["data/keep.txt"] != (fileCount{1, 0}) {
+		t.Errorf("files %v: want a.csv and data/raw.txt binary, data/keep.txt text", got)
 	}
 }

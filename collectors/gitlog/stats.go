@@ -44,6 +44,7 @@ type differ struct {
 	trees *treeCache
 	buf   bytes.Buffer
 	paths pathCache
+	attrs *attributes // nil: none
 }
 
 func newDiffer(objs objectSource) *differ {
@@ -97,6 +98,11 @@ func (d *differ) statsOf(ctx context.Context, tree plumbing.Hash, parents []plum
 
 func (d *differ) changeStat(ch change) (fileStat, error) {
 	fs := fileStat{Path: ch.path}
+	if d.attrs.binary(fs.Path) { // .gitattributes: binary or -diff
+		fs.Binary = true
+		fs.Classes = fileClassesWith(d.paths, fs.Path, nil)
+		return fs, nil
+	}
 	a, aKind, err := entryContent(d.objs, ch.from, fs.Path)
 	if err != nil {
 		return fs, err
