@@ -50,6 +50,9 @@ type cursorState struct {
 	// commit on it that is no longer shallow is walked again, with its
 	// history, by the next run.
 	Shallow []string `json:"shallow,omitempty"`
+	// Tags are the annotated tag objects already looked at for releases
+	// (the apprentice's became release items).
+	Tags []string `json:"tags,omitempty"`
 }
 
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -82,7 +85,7 @@ func decodeCursor(b []byte) (st cursorState, ok bool, why string) {
 	default:
 		return cursorState{}, false, fmt.Sprintf("cursor version %d, this build writes %d", st.Version, cursorVersion)
 	}
-	lists := map[string][]string{"missing": st.Missing, "no_stats": st.NoStats, "shallow": st.Shallow,
+	lists := map[string][]string{"missing": st.Missing, "no_stats": st.NoStats, "shallow": st.Shallow, "tags": st.Tags,
 		"tips": slices.Collect(maps.Values(st.Tips))}
 	if st.MailmapFrom != "" {
 		lists["mailmap_from"] = []string{st.MailmapFrom}
@@ -103,6 +106,11 @@ func decodeCursor(b []byte) (st cursorState, ok bool, why string) {
 func (st cursorState) encode() []byte {
 	if st.Tips == nil {
 		st.Tips = map[string]string{}
+	}
+	slices.Sort(st.Tags)
+	st.Tags = slices.Compact(st.Tags)
+	if len(st.Tags) > maxTagsSeen {
+		st.Tags = st.Tags[:maxTagsSeen] // the rest are looked at again next run
 	}
 	for _, l := range []*[]string{&st.Missing, &st.NoStats, &st.Shallow} {
 		slices.Sort(*l)

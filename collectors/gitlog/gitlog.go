@@ -61,6 +61,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
@@ -242,11 +243,30 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		keysOf[h] = append(keysOf[h], key)
 	}
 
+	tagHashes, tagNames, err := tagObjects(repo, objs)
+	if err != nil {
+		return nil, fmt.Errorf("repo %s: %w", where, err)
+	}
+	seenTags := map[string]bool{}
+	if ok && old.Fingerprint == r.next.Fingerprint {
+		for _, h := range old.Tags {
+			seenTags[h] = true
+		}
+	}
+	var newTags []plumbing.Hash
+	for _, h := range tagHashes {
+		if seenTags[h.String()] {
+			r.next.Tags = append(r.next.Tags, h.String())
+		} else {
+			newTags = append(newTags, h)
+		}
+	}
+
 	var stop []plumbing.Hash
 	switch {
 	case ok && old.Fingerprint != r.next.Fingerprint:
 		ok, why = false, "emails, refs or .mailmap changed"
-	case ok && sameTips(old.Tips, r.next.Tips) && !old.pending(shallowSHAs):
+	case ok && sameTips(old.Tips, r.next.Tips) && !old.pending(shallowSHAs) && len(newTags) == 0:
 		c.log.Info("git collect finished", "items", 0, "reason", "no ref moved",
 			"duration_seconds", time.Since(start).Seconds())
 		return r.next.encode(), nil
@@ -299,6 +319,9 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if err != nil {
 		return nil, err
 	}
+	if err := r.releases(ctx, newTags, tagNames); err != nil {
+		return nil, err
+	}
 	c.log.Info("git collect finished", "items", r.nemitted, "commits_read", walked,
 		"incremental", ok, "skipped", r.nskips, "retry_missing", len(r.next.Missing),
 		"retry_no_stats", len(r.next.NoStats), "workers", len(differs),
@@ -349,6 +372,40 @@ func (r *run) match(name, email string) bool {
 		r.others.add(name, email)
 	}
 	return false
+}
+
+// releases emits a release item for each of these annotated tags that
+// the apprentice made (tagger after .mailmap), and records every tag
+// looked at. A tag that cannot be read is looked at again next run.
+func (r *run) releases(ctx context.Context, tags []plumbing.Hash, names map[plumbing.Hash]string) error {
+	for _, h := range tags {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		o, err := r.objs.EncodedObject(plumbing.AnyObject, h)
+		if err != nil || o.Type() != plumbing.TagObject {
+			if err == nil { // a lightweight tag: no tagger, no release
+				r.next.Tags = append(r.next.Tags, h.String())
+			}
+			continue
+		}
+		t, err := object.DecodeTag(nil, o)
+		if err != nil {
+			continue
+		}
+		r.next.Tags = append(r.next.Tags, h.String())
+		name, email := r.mm.Map(t.Tagger.Name, t.Tagger.Email)
+		if !r.c.emails[strings.ToLower(email)] {
+			continue
+		}
+		r.meta.CollectedAt = r.c.now().UTC()
+		it := releaseItem(t, names[h], peel(r.objs, t.Target), toUTF8(name, ""), toUTF8(email, ""), r.meta)
+		if err := r.sink.Emit(ctx, collectors.Emission{Item: it}); err != nil {
+			return err
+		}
+		r.nemitted++
+	}
+	return nil
 }
 
 // isMine is match without the counting: safe for concurrent use once the

@@ -1,11 +1,15 @@
 package gitlog_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/evidence"
 )
 
 // TestCoAuthoredBy: a colleague's commit with the apprentice in a
@@ -106,5 +110,46 @@ func TestGitattributesBinary(t *testing.T) {
 	}
 	if got["a.csv"] != (fileCount{-1, -1}) || got["data/raw.txt"] != (fileCount{-1, -1}) || got["data/keep.txt"] != (fileCount{1, 0}) {
 		t.Errorf("files %v: want a.csv and data/raw.txt binary, data/keep.txt text", got)
+	}
+}
+
+// TestReleases: the annotated tags the apprentice made are release items,
+// once each; a colleague's tag and a lightweight tag are not.
+func TestReleases(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t)
+	r.write("a.py", "1\n")
+	sha := r.commit(jane, "Ship it")
+	tag := func(who, name, msg string) {
+		n, e, _ := strings.Cut(strings.TrimSuffix(who, ">"), " <")
+		env := []string{"GIT_COMMITTER_NAME=" + n, "GIT_COMMITTER_EMAIL=" + e, "GIT_COMMITTER_DATE=1767600000 +0000"}
+		if _, err := gittest.GitEnv(context.Background(), r.dir, env, nil, "tag", "-a", name, "-m", msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tag(jane, "v1.0", "Release 1.0\n\nFirst model in production.")
+	tag(sam, "v1.0-sam", "Sam's tag")
+	r.git("tag", "light")
+	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}})
+	s, cur, err := collect(t, c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rel []evidence.Item
+	for _, it := range s.items {
+		if it.Kind == evidence.KindRelease {
+			rel = append(rel, it)
+		}
+	}
+	if len(rel) != 1 || rel[0].Title != "Release 1.0" || rel[0].Facts["tag"] != "v1.0" || rel[0].Facts["target"] != sha {
+		t.Fatalf("releases %+v, want v1.0 only", rel)
+	}
+	if s, cur, err = collect(t, c, cur); err != nil || len(s.items) != 0 {
+		t.Fatalf("rerun: err %v, %d items", err, len(s.items))
+	}
+	tag(jane, "v1.1", "Release 1.1")
+	s, _, err = collect(t, c, cur)
+	if err != nil || len(s.items) != 1 || s.items[0].Facts["tag"] != "v1.1" {
+		t.Fatalf("after a new tag: err %v, items %v", err, titles(s.items))
 	}
 }
