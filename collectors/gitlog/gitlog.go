@@ -1,7 +1,12 @@
 // Package gitlog collects an apprentice's git commits as evidence: one item
-// per commit they authored (kind "commit", or "merge" for a commit with more
-// than one parent) with its message, per-file line counts and the KSBs
-// declared in its trailers (`KSB: S10, K12`).
+// per commit they authored or co-authored (kind "commit", or "merge" for a
+// commit with more than one parent, whose files are only the apprentice's
+// own commits' in it) with its message, per-file line counts, the classes
+// of work its files show (classify.go), its web page and the KSBs declared
+// in its trailers (`KSB: S10, K12`); and one "release" item per annotated
+// tag the apprentice made. The repository is a local folder or a remote
+// one (Remote), cloned bare into a cache and fetched on later runs. See
+// README.md for the facts and the config keys.
 //
 // # What is walked
 //
