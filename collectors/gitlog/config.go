@@ -18,6 +18,10 @@ type SourceConfig struct {
 	// or a bare repository; relative to the config file, absolute once
 	// loaded. Parent folders are not searched.
 	Path string `yaml:"path" json:"path,omitempty"`
+	// Paths and URLs name several repositories collected as one source,
+	// instead of Path or URL (see Multi).
+	Paths []string `yaml:"paths,omitempty" json:"paths,omitempty"`
+	URLs  []string `yaml:"urls,omitempty" json:"urls,omitempty"`
 	// URL is a remote repository instead of Path: cloned (bare) into
 	// CacheDir on the first run, fetched on the next ones (see Remote).
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
@@ -87,17 +91,36 @@ type problem struct{ key, msg string }
 func (sc SourceConfig) check() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
+	given := 0
+	for _, set := range []bool{sc.Path != "", sc.URL != "", len(sc.Paths) > 0, len(sc.URLs) > 0} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case sc.URL != "" && sc.Path != "":
-		add("url", "give either path (a local repository) or url (a remote one), not both")
+	case given > 1:
+		add("path", "give one of path, url, paths or urls")
 	case sc.URL != "":
 		if msg := checkRemoteURL(sc.URL); msg != "" {
 			add("url", "%s", msg)
 		}
+	case len(sc.URLs) > 0:
+		for i, u := range sc.URLs {
+			if msg := checkRemoteURL(u); msg != "" {
+				add(fmt.Sprintf("urls[%d]", i), "%s", msg)
+			}
+		}
+	case len(sc.Paths) > 0:
+		for i, p := range sc.Paths {
+			if strings.TrimSpace(p) == "" {
+				add(fmt.Sprintf("paths[%d]", i), "empty; name the folder of a git repository")
+			}
+		}
 	case strings.TrimSpace(sc.Path) == "":
 		add("path", "required (the folder of a git repository, relative to this file), or url")
 	}
-	if sc.URL == "" {
+	remote := sc.URL != "" || len(sc.URLs) > 0
+	if !remote {
 		for _, kv := range [][2]string{{"known_hosts", sc.KnownHosts}, {"ca_file", sc.CAFile}, {"cache_dir", sc.CacheDir}} {
 			if kv[1] != "" {
 				add(kv[0], "only used with url")
@@ -126,7 +149,7 @@ func (sc SourceConfig) check() []problem {
 		}
 	}
 	if a := sc.Auth; a != nil {
-		if sc.URL == "" {
+		if !remote {
 			add("auth", "only used with url; a local path needs no credentials")
 		}
 		if !a.Password.IsZero() && a.Username == "" {

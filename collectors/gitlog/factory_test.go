@@ -3,6 +3,8 @@ package gitlog_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
@@ -126,5 +129,52 @@ func TestRemoteConfigKeys(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "ghp_") {
 			t.Errorf("%s: the error repeats the secret: %v", b.src, err)
 		}
+	}
+}
+
+// TestSeveralRepositories: paths: collects each repository, a commit
+// found in two of them (a clone) once; a repository that is missing is
+// skipped with its reason and the others still count; the next run finds
+// nothing new.
+func TestSeveralRepositories(t *testing.T) {
+	r1 := newRepo(t)
+	r1.write("a.py", "1\n")
+	shared := r1.commit(jane, "Shared")
+	r2dir := filepath.Join(t.TempDir(), "clone")
+	if _, err := gittest.Git(context.Background(), r1.dir, "clone", "-q", r1.dir, r2dir); err != nil {
+		t.Fatal(err)
+	}
+	r1.write("a.py", "2\n")
+	only1 := r1.commit(jane, "Only in the first")
+	r2 := &repo{t: t, dir: r2dir, when: r1.when.Add(time.Hour)}
+	r2.write("b.py", "1\n")
+	only2 := r2.commit(jane, "Only in the clone")
+	dir := t.TempDir()
+	yml := fmt.Sprintf("apprentice: {id: jdoe, emails: [jane@corp.example]}\nsources: [{name: team, type: git, paths: [%q, %q, ./missing]}]\n", r1.dir, r2dir)
+	cfg, err := config.Parse("ksbfolio.yaml", []byte(yml), dir, registry.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := gitlog.NewFactory().New(cfg.Sources[0].Config, collectors.Settings{Name: "team",
+		Apprentice: collectors.Apprentice{ID: "jdoe", Emails: []string{janeE}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &collectortest.Sink{}
+	cur, err := c.Collect(context.Background(), nil, s)
+	var pe *collectors.PartialError
+	if !errors.As(err, &pe) || cur == nil {
+		t.Fatalf("err %v (want a PartialError for the missing repository), cursor %s", err, cur)
+	}
+	var got []string
+	for _, it := range s.Items() {
+		got = append(got, it.Origin.NativeID)
+	}
+	if !sameSet(got, []string{shared, only1, only2}) {
+		t.Errorf("items %v, want each commit once: %s %s %s", got, shared, only1, only2)
+	}
+	s = &collectortest.Sink{}
+	if _, err := c.Collect(context.Background(), cur, s); !errors.As(err, &pe) || len(s.Items()) != 0 {
+		t.Errorf("second run: err %v, %d items", err, len(s.Items()))
 	}
 }
