@@ -72,7 +72,7 @@ func TestBuiltinAgainstSmallCatalogue(t *testing.T) {
 	if len(warns) == 0 {
 		t.Error("want warnings for dropped KSBs")
 	}
-	want := []string{"live-monitoring", "monitoring-text", "monitoring-items", "drift-files", "drift-text"}
+	want := []string{"live-monitoring", "monitoring-text", "monitoring-items", "drift-files", "drift-text", "class-monitoring"}
 	if got := tg.RuleIDs(); !reflect.DeepEqual(got, want) {
 		t.Errorf("RuleIDs = %v, want %v", got, want)
 	}
@@ -105,14 +105,24 @@ func TestBuiltinSamples(t *testing.T) {
 		{"cross-validation", commit("Switch to stratified k-fold cross-validation", "", "train.py"), []string{"tuning"}},
 		{"retrain", commit("Retrain baseline model on latest data", "", "train.py"), []string{"model-refinement"}},
 		{"refactor is not refining a model", commit("Refactor feature pipeline", "", "src/features.py"), []string{"feature-engineering"}},
-		{"model card", commit("Write model card", "", "docs/model_card.md"), []string{"technical-docs", "model-cards"}},
-		{"readme", commit("Explain how to run locally", "", "README.md"), []string{"technical-docs"}},
-		{"report", commit("Quarterly results for the risk team", "", "reports/q3.md"), []string{"stakeholder-reports"}},
+		{"model card", classed(commit("Write model card", "", "docs/model_card.md"), "documentation", "model_card"), []string{"technical-docs", "model-cards"}},
+		{"readme", classed(commit("Explain how to run locally", "", "README.md"), "documentation"), []string{"technical-docs"}},
+		{"readme typo earns nothing", classed(commit("Fix typos", "", "README.md")), []string{}},
+		{"report", classed(commit("Quarterly results for the risk team", "", "reports/q3.md"), "documentation", "report"), []string{"technical-docs", "stakeholder-reports"}},
+		{"training class", classed(commit("Add class weights", "", "src/fit.py"), "ml_code", "training"), []string{"class-training", "class-ml-code"}},
+		{"serving and containers", classed(commit("Serve the scorer", "", "app/main.py", "Dockerfile"), "containers", "serving"), []string{"class-serving", "class-containers", "deploy-config"}},
+		{"infrastructure", classed(commit("Add the Argo workflow", "", "workflows/retrain.yaml"), "infrastructure"), []string{"class-infrastructure"}},
+		{"notebook", classed(commit("Explore seasonality", "", "notebooks/eda.ipynb"), "notebook"), []string{"class-notebook"}},
+		{"pipeline", classed(commit("Nightly aggregation DAG", "", "dags/agg.py"), "data_pipeline"), []string{"class-data-pipeline"}},
+		{"tracking, tuning", classed(commit("Search depth", "", "hpo/search.py"), "experiment_tracking", "hyperparameter_search"), []string{"class-experiment-tracking", "class-hyperparameter-search"}},
+		{"evaluation, tests, ci", classed(commit("Holdout check", "", "src/eval_holdout.py"), "evaluation", "tests", "ci_cd"), []string{"class-evaluation", "class-tests", "class-ci-cd"}},
+		{"monitoring, features", classed(commit("Scrape the scorer", "", "ops/scrape.yml"), "monitoring", "feature_engineering"), []string{"class-monitoring", "class-features"}},
+		{"adr, deps, security", classed(commit("Use Feast", "", "adr/0003.md"), "decision_record", "dependencies", "security"), []string{"class-decision-record", "class-dependencies", "class-security"}},
 		{"sign-off", commit("Record stakeholder sign-off for v2 handover", "", "notes.md"), []string{"stakeholder-text"}},
 		{"dependency bump", commit("Bump scikit-learn to 1.5.2", "", "requirements.txt"), []string{"dependency-updates"}},
 		{"requirements without bump", commit("Add lightgbm", "", "requirements.txt"), []string{}},
 		{"security", commit("Move DB credentials to a Kubernetes secret", "", "src/db.py"), []string{"security-text"}},
-		{"threat model", commit("Threat model for the scoring API", "", "docs/threats.md"), []string{"security-review", "technical-docs"}},
+		{"threat model", classed(commit("Threat model for the scoring API", "", "docs/threats.md"), "documentation"), []string{"security-review", "technical-docs"}},
 		{"fairness", commit("Report demographic parity per region", "", "src/report.py"), []string{"fairness"}},
 		{"bias term is not fairness", commit("Initialise bias to zero", "", "src/model.py"), []string{}},
 		{"explanations", commit("Add SHAP explanations to the scoring report", "", "src/explain.py"), []string{"explainability"}},
@@ -161,6 +171,16 @@ func TestBuiltinSamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// classed gives a commit the classes the git collector's classifier found.
+func classed(it evidence.Item, classes ...string) evidence.Item {
+	cl := make([]any, len(classes))
+	for i, c := range classes {
+		cl[i] = c
+	}
+	it.Facts["classes"] = cl
+	return it
 }
 
 func ExampleTagger_Tag() {
