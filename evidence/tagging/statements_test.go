@@ -79,6 +79,23 @@ var fits = map[string]map[string]string{
 	"class-decision-record":       {"K14": "recording and logging change"},
 	"class-dependencies":          {"S18": "digital and physical supply chains"},
 	"class-security":              {"S8": "Assess system vulnerabilities"},
+	// training runs (collectors/trainrun facts) and registered model versions
+	"run-held-out-metrics": {"S7": "output model testing and tuning to assess accuracy"},
+	"run-parent-runs":      {"S7": "output model testing and tuning"},
+	"run-hardware":         {"S22": "platform architecture and specific hardware"},
+	"run-dataset-lineage":  {"K13": "data lineage, data retention and metadata management"},
+	"run-code-version":     {"K31": "version control"},
+	"model-registered":     {"S5": "Create and deploy models", "K5": "tools for experiment tracking, orchestration, versioning"},
+	// logs (collectors/logs)
+	"log-pipeline-runs":  {"K12": "Deployment approaches for new data pipelines and automated processes", "K5": "tools for experiment tracking, orchestration"},
+	"log-ci-jobs":        {"K31": "continuous integration and continuous delivery"},
+	"log-model-versions": {"K14": "recording and logging change"},
+	"log-rollbacks":      {"K14": "Change management processes for ML solutions; recording and logging change"},
+	"log-incidents":      {"S10": "monitoring models"},
+	// Prometheus (collectors/prometheus)
+	"prometheus-alert-incidents":  {"S10": "monitoring models in the live environment to check they remain fit for purpose"},
+	"prometheus-drift-windows":    {"S24": "Monitor model data drift", "S10": "monitoring models in the live environment"},
+	"prometheus-capacity-windows": {"S19": "model capacity is scaled in proportion to the operating requirements"},
 }
 
 // TestRulesFitStatements checks every built-in rule against the official
