@@ -292,17 +292,34 @@ func docWordsAdded(a, b []byte) int {
 	return ins
 }
 
-var markup = regexp.MustCompile("[#*_`>|~\\[\\]()=+-]+")
-
-// words renders text as one word per line, markup dropped.
-func words(b []byte) []byte {
-	b = markup.ReplaceAll(b, []byte(" "))
-	var out bytes.Buffer
-	for _, w := range bytes.Fields(b) {
-		out.Write(w)
-		out.WriteByte('\n')
+// isMarkup reports the Markdown and reST markup characters words drops.
+func isMarkup(c byte) bool {
+	switch c {
+	case '#', '*', '_', '`', '>', '|', '~', '[', ']', '(', ')', '=', '+', '-':
+		return true
 	}
-	return out.Bytes()
+	return false
+}
+
+// words renders text as one word per line, white space and markup dropped.
+func words(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	inWord := false
+	for _, c := range b {
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || isMarkup(c) {
+			if inWord {
+				out = append(out, '\n')
+				inWord = false
+			}
+			continue
+		}
+		out = append(out, c)
+		inWord = true
+	}
+	if inWord {
+		out = append(out, '\n')
+	}
+	return out
 }
 
 // classesOf sums up a commit's classes from its files: every class of
