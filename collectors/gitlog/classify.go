@@ -45,12 +45,12 @@ const classHeadBytes = 8 << 10
 
 // pathRule gives classes to a path: re matches the path lower-cased.
 type pathRule struct {
-	re      *regexp.Regexp
+	re      prefiltered
 	classes []string
 }
 
 func pr(expr string, classes ...string) pathRule {
-	return pathRule{regexp.MustCompile(expr), classes}
+	return pathRule{newPrefiltered(expr), classes}
 }
 
 // docPath matches documentation files; their classes need minDocWords.
@@ -99,16 +99,16 @@ var pathRules = []pathRule{
 
 // contentRule gives classes to a text file whose head matches re.
 type contentRule struct {
-	re      *regexp.Regexp
+	re      prefiltered
 	classes []string
-	// only: the path must match this too (nil: any text file).
-	only *regexp.Regexp
+	// only: the path must match this too.
+	only prefiltered
 }
 
 var (
-	codeFile = regexp.MustCompile(`\.(py|ipynb|r|scala|jl)$`)
-	yamlFile = regexp.MustCompile(`\.ya?ml$`)
-	ciFile   = regexp.MustCompile(`(^|/)\.github/workflows/|\.gitlab-ci|jenkinsfile|azure-pipelines|\.circleci/|bitbucket-pipelines|\.pre-commit-config`)
+	codeFile   = regexp.MustCompile(`\.(py|ipynb|r|scala|jl)$`)
+	yamlFilter = newPrefiltered(`\.ya?ml$`)
+	ciFilter   = newPrefiltered(`(^|/)\.github/workflows/|\.gitlab-ci|jenkinsfile|azure-pipelines|\.circleci/|bitbucket-pipelines|\.pre-commit-config`)
 )
 
 // importClasses: a code file importing one of these modules (or a
@@ -215,14 +215,14 @@ func codeClasses(head []byte) []string {
 // contentRules: a text file whose path matches only and whose head
 // matches re shows classes.
 var contentRules = []contentRule{
-	{regexp.MustCompile(`(?m)^(method|metric|parameters):`), []string{ClassHyperparams}, regexp.MustCompile(`sweep[\w-]*\.ya?ml$`)},
-	{regexp.MustCompile(`(?m)^kind:\s*(Deployment|Service|StatefulSet|DaemonSet|Ingress|ConfigMap|Secret|CronJob|Job|HorizontalPodAutoscaler|Namespace|Kustomization)\s*$|(?m)^apiVersion:\s*(apps|batch|networking\.k8s\.io|autoscaling|v1)\b`), []string{ClassInfrastructure}, yamlFile},
-	{regexp.MustCompile(`(?m)^kind:\s*(Workflow|WorkflowTemplate|CronWorkflow|Application|ApplicationSet|AppProject|Rollout)\s*$|argoproj\.io/`), []string{ClassInfrastructure}, yamlFile},
-	{regexp.MustCompile(`(?m)^kind:\s*(InferenceService|ServingRuntime|SeldonDeployment)\s*$|serving\.kserve\.io/`), []string{ClassServing}, yamlFile},
-	{regexp.MustCompile(`(?m)^kind:\s*(ServiceMonitor|PodMonitor|PrometheusRule|GrafanaDashboard)\s*$|(?m)^\s*-?\s*alert:\s*\S|(?m)^\s*expr:\s*\S|(?m)^scrape_configs:`), []string{ClassMonitoring}, yamlFile},
-	{regexp.MustCompile(`(?m)^\s*-?\s*hosts:\s*\S+\s*$`), []string{ClassInfrastructure}, regexp.MustCompile(`(playbook|site|ansible|roles/).*\.ya?ml$|^[\w-]+\.ya?ml$`)},
-	{regexp.MustCompile(`"(panels|dashboard)"\s*:`), []string{ClassMonitoring}, regexp.MustCompile(`\.json$`)},
-	{regexp.MustCompile(`(?i)\b(trivy|bandit|gitleaks|trufflehog|snyk|pip-audit|safety\s+check|semgrep|codeql|grype|detect-secrets)\b`), []string{ClassSecurity}, ciFile},
+	{newPrefiltered(`(?m)^(method|metric|parameters):`), []string{ClassHyperparams}, newPrefiltered(`sweep[\w-]*\.ya?ml$`)},
+	{newPrefiltered(`(?m)^kind:\s*(Deployment|Service|StatefulSet|DaemonSet|Ingress|ConfigMap|Secret|CronJob|Job|HorizontalPodAutoscaler|Namespace|Kustomization)\s*$|(?m)^apiVersion:\s*(apps|batch|networking\.k8s\.io|autoscaling|v1)\b`), []string{ClassInfrastructure}, yamlFilter},
+	{newPrefiltered(`(?m)^kind:\s*(Workflow|WorkflowTemplate|CronWorkflow|Application|ApplicationSet|AppProject|Rollout)\s*$|argoproj\.io/`), []string{ClassInfrastructure}, yamlFilter},
+	{newPrefiltered(`(?m)^kind:\s*(InferenceService|ServingRuntime|SeldonDeployment)\s*$|serving\.kserve\.io/`), []string{ClassServing}, yamlFilter},
+	{newPrefiltered(`(?m)^kind:\s*(ServiceMonitor|PodMonitor|PrometheusRule|GrafanaDashboard)\s*$|(?m)^\s*-?\s*alert:\s*\S|(?m)^\s*expr:\s*\S|(?m)^scrape_configs:`), []string{ClassMonitoring}, yamlFilter},
+	{newPrefiltered(`(?m)^\s*-?\s*hosts:\s*\S+\s*$`), []string{ClassInfrastructure}, newPrefiltered(`(playbook|site|ansible|roles/).*\.ya?ml$|^[\w-]+\.ya?ml$`)},
+	{newPrefiltered(`"(panels|dashboard)"\s*:`), []string{ClassMonitoring}, newPrefiltered(`\.json$`)},
+	{newPrefiltered(`(?i)\b(trivy|bandit|gitleaks|trufflehog|snyk|pip-audit|safety\s+check|semgrep|codeql|grype|detect-secrets)\b`), []string{ClassSecurity}, ciFilter},
 }
 
 // fileClasses returns the classes of one changed file from its path and,
@@ -262,7 +262,7 @@ func fileClassesWith(pc pathCache, p string, head []byte) []string {
 			out = append(out, codeClasses(head)...)
 		}
 		for _, r := range contentRules {
-			if r.only != nil && !r.only.MatchString(lp) {
+			if !r.only.MatchString(lp) {
 				continue
 			}
 			if r.re.Match(head) {
@@ -292,17 +292,34 @@ func docWordsAdded(a, b []byte) int {
 	return ins
 }
 
-var markup = regexp.MustCompile("[#*_`>|~\\[\\]()=+-]+")
-
-// words renders text as one word per line, markup dropped.
-func words(b []byte) []byte {
-	b = markup.ReplaceAll(b, []byte(" "))
-	var out bytes.Buffer
-	for _, w := range bytes.Fields(b) {
-		out.Write(w)
-		out.WriteByte('\n')
+// isMarkup reports the Markdown and reST markup characters words drops.
+func isMarkup(c byte) bool {
+	switch c {
+	case '#', '*', '_', '`', '>', '|', '~', '[', ']', '(', ')', '=', '+', '-':
+		return true
 	}
-	return out.Bytes()
+	return false
+}
+
+// words renders text as one word per line, white space and markup dropped.
+func words(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	inWord := false
+	for _, c := range b {
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || isMarkup(c) {
+			if inWord {
+				out = append(out, '\n')
+				inWord = false
+			}
+			continue
+		}
+		out = append(out, c)
+		inWord = true
+	}
+	if inWord {
+		out = append(out, '\n')
+	}
+	return out
 }
 
 // classesOf sums up a commit's classes from its files: every class of

@@ -291,8 +291,9 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	r.meta.Web, r.meta.HasWeb = webRepoOf(originURL(repo), c.cfg.WebURL, c.cfg.WebKind)
 
 	differs := c.differs(packs, fallback)
+	memo := newStatsMemo()
 	for _, d := range differs {
-		d.attrs = r.attrs
+		d.attrs, d.memo = r.attrs, memo
 	}
 	var walked int
 	err = r.pipeline(ctx, differs, func(p *producer) error {

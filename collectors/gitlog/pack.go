@@ -1,6 +1,7 @@
 package gitlog
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"container/list"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -172,6 +174,8 @@ type fastObjects struct {
 	zr       io.ReadCloser
 	src      bytes.Reader
 	buf      []byte
+	lz       io.ReadCloser // loose objects' zlib reader, reused
+	lbr      bufio.Reader
 }
 
 // lockedObjects serialises access to an object source that is not safe
@@ -223,7 +227,9 @@ func (u *unlockOnClose) Close() error {
 }
 
 func newFastObjects(ps *packSet, fallback *lockedObjects, cacheBytes int) *fastObjects {
-	return &fastObjects{packs: ps, fallback: fallback, bases: newBaseCache(cacheBytes)}
+	f := &fastObjects{packs: ps, fallback: fallback, bases: newBaseCache(cacheBytes)}
+	f.lbr = *bufio.NewReaderSize(nil, 32<<10)
+	return f
 }
 
 // errTooLarge: the object is larger than asked for; the fallback streams it.
@@ -234,6 +240,12 @@ var errTooLarge = errors.New("object too large to hold")
 func (f *fastObjects) EncodedObject(want plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
 	p, off, ok := f.packs.find(h)
 	if !ok {
+		if o, ok := f.loose(h); ok {
+			if want != plumbing.AnyObject && o.typ != want {
+				return nil, plumbing.ErrObjectNotFound
+			}
+			return o, nil
+		}
 		return f.fallback.EncodedObject(want, h)
 	}
 	t, content, err := f.read(p, off, 0, largeObjectThreshold)
@@ -247,6 +259,56 @@ func (f *fastObjects) EncodedObject(want plumbing.ObjectType, h plumbing.Hash) (
 		return nil, plumbing.ErrObjectNotFound
 	}
 	return &memObject{hash: h, typ: t, content: content}, nil
+}
+
+// loose reads a small loose object (objects/ab/cdef…); ok is false when
+// there is none, it is over largeObjectThreshold or anything is odd: the
+// fallback then reads it (and reports what is wrong).
+func (f *fastObjects) loose(h plumbing.Hash) (*memObject, bool) {
+	hex := h.String()
+	file, err := f.packs.dotgit.Open("objects/" + hex[:2] + "/" + hex[2:])
+	if err != nil {
+		return nil, false
+	}
+	defer file.Close()
+	f.lbr.Reset(file)
+	if f.lz == nil {
+		f.lz, err = zlib.NewReader(&f.lbr)
+	} else {
+		err = f.lz.(zlib.Resetter).Reset(&f.lbr, nil)
+	}
+	if err != nil {
+		return nil, false
+	}
+	zr := f.lz
+	var hdr []byte
+	var one [1]byte
+	for len(hdr) < 32 {
+		if _, err := io.ReadFull(zr, one[:]); err != nil {
+			return nil, false
+		}
+		if one[0] == 0 {
+			break
+		}
+		hdr = append(hdr, one[0])
+	}
+	typName, sizeText, ok := strings.Cut(string(hdr), " ")
+	if !ok {
+		return nil, false
+	}
+	t, err := plumbing.ParseObjectType(typName)
+	if err != nil {
+		return nil, false
+	}
+	size, err := strconv.ParseInt(sizeText, 10, 64)
+	if err != nil || size < 0 || size > largeObjectThreshold {
+		return nil, false
+	}
+	content := make([]byte, size)
+	if _, err := io.ReadFull(zr, content); err != nil {
+		return nil, false
+	}
+	return &memObject{hash: h, typ: t, content: content}, true
 }
 
 // entry reads the object entry at off: its header and its compressed data

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -45,6 +46,43 @@ type differ struct {
 	buf   bytes.Buffer
 	paths pathCache
 	attrs *attributes // nil: none
+	memo  *statsMemo  // shared by the run's differs; nil: none
+}
+
+// maxStatsMemo bounds a statsMemo: the stats of commits computed for a
+// merge's piece of work, kept for the commit's own item (and the reverse).
+const maxStatsMemo = 20_000
+
+// statsMemo keeps commits' stats (immutable once stored) for the other
+// differs of the run. Safe for concurrent use.
+type statsMemo struct {
+	mu sync.Mutex
+	m  map[statsKey][]fileStat
+}
+
+type statsKey struct{ tree, parent plumbing.Hash }
+
+func newStatsMemo() *statsMemo { return &statsMemo{m: map[statsKey][]fileStat{}} }
+
+func (sm *statsMemo) get(k statsKey) ([]fileStat, bool) {
+	if sm == nil {
+		return nil, false
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	st, ok := sm.m[k]
+	return st, ok
+}
+
+func (sm *statsMemo) put(k statsKey, st []fileStat) {
+	if sm == nil {
+		return
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if len(sm.m) < maxStatsMemo {
+		sm.m[k] = st
+	}
 }
 
 func newDiffer(objs objectSource) *differ {
@@ -74,6 +112,10 @@ func (d *differ) statsOf(ctx context.Context, tree plumbing.Hash, parents []plum
 			return nil, fmt.Errorf("read parent %s: no tree", ph)
 		}
 	}
+	key := statsKey{tree, ptree}
+	if st, ok := d.memo.get(key); ok {
+		return st, nil
+	}
 	what := ""
 	changes, err := diffTrees(ctx, d.trees, ptree, tree, "", what, nil)
 	if err != nil {
@@ -93,6 +135,7 @@ func (d *differ) statsOf(ctx context.Context, tree plumbing.Hash, parents []plum
 		}
 		out = append(out, fs)
 	}
+	d.memo.put(key, out)
 	return out, nil
 }
 
