@@ -3,6 +3,7 @@ package gitlog
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
@@ -17,13 +18,29 @@ type SourceConfig struct {
 	// or a bare repository; relative to the config file, absolute once
 	// loaded. Parent folders are not searched.
 	Path string `yaml:"path" json:"path,omitempty"`
-	// URL is a remote repository; not supported yet (clone it and use
-	// Path).
+	// Paths and URLs name several repositories collected as one source,
+	// instead of Path or URL (see Multi).
+	Paths []string `yaml:"paths,omitempty" json:"paths,omitempty"`
+	URLs  []string `yaml:"urls,omitempty" json:"urls,omitempty"`
+	// URL is a remote repository instead of Path: cloned (bare) into
+	// CacheDir on the first run, fetched on the next ones (see Remote).
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 	// Auth holds the credentials of URL.
 	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
-	// Refs selects the commits to walk (see Config.Refs).
-	Refs []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	// KnownHosts, CAFile and CacheDir: see Remote; relative to the config
+	// file, absolute once loaded.
+	KnownHosts string `yaml:"known_hosts,omitempty" json:"known_hosts,omitempty"`
+	CAFile     string `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	CacheDir   string `yaml:"cache_dir,omitempty" json:"cache_dir,omitempty"`
+	// Refs selects the commits to walk (see Config.Refs); ExcludeRefs
+	// drops refs from them (see Config.ExcludeRefs).
+	Refs        []string `yaml:"refs,omitempty" json:"refs,omitempty"`
+	ExcludeRefs []string `yaml:"exclude_refs,omitempty" json:"exclude_refs,omitempty"`
+	// WebURL and WebKind: see Config.
+	WebURL  string `yaml:"web_url,omitempty" json:"web_url,omitempty"`
+	WebKind string `yaml:"web_kind,omitempty" json:"web_kind,omitempty"`
+	// MailmapFile: see Config; relative to the config file.
+	MailmapFile string `yaml:"mailmap_file,omitempty" json:"mailmap_file,omitempty"`
 }
 
 // Config is one git collector as the code builds it: the user's settings
@@ -42,12 +59,27 @@ type Config struct {
 	// ("refs/heads/release/*"). Empty: every local branch (refs/heads/*),
 	// or HEAD when there is none.
 	Refs []string `yaml:"refs" json:"refs"`
+	// ExcludeRefs are refs not to walk, in the same forms as Refs
+	// ("refs/heads/dependabot/*"): applied after Refs.
+	ExcludeRefs []string `yaml:"exclude_refs" json:"exclude_refs"`
+	// Remote, when set, is the repository instead of Path.
+	Remote *Remote `yaml:"-" json:"-"`
 	// Emails are the apprentice's author emails, matched
 	// case-insensitively against each commit's author email after the
 	// repository's .mailmap is applied.
 	Emails []string `yaml:"emails" json:"emails"`
 	// Apprentice is the apprentice ID written into every item.
 	Apprentice string `yaml:"apprentice" json:"apprentice"`
+	// WebURL is the repository's page on its code host
+	// (https://github.com/corp/fraud-model), for the links items carry;
+	// empty: derived from the "origin" remote. WebKind names the host's
+	// URL shapes (github, gitlab, bitbucket, azure, gitea) when its name
+	// does not tell (a self-hosted GitLab at git.corp.example).
+	WebURL  string `yaml:"web_url" json:"web_url"`
+	WebKind string `yaml:"web_kind" json:"web_kind"`
+	// MailmapFile is a .mailmap kept outside the repository (git's
+	// mailmap.file), applied after the repository's own; its lines win.
+	MailmapFile string `yaml:"mailmap_file" json:"mailmap_file"`
 }
 
 // problem is one thing wrong with a git source: the key (relative to the
@@ -59,27 +91,65 @@ type problem struct{ key, msg string }
 func (sc SourceConfig) check() []problem {
 	var ps []problem
 	add := func(key, format string, args ...any) { ps = append(ps, problem{key, fmt.Sprintf(format, args...)}) }
-	switch {
-	case sc.URL != "":
-		add("url", "remote repositories are not supported yet; clone it and use path")
-	case strings.TrimSpace(sc.Path) == "":
-		add("path", "required (the folder of a git repository, relative to this file)")
+	given := 0
+	for _, set := range []bool{sc.Path != "", sc.URL != "", len(sc.Paths) > 0, len(sc.URLs) > 0} {
+		if set {
+			given++
+		}
 	}
-	for i, r := range sc.Refs {
-		key := fmt.Sprintf("refs[%d]", i)
-		switch {
-		case strings.TrimSpace(r) == "":
-			add(key, "empty; name a branch, tag or commit")
-		case strings.ContainsAny(r, " \t\r\n~^:\\"):
-			add(key, "%q is not a ref name or pattern (no spaces, ~, ^, : or \\)", r)
-		case isGlob(r):
-			if _, err := globRegexp(r); err != nil {
-				add(key, "%v", err)
+	switch {
+	case given > 1:
+		add("path", "give one of path, url, paths or urls")
+	case sc.URL != "":
+		if msg := checkRemoteURL(sc.URL); msg != "" {
+			add("url", "%s", msg)
+		}
+	case len(sc.URLs) > 0:
+		for i, u := range sc.URLs {
+			if msg := checkRemoteURL(u); msg != "" {
+				add(fmt.Sprintf("urls[%d]", i), "%s", msg)
+			}
+		}
+	case len(sc.Paths) > 0:
+		for i, p := range sc.Paths {
+			if strings.TrimSpace(p) == "" {
+				add(fmt.Sprintf("paths[%d]", i), "empty; name the folder of a git repository")
+			}
+		}
+	case strings.TrimSpace(sc.Path) == "":
+		add("path", "required (the folder of a git repository, relative to this file), or url")
+	}
+	remote := sc.URL != "" || len(sc.URLs) > 0
+	if !remote {
+		for _, kv := range [][2]string{{"known_hosts", sc.KnownHosts}, {"ca_file", sc.CAFile}, {"cache_dir", sc.CacheDir}} {
+			if kv[1] != "" {
+				add(kv[0], "only used with url")
 			}
 		}
 	}
+	refKeys := func(name string, refs []string) {
+		for i, r := range refs {
+			checkRef(add, fmt.Sprintf("%s[%d]", name, i), r)
+		}
+	}
+	refKeys("refs", sc.Refs)
+	refKeys("exclude_refs", sc.ExcludeRefs)
+	if sc.WebURL != "" {
+		u, err := url.Parse(sc.WebURL)
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			add("web_url", "must be the https:// address of the repository's web page")
+		case u.User != nil:
+			add("web_url", "must not hold credentials (user or token before @)")
+		}
+	}
+	if sc.WebKind != "" {
+		if err := checkWebKind(sc.WebKind); err != nil {
+			add("web_kind", "%v", err)
+		}
+	}
 	if a := sc.Auth; a != nil {
-		if sc.URL == "" {
+		if !remote {
 			add("auth", "only used with url; a local path needs no credentials")
 		}
 		if !a.Password.IsZero() && a.Username == "" {
@@ -92,6 +162,20 @@ func (sc SourceConfig) check() []problem {
 	return ps
 }
 
+// checkRef checks one refs or exclude_refs entry.
+func checkRef(add func(key, format string, args ...any), key, r string) {
+	switch {
+	case strings.TrimSpace(r) == "":
+		add(key, "empty; name a branch, tag or commit")
+	case strings.ContainsAny(r, " \t\r\n~^:\\"):
+		add(key, "%q is not a ref name or pattern (no spaces, ~, ^, : or \\)", r)
+	case isGlob(r):
+		if _, err := globRegexp(r); err != nil {
+			add(key, "%v", err)
+		}
+	}
+}
+
 // Validate checks cfg without touching the repository, and reports every
 // problem at once.
 func (cfg Config) Validate() error {
@@ -99,7 +183,14 @@ func (cfg Config) Validate() error {
 	if strings.TrimSpace(cfg.Name) == "" {
 		errs = append(errs, errors.New("name: must be set"))
 	}
-	for _, p := range (SourceConfig{Path: cfg.Path, Refs: cfg.Refs}).check() {
+	sc := SourceConfig{Path: cfg.Path, Refs: cfg.Refs, ExcludeRefs: cfg.ExcludeRefs, WebURL: cfg.WebURL, WebKind: cfg.WebKind}
+	if rm := cfg.Remote; rm != nil {
+		sc.URL, sc.Auth, sc.KnownHosts, sc.CAFile, sc.CacheDir = rm.URL, rm.Auth, rm.KnownHosts, rm.CAFile, rm.CacheDir
+		if sc.URL == "" {
+			sc.URL = " " // "url: empty"
+		}
+	}
+	for _, p := range sc.check() {
 		errs = append(errs, fmt.Errorf("%s: %s", p.key, p.msg))
 	}
 	if strings.TrimSpace(cfg.Apprentice) == "" {

@@ -17,7 +17,7 @@ const cursorVersion = 2
 
 // itemsVersion is folded into the fingerprint: bump it when the items this
 // collector makes change shape, so that the next run re-collects everything.
-const itemsVersion = 1
+const itemsVersion = 2
 
 // maxRetry bounds each retry list of the cursor (Missing, NoStats,
 // Shallow). A run that would record more keeps no tips instead, so that
@@ -31,8 +31,13 @@ const maxRetry = 10_000
 // No ref name is stored (a branch name can hold anything): tips are keyed
 // by refKey, the SHA-256 of the ref name.
 type cursorState struct {
-	Version     int               `json:"version"`
-	Fingerprint string            `json:"fingerprint"`
+	Version     int    `json:"version"`
+	Fingerprint string `json:"fingerprint"`
+	// Config is configKey of the emails and refs; MailmapFrom the HEAD
+	// commit whose tree's .mailmap went into the fingerprint. With both
+	// unchanged the fingerprint is too, without reading .mailmap.
+	Config      string            `json:"config,omitempty"`
+	MailmapFrom string            `json:"mailmap_from,omitempty"`
 	Tips        map[string]string `json:"tips"` // refKey(full ref name or HEAD) → commit SHA
 	// Missing are commit objects that could not be read (a parent of a
 	// commit walked): the next run walks from each, through its history.
@@ -45,6 +50,9 @@ type cursorState struct {
 	// commit on it that is no longer shallow is walked again, with its
 	// history, by the next run.
 	Shallow []string `json:"shallow,omitempty"`
+	// Tags are the annotated tag objects already looked at for releases
+	// (the apprentice's became release items).
+	Tags []string `json:"tags,omitempty"`
 }
 
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
@@ -77,8 +85,11 @@ func decodeCursor(b []byte) (st cursorState, ok bool, why string) {
 	default:
 		return cursorState{}, false, fmt.Sprintf("cursor version %d, this build writes %d", st.Version, cursorVersion)
 	}
-	lists := map[string][]string{"missing": st.Missing, "no_stats": st.NoStats, "shallow": st.Shallow,
+	lists := map[string][]string{"missing": st.Missing, "no_stats": st.NoStats, "shallow": st.Shallow, "tags": st.Tags,
 		"tips": slices.Collect(maps.Values(st.Tips))}
+	if st.MailmapFrom != "" {
+		lists["mailmap_from"] = []string{st.MailmapFrom}
+	}
 	for what, shas := range lists {
 		for _, sha := range shas {
 			if !shaPattern.MatchString(sha) {
@@ -95,6 +106,11 @@ func decodeCursor(b []byte) (st cursorState, ok bool, why string) {
 func (st cursorState) encode() []byte {
 	if st.Tips == nil {
 		st.Tips = map[string]string{}
+	}
+	slices.Sort(st.Tags)
+	st.Tags = slices.Compact(st.Tags)
+	if len(st.Tags) > maxTagsSeen {
+		st.Tags = st.Tags[:maxTagsSeen] // the rest are looked at again next run
 	}
 	for _, l := range []*[]string{&st.Missing, &st.NoStats, &st.Shallow} {
 		slices.Sort(*l)
@@ -128,6 +144,42 @@ func (st cursorState) pending(shallow map[string]bool) bool {
 // sameTips reports whether the two runs saw exactly the same refs at the
 // same commits.
 func sameTips(a, b map[string]string) bool { return maps.Equal(a, b) }
+
+// configKey hashes the emails (case-folded, as a set), the refs as
+// configured and the item layout version.
+func configKey(emails, refs []string, mailmapFile []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "gitlog config items v%d\x00", itemsVersion)
+	fmt.Fprintf(h, "emails\x00%s\x00", strings.Join(normEmails(emails), "\n"))
+	fmt.Fprintf(h, "refs\x00%s\x00", strings.Join(refs, "\n"))
+	if len(mailmapFile) > 0 {
+		fmt.Fprintf(h, "mailmap_file\x00%d\x00", len(mailmapFile))
+		h.Write(mailmapFile)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// identityFiles is what the fingerprint hashes of the files that decide
+// identities and stats: the .mailmap content (with mailmap_file's), and
+// .gitattributes when there is one (so that a repository without one keeps
+// its fingerprint).
+func identityFiles(mailmap, attributes []byte) []byte {
+	if len(attributes) == 0 {
+		return mailmap
+	}
+	out := append([]byte{}, mailmap...)
+	out = append(out, "\x00gitattributes\x00"...)
+	return append(out, attributes...)
+}
+
+func normEmails(emails []string) []string {
+	es := make([]string, 0, len(emails))
+	for _, e := range emails {
+		es = append(es, strings.ToLower(strings.TrimSpace(e)))
+	}
+	slices.Sort(es)
+	return slices.Compact(es)
+}
 
 // fingerprint hashes what decides which commits are collected and how:
 // the emails (case-folded, as a set), the refs as configured, the

@@ -164,10 +164,20 @@ func TestMergeAndTrailers(t *testing.T) {
 	if it.Kind != evidence.KindMerge || len(it.Facts["parents"].([]any)) != 2 {
 		t.Errorf("merge kind %q parents %v", it.Kind, it.Facts["parents"])
 	}
-	files := filesOf(t, it)
+	// Sam wrote what the merge brings in: the merge item's files (what
+	// rules match) are none; the diff against the first parent is kept
+	// apart, and the piece of work names the branch and counts Sam's commit.
+	if files := filesOf(t, it); len(files) != 0 || len(it.Facts["classes"].([]any)) != 0 {
+		t.Errorf("merge files %v classes %v, want none: Jane wrote none of them", files, it.Facts["classes"])
+	}
+	files := mergeDiffFiles(t, it)
 	wantFiles := map[string]fileCount{"monitoring/alerts.yaml": {2, 0}, "src/train.py": {2, 1}}
 	if len(files) != len(wantFiles) || files["monitoring/alerts.yaml"] != wantFiles["monitoring/alerts.yaml"] || files["src/train.py"] != wantFiles["src/train.py"] {
-		t.Errorf("merge files %v, want %v (diff against first parent)", files, wantFiles)
+		t.Errorf("merge_diff files %v, want %v (diff against first parent)", files, wantFiles)
+	}
+	work, _ := it.Facts["work"].(map[string]any)
+	if work["branch"] != "feature/drift" || work["commits_by_others"] != float64(1) || len(work["commits"].([]any)) != 0 {
+		t.Errorf("work %v", work)
 	}
 	var ksbs []string
 	for _, tg := range it.Tags {

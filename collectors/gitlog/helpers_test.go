@@ -233,3 +233,13 @@ func filesOf(t testing.TB, it evidence.Item) map[string]fileCount {
 	}
 	return out
 }
+
+// mergeDiffFiles reads a merge's facts.merge_diff.files as filesOf does.
+func mergeDiffFiles(t testing.TB, it evidence.Item) map[string]fileCount {
+	t.Helper()
+	md, ok := it.Facts["merge_diff"].(map[string]any)
+	if !ok {
+		t.Fatalf("item %s: facts.merge_diff = %#v", it.Origin.NativeID, it.Facts["merge_diff"])
+	}
+	return filesOf(t, evidence.Item{Origin: it.Origin, Facts: md})
+}

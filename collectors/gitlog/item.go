@@ -35,12 +35,25 @@ type commitInfo struct {
 	Message             string // already valid UTF-8
 	MessageCut          bool   // the commit object was too large to read whole
 	Parents             []string
+	// CoAuthors are the Co-authored-by trailers ("Name <email>", after
+	// .mailmap); CoAuthored says the apprentice is one of them and not the
+	// author.
+	CoAuthors  []string
+	CoAuthored bool
+	// Work is a merge's piece of work (nil for a commit, or a merge
+	// without stats): its files, not the merge's diff, are the item's.
+	Work *pieceOfWork
 }
 
 // itemMeta is the per-source part of every item.
 type itemMeta struct {
-	Apprentice, Source, RepoPath string
-	CollectedAt                  time.Time
+	// RepoPath is the "repo" fact: the repository's absolute path, or its
+	// URL; OriginURI the items' origin URI (file://path, or the URL).
+	Apprentice, Source, RepoPath, OriginURI string
+	CollectedAt                             time.Time
+	// Web is the repository's web home; HasWeb false: no links.
+	Web    webRepo
+	HasWeb bool
 }
 
 // itemFromCommit maps one commit to its evidence item. stats is nil when
@@ -71,6 +84,12 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 	if ci.MessageCut {
 		facts["message_truncated"] = true
 	}
+	if len(ci.CoAuthors) > 0 {
+		facts["co_authors"] = toAny(ci.CoAuthors)
+	}
+	if ci.CoAuthored {
+		facts["co_authored"] = true
+	}
 	if t, cut := capRunes(title, maxTitleRunes); cut {
 		title = t
 		facts["title_truncated"] = true
@@ -82,36 +101,43 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 	if statsMissing != "" {
 		facts["stats_unavailable"] = statsMissing
 	} else {
-		ins, del, large := 0, 0, 0
-		files := make([]any, 0, min(len(stats), maxFiles))
-		for i, f := range stats {
-			ins += f.Insertions
-			del += f.Deletions
-			if f.TooLarge {
-				large++
+		own := stats
+		if w := ci.Work; w != nil {
+			// The merge's diff against its first parent holds what others
+			// wrote: it is kept apart, and the item's files are the
+			// apprentice's own commits' in it.
+			md := map[string]any{}
+			putFiles(md, stats)
+			facts["merge_diff"] = md
+			own = w.Files
+			work := map[string]any{"commits": toAny(w.Mine), "commits_by_others": w.ByOthers}
+			if w.Branch != "" {
+				work["branch"] = w.Branch
 			}
-			if i >= maxFiles {
-				continue
+			if w.Incomplete {
+				work["incomplete"] = true
 			}
-			fm := map[string]any{"path": f.Path, "insertions": f.Insertions, "deletions": f.Deletions}
-			if f.Binary {
-				fm["binary"] = true
-			}
-			if f.TooLarge {
-				fm["too_large"] = true
-			}
-			files = append(files, fm)
+			facts["work"] = work
 		}
-		if large > 0 {
-			facts["files_too_large"] = large
+		putFiles(facts, own)
+		classes, docWords := classesOf(own)
+		cl := make([]any, len(classes))
+		for i, c := range classes {
+			cl[i] = c
 		}
-		facts["files"] = files
-		if len(stats) > maxFiles {
-			facts["files_truncated"] = true
+		facts["classes"] = cl
+		if docWords > 0 {
+			facts["doc_words"] = docWords
 		}
-		facts["files_changed"] = len(stats)
-		facts["insertions"] = ins
-		facts["deletions"] = del
+	}
+	if m.HasWeb {
+		facts["web_url"] = m.Web.commitURL(ci.SHA)
+	}
+	if n := requestNumber(ci.Message); n > 0 {
+		facts["pull_request"] = n
+		if m.HasWeb {
+			facts["pull_request_url"] = m.Web.requestURL(n)
+		}
 	}
 	ids, bad := declaredKSBs(ci.Message)
 	var tags []evidence.Tag
@@ -130,12 +156,55 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 		Summary:     summary,
 		OccurredAt:  ci.AuthorWhen.UTC(),
 		CollectedAt: m.CollectedAt,
-		Origin:      evidence.Origin{URI: "file://" + m.RepoPath, NativeID: ci.SHA},
+		Origin:      evidence.Origin{URI: m.OriginURI, NativeID: ci.SHA},
 		Facts:       facts,
 		Tags:        tags,
 	}
 	it.Normalize()
 	return it, bad
+}
+
+// putFiles writes the file facts of stats into m: files (at most
+// maxFiles), files_truncated, files_too_large and the totals.
+func putFiles(m map[string]any, stats []fileStat) {
+	ins, del, large := 0, 0, 0
+	files := make([]any, 0, min(len(stats), maxFiles))
+	for i, f := range stats {
+		ins += f.Insertions
+		del += f.Deletions
+		if f.TooLarge {
+			large++
+		}
+		if i >= maxFiles {
+			continue
+		}
+		fm := map[string]any{"path": f.Path, "insertions": f.Insertions, "deletions": f.Deletions}
+		if f.Binary {
+			fm["binary"] = true
+		}
+		if f.TooLarge {
+			fm["too_large"] = true
+		}
+		files = append(files, fm)
+	}
+	if large > 0 {
+		m["files_too_large"] = large
+	}
+	m["files"] = files
+	if len(stats) > maxFiles {
+		m["files_truncated"] = true
+	}
+	m["files_changed"] = len(stats)
+	m["insertions"] = ins
+	m["deletions"] = del
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 // splitMessage returns a commit message's first line (its title) and the

@@ -13,7 +13,7 @@ import (
 func TestItemFromCommit(t *testing.T) {
 	t.Parallel()
 	when := time.Date(2026, 3, 2, 11, 4, 0, 0, time.FixedZone("BST", 3600))
-	meta := itemMeta{Apprentice: "jdoe", Source: "model-repo", RepoPath: "/src/fraud", CollectedAt: when.UTC()}
+	meta := itemMeta{Apprentice: "jdoe", Source: "model-repo", RepoPath: "/src/fraud", OriginURI: "file:///src/fraud", CollectedAt: when.UTC()}
 	base := commitInfo{SHA: strings.Repeat("ab", 20), AuthorName: "Jane", AuthorEmail: "jane@corp.example",
 		OriginalAuthorName: "Jane", OriginalAuthorEmail: "jane@corp.example",
 		AuthorWhen: when, CommitWhen: when.Add(time.Hour), Parents: []string{strings.Repeat("01", 20)}}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/evidence"
 )
 
 // gitNumstat runs git log over every branch for one author (after
@@ -57,10 +58,15 @@ func gitNumstat(t *testing.T, dir, email string) map[string]map[string]fileCount
 // same author, and the set of commits is the same.
 func TestNumstatMatchesGit(t *testing.T) {
 	t.Parallel()
-	for _, seed := range []int64{1, 2} {
+	// seed 3: a larger code base (nested folders, workplace-like edits)
+	for _, seed := range []int64{1, 2, 3} {
 		dir := filepath.Join(t.TempDir(), "repo")
+		files := 0
+		if seed == 3 {
+			files = 400
+		}
 		sum, err := gittest.Build(context.Background(), dir, gittest.Options{
-			Commits: 400, Seed: seed, Branches: 6, TrailerEvery: 4, Mailmap: true})
+			Commits: 400, Seed: seed, Branches: 6, TrailerEvery: 4, Mailmap: true, Files: files})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,10 +87,12 @@ func TestNumstatMatchesGit(t *testing.T) {
 				t.Errorf("seed %d: commit %s: git lists it, collector did not emit it", seed, sha)
 				continue
 			}
+			gfiles, totals := filesOf(t, it), it
 			if it.Kind == "merge" {
 				merges++
+				gfiles = mergeDiffFiles(t, it)
+				totals = evidence.Item{Origin: it.Origin, Facts: it.Facts["merge_diff"].(map[string]any)}
 			}
-			gfiles := filesOf(t, it)
 			if len(gfiles) != len(wfiles) {
 				t.Errorf("seed %d: commit %s: %d files, git %d: %v vs %v", seed, sha, len(gfiles), len(wfiles), gfiles, wfiles)
 			}
@@ -105,7 +113,7 @@ func TestNumstatMatchesGit(t *testing.T) {
 				ins += w.ins
 				del += w.del
 			}
-			if gi, gd, gn := factInt(t, it, "insertions"), factInt(t, it, "deletions"), factInt(t, it, "files_changed"); gi != ins || gd != del || gn != len(wfiles) {
+			if gi, gd, gn := factInt(t, totals, "insertions"), factInt(t, totals, "deletions"), factInt(t, totals, "files_changed"); gi != ins || gd != del || gn != len(wfiles) {
 				t.Errorf("seed %d: commit %s: totals +%d -%d in %d files, git +%d -%d in %d", seed, sha, gi, gd, gn, ins, del, len(wfiles))
 			}
 		}

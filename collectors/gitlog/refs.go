@@ -10,7 +10,6 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // isGlob reports whether a Refs entry is a pattern.
@@ -63,9 +62,10 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 }
 
 // resolveRefs finds the commits to start from: full ref name (or "HEAD")
-// → the commit it points at (annotated tags peeled). Entries that match
+// → the commit it points at (annotated tags peeled, except the hashes in
+// known, which are commits). Entries that match
 // nothing are returned in unmatched.
-func resolveRefs(repo *git.Repository, patterns []string) (tips map[string]plumbing.Hash, unmatched []string, err error) {
+func resolveRefs(repo *git.Repository, objs objectSource, patterns, excludes []string, known map[plumbing.Hash]bool) (tips map[string]plumbing.Hash, unmatched []string, err error) {
 	all := map[string]plumbing.Hash{}
 	iter, err := repo.References()
 	if err != nil {
@@ -155,21 +155,45 @@ func resolveRefs(repo *git.Repository, patterns []string) (tips map[string]plumb
 			unmatched = append(unmatched, p)
 		}
 	}
+	for name := range tips {
+		if excluded(name, excludes) {
+			delete(tips, name)
+		}
+	}
 	for name, h := range tips {
-		tips[name] = peel(repo.Storer, h)
+		if !known[h] {
+			tips[name] = peel(objs, h)
+		}
 	}
 	return tips, unmatched, nil
 }
 
+// excluded reports whether ref name (full, or HEAD) matches one of the
+// exclude_refs entries: a pattern, a full name, or a branch or tag name.
+func excluded(name string, excludes []string) bool {
+	for _, x := range excludes {
+		if isGlob(x) {
+			if re, err := globRegexp(x); err == nil && re.MatchString(name) {
+				return true
+			}
+			continue
+		}
+		if name == x || name == "refs/heads/"+x || name == "refs/tags/"+x || name == "refs/remotes/"+x {
+			return true
+		}
+	}
+	return false
+}
+
 // peel follows annotated tags to what they point at. A missing or odd
 // object is returned as it is; the walk reports it.
-func peel(s storer.EncodedObjectStorer, h plumbing.Hash) plumbing.Hash {
+func peel(s objectSource, h plumbing.Hash) plumbing.Hash {
 	for range 10 {
 		o, err := s.EncodedObject(plumbing.AnyObject, h)
 		if err != nil || o.Type() != plumbing.TagObject {
 			return h
 		}
-		t, err := object.DecodeTag(s, o)
+		t, err := object.DecodeTag(nil, o)
 		if err != nil {
 			return h
 		}

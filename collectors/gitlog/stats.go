@@ -1,15 +1,16 @@
 package gitlog
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // maxBlobSize: larger blobs are counted as binary (0/0), and marked
@@ -25,6 +26,10 @@ type fileStat struct {
 	Deletions  int
 	Binary     bool
 	TooLarge   bool // a side is over maxBlobSize: counted as binary, not read
+	// Classes are the kinds of work the file shows (fileClasses);
+	// DocWords the words it adds to documentation (docWordsAdded).
+	Classes  []string
+	DocWords int
 }
 
 // missingError says that an object needed for the stats is not in the
@@ -33,82 +38,133 @@ type missingError struct{ Reason string }
 
 func (e *missingError) Error() string { return e.Reason }
 
-// statsOf computes the per-file line counts of c against its first parent
-// (all files added for a root commit), like
-// `git log --no-renames --numstat --diff-merges=first-parent`.
-func statsOf(ctx context.Context, objs storer.EncodedObjectStorer, c *object.Commit) ([]fileStat, error) {
-	tree, err := treeOf(objs, c.TreeHash, "tree "+c.TreeHash.String())
-	if err != nil {
-		return nil, err
+// differ computes commits' file stats from one object storage. Not safe
+// for concurrent use: each worker has its own.
+type differ struct {
+	objs  objectSource
+	trees *treeCache
+	buf   bytes.Buffer
+	paths pathCache
+	attrs *attributes // nil: none
+	memo  *statsMemo  // shared by the run's differs; nil: none
+}
+
+// maxStatsMemo bounds a statsMemo: the stats of commits computed for a
+// merge's piece of work, kept for the commit's own item (and the reverse).
+const maxStatsMemo = 20_000
+
+// statsMemo keeps commits' stats (immutable once stored) for the other
+// differs of the run. Safe for concurrent use.
+type statsMemo struct {
+	mu sync.Mutex
+	m  map[statsKey][]fileStat
+}
+
+type statsKey struct{ tree, parent plumbing.Hash }
+
+func newStatsMemo() *statsMemo { return &statsMemo{m: map[statsKey][]fileStat{}} }
+
+func (sm *statsMemo) get(k statsKey) ([]fileStat, bool) {
+	if sm == nil {
+		return nil, false
 	}
-	var ptree *object.Tree
-	if len(c.ParentHashes) > 0 {
-		ph := c.ParentHashes[0]
-		p, err := object.GetCommit(objs, ph)
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	st, ok := sm.m[k]
+	return st, ok
+}
+
+func (sm *statsMemo) put(k statsKey, st []fileStat) {
+	if sm == nil {
+		return
+	}
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	if len(sm.m) < maxStatsMemo {
+		sm.m[k] = st
+	}
+}
+
+func newDiffer(objs objectSource) *differ {
+	return &differ{objs: objs, trees: newTreeCache(objs, treeCacheSize), paths: pathCache{}}
+}
+
+// statsOf computes the per-file line counts of the commit with this tree
+// and these parents against its first parent (all files added for a root
+// commit), like `git log --no-renames --numstat --diff-merges=first-parent`.
+// Only the subtrees that differ are read, and only the blobs that changed.
+func (d *differ) statsOf(ctx context.Context, tree plumbing.Hash, parents []plumbing.Hash) ([]fileStat, error) {
+	var ptree plumbing.Hash
+	if len(parents) > 0 {
+		ph := parents[0]
+		hd, _, err := readHeader(d.objs, ph, &d.buf)
+		if errors.Is(err, errMissing) {
 			return nil, &missingError{fmt.Sprintf("parent %s not in repository (shallow or partial clone)", ph)}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read parent %s: %w", ph, err)
 		}
-		if ptree, err = treeOf(objs, p.TreeHash, "tree "+p.TreeHash.String()+" of parent "+ph.String()); err != nil {
-			return nil, err
+		ptree = hd.tree
+		if ptree == tree { // nothing changed (an empty commit)
+			return []fileStat{}, nil
+		}
+		if ptree.IsZero() {
+			return nil, fmt.Errorf("read parent %s: no tree", ph)
 		}
 	}
-	changes, err := object.DiffTreeWithOptions(ctx, ptree, tree, nil)
+	key := statsKey{tree, ptree}
+	if st, ok := d.memo.get(key); ok {
+		return st, nil
+	}
+	what := ""
+	changes, err := diffTrees(ctx, d.trees, ptree, tree, "", what, nil)
 	if err != nil {
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return nil, &missingError{"a subtree not in repository (shallow or partial clone)"}
-		}
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, fmt.Errorf("diff trees: %w", err)
+		return nil, err
 	}
 	out := make([]fileStat, 0, len(changes))
 	for _, ch := range changes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		fs, err := changeStat(objs, ch)
+		fs, err := d.changeStat(ch)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, fs)
 	}
+	d.memo.put(key, out)
 	return out, nil
 }
 
-func treeOf(objs storer.EncodedObjectStorer, h plumbing.Hash, what string) (*object.Tree, error) {
-	t, err := object.GetTree(objs, h)
-	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, &missingError{what + " not in repository (shallow or partial clone)"}
+func (d *differ) changeStat(ch change) (fileStat, error) {
+	fs := fileStat{Path: ch.path}
+	if d.attrs.binary(fs.Path) { // .gitattributes: binary or -diff
+		fs.Binary = true
+		fs.Classes = fileClassesWith(d.paths, fs.Path, nil)
+		return fs, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", what, err)
-	}
-	return t, nil
-}
-
-func changeStat(objs storer.EncodedObjectStorer, ch *object.Change) (fileStat, error) {
-	fs := fileStat{Path: ch.To.Name}
-	if fs.Path == "" {
-		fs.Path = ch.From.Name
-	}
-	a, aKind, err := entryContent(objs, ch.From, fs.Path)
+	a, aKind, err := entryContent(d.objs, ch.from, fs.Path)
 	if err != nil {
 		return fs, err
 	}
-	b, bKind, err := entryContent(objs, ch.To, fs.Path)
+	b, bKind, err := entryContent(d.objs, ch.to, fs.Path)
 	if err != nil {
 		return fs, err
 	}
 	if aKind != textBlob || bKind != textBlob {
 		fs.Binary = true
 		fs.TooLarge = aKind == largeBlob || bKind == largeBlob
+		fs.Classes = fileClassesWith(d.paths, fs.Path, nil)
 		return fs, nil
 	}
 	fs.Insertions, fs.Deletions = lineStat(a, b)
+	fs.Classes = fileClassesWith(d.paths, fs.Path, b)
+	if slices.ContainsFunc(fs.Classes, isDocClass) {
+		fs.DocWords = docWordsAdded(a, b)
+	}
 	return fs, nil
 }
 
@@ -125,23 +181,23 @@ const (
 // "Subproject commit <sha>" line git diffs for a submodule, else the blob.
 // A blob over maxBlobSize is not read at all, and a binary one only up to
 // the bytes that show it is binary; content is then nil.
-func entryContent(objs storer.EncodedObjectStorer, e object.ChangeEntry, path string) (content []byte, kind blobKind, err error) {
-	if e.Name == "" && e.TreeEntry.Hash.IsZero() {
+func entryContent(objs objectSource, e treeEntry, path string) (content []byte, kind blobKind, err error) {
+	if e.hash.IsZero() {
 		return nil, textBlob, nil
 	}
-	if e.TreeEntry.Mode == filemode.Submodule {
-		return []byte("Subproject commit " + e.TreeEntry.Hash.String() + "\n"), textBlob, nil
+	if e.mode == filemode.Submodule {
+		return []byte("Subproject commit " + e.hash.String() + "\n"), textBlob, nil
 	}
-	o, err := objs.EncodedObject(plumbing.BlobObject, e.TreeEntry.Hash)
+	o, err := objs.EncodedObject(plumbing.BlobObject, e.hash)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
-		return nil, textBlob, &missingError{fmt.Sprintf("blob %s of %s not in repository (shallow or partial clone)", e.TreeEntry.Hash, path)}
+		return nil, textBlob, &missingError{fmt.Sprintf("blob %s of %s not in repository (shallow or partial clone)", e.hash, path)}
 	}
 	if err != nil {
-		return nil, textBlob, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
+		return nil, textBlob, fmt.Errorf("read blob %s of %s: %w", e.hash, path, err)
 	}
 	content, kind, err = readBlob(o, maxBlobSize)
 	if err != nil {
-		return nil, textBlob, fmt.Errorf("read blob %s of %s: %w", e.TreeEntry.Hash, path, err)
+		return nil, textBlob, fmt.Errorf("read blob %s of %s: %w", e.hash, path, err)
 	}
 	return content, kind, nil
 }

@@ -1,6 +1,7 @@
 package gitlog
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
 	"errors"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // slop is how many extra commits the walk takes once only uninteresting
@@ -20,13 +20,15 @@ const slop = 5
 // node is one commit met by the walk.
 type node struct {
 	hash    plumbing.Hash
+	tree    plumbing.Hash
 	parents []plumbing.Hash
 	when    int64 // committer time, Unix seconds: the queue order
 	seq     int   // insertion order, to break ties
 	seen    bool  // queued at least once
 	queued  bool
 	uninter bool // reachable from an old tip: not new
-	mine    bool // authored by the apprentice
+	mine    bool // authored (or co-authored) by the apprentice
+	coAuth  bool // the apprentice is a co-author, not the author
 	// commit is kept for small commits by the apprentice until they are
 	// emitted; a larger one is read again when emitted.
 	commit *object.Commit
@@ -58,9 +60,9 @@ func (q *nodeQueue) Pop() any {
 // queued commit is uninteresting (plus a few for clock skew), so that an
 // incremental run reads only the new commits and a little around them.
 type walker struct {
-	objs    storer.EncodedObjectStorer
+	objs    objectSource
 	shallow map[plumbing.Hash]bool
-	match   func(*object.Commit) bool // is this the apprentice's commit?
+	match   func(name, email string) bool // is this the apprentice's commit (author as written)?
 	// missing is called once for each commit that could not be read: a
 	// start commit (start true) or a parent met on the way.
 	missing func(h plumbing.Hash, reason string, start bool)
@@ -70,9 +72,26 @@ type walker struct {
 	seq         int
 	interesting int // queued nodes not marked uninteresting
 	walked      int // commits read
+	buf         bytes.Buffer
+	// onMine, when set, is handed each of the apprentice's commits as
+	// soon as the walk takes it: only for a walk without stop commits,
+	// where nothing taken can turn out to be old.
+	onMine func(*node) error
+	// coMatch, when set, tells the apprentice among a commit's
+	// Co-authored-by trailers.
+	coMatch func([]coAuthor) bool
+	// keepAll: walk returns every new commit, not only the apprentice's.
+	keepAll bool
+	// limit, when positive, is how many commits load reads at most;
+	// limited says it was reached.
+	limit   int
+	limited bool
 }
 
-func newWalker(objs storer.EncodedObjectStorer, shallow map[plumbing.Hash]bool, match func(*object.Commit) bool,
+// errWalkLimit: the walker read its limit of commits.
+var errWalkLimit = errors.New("walk limit reached")
+
+func newWalker(objs objectSource, shallow map[plumbing.Hash]bool, match func(name, email string) bool,
 	missing func(h plumbing.Hash, reason string, start bool)) *walker {
 	return &walker{objs: objs, shallow: shallow, match: match, missing: missing, nodes: map[plumbing.Hash]*node{}}
 }
@@ -91,7 +110,7 @@ const maxCommitBytes = 2 << 20
 
 // readCommit reads and decodes commit h, at most maxCommitBytes of it; cut
 // is true when the message was cut. A missing object gives errMissing.
-func readCommit(objs storer.EncodedObjectStorer, h plumbing.Hash) (c *object.Commit, size int64, cut bool, err error) {
+func readCommit(objs objectSource, h plumbing.Hash) (c *object.Commit, size int64, cut bool, err error) {
 	o, err := objs.EncodedObject(plumbing.CommitObject, h)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		return nil, 0, false, errMissing
@@ -103,7 +122,7 @@ func readCommit(objs storer.EncodedObjectStorer, h plumbing.Hash) (c *object.Com
 	if size > maxCommitBytes {
 		o, cut = limitedObject{EncodedObject: o, n: maxCommitBytes}, true
 	}
-	c, err = object.DecodeCommit(objs, o)
+	c, err = object.DecodeCommit(nil, o)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("decode commit %s: %w", h, err)
 	}
@@ -139,13 +158,26 @@ func (w *walker) load(h plumbing.Hash) (*node, error) {
 	if n := w.nodes[h]; n != nil {
 		return n, nil
 	}
-	c, size, _, err := readCommit(w.objs, h)
+	if w.limit > 0 && w.walked >= w.limit {
+		w.limited = true
+		return nil, errWalkLimit
+	}
+	hd, o, err := readHeader(w.objs, h, &w.buf)
 	if err != nil {
 		return nil, err
 	}
 	w.walked++
-	n := &node{hash: h, parents: c.ParentHashes, when: c.Committer.When.Unix(), mine: w.match(c)}
-	if n.mine && size <= keepCommitBytes {
+	n := &node{hash: h, tree: hd.tree, parents: hd.parents, when: hd.committed, mine: w.match(hd.authorName, hd.authorEmail)}
+	if !n.mine && w.coMatch != nil {
+		if cas := coAuthors(w.buf.Bytes()); cas != nil && w.coMatch(cas) {
+			n.mine, n.coAuth = true, true
+		}
+	}
+	if n.mine && o.Size() <= keepCommitBytes {
+		c, err := object.DecodeCommit(nil, o)
+		if err != nil {
+			return nil, fmt.Errorf("decode commit %s: %w", h, err)
+		}
 		n.commit = c
 	}
 	w.nodes[h] = n
@@ -175,7 +207,7 @@ func (w *walker) markUninteresting(n *node) {
 			continue
 		}
 		n.uninter = true
-		n.mine, n.commit = false, nil
+		n.mine, n.commit = false, nil // (keepAll walks drop them too: uninter)
 		if n.queued {
 			w.interesting--
 		}
@@ -251,13 +283,21 @@ func (w *walker) walk(ctx context.Context, from []plumbing.Hash, stop []plumbing
 			}
 			w.push(pn)
 		}
+		if w.onMine != nil {
+			if n.mine {
+				if err := w.onMine(n); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
 		out = append(out, n)
 	}
 	// Drop what turned out to be reachable from an old tip after it was
 	// taken, and everything not by the apprentice.
 	kept := out[:0]
 	for _, n := range out {
-		if !n.uninter && n.mine {
+		if !n.uninter && (n.mine || w.keepAll) {
 			kept = append(kept, n)
 		}
 	}

@@ -26,8 +26,8 @@ func official(t testing.TB) *ksb.Catalogue {
 
 func TestBuiltinRules(t *testing.T) {
 	rules := tagging.Builtin()
-	if n := len(rules); n < 10 || n > 60 {
-		t.Errorf("%d built-in rules, want 10 to 60", n)
+	if n := len(rules); n < 10 || n > 80 {
+		t.Errorf("%d built-in rules, want 10 to 80", n)
 	}
 	if _, err := tagging.ParseRules(tagging.BuiltinName, tagging.BuiltinYAMLForTest()); err != nil {
 		t.Fatalf("builtin.yaml does not parse: %v", err)
@@ -72,7 +72,8 @@ func TestBuiltinAgainstSmallCatalogue(t *testing.T) {
 	if len(warns) == 0 {
 		t.Error("want warnings for dropped KSBs")
 	}
-	want := []string{"live-monitoring", "monitoring-text", "monitoring-items", "drift-files", "drift-text"}
+	want := []string{"live-monitoring", "monitoring-text", "monitoring-items", "drift-files", "drift-text", "class-monitoring",
+		"log-incidents", "prometheus-alert-incidents", "prometheus-drift-windows"}
 	if got := tg.RuleIDs(); !reflect.DeepEqual(got, want) {
 		t.Errorf("RuleIDs = %v, want %v", got, want)
 	}
@@ -105,14 +106,24 @@ func TestBuiltinSamples(t *testing.T) {
 		{"cross-validation", commit("Switch to stratified k-fold cross-validation", "", "train.py"), []string{"tuning"}},
 		{"retrain", commit("Retrain baseline model on latest data", "", "train.py"), []string{"model-refinement"}},
 		{"refactor is not refining a model", commit("Refactor feature pipeline", "", "src/features.py"), []string{"feature-engineering"}},
-		{"model card", commit("Write model card", "", "docs/model_card.md"), []string{"technical-docs", "model-cards"}},
-		{"readme", commit("Explain how to run locally", "", "README.md"), []string{"technical-docs"}},
-		{"report", commit("Quarterly results for the risk team", "", "reports/q3.md"), []string{"stakeholder-reports"}},
+		{"model card", classed(commit("Write model card", "", "docs/model_card.md"), "documentation", "model_card"), []string{"technical-docs", "model-cards"}},
+		{"readme", classed(commit("Explain how to run locally", "", "README.md"), "documentation"), []string{"technical-docs"}},
+		{"readme typo earns nothing", classed(commit("Fix typos", "", "README.md")), []string{}},
+		{"report", classed(commit("Quarterly results for the risk team", "", "reports/q3.md"), "documentation", "report"), []string{"technical-docs", "stakeholder-reports"}},
+		{"training class", classed(commit("Add class weights", "", "src/fit.py"), "ml_code", "training"), []string{"class-training", "class-ml-code"}},
+		{"serving and containers", classed(commit("Serve the scorer", "", "app/main.py", "Dockerfile"), "containers", "serving"), []string{"class-serving", "class-containers", "deploy-config"}},
+		{"infrastructure", classed(commit("Add the Argo workflow", "", "workflows/retrain.yaml"), "infrastructure"), []string{"class-infrastructure"}},
+		{"notebook", classed(commit("Explore seasonality", "", "notebooks/eda.ipynb"), "notebook"), []string{"class-notebook"}},
+		{"pipeline", classed(commit("Nightly aggregation DAG", "", "dags/agg.py"), "data_pipeline"), []string{"class-data-pipeline"}},
+		{"tracking, tuning", classed(commit("Search depth", "", "hpo/search.py"), "experiment_tracking", "hyperparameter_search"), []string{"class-experiment-tracking", "class-hyperparameter-search"}},
+		{"evaluation, tests, ci", classed(commit("Holdout check", "", "src/eval_holdout.py"), "evaluation", "tests", "ci_cd"), []string{"class-evaluation", "class-tests", "class-ci-cd"}},
+		{"monitoring, features", classed(commit("Scrape the scorer", "", "ops/scrape.yml"), "monitoring", "feature_engineering"), []string{"class-monitoring", "class-features"}},
+		{"adr, deps, security", classed(commit("Use Feast", "", "adr/0003.md"), "decision_record", "dependencies", "security"), []string{"class-decision-record", "class-dependencies", "class-security"}},
 		{"sign-off", commit("Record stakeholder sign-off for v2 handover", "", "notes.md"), []string{"stakeholder-text"}},
 		{"dependency bump", commit("Bump scikit-learn to 1.5.2", "", "requirements.txt"), []string{"dependency-updates"}},
 		{"requirements without bump", commit("Add lightgbm", "", "requirements.txt"), []string{}},
 		{"security", commit("Move DB credentials to a Kubernetes secret", "", "src/db.py"), []string{"security-text"}},
-		{"threat model", commit("Threat model for the scoring API", "", "docs/threats.md"), []string{"security-review", "technical-docs"}},
+		{"threat model", classed(commit("Threat model for the scoring API", "", "docs/threats.md"), "documentation"), []string{"security-review", "technical-docs"}},
 		{"fairness", commit("Report demographic parity per region", "", "src/report.py"), []string{"fairness"}},
 		{"bias term is not fairness", commit("Initialise bias to zero", "", "src/model.py"), []string{}},
 		{"explanations", commit("Add SHAP explanations to the scoring report", "", "src/explain.py"), []string{"explainability"}},
@@ -142,6 +153,62 @@ func TestBuiltinSamples(t *testing.T) {
 			[]string{"scaling-items"}},
 		{"monitoring window", evidence.Item{Kind: evidence.KindMonitoringWindow, SourceType: "prometheus", Title: "p95 latency"},
 			[]string{"monitoring-items"}},
+		// training runs: facts as collectors/trainrun.Build writes them
+		{"held-out metrics", run("wandb", map[string]any{"final_metrics": map[string]any{"train/loss": 0.2, "val/auc": 0.91}}),
+			[]string{"training-runs", "run-held-out-metrics"}},
+		{"keras val_ metric", run("tensorboard", map[string]any{"final_metrics": map[string]any{"loss": 0.3, "val_accuracy": 0.88}}),
+			[]string{"training-runs", "run-held-out-metrics"}},
+		{"training metrics only", run("mlflow", map[string]any{"final_metrics": map[string]any{"loss": 0.2, "latest_lr": 0.01, "interval": 3.0}}),
+			[]string{"training-runs"}},
+		{"parent run", run("mlflow", map[string]any{"is_parent": true, "child_run_ids": []any{"a", "b"}}),
+			[]string{"training-runs", "run-parent-runs"}},
+		{"child run is not the search", run("mlflow", map[string]any{"is_child": true, "parent_run_id": "p1"}),
+			[]string{"training-runs"}},
+		{"gpu", run("mlflow", map[string]any{"hardware": map[string]any{"gpu": "NVIDIA A10G", "host": "box"}}),
+			[]string{"training-runs", "run-hardware"}},
+		{"instance type", run("sagemaker", map[string]any{"hardware": map[string]any{"instance_type": "ml.g5.xlarge", "instance_count": 1}}),
+			[]string{"training-runs", "run-hardware"}},
+		{"host and cpus are not a hardware choice", run("mlflow", map[string]any{"hardware": map[string]any{"host": "laptop", "cpu_count": 8}}),
+			[]string{"training-runs"}},
+		{"dataset digest", run("mlflow", map[string]any{"datasets": []any{map[string]any{"name": "loans", "digest": "5f1c2a"}}}),
+			[]string{"training-runs", "run-dataset-lineage"}},
+		{"dataset named digest, no digest", run("mlflow", map[string]any{"datasets": []any{map[string]any{"name": "digest-2024", "source": "s3://b/digest"}}}),
+			[]string{"training-runs"}},
+		{"code version", run("mlflow", map[string]any{"git_commit": "9fceb02d0ae598e95dc970b74767f19372d61af8"}),
+			[]string{"training-runs", "run-code-version"}},
+		{"code version not a sha", run("mlflow", map[string]any{"git_commit": "main"}),
+			[]string{"training-runs"}},
+		{"failed run earns no refinement", run("mlflow", map[string]any{"status": "failed"}),
+			[]string{"training-runs"}},
+		{"registered model version", evidence.Item{Kind: evidence.KindModelVersion, SourceType: "mlflow", Title: "Model fraud version 3",
+			Facts: map[string]any{"model_name": "fraud", "version": "3", "stage": "Staging"}}, []string{"model-registered"}},
+		// logs
+		{"airflow run", evidence.Item{Kind: evidence.KindPipelineRun, SourceType: "logs", Title: "DAG nightly_etl run manual__1",
+			Facts: map[string]any{"event": "pipeline_run", "orchestrator": "airflow"}}, []string{"log-pipeline-runs"}},
+		{"ci job", evidence.Item{Kind: evidence.KindCIJob, SourceType: "logs", Title: "CI job test",
+			Facts: map[string]any{"event": "ci_job", "ci": "github_actions", "conclusion": "success"}}, []string{"log-ci-jobs"}},
+		{"ci workflow commit is not a ci job run", commit("Cache pip", "", ".github/workflows/ci.yml"), []string{"ci-cd"}},
+		{"promotion in a log", evidence.Item{Kind: evidence.KindModelVersion, SourceType: "logs", Title: "Model version promoted: fraud v7",
+			Facts: map[string]any{"event": "model_promoted"}}, []string{"log-model-versions"}},
+		{"model loaded by a server is no change record", evidence.Item{Kind: evidence.KindModelVersion, SourceType: "logs", Title: "Model loaded: fraud v7",
+			Facts: map[string]any{"event": "model_loaded"}}, []string{}},
+		{"rollback", evidence.Item{Kind: evidence.KindRollback, SourceType: "logs", Title: "Rollback: fraud v7 to v6",
+			Facts: map[string]any{"event": "rollback"}}, []string{"deployment-items", "log-rollbacks"}},
+		{"log incident", evidence.Item{Kind: evidence.KindIncident, SourceType: "logs", Title: "Incident: 12 errors in app.log",
+			Facts: map[string]any{"event": "incident", "count": 12}}, []string{"log-incidents"}},
+		{"inference window from logs", evidence.Item{Kind: evidence.KindMonitoringWindow, SourceType: "logs", Title: "Served 120 inference requests",
+			Facts: map[string]any{"event": "inference_window"}}, []string{"monitoring-items"}},
+		// Prometheus
+		{"alert fired", evidence.Item{Kind: evidence.KindIncident, SourceType: "prometheus", Title: "Alert ModelLatencyHigh fired (page)",
+			Facts: map[string]any{"alertname": "ModelLatencyHigh"}}, []string{"prometheus-alert-incidents", "monitoring-text"}},
+		{"drift window", evidence.Item{Kind: evidence.KindMonitoringWindow, SourceType: "prometheus", Title: "feature_psi: 2026-11-02 00:00 to 2026-11-09 00:00",
+			Summary: "3 series, 504 samples: min 0.01, max 0.31, mean 0.08, last 0.12"}, []string{"monitoring-items", "prometheus-drift-windows"}},
+		{"capacity window", evidence.Item{Kind: evidence.KindMonitoringWindow, SourceType: "prometheus", Title: "gpu_utilisation: 2026-11-02 00:00 to 2026-11-09 00:00"},
+			[]string{"monitoring-items", "prometheus-capacity-windows"}},
+		{"up window is neither drift nor capacity", evidence.Item{Kind: evidence.KindMonitoringWindow, SourceType: "prometheus", Title: "up: 2019-07-28 10:00 to 2019-07-28 16:00 (saved)",
+			Summary: "1 series, 72 samples: min 1, max 1, mean 1, last 1"}, []string{"monitoring-items"}},
+		{"drift words from another source", evidence.Item{Kind: evidence.KindMonitoringWindow, SourceType: "logs", Title: "Model server metrics: feature_psi"},
+			[]string{"monitoring-items"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +228,26 @@ func TestBuiltinSamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// run is a training run of sourceType with the given facts and a finished
+// status (unless facts say otherwise).
+func run(sourceType string, facts map[string]any) evidence.Item {
+	f := map[string]any{"run_id": "r1", "status": "finished", "param_count": 2, "metric_count": 2}
+	for k, v := range facts {
+		f[k] = v
+	}
+	return evidence.Item{Kind: evidence.KindTrainingRun, SourceType: sourceType, Title: "run r1", Facts: f}
+}
+
+// classed gives a commit the classes the git collector's classifier found.
+func classed(it evidence.Item, classes ...string) evidence.Item {
+	cl := make([]any, len(classes))
+	for i, c := range classes {
+		cl[i] = c
+	}
+	it.Facts["classes"] = cl
+	return it
 }
 
 func ExampleTagger_Tag() {

@@ -61,6 +61,41 @@ var fits = map[string]map[string]string{
 	"sustainability":      {"K17": "environmentally sustainable ML solutions", "S15": "environmental and operational sustainable outcome"},
 	"compute-cost":        {"S15": "operational sustainable outcome", "K15": "cost of local, remote or distributed solutions such as cloud"},
 	"decommission":        {"S25": "decommission assets"},
+	// the git collector's classes (facts.classes)
+	"class-training":              {"S5": "Create and deploy models", "K16": "modern machine learning libraries"},
+	"class-ml-code":               {"K16": "modern machine learning libraries"},
+	"class-hyperparameter-search": {"S7": "testing and tuning to assess accuracy", "S9": "improve solution performance"},
+	"class-experiment-tracking":   {"K5": "tools for experiment tracking"},
+	"class-notebook":              {"S3": "engineer data sets, algorithms and modelling techniques"},
+	"class-data-pipeline":         {"K12": "Deployment approaches for new data pipelines"},
+	"class-features":              {"K9": "feature engineering"},
+	"class-evaluation":            {"S7": "output model testing", "S14": "Analyse test data, interpret results"},
+	"class-tests":                 {"K31": "software testing"},
+	"class-serving":               {"S16": "Transition prototypes into the live environment", "S5": "Create and deploy models"},
+	"class-containers":            {"S16": "Transition prototypes into the live environment", "K12": "Deployment approaches"},
+	"class-infrastructure":        {"S22": "platform architecture", "K12": "Deployment approaches"},
+	"class-ci-cd":                 {"K31": "continuous integration and continuous delivery"},
+	"class-monitoring":            {"S10": "monitoring models in the live environment"},
+	"class-decision-record":       {"K14": "recording and logging change"},
+	"class-dependencies":          {"S18": "digital and physical supply chains"},
+	"class-security":              {"S8": "Assess system vulnerabilities"},
+	// training runs (collectors/trainrun facts) and registered model versions
+	"run-held-out-metrics": {"S7": "output model testing and tuning to assess accuracy"},
+	"run-parent-runs":      {"S7": "output model testing and tuning"},
+	"run-hardware":         {"S22": "platform architecture and specific hardware"},
+	"run-dataset-lineage":  {"K13": "data lineage, data retention and metadata management"},
+	"run-code-version":     {"K31": "version control"},
+	"model-registered":     {"S5": "Create and deploy models", "K5": "tools for experiment tracking, orchestration, versioning"},
+	// logs (collectors/logs)
+	"log-pipeline-runs":  {"K12": "Deployment approaches for new data pipelines and automated processes", "K5": "tools for experiment tracking, orchestration"},
+	"log-ci-jobs":        {"K31": "continuous integration and continuous delivery"},
+	"log-model-versions": {"K14": "recording and logging change"},
+	"log-rollbacks":      {"K14": "Change management processes for ML solutions; recording and logging change"},
+	"log-incidents":      {"S10": "monitoring models"},
+	// Prometheus (collectors/prometheus)
+	"prometheus-alert-incidents":  {"S10": "monitoring models in the live environment to check they remain fit for purpose"},
+	"prometheus-drift-windows":    {"S24": "Monitor model data drift", "S10": "monitoring models in the live environment"},
+	"prometheus-capacity-windows": {"S19": "model capacity is scaled in proportion to the operating requirements"},
 }
 
 // TestRulesFitStatements checks every built-in rule against the official

@@ -62,6 +62,30 @@ type Options struct {
 	// apprentice's current identity; the apprentice's commits in the first
 	// fifth of the history use the old address.
 	Mailmap bool
+	// Files adds this many files to the first commit, spread over the
+	// modules of a larger code base (services/<module>/...), and makes
+	// edits workplace-like: each author mostly edits the files of their
+	// own two modules, sometimes the shared project files, now and then
+	// any file. 0 keeps the small project and its uniform edits (the same
+	// history as before Files existed).
+	Files int
+}
+
+// ScaleAuthors is a workplace team of n people (n >= 2) in which the
+// apprentice, the first, makes about share percent of the commits and the
+// others share the rest evenly: ScaleAuthors(20, 2) is the benchmark's
+// team of 20 with an apprentice at 2%.
+func ScaleAuthors(n int, share float64) []Author {
+	as := []Author{{Name: "Jane Doe", Email: "jane@corp.example"}}
+	others := n - 1
+	// apprentice w0, others 100 each: w0/(w0+100*others) = share/100
+	w0 := int(share*100*float64(others)/(100-share) + 0.5)
+	as[0].Weight = max(w0, 1)
+	for i := 1; i < n; i++ {
+		as = append(as, Author{Name: fmt.Sprintf("Colleague %02d", i),
+			Email: fmt.Sprintf("colleague%02d@corp.example", i), Weight: 100})
+	}
+	return as
 }
 
 // Summary is what Build made.
@@ -141,6 +165,9 @@ func (o Options) validate() error {
 	}
 	if o.TrailerEvery < 0 {
 		errs = append(errs, fmt.Errorf("trailer every %d: must not be negative", o.TrailerEvery))
+	}
+	if o.Files < 0 {
+		errs = append(errs, fmt.Errorf("files %d: must not be negative", o.Files))
 	}
 	if o.Branches < 0 {
 		errs = append(errs, fmt.Errorf("branches %d: must not be negative", o.Branches))
@@ -226,6 +253,11 @@ type generator struct {
 	// the apprentice's commit count, for TrailerEvery
 	appCount int
 	expSeq   int
+	// sorted paths of main and of the open branch, nil when stale
+	mainPaths, branchPaths []string
+	// with Options.Files: the shared project files and each module's files
+	shared  []string
+	modules [][]string
 }
 
 func newGenerator(opts Options) *generator {
@@ -336,6 +368,7 @@ func (g *generator) write(ctx context.Context, w *bufio.Writer) error {
 			branchMark = mainMark
 			branchOwner = g.pickAuthor()
 			g.branch = cloneFiles(g.main)
+			g.branchPaths = nil
 			g.fork = map[string]string{}
 			for p, f := range g.main {
 				g.fork[p] = string(f.content())
@@ -343,13 +376,13 @@ func (g *generator) write(ctx context.Context, w *bufio.Writer) error {
 		}
 		switch slots[i] {
 		case onMain:
-			mainMark = g.change(w, "refs/heads/main", g.main, true, mainMark, g.pickAuthor(), i, when)
+			mainMark = g.change(w, "refs/heads/main", g.main, &g.mainPaths, true, mainMark, g.pickAuthor(), i, when)
 		case onBranch:
 			a := branchOwner
 			if g.rng.IntN(5) == 0 {
 				a = g.pickAuthor()
 			}
-			branchMark = g.change(w, branchRef, g.branch, false, branchMark, a, i, when)
+			branchMark = g.change(w, branchRef, g.branch, &g.branchPaths, false, branchMark, a, i, when)
 		case mergeBranch:
 			mainMark = g.merge(w, names[branchIdx], mainMark, branchMark, branchOwner, i, when)
 		}
@@ -413,7 +446,9 @@ func (g *generator) initial(w *bufio.Writer, when time.Time) int {
 			f.lines = g.ln.lines(s.kind, s.lines)
 		}
 		g.main[s.path] = f
+		g.shared = append(g.shared, s.path)
 	}
+	g.addModules()
 	msg := "Initial project skeleton\n\nTraining pipeline, tests, CI and deployment manifests.\n"
 	g.header(w, "refs/heads/main", 0, 0, when, msg)
 	paths := sortedPaths(g.main)
@@ -451,14 +486,17 @@ func writeFile(w *bufio.Writer, path string, b []byte) {
 // change writes one ordinary commit on ref, editing files of tree; only
 // with addRemove may it add or delete files (feature branches only edit, so
 // that merging them back is simple).
-func (g *generator) change(w *bufio.Writer, ref string, tree map[string]*genFile, addRemove bool, parent, a, i int, when time.Time) int {
-	paths := sortedPaths(tree)
+func (g *generator) change(w *bufio.Writer, ref string, tree map[string]*genFile, cached *[]string, addRemove bool, parent, a, i int, when time.Time) int {
+	if *cached == nil {
+		*cached = sortedPaths(tree)
+	}
+	paths := *cached
 	// 1–3 files, mostly in one area; now and then an experiment config is
 	// added or removed.
-	first := tree[paths[g.rng.IntN(len(paths))]]
+	first := tree[g.pickPath(tree, paths, a)]
 	touched := []*genFile{first}
 	for k := g.rng.IntN(3); k > 0; k-- {
-		f := tree[paths[g.rng.IntN(len(paths))]]
+		f := tree[g.pickPath(tree, paths, a)]
 		if f.area == first.area || g.rng.IntN(3) == 0 {
 			touched = append(touched, f)
 		}
@@ -472,11 +510,13 @@ func (g *generator) change(w *bufio.Writer, ref string, tree map[string]*genFile
 		f := &genFile{path: p, kind: kindYAML, area: "train", lines: g.ln.lines(kindYAML, 5+g.rng.IntN(20))}
 		tree[p] = f
 		added = append(added, p)
+		*cached = nil
 	case r == 1:
 		for _, p := range paths {
 			if strings.HasPrefix(p, "configs/experiments/") {
 				delete(tree, p)
 				deleted = append(deleted, p)
+				*cached = nil
 				break
 			}
 		}
@@ -558,6 +598,9 @@ func (g *generator) merge(w *bufio.Writer, name string, mainMark, branchMark, a,
 		}
 		cp := *bf
 		cp.lines = append([]string(nil), bf.lines...)
+		if _, had := g.main[p]; !had {
+			g.mainPaths = nil
+		}
 		g.main[p] = &cp
 		changed = append(changed, p)
 	}
@@ -578,4 +621,68 @@ func (g *generator) merge(w *bufio.Writer, name string, mainMark, branchMark, a,
 	}
 	w.WriteString("\n")
 	return g.mark
+}
+
+// moduleSize is how many files one module of Options.Files holds.
+const moduleSize = 60
+
+// moduleLayout is the files of one module: path under the module, kind,
+// area, starting lines; repeated (numbered) to fill the module.
+var moduleLayout = []struct {
+	path  string
+	kind  fileKind
+	area  string
+	lines int
+}{
+	{"src/%s/train_%d.py", kindPython, "train", 40},
+	{"src/%s/features_%d.py", kindPython, "features", 35},
+	{"src/%s/pipeline_%d.py", kindPython, "data", 30},
+	{"src/%s/serve_%d.py", kindPython, "serve", 25},
+	{"tests/test_%s_%d.py", kindPython, "tests", 20},
+	{"configs/%s_%d.yaml", kindYAML, "train", 12},
+	{"deploy/%s-%d.yaml", kindYAML, "deploy", 15},
+	{"docs/%s_%d.md", kindMarkdown, "docs", 16},
+	{"monitoring/%s_%d.yaml", kindYAML, "monitoring", 12},
+	{"notebooks/%s_%d.ipynb", kindNotebook, "notebook", 24},
+}
+
+// addModules adds Options.Files files in modules of moduleSize files.
+func (g *generator) addModules() {
+	for n := 0; n < g.opts.Files; n++ {
+		m := n / moduleSize
+		if m == len(g.modules) {
+			g.modules = append(g.modules, nil)
+		}
+		l := moduleLayout[n%len(moduleLayout)]
+		name := fmt.Sprintf("%s_%d", strings.ReplaceAll(words[m%len(words)], " ", "_"), m)
+		p := fmt.Sprintf("services/%s/", name) + fmt.Sprintf(l.path, words[(n/len(moduleLayout))%len(words)], n)
+		f := &genFile{path: p, kind: l.kind, area: l.area, lines: g.ln.lines(l.kind, l.lines/2+g.rng.IntN(l.lines))}
+		g.main[p] = f
+		g.modules[m] = append(g.modules[m], p)
+	}
+}
+
+// pickPath picks the path of a file of tree for author a to edit: any
+// file uniformly without Options.Files; with it, mostly one of the
+// author's module's files, sometimes a shared project file, now and then
+// any file.
+func (g *generator) pickPath(tree map[string]*genFile, paths []string, a int) string {
+	if len(g.modules) == 0 {
+		return paths[g.rng.IntN(len(paths))]
+	}
+	var p string
+	switch r := g.rng.IntN(10); {
+	case r < 6:
+		// two modules per author, so that colleagues' work overlaps
+		m := g.modules[(a*2+g.rng.IntN(2))%len(g.modules)]
+		p = m[g.rng.IntN(len(m))]
+	case r < 8:
+		p = g.shared[g.rng.IntN(len(g.shared))]
+	default:
+		p = paths[g.rng.IntN(len(paths))]
+	}
+	if _, ok := tree[p]; !ok {
+		return paths[g.rng.IntN(len(paths))]
+	}
+	return p
 }

@@ -2,6 +2,7 @@
 // prints its summary as JSON. It is used by scripts/bench-git.sh.
 //
 //	go run ./collectors/gitlog/gittest/cmd/gitgen -commits 50000 -o /tmp/repo
+//	gitgen -commits 100000 -authors 20 -apprentice-share 2 -files 3000 -o /tmp/big
 package main
 
 import (
@@ -24,6 +25,9 @@ func main() {
 		branches = flag.Int("branches", -1, "feature branches (-1: one per 200 commits)")
 		trailer  = flag.Int("trailer-every", 5, "every Nth apprentice commit carries a KSB trailer (0: none)")
 		mailmap  = flag.Bool("mailmap", true, "commit a .mailmap for the apprentice's old address")
+		files    = flag.Int("files", 0, "extra files in modules, edited workplace-like (0: the small project)")
+		authors  = flag.Int("authors", 0, "team size, apprentice included (0: the default four authors)")
+		share    = flag.Float64("apprentice-share", 2, "with -authors: the apprentice's share of the commits, in percent")
 	)
 	flag.Parse()
 	if *out == "" {
@@ -36,9 +40,17 @@ func main() {
 	if b < 0 {
 		b = *commits / 200
 	}
+	var team []gittest.Author
+	if *authors > 0 {
+		if *authors < 2 || *share <= 0 || *share >= 100 {
+			fmt.Fprintln(os.Stderr, "gitgen: -authors needs at least 2 and -apprentice-share between 0 and 100")
+			os.Exit(2)
+		}
+		team = gittest.ScaleAuthors(*authors, *share)
+	}
 	start := time.Now()
-	s, err := gittest.Build(ctx, *out, gittest.Options{Commits: *commits, Seed: *seed,
-		Branches: b, TrailerEvery: *trailer, Mailmap: *mailmap})
+	s, err := gittest.Build(ctx, *out, gittest.Options{Commits: *commits, Seed: *seed, Authors: team,
+		Branches: b, TrailerEvery: *trailer, Mailmap: *mailmap, Files: *files})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gitgen:", err)
 		os.Exit(1)
