@@ -33,6 +33,12 @@ const (
 	ClassSecurity       = "security"              // security tooling and policy
 )
 
+// allClasses lists every class, for the test that each drives a rule.
+var allClasses = []string{ClassTraining, ClassMLCode, ClassHyperparams, ClassTracking, ClassNotebook,
+	ClassDataPipeline, ClassFeatures, ClassEvaluation, ClassTests, ClassServing, ClassContainers,
+	ClassInfrastructure, ClassCICD, ClassMonitoring, ClassDocumentation, ClassModelCard, ClassReport,
+	ClassDecisionRecord, ClassDependencies, ClassSecurity}
+
 // minDocWords is how many words a commit must add to documentation, with
 // white space, line breaks and Markdown formatting not counted, for its
 // documentation classes: a typo fix or a reflowed paragraph is not

@@ -4,6 +4,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+	"github.com/ksbfolio/ksbfolio/evidence/tagging"
 )
 
 // TestFileClasses: real-world paths and file heads from ML team
@@ -139,6 +143,29 @@ func TestDocWords(t *testing.T) {
 		classes, words := classesOf([]fileStat{fs})
 		if got := slices.Contains(classes, ClassDocumentation); got != c.doc {
 			t.Errorf("%s: documentation %v (%d words added), want %v", c.name, got, words, c.doc)
+		}
+	}
+}
+
+// TestEveryClassDrivesARule: each class the classifier gives, alone on a
+// commit, gets a KSB from a built-in rule, with a reason.
+func TestEveryClassDrivesARule(t *testing.T) {
+	var cat *ksb.Catalogue
+	for _, c := range ksb.Builtin() {
+		if c.ID == "st1398-v1.0" {
+			cat = c
+		}
+	}
+	tg, _, err := tagging.Compile(tagging.Builtin(), cat, tagging.CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range allClasses {
+		it := evidence.Item{Kind: evidence.KindCommit, SourceType: SourceType, Title: "Change",
+			Facts: map[string]any{"classes": []any{c}}}
+		tg.Tag(&it)
+		if len(it.Tags) == 0 || it.Tags[0].Reason == "" {
+			t.Errorf("class %s: no built-in rule suggests a KSB", c)
 		}
 	}
 }

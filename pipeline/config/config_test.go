@@ -158,11 +158,11 @@ func TestParseProblems(t *testing.T) {
 		{"uri on git", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., uri: x}\n",
 			[]string{`t.yaml:3: sources[0].uri: unknown key (did you mean "url"?)`}},
 		{"queries on git", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., queries: x}\n",
-			[]string{`t.yaml:3: sources[0].queries: not a key of git sources (keys: name, type, path, url, auth, refs)`}},
+			[]string{`t.yaml:3: sources[0].queries: not a key of git sources (keys: name, type, path, paths, urls, url, auth, known_hosts, ca_file, cache_dir, refs, exclude_refs, web_url, web_kind, mailmap_file)`}},
 		{"bad ref", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, path: ., refs: [main, 'a b', 'refs/heads/[x']}\n",
 			[]string{`t.yaml:3: sources[0].refs[1]: "a b" is not a ref name or pattern`, `t.yaml:3: sources[0].refs[2]: pattern "refs/heads/[x": unclosed [`}},
-		{"url", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, url: 'https://h/r.git'}\n",
-			[]string{`t.yaml:3: sources[0].url: remote repositories are not supported yet; clone it and use path`}},
+		{"url with credentials", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, url: 'https://u:pw@h/r.git'}\n",
+			[]string{`t.yaml:3: sources[0].url: must not hold credentials (user or token before @); use auth.token`}},
 		{"literal", "apprentice: {id: a, emails: [a@b]}\nsources:\n  - {name: r, type: git, url: 'https://h/r', auth: {username: u, password: pw}}\n",
 			[]string{`t.yaml:3: sources[0].auth.password: secrets must be a reference like ${env:NAME} or ${file:PATH}, not the value`}},
 		{"gateway", "apprentice: {id: a, emails: [a@b], start: 2025-01-06, gateway: 2025-01-06}\n",
@@ -221,16 +221,13 @@ func TestSecretsInConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "pw.txt"), []byte("  pw-value-456\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// url is not supported yet, so build the Auth through ParseSecret as
-	// the git collector's tests would, and check the YAML path separately.
+	// The references are accepted and kept as references; ParseSecret
+	// resolves them as the git collector does when it fetches.
 	yml := "apprentice: {id: a, emails: [a@b]}\nsources:\n" +
 		"  - {name: r, type: git, url: https://h/r.git, auth: {username: u, password: '${file:pw.txt}'}}\n" +
 		"  - {name: s, type: git, url: https://h/s.git, auth: {token: '${env:KSBFOLIO_TEST_TOKEN}'}}\n"
-	_, err := config.Parse("t.yaml", []byte(yml), dir, registry.Default())
-	ce := checkProblems(t, "t.yaml", err)
-	// Only url is wrong; the references themselves are accepted.
-	if len(ce.Problems) != 2 || ce.Problems[0].Path != "sources[0].url" || ce.Problems[1].Path != "sources[1].url" {
-		t.Fatalf("problems: %v", err)
+	if _, err := config.Parse("t.yaml", []byte(yml), dir, registry.Default()); err != nil {
+		t.Fatalf("remote sources with secret references: %v", err)
 	}
 
 	pw, err := config.ParseSecret("${file:pw.txt}", dir)

@@ -26,7 +26,7 @@ sources:
 	// Output:
 	// ksbfolio.yaml:1: apprentice.emails: required (at least one address)
 	// ksbfolio.yaml:3: apprentice.emials: unknown key (did you mean "emails"?)
-	// ksbfolio.yaml:5: sources[0].path: required (the folder of a git repository, relative to this file)
+	// ksbfolio.yaml:5: sources[0].path: required (the folder of a git repository, relative to this file), or url
 	// ksbfolio.yaml:7: sources[0].pth: unknown key (did you mean "path"?)
 	// ksbfolio.yaml:8: sources[0].uri: unknown key (did you mean "url"?)
 	// ksbfolio.yaml:10: sources[1].type: "prometheus" is not supported by this version (supported: git)
