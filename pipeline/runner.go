@@ -115,6 +115,21 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("no source named %q in the config", opts.Only)
 	}
 
+	if runCtx.Err() == nil {
+		// Linking runs once every source is collected, so a reference
+		// resolves whatever order the sources ran in.
+		sum, err := Link(runCtx, r.Ledger)
+		rep.Links = sum
+		rep.Warnings = append(rep.Warnings, linkWarnings(sum)...)
+		if err != nil && runCtx.Err() == nil {
+			rep.Warnings = append(rep.Warnings, "links: "+r.Redactor.Error(err))
+			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
+		}
+		if sum != nil {
+			log.Info("links resolved", "updated", sum.Updated, "links", sum.Links, "unresolved", sum.UnresolvedTotal)
+		}
+	}
+
 	if opts.Coverage && runCtx.Err() == nil {
 		stored := 0
 		for _, s := range rep.Sources {
