@@ -257,14 +257,17 @@ const (
 // It runs at the end of a run, holding the run's lease, so references
 // across sources resolve whatever order the sources ran in, and a link
 // whose target has gone (quarantined, never collected) is removed.
-// Objects that cannot be read are left to the coverage step to report.
-func Link(ctx context.Context, l *ledger.Ledger) (*LinkSummary, error) {
+// It returns what it did and the run report's warnings about the
+// unresolved references. Objects that cannot be read are left to the
+// coverage step to report.
+func Link(ctx context.Context, l *ledger.Ledger) (*LinkSummary, []string, error) {
 	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("read the ledger: %w", err)
+		return nil, nil, fmt.Errorf("read the ledger: %w", err)
 	}
 	items := snap.Items()
 	want, unresolved := ResolveLinks(items)
+	warnings := linkWarnings(unresolved)
 	sum := &LinkSummary{UnresolvedTotal: len(unresolved), Unresolved: unresolved[:min(len(unresolved), MaxUnresolvedReported)]}
 	if sum.Unresolved == nil {
 		sum.Unresolved = []Unresolved{}
@@ -278,32 +281,64 @@ func Link(ctx context.Context, l *ledger.Ledger) (*LinkSummary, error) {
 		}
 		it.Links = out
 		if err := l.PutItemBatched(ctx, &it); err != nil {
-			return sum, fmt.Errorf("store links of %s: %w", it.ID, err)
+			return sum, warnings, fmt.Errorf("store links of %s: %w", it.ID, err)
 		}
 		sum.Updated++
 	}
 	if sum.Updated > 0 {
 		if err := l.Sync(ctx); err != nil {
-			return sum, fmt.Errorf("store links: %w", err)
+			return sum, warnings, fmt.Errorf("store links: %w", err)
 		}
 	}
-	return sum, nil
+	return sum, warnings, nil
 }
 
 // linkWarnings are the run report's warnings for unresolved references:
-// a count, then at most MaxUnresolvedWarned of them.
-func linkWarnings(s *LinkSummary) []string {
-	if s == nil || s.UnresolvedTotal == 0 {
+// their count, then one line per distinct run ID or SHA (MLflow runs
+// first, then the most named), at most MaxUnresolvedWarned of them.
+func linkWarnings(unresolved []Unresolved) []string {
+	if len(unresolved) == 0 {
 		return nil
 	}
-	w := []string{fmt.Sprintf("links: %d %s name no item in the ledger (not linked; see links.unresolved in the run report)",
-		s.UnresolvedTotal, plural(s.UnresolvedTotal, "reference", "references"))}
-	for i, u := range s.Unresolved {
+	type group struct {
+		u     Unresolved
+		items []string
+	}
+	var groups []*group
+	byRef := map[string]*group{}
+	for _, u := range unresolved {
+		k := u.Ref + "\x00" + norm(u.Value)
+		g := byRef[k]
+		if g == nil {
+			g = &group{u: u}
+			byRef[k] = g
+			groups = append(groups, g)
+		}
+		g.items = append(g.items, u.Item)
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if (a.u.Ref == RefMLflowRun) != (b.u.Ref == RefMLflowRun) {
+			return a.u.Ref == RefMLflowRun
+		}
+		return len(a.items) > len(b.items)
+	})
+	w := []string{fmt.Sprintf("links: %d %s to %d %s name no item in the ledger; not linked (links.unresolved in the run report)",
+		len(unresolved), plural(len(unresolved), "reference", "references"), len(groups), plural(len(groups), "run or commit", "runs or commits"))}
+	for i, g := range groups {
 		if i == MaxUnresolvedWarned {
-			w = append(w, fmt.Sprintf("links: … and %d more unresolved", s.UnresolvedTotal-i))
+			w = append(w, fmt.Sprintf("links: … and %d more runs or commits not in the ledger", len(groups)-i))
 			break
 		}
-		w = append(w, "links: "+u.String())
+		what := "MLflow run"
+		if g.u.Ref == RefCommit {
+			what = "commit"
+		}
+		named := g.items[0]
+		if len(g.items) > 1 {
+			named = fmt.Sprintf("%d items (%s, …)", len(g.items), g.items[0])
+		}
+		w = append(w, fmt.Sprintf("links: %s %s, named by %s in fact %s: %s", what, g.u.Value, named, g.u.Fact, g.u.Reason))
 	}
 	return w
 }

@@ -118,9 +118,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	if runCtx.Err() == nil {
 		// Linking runs once every source is collected, so a reference
 		// resolves whatever order the sources ran in.
-		sum, err := Link(runCtx, r.Ledger)
+		sum, warns, err := Link(runCtx, r.Ledger)
 		rep.Links = sum
-		rep.Warnings = append(rep.Warnings, linkWarnings(sum)...)
+		rep.Warnings = append(rep.Warnings, warns...)
 		if err != nil && runCtx.Err() == nil {
 			rep.Warnings = append(rep.Warnings, "links: "+r.Redactor.Error(err))
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
