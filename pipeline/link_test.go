@@ -78,7 +78,7 @@ func TestResolveLinks(t *testing.T) {
 			nil, []string{"git_commit 9999999999999999999999999999999999999999 not in the ledger"}},
 		{"no references", eventItem(evidence.KindIncident, "i1", map[string]any{"count": 3}), nil, nil},
 	}
-	items := []evidence.Item{gitItem(shaA), gitItem(shaB), gitItem(shaC), runItem("mlflow", runOK, nil),
+	items := []evidence.Item{gitItem(shaA), gitItem(shaB), gitItem(shaC), runItem("mlflow", runOK, map[string]any{"mlflow_run_id": runOK}), // names itself: no link
 		// A run of another source with the same native ID is not an MLflow run.
 		runItem("tensorboard", runGone, nil)}
 	for _, c := range cases {

@@ -38,8 +38,10 @@ func newShowCommand(g *globals) *cobra.Command {
 		Long: `show prints one item with its tags as reviewed, its artefacts and its
 review decisions. ITEM is an item ID, a unique prefix of one (at least 10
 characters), or a unique prefix (at least 7) of its native ID, such as a
-commit SHA. --json prints the item with "excluded", "confidential" and its
-"reviews". --artefact NAME -o FILE writes that artefact back out, checked
+commit SHA. It lists the item's links and the items linking to it (a
+commit shows the runs trained from it and the deployments that name it).
+--json prints the item with "excluded", "confidential", its "reviews" and
+its "backlinks". --artefact NAME -o FILE writes that artefact back out, checked
 against its SHA-256 (-o - writes it to stdout); an existing FILE is
 replaced only with --force.`,
 		Args: exactArgs(1),
