@@ -343,12 +343,15 @@ func linkWarnings(unresolved []Unresolved) []string {
 	return w
 }
 
-// Inverse returns the relation a link's target sees: deploys_run →
-// deployed_by, mentions_run and mentions_commit → mentioned_by, and
+// relDeploys is sagemaker.RelDeploys: an endpoint deploys a training job.
+const relDeploys = "deploys"
+
+// Inverse returns the relation a link's target sees: deploys_run and
+// deploys (a SageMaker endpoint) → deployed_by, mentions_run and mentions_commit → mentioned_by, and
 // trainrun.Inverse for the rest (trained_from → produced, …).
 func Inverse(rel string) string {
 	switch rel {
-	case RelDeploysRun:
+	case RelDeploysRun, relDeploys:
 		return RelDeployedBy
 	case RelMentionsRun, RelMentionsCommit:
 		return RelMentionedBy

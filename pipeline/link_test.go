@@ -116,13 +116,17 @@ func TestBacklinks(t *testing.T) {
 	run := runItem("mlflow", runOK, nil, evidence.Link{Rel: "trained_from", Item: commit.ID})
 	dep := eventItem(evidence.KindDeployment, "d1", nil)
 	dep.Links = []evidence.Link{{Rel: pipeline.RelDeploysRun, Item: run.ID}, {Rel: pipeline.RelMentionsCommit, Item: commit.ID}}
-	back := pipeline.Backlinks([]evidence.Item{commit, run, dep})
+	endpoint := eventItem(evidence.KindDeployment, "endpoint", nil) // as a SageMaker endpoint links its job
+	endpoint.Links = []evidence.Link{{Rel: "deploys", Item: run.ID}}
+	back := pipeline.Backlinks([]evidence.Item{commit, run, dep, endpoint})
 	wantCommit := []evidence.Link{{Rel: "produced", Item: run.ID}, {Rel: pipeline.RelMentionedBy, Item: dep.ID}}
 	slices.SortFunc(wantCommit, func(a, b evidence.Link) int { return strings.Compare(a.Item, b.Item) })
 	if !slices.Equal(back[commit.ID], wantCommit) {
 		t.Errorf("commit backlinks %v, want %v", back[commit.ID], wantCommit)
 	}
-	if want := []evidence.Link{{Rel: pipeline.RelDeployedBy, Item: dep.ID}}; !slices.Equal(back[run.ID], want) {
+	want := []evidence.Link{{Rel: pipeline.RelDeployedBy, Item: dep.ID}, {Rel: pipeline.RelDeployedBy, Item: endpoint.ID}}
+	slices.SortFunc(want, func(a, b evidence.Link) int { return strings.Compare(a.Item, b.Item) })
+	if !slices.Equal(back[run.ID], want) {
 		t.Errorf("run backlinks %v, want %v", back[run.ID], want)
 	}
 }
@@ -130,8 +134,9 @@ func TestBacklinks(t *testing.T) {
 // TestRunnerLinksAcrossSources runs a logs-like source before the
 // MLflow-like source its deployment names: the link is made at the end of
 // the run, whatever the order; the run ID no source has is reported and
-// not linked; a second run changes nothing; and once the run's item is
-// gone the link is removed and the reference reported.
+// not linked; collecting again links again; a run that stores nothing
+// skips the step; and once the run's item is gone, run --full removes the
+// link and reports the reference.
 func TestRunnerLinksAcrossSources(t *testing.T) {
 	dep := eventItem(evidence.KindDeployment, "deploy-1", map[string]any{"mlflow_run_id": runOK})
 	miss := eventItem(evidence.KindDeployment, "deploy-2", map[string]any{"mlflow_run_id": runGone})
@@ -178,22 +183,30 @@ func TestRunnerLinksAcrossSources(t *testing.T) {
 	if got := stored(dep.ID).Links; len(got) != 1 {
 		t.Errorf("after collecting again, deployment links %v", got)
 	}
-	// Nothing new: nothing is stored again.
+	// Nothing collected: the step does not run.
 	r.Sources = nil
 	rep, err = r.Run(ctx, pipeline.Options{Command: "run"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Links.Updated != 0 || rep.Links.Links != 1 {
-		t.Errorf("run with nothing new: links summary %+v, want nothing updated", rep.Links)
+	if rep.Links != nil {
+		t.Errorf("run that stored nothing: links summary %+v, want none", rep.Links)
+	}
+	// run --full with nothing to collect links again: nothing changes.
+	rep, err = r.Run(ctx, pipeline.Options{Command: "run", Full: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Links == nil || rep.Links.Updated != 0 || rep.Links.Links != 1 {
+		t.Errorf("run --full with nothing new: links summary %+v, want nothing updated", rep.Links)
 	}
 
 	// The run's item goes (as fsck --repair quarantines one): its link goes too.
 	if err := os.Remove(filepath.Join(root, "apprentices", "jane", "items", run.ID+".json")); err != nil {
 		t.Fatal(err)
 	}
-	r.Sources = nil // nothing collected: the link step alone removes the link
-	rep, err = r.Run(ctx, pipeline.Options{Command: "run"})
+	// Nothing collected: the link step alone removes the link.
+	rep, err = r.Run(ctx, pipeline.Options{Command: "run", Full: true})
 	if err != nil {
 		t.Fatal(err)
 	}

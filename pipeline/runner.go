@@ -115,9 +115,14 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("no source named %q in the config", opts.Only)
 	}
 
-	if runCtx.Err() == nil {
+	stored := 0
+	for _, s := range rep.Sources {
+		stored += s.Items
+	}
+	if runCtx.Err() == nil && (stored > 0 || opts.Full) {
 		// Linking runs once every source is collected, so a reference
-		// resolves whatever order the sources ran in.
+		// resolves whatever order the sources ran in. A run that stored
+		// nothing has nothing new to link (and spares reading the ledger).
 		sum, warns, err := Link(runCtx, r.Ledger)
 		rep.Links = sum
 		rep.Warnings = append(rep.Warnings, warns...)
@@ -131,10 +136,6 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if opts.Coverage && runCtx.Err() == nil {
-		stored := 0
-		for _, s := range rep.Sources {
-			stored += s.Items
-		}
 		sum, corrupt, err := r.refreshCoverage(runCtx, stored > 0, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
 		if len(corrupt) > 0 {
