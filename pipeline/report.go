@@ -38,6 +38,10 @@ type Report struct {
 	Full     bool     `json:"full,omitempty"` // the run ignored the saved cursors (run --full)
 	// Coverage is the summary written to coverage.json (nil for `collect`).
 	Coverage *CoverageSummary `json:"coverage,omitempty"`
+	// Links is what the linking step did: links made from the references
+	// items' facts hold, and the references that named no item (nil if the
+	// step did not run).
+	Links *LinkSummary `json:"links,omitempty"`
 }
 
 // CoverageSummary is the count part of the coverage report.

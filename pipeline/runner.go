@@ -115,11 +115,27 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("no source named %q in the config", opts.Only)
 	}
 
-	if opts.Coverage && runCtx.Err() == nil {
-		stored := 0
-		for _, s := range rep.Sources {
-			stored += s.Items
+	stored := 0
+	for _, s := range rep.Sources {
+		stored += s.Items
+	}
+	if runCtx.Err() == nil && (stored > 0 || opts.Full) {
+		// Linking runs once every source is collected, so a reference
+		// resolves whatever order the sources ran in. A run that stored
+		// nothing has nothing new to link (and spares reading the ledger).
+		sum, warns, err := Link(runCtx, r.Ledger)
+		rep.Links = sum
+		rep.Warnings = append(rep.Warnings, warns...)
+		if err != nil && runCtx.Err() == nil {
+			rep.Warnings = append(rep.Warnings, "links: "+r.Redactor.Error(err))
+			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
 		}
+		if sum != nil {
+			log.Info("links resolved", "updated", sum.Updated, "links", sum.Links, "unresolved", sum.UnresolvedTotal)
+		}
+	}
+
+	if opts.Coverage && runCtx.Err() == nil {
 		sum, corrupt, err := r.refreshCoverage(runCtx, stored > 0, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
 		if len(corrupt) > 0 {

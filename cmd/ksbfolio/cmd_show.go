@@ -19,6 +19,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
+	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
@@ -37,8 +38,10 @@ func newShowCommand(g *globals) *cobra.Command {
 		Long: `show prints one item with its tags as reviewed, its artefacts and its
 review decisions. ITEM is an item ID, a unique prefix of one (at least 10
 characters), or a unique prefix (at least 7) of its native ID, such as a
-commit SHA. --json prints the item with "excluded", "confidential" and its
-"reviews". --artefact NAME -o FILE writes that artefact back out, checked
+commit SHA. It lists the item's links and the items linking to it (a
+commit shows the runs trained from it and the deployments that name it).
+--json prints the item with "excluded", "confidential", its "reviews" and
+its "backlinks". --artefact NAME -o FILE writes that artefact back out, checked
 against its SHA-256 (-o - writes it to stdout); an existing FILE is
 replaced only with --force.`,
 		Args: exactArgs(1),
@@ -53,17 +56,26 @@ replaced only with --force.`,
 			if err != nil {
 				return err
 			}
-			v, err := resolveView(g, ws, args[0])
+			if o.artefact != "" {
+				v, err := resolveView(g, ws, args[0])
+				if err != nil {
+					return err
+				}
+				return writeArtefact(g, ws, v.Item, o)
+			}
+			snap, v, err := snapshotView(g, ws, args[0])
 			if err != nil {
 				return err
 			}
-			switch {
-			case o.artefact != "":
-				return writeArtefact(g, ws, v.Item, o)
-			case o.json:
-				return writeJSON(g.stdout, toJSON(v))
+			back := pipeline.Backlinks(snap.Items())[v.Item.ID]
+			if back == nil {
+				back = []evidence.Link{}
+			}
+			if o.json {
+				return writeJSON(g.stdout, showJSON{itemJSON: toJSON(v), Backlinks: back})
 			}
 			printItem(g, v)
+			printLinks(g, snap, v.Item.Links, back)
 			return nil
 		},
 	}
@@ -104,6 +116,56 @@ func resolveView(g *globals, ws *workspace.Workspace, ref string) (ledger.View, 
 		return ledger.View{}, err
 	}
 	return findItem(snap.Views, ref)
+}
+
+// showJSON is an item as `show --json` prints it: itemJSON and the links
+// other items make to it, with the inverse relation (pipeline.Backlinks).
+type showJSON struct {
+	itemJSON
+	Backlinks []evidence.Link `json:"backlinks"`
+}
+
+// snapshotView reads the ledger and finds ref in it (findItem). An exact
+// ID that is not among the readable items is read directly, so that an
+// unreadable item gives its own error.
+func snapshotView(g *globals, ws *workspace.Workspace, ref string) (*ledger.Snapshot, ledger.View, error) {
+	snap, err := readSnapshot(g, ws)
+	if err != nil {
+		return nil, ledger.View{}, err
+	}
+	v, err := findItem(snap.Views, ref)
+	if err != nil && evidence.ValidID(ref) {
+		if _, verr := ws.Ledger.View(g.ctx, ref, ws.Target.Reviewers); verr != nil && !errors.Is(verr, store.ErrNotFound) {
+			return nil, ledger.View{}, verr
+		}
+	}
+	return snap, v, err
+}
+
+// printLinks writes an item's outgoing links and the links to it
+// (backlinks), each with its target's kind and title, or "(not in the
+// ledger)" for a target that is not stored.
+func printLinks(g *globals, snap *ledger.Snapshot, out, back []evidence.Link) {
+	byID := make(map[string]*evidence.Item, len(snap.Views))
+	for i := range snap.Views {
+		byID[snap.Views[i].Item.ID] = &snap.Views[i].Item
+	}
+	q := termsafe.String
+	list := func(head string, ls []evidence.Link) {
+		if len(ls) == 0 {
+			return
+		}
+		fmt.Fprintf(g.stdout, "\n%s:\n", head)
+		for _, l := range ls {
+			what := "(not in the ledger)"
+			if it := byID[l.Item]; it != nil {
+				what = string(it.Kind) + "  " + truncate(it.Title, 80)
+			}
+			fmt.Fprintf(g.stdout, "  %-16s %s  %s\n", q(l.Rel), q(l.Item), q(what))
+		}
+	}
+	list("links", out)
+	list("linked from", back)
 }
 
 // Shortest references findItem accepts: an item ID prefix must go past the

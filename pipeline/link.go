@@ -1,0 +1,412 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+)
+
+// Link relations the linking step makes (docs/ledger.md, "Links"). The
+// step owns these relations: on every run it recomputes them from the
+// items' facts, adding those whose target is in the ledger and removing
+// those whose target is not.
+const (
+	// RelDeploysRun: a deployment or rollback names the MLflow run whose
+	// model it deploys (fact mlflow_run_id).
+	RelDeploysRun = "deploys_run"
+	// RelMentionsRun: any other item (a pipeline run, …) names an MLflow
+	// run (facts mlflow_run_id, mlflow_run_ids).
+	RelMentionsRun = "mentions_run"
+	// RelMentionsCommit: an item (a deployment, a CI job, …) names a
+	// commit, full or abbreviated (fact commit).
+	RelMentionsCommit = "mentions_commit"
+	// RelTrainedFrom is trainrun.RelTrainedFrom: a training run records
+	// the commit of its code (fact git_commit).
+	RelTrainedFrom = trainrun.RelTrainedFrom
+)
+
+// Inverse relations, as a link's target sees it (Backlinks).
+const (
+	RelDeployedBy  = "deployed_by"
+	RelMentionedBy = "mentioned_by"
+)
+
+// ownedRels are the relations Link recomputes.
+var ownedRels = map[string]bool{RelDeploysRun: true, RelMentionsRun: true, RelMentionsCommit: true, RelTrainedFrom: true}
+
+// Reference kinds of an Unresolved reference.
+const (
+	RefMLflowRun = "mlflow_run"
+	RefCommit    = "commit"
+)
+
+// Unresolved is a reference an item's facts make that names no item in
+// the ledger (or, for an abbreviated SHA, more than one).
+type Unresolved struct {
+	Item   string `json:"item"`   // the referring item's ID
+	Fact   string `json:"fact"`   // the fact that holds the reference
+	Ref    string `json:"ref"`    // "mlflow_run" or "commit"
+	Value  string `json:"value"`  // the run ID or SHA as the fact holds it
+	Reason string `json:"reason"` // "not in the ledger", "ambiguous: N commits"
+}
+
+func (u Unresolved) String() string {
+	what := "MLflow run"
+	if u.Ref == RefCommit {
+		what = "commit"
+	}
+	return fmt.Sprintf("%s names %s %s (fact %s): %s", u.Item, what, u.Value, u.Fact, u.Reason)
+}
+
+var (
+	runIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	shaPattern   = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+)
+
+// linkIndex finds the items that references name.
+type linkIndex struct {
+	runs    map[string]string // MLflow run ID → training_run item ID
+	commits []commitEntry     // sorted by SHA
+}
+
+type commitEntry struct{ sha, id string }
+
+func newLinkIndex(items []evidence.Item) *linkIndex {
+	ix := &linkIndex{runs: map[string]string{}}
+	for i := range items {
+		it := &items[i]
+		switch {
+		case it.Kind == evidence.KindTrainingRun && it.SourceType == "mlflow":
+			for _, id := range []string{it.Origin.NativeID, str(it.Facts["run_id"])} {
+				if id = norm(id); id != "" {
+					ix.runs[id] = it.ID
+				}
+			}
+		case (it.Kind == evidence.KindCommit || it.Kind == evidence.KindMerge) && it.SourceType == "git":
+			if sha := norm(it.Origin.NativeID); shaPattern.MatchString(sha) {
+				ix.commits = append(ix.commits, commitEntry{sha, it.ID})
+			}
+		}
+	}
+	sort.Slice(ix.commits, func(i, j int) bool { return ix.commits[i].sha < ix.commits[j].sha })
+	return ix
+}
+
+// run finds the item of an MLflow run ID.
+func (ix *linkIndex) run(v string) (string, string) {
+	v = norm(v)
+	if !runIDPattern.MatchString(v) {
+		return "", "not an MLflow run ID (32 hex digits)"
+	}
+	if id, ok := ix.runs[v]; ok {
+		return id, ""
+	}
+	return "", "not in the ledger"
+}
+
+// commit finds the item of a full or abbreviated (at least 7 hex) SHA.
+func (ix *linkIndex) commit(v string) (string, string) {
+	v = norm(v)
+	if !shaPattern.MatchString(v) {
+		return "", "not a commit SHA (7 to 64 hex digits)"
+	}
+	i := sort.Search(len(ix.commits), func(i int) bool { return ix.commits[i].sha >= v })
+	var ids []string
+	for ; i < len(ix.commits) && strings.HasPrefix(ix.commits[i].sha, v); i++ {
+		if len(ids) == 0 || ids[len(ids)-1] != ix.commits[i].id {
+			ids = append(ids, ix.commits[i].id)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return "", "not in the ledger"
+	case 1:
+		return ids[0], ""
+	}
+	return "", fmt.Sprintf("ambiguous: %d commits start with it", len(ids))
+}
+
+// reference is one fact value naming a run or a commit.
+type reference struct {
+	fact, ref, value, rel string
+}
+
+// references lists what it's facts name.
+func references(it *evidence.Item) []reference {
+	var out []reference
+	runRel := RelMentionsRun
+	if it.Kind == evidence.KindDeployment || it.Kind == evidence.KindRollback {
+		runRel = RelDeploysRun
+	}
+	seen := map[string]bool{}
+	add := func(fact, ref, rel string, v any) {
+		s := strings.TrimSpace(str(v))
+		if s == "" || seen[ref+"\x00"+norm(s)] {
+			return
+		}
+		seen[ref+"\x00"+norm(s)] = true
+		out = append(out, reference{fact: fact, ref: ref, value: s, rel: rel})
+	}
+	add("mlflow_run_id", RefMLflowRun, runRel, it.Facts["mlflow_run_id"])
+	if l, ok := it.Facts["mlflow_run_ids"].([]any); ok {
+		for _, v := range l {
+			add("mlflow_run_ids", RefMLflowRun, runRel, v)
+		}
+	}
+	add("commit", RefCommit, RelMentionsCommit, it.Facts["commit"])
+	if it.Kind == evidence.KindTrainingRun {
+		add("git_commit", RefCommit, RelTrainedFrom, it.Facts["git_commit"])
+	}
+	return out
+}
+
+// ResolveLinks computes, for every item, the links its facts' references
+// give over items (the whole ledger): an MLflow run ID (facts
+// mlflow_run_id, mlflow_run_ids) resolves to the mlflow training_run item
+// with that run ID, a commit SHA, full or abbreviated to at least 7 hex
+// digits (facts commit, and git_commit of a training run), to the git
+// commit item whose SHA it is or starts. A reference that resolves to no
+// item, or an abbreviated SHA to several, is returned as Unresolved (in
+// item order) and links nothing. An item never links to itself. The
+// result maps item ID to its links of the owned relations, sorted.
+func ResolveLinks(items []evidence.Item) (map[string][]evidence.Link, []Unresolved) {
+	ix := newLinkIndex(items)
+	links := map[string][]evidence.Link{}
+	var unresolved []Unresolved
+	for i := range items {
+		it := &items[i]
+		for _, r := range references(it) {
+			var target, why string
+			if r.ref == RefMLflowRun {
+				target, why = ix.run(r.value)
+			} else {
+				target, why = ix.commit(r.value)
+			}
+			if target == it.ID {
+				continue
+			}
+			if target == "" {
+				unresolved = append(unresolved, Unresolved{Item: it.ID, Fact: r.fact, Ref: r.ref, Value: r.value, Reason: why})
+				continue
+			}
+			l := evidence.Link{Rel: r.rel, Item: target}
+			if !containsLink(links[it.ID], l) {
+				links[it.ID] = append(links[it.ID], l)
+			}
+		}
+	}
+	for _, ls := range links {
+		sortLinks(ls)
+	}
+	return links, unresolved
+}
+
+// applyLinks returns it's links with the owned relations replaced by want:
+// links of other relations keep their place, owned ones that want holds
+// too stay where they are, the rest of want follows, and owned links not
+// in want are dropped. changed says whether the result differs.
+func applyLinks(have, want []evidence.Link) (out []evidence.Link, changed bool) {
+	out = make([]evidence.Link, 0, len(have)+len(want))
+	for _, l := range have {
+		if ownedRels[l.Rel] && !containsLink(want, l) {
+			changed = true
+			continue
+		}
+		if containsLink(out, l) {
+			changed = true // a duplicate
+			continue
+		}
+		out = append(out, l)
+	}
+	for _, l := range want {
+		if !containsLink(out, l) {
+			out = append(out, l)
+			changed = true
+		}
+	}
+	return out, changed
+}
+
+// LinkSummary is what the linking step of a run did.
+type LinkSummary struct {
+	// Updated counts the items stored again with changed links.
+	Updated int `json:"updated"`
+	// Links counts the links the step holds across the ledger after it.
+	Links int `json:"links"`
+	// UnresolvedTotal counts every reference that named no item.
+	UnresolvedTotal int `json:"unresolved_total"`
+	// Unresolved lists the first MaxUnresolvedReported of them.
+	Unresolved []Unresolved `json:"unresolved"`
+}
+
+// MaxUnresolvedReported caps the unresolved references a report lists
+// (and MaxUnresolvedWarned the warnings it prints about them).
+const (
+	MaxUnresolvedReported = 100
+	MaxUnresolvedWarned   = 10
+)
+
+// Link resolves the references of every item in the ledger (ResolveLinks)
+// and stores again each item whose links of the owned relations change.
+// It runs at the end of a run, holding the run's lease, so references
+// across sources resolve whatever order the sources ran in, and a link
+// whose target has gone (quarantined, never collected) is removed.
+// It returns what it did and the run report's warnings about the
+// unresolved references. Objects that cannot be read are left to the
+// coverage step to report.
+func Link(ctx context.Context, l *ledger.Ledger) (*LinkSummary, []string, error) {
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the ledger: %w", err)
+	}
+	items := snap.Items()
+	want, unresolved := ResolveLinks(items)
+	warnings := linkWarnings(unresolved)
+	sum := &LinkSummary{UnresolvedTotal: len(unresolved), Unresolved: unresolved[:min(len(unresolved), MaxUnresolvedReported)]}
+	if sum.Unresolved == nil {
+		sum.Unresolved = []Unresolved{}
+	}
+	for i := range items {
+		it := items[i]
+		sum.Links += len(want[it.ID])
+		out, changed := applyLinks(it.Links, want[it.ID])
+		if !changed {
+			continue
+		}
+		it.Links = out
+		if err := l.PutItemBatched(ctx, &it); err != nil {
+			return sum, warnings, fmt.Errorf("store links of %s: %w", it.ID, err)
+		}
+		sum.Updated++
+	}
+	if sum.Updated > 0 {
+		if err := l.Sync(ctx); err != nil {
+			return sum, warnings, fmt.Errorf("store links: %w", err)
+		}
+	}
+	return sum, warnings, nil
+}
+
+// linkWarnings are the run report's warnings for unresolved references:
+// their count, then one line per distinct run ID or SHA (MLflow runs
+// first, then the most named), at most MaxUnresolvedWarned of them.
+func linkWarnings(unresolved []Unresolved) []string {
+	if len(unresolved) == 0 {
+		return nil
+	}
+	type group struct {
+		u     Unresolved
+		items []string
+	}
+	var groups []*group
+	byRef := map[string]*group{}
+	for _, u := range unresolved {
+		k := u.Ref + "\x00" + norm(u.Value)
+		g := byRef[k]
+		if g == nil {
+			g = &group{u: u}
+			byRef[k] = g
+			groups = append(groups, g)
+		}
+		g.items = append(g.items, u.Item)
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		a, b := groups[i], groups[j]
+		if (a.u.Ref == RefMLflowRun) != (b.u.Ref == RefMLflowRun) {
+			return a.u.Ref == RefMLflowRun
+		}
+		return len(a.items) > len(b.items)
+	})
+	w := []string{fmt.Sprintf("links: %d %s to %d %s name no item in the ledger; not linked (links.unresolved in the run report)",
+		len(unresolved), plural(len(unresolved), "reference", "references"), len(groups), plural(len(groups), "run or commit", "runs or commits"))}
+	for i, g := range groups {
+		if i == MaxUnresolvedWarned {
+			w = append(w, fmt.Sprintf("links: … and %d more runs or commits not in the ledger", len(groups)-i))
+			break
+		}
+		what := "MLflow run"
+		if g.u.Ref == RefCommit {
+			what = "commit"
+		}
+		named := g.items[0]
+		if len(g.items) > 1 {
+			named = fmt.Sprintf("%d items (%s, …)", len(g.items), g.items[0])
+		}
+		w = append(w, fmt.Sprintf("links: %s %s, named by %s in fact %s: %s", what, g.u.Value, named, g.u.Fact, g.u.Reason))
+	}
+	return w
+}
+
+// relDeploys is sagemaker.RelDeploys: an endpoint deploys a training job.
+const relDeploys = "deploys"
+
+// Inverse returns the relation a link's target sees: deploys_run and
+// deploys (a SageMaker endpoint) → deployed_by, mentions_run and mentions_commit → mentioned_by, and
+// trainrun.Inverse for the rest (trained_from → produced, …).
+func Inverse(rel string) string {
+	switch rel {
+	case RelDeploysRun, relDeploys:
+		return RelDeployedBy
+	case RelMentionsRun, RelMentionsCommit:
+		return RelMentionedBy
+	}
+	return trainrun.Inverse(rel)
+}
+
+// Backlinks gives, for every item that others link to, the links back to
+// it with the inverse relation (Inverse), sorted by item ID then relation:
+// the runs a commit produced, the deployments that deploy a run. Stored
+// items hold only their outgoing links; readers compute these.
+func Backlinks(items []evidence.Item) map[string][]evidence.Link {
+	out := map[string][]evidence.Link{}
+	for i := range items {
+		for _, l := range items[i].Links {
+			b := evidence.Link{Rel: Inverse(l.Rel), Item: items[i].ID}
+			if !containsLink(out[l.Item], b) {
+				out[l.Item] = append(out[l.Item], b)
+			}
+		}
+	}
+	for _, ls := range out {
+		sortLinks(ls)
+	}
+	return out
+}
+
+func sortLinks(ls []evidence.Link) {
+	sort.Slice(ls, func(i, j int) bool {
+		if ls[i].Item != ls[j].Item {
+			return ls[i].Item < ls[j].Item
+		}
+		return ls[i].Rel < ls[j].Rel
+	})
+}
+
+func containsLink(ls []evidence.Link, l evidence.Link) bool {
+	for _, x := range ls {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func norm(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
