@@ -362,33 +362,43 @@ func TestShallowClone(t *testing.T) {
 	}
 }
 
-// TestPartialClone: blobs missing from a blob-less clone make commits lose
-// their stats, not the whole run.
+// TestPartialClone: blobs missing from a partial clone (blob-less, or
+// without the blobs over a size limit) make commits lose their stats, not
+// the whole run; what is present is collected and each missing blob is a
+// counted skip.
 func TestPartialClone(t *testing.T) {
 	t.Parallel()
 	r := newRepo(t)
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 4; i++ { // blobs of 5, 10, 15 and 20 bytes
 		r.write("src/train.py", strings.Repeat("line\n", i+1))
 		r.commit(jane, "Step")
 	}
 	r.git("config", "uploadpack.allowFilter", "true")
-	dst := filepath.Join(t.TempDir(), "partial")
-	if _, err := gittest.Git(context.Background(), r.dir, "clone", "-q", "--no-checkout", "--filter=blob:none", "file://"+r.dir, dst); err != nil {
-		t.Fatal(err)
-	}
-	c := newCollector(t, gitlog.Config{Path: dst, Emails: []string{janeE}})
-	s, _, err := collect(t, c, nil)
-	var pe *collectors.PartialError
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v, want a PartialError", err)
-	}
-	if len(s.items) != 4 || pe.Failed != len(s.skips) || len(s.skips) == 0 {
-		t.Fatalf("%d items, %d skips (%d counted); want 4 items", len(s.items), len(s.skips), pe.Failed)
-	}
-	for _, sk := range s.skips {
-		if !strings.Contains(sk.Reason, "blob") {
-			t.Errorf("skip %+v, want a missing blob", sk)
+	skipped := map[string]int{}
+	for _, filter := range []string{"blob:none", "blob:limit=12"} {
+		dst := filepath.Join(t.TempDir(), "partial")
+		if _, err := gittest.Git(context.Background(), r.dir, "clone", "-q", "--no-checkout", "--filter="+filter, "file://"+r.dir, dst); err != nil {
+			t.Fatal(err)
 		}
+		c := newCollector(t, gitlog.Config{Path: dst, Emails: []string{janeE}})
+		s, _, err := collect(t, c, nil)
+		var pe *collectors.PartialError
+		if !errors.As(err, &pe) {
+			t.Fatalf("%s: err = %v, want a PartialError", filter, err)
+		}
+		if len(s.items) != 4 || pe.Failed != len(s.skips) || len(s.skips) == 0 {
+			t.Fatalf("%s: %d items, %d skips (%d counted); want 4 items", filter, len(s.items), len(s.skips), pe.Failed)
+		}
+		for _, sk := range s.skips {
+			if !strings.Contains(sk.Reason, "blob") {
+				t.Errorf("%s: skip %+v, want a missing blob", filter, sk)
+			}
+		}
+		skipped[filter] = len(s.skips)
+	}
+	// The size-limited clone has the small blobs: fewer commits lack stats.
+	if skipped["blob:limit=12"] >= skipped["blob:none"] {
+		t.Errorf("skips: %v; want fewer with blob:limit=12 (the small blobs are present)", skipped)
 	}
 }
 
