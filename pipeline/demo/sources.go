@@ -26,7 +26,7 @@ var Planted = []string{
 	"Tr0ub4dor-x9-fraud",                       // a database password in a URL
 	"ghp_4fRq9ZsLx2VbN7tKcW1mY8pH3dJ6gA0eQuTz", // a GitHub token
 	"maria.lopez@gmail.com",                    // a customer's e-mail address
-	"+44 7700 900123",                          // a customer's phone number
+	"7700 900123",                              // a customer's phone number (+44 …)
 	"203.0.113.45",                             // a client IP address
 }
 
