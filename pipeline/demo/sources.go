@@ -402,20 +402,20 @@ func writeLogs(root string, runIDs, commits []string, rng *rand.Rand, end time.T
 
 func writePrometheus(root string, rng *rand.Rand, end time.Time) error {
 	type series struct {
-		name, expr string
+		file, name string // the saved file; the recording rule queried
 		value      func(i int) float64
 	}
 	start := end.AddDate(0, 0, -7).Truncate(24 * time.Hour)
 	const step, n = 300, 2016 // a week at 5 minutes
 	for _, s := range []series{
-		{"p95_latency", `histogram_quantile(0.95, sum by (le) (rate(ts_inference_latency_seconds_bucket{model="fraud_classifier"}[5m])))`, func(i int) float64 {
+		{"p95_latency", "model:inference_latency_seconds:p95_5m", func(i int) float64 {
 			v := 0.045 + 0.015*math.Sin(float64(i)/288*2*math.Pi) + 0.005*rng.Float64()
 			if i >= 1300 && i < 1318 {
 				v += 0.6 // an incident: a slow feature store
 			}
 			return v
 		}},
-		{"error_rate", `sum(rate(ts_inference_requests_total{model="fraud_classifier",code=~"5.."}[5m])) / sum(rate(ts_inference_requests_total{model="fraud_classifier"}[5m]))`, func(i int) float64 {
+		{"error_rate", "model:inference_errors:ratio_rate5m", func(i int) float64 {
 			v := 0.001 + 0.001*rng.Float64()
 			if i >= 1300 && i < 1318 {
 				v = 0.04
@@ -428,13 +428,13 @@ func writePrometheus(root string, rng *rand.Rand, end time.Time) error {
 			vals[i] = [2]any{float64(start.Unix() + int64(i*step)), fmt.Sprintf("%.6g", s.value(i))}
 		}
 		resp := map[string]any{"status": "success", "data": map[string]any{"resultType": "matrix", "result": []any{
-			map[string]any{"metric": map[string]string{"job": "fraud-scoring", "model": "fraud_classifier", "query": s.name}, "values": vals},
+			map[string]any{"metric": map[string]string{"__name__": s.name, "job": "fraud-scoring", "model": "fraud_classifier"}, "values": vals},
 		}}}
 		b, err := json.Marshal(resp)
 		if err != nil {
 			return err
 		}
-		if err := files(root, map[string]string{s.name + ".json": string(b) + "\n"}); err != nil {
+		if err := files(root, map[string]string{s.file + ".json": string(b) + "\n"}); err != nil {
 			return err
 		}
 	}
