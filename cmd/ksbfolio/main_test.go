@@ -604,9 +604,22 @@ func TestDemo(t *testing.T) {
 	cfg := filepath.Join(dir, "ksbfolio.yaml")
 	typeOf := map[string]string{}
 	count := map[string]int{}
-	for _, v := range viewsJSON(t, cfg) {
+	views := viewsJSON(t, cfg)
+	for _, v := range views {
 		typeOf[v.ID] = v.SourceType
 		count[v.SourceType]++
+	}
+	// The sources name each other: runs their commits, deployments their runs.
+	linked := map[string]int{}
+	for _, v := range views {
+		for _, l := range v.Links {
+			linked[v.SourceType+" "+l.Rel+" "+typeOf[l.Item]]++
+		}
+	}
+	for _, want := range []string{"mlflow trained_from git", "mlflow child_of mlflow", "wandb trained_from git", "logs deploys_run mlflow", "logs mentions_commit git"} {
+		if linked[want] == 0 {
+			t.Errorf("no %s link among the demo's items: %v", want, linked)
+		}
 	}
 	cov := cli(t, "-c", cfg, "coverage", "--json")
 	mustCode(t, cov, 0)

@@ -63,7 +63,7 @@ func sampleData(ctx context.Context, dir, repo string, o Options) (runIDs []stri
 	if err := writePrometheus(filepath.Join(dir, "monitoring"), rng, o.End); err != nil {
 		return nil, fmt.Errorf("write the Prometheus results: %w", err)
 	}
-	if err := writeWandb(filepath.Join(dir, "notebooks", "wandb"), rng, o.End); err != nil {
+	if err := writeWandb(filepath.Join(dir, "notebooks", "wandb"), commits[len(commits)*4/5], rng, o.End); err != nil {
 		return nil, fmt.Errorf("write the W&B run: %w", err)
 	}
 	return runIDs, nil
@@ -441,7 +441,7 @@ func writePrometheus(root string, rng *rand.Rand, end time.Time) error {
 	return nil
 }
 
-func writeWandb(root string, rng *rand.Rand, end time.Time) error {
+func writeWandb(root, commit string, rng *rand.Rand, end time.Time) error {
 	start := end.AddDate(0, 0, -60).Truncate(24 * time.Hour).Add(11 * time.Hour)
 	id := hexID(rng)[:8]
 	dir := "offline-run-" + start.Format("20060102_150405") + "-" + id + "/files/"
@@ -449,6 +449,6 @@ func writeWandb(root string, rng *rand.Rand, end time.Time) error {
 	return files(root, map[string]string{
 		dir + "config.yaml":         "wandb_version: 1\n\n_wandb:\n  desc: null\n  value:\n    cli_version: 0.16.6\n    framework: xgboost\n    python_version: 3.11.9\nmax_depth:\n  desc: null\n  value: 6\nlearning_rate:\n  desc: null\n  value: 0.05\nsubsample:\n  desc: null\n  value: 0.8\nfeature_set:\n  desc: null\n  value: v3-merchant-risk\n",
 		dir + "wandb-summary.json":  summary + "\n",
-		dir + "wandb-metadata.json": fmt.Sprintf(`{"os": "Linux-6.8.0-x86_64", "python": "3.11.9", "startedAt": "%s", "program": "train.py", "host": "gpu-box-01", "username": "jdoe", "gpu": "NVIDIA A10G", "gpu_count": 1, "cpu_count": 8}`+"\n", start.Format("2006-01-02T15:04:05.000000")),
+		dir + "wandb-metadata.json": fmt.Sprintf(`{"os": "Linux-6.8.0-x86_64", "python": "3.11.9", "startedAt": "%s", "program": "train.py", "host": "gpu-box-01", "username": "jdoe", "gpu": "NVIDIA A10G", "gpu_count": 1, "cpu_count": 8, "git": {"remote": "https://git.corp.example/fraud/fraud-model.git", "commit": "%s"}}`+"\n", start.Format("2006-01-02T15:04:05.000000"), commit),
 	})
 }
