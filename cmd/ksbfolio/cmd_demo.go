@@ -19,11 +19,17 @@ func newDemoCommand(g *globals) *cobra.Command {
 		Use:   "demo [DIR]",
 		Short: "Build a realistic sample workspace and run the whole pipeline on it",
 		Long: `demo builds, in DIR (default ./ksbfolio-demo, which must not exist or be
-empty), a git repository of an ML project with months of history by several
-authors — the apprentice Jane Doe among them, with KSB trailers on some of
-her commits and one commit that leaked an AWS key — and a ksbfolio.yaml
-with the default local store (DIR/.ksbfolio). Then it runs the pipeline and
-prints the coverage. Needs the git command.
+empty), sample data of every source that needs no cloud account: a git
+repository of an ML project with months of history by several authors — the
+apprentice Jane Doe among them, with KSB trailers on some of her commits and
+one commit that leaked an AWS key — an MLflow file store (mlruns/) whose runs
+name her commits, with a grid search; TensorBoard event files (tb_logs/); a
+W&B offline run (notebooks/wandb/); deployment and TorchServe logs (logs/,
+one failed deployment, fake secrets and customer details planted); saved
+Prometheus results (monitoring/); and a ksbfolio.yaml with a source of each
+and the default local store (DIR/.ksbfolio). Then it runs the pipeline and
+prints the coverage. The same --commits gives the same sample bytes. Needs
+the git command.
 
 The workspace is built beside DIR and moved into place when complete; if
 the run is interrupted, DIR is removed (or, if the process was killed,
@@ -41,8 +47,8 @@ replaced by the next demo), so a half-built demo never blocks the next.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "built %s: %d commits (%d by the apprentice, Jane Doe), config %s\n\n",
-				termsafe.String(res.RepoPath), res.Repo.Commits, res.Repo.Apprentice, termsafe.String(res.ConfigPath))
+			fmt.Fprintf(g.stdout, "built %s: %d commits (%d by the apprentice, Jane Doe), %d MLflow runs, TensorBoard, W&B, logs and Prometheus samples, config %s\n\n",
+				termsafe.String(res.RepoPath), res.Repo.Commits, res.Repo.Apprentice, res.Runs, termsafe.String(res.ConfigPath))
 			if err := demoRun(g, res); err != nil {
 				if derr := demo.Discard(res); derr != nil {
 					g.log.Warn("demo not removed", "err", derr)

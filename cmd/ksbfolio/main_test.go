@@ -22,6 +22,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo"
 )
 
 type result struct {
@@ -597,19 +598,64 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
 	}
-	// The demo's leaked AWS key never reaches the store.
-	err := filepath.WalkDir(filepath.Join(dir, ".ksbfolio"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	// Every source type of the demo stores items, and the coverage counts
+	// KSBs suggested or claimed by items of every source type.
+	types := []string{"git", "mlflow", "tensorboard", "logs", "prometheus", "wandb"}
+	cfg := filepath.Join(dir, "ksbfolio.yaml")
+	typeOf := map[string]string{}
+	count := map[string]int{}
+	views := viewsJSON(t, cfg)
+	for _, v := range views {
+		typeOf[v.ID] = v.SourceType
+		count[v.SourceType]++
+	}
+	// The sources name each other: runs their commits, deployments their runs.
+	linked := map[string]int{}
+	for _, v := range views {
+		for _, l := range v.Links {
+			linked[v.SourceType+" "+l.Rel+" "+typeOf[l.Item]]++
 		}
-		b, err := os.ReadFile(p)
-		if bytes.Contains(b, []byte("AKIAQWERTYUIOPASDFGH")) || bytes.Contains(b, []byte("bPxRfiCYEXAMPLEKEY")) {
-			t.Errorf("leaked demo key stored in %s", p)
+	}
+	for _, want := range []string{"mlflow trained_from git", "mlflow child_of mlflow", "wandb trained_from git", "logs deploys_run mlflow", "logs mentions_commit git"} {
+		if linked[want] == 0 {
+			t.Errorf("no %s link among the demo's items: %v", want, linked)
 		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+	}
+	cov := cli(t, "-c", cfg, "coverage", "--json")
+	mustCode(t, cov, 0)
+	var rep struct {
+		KSBs []struct {
+			KSB         string   `json:"ksb"`
+			ConfirmedBy []string `json:"confirmed_by"`
+			ClaimedBy   []string `json:"claimed_by"`
+			SuggestedBy []string `json:"suggested_by"`
+		} `json:"ksbs"`
+	}
+	if err := json.Unmarshal([]byte(cov.stdout), &rep); err != nil {
+		t.Fatalf("coverage --json: %v", err)
+	}
+	ksbsBy := map[string]map[string]bool{}
+	for _, k := range rep.KSBs {
+		for _, id := range append(append(k.ConfirmedBy, k.ClaimedBy...), k.SuggestedBy...) {
+			st := typeOf[id]
+			if ksbsBy[st] == nil {
+				ksbsBy[st] = map[string]bool{}
+			}
+			ksbsBy[st][k.KSB] = true
+		}
+	}
+	for _, st := range types {
+		if count[st] == 0 {
+			t.Errorf("the demo stored no %s items (items per type: %v)", st, count)
+		}
+		if len(ksbsBy[st]) == 0 {
+			t.Errorf("the demo's coverage lists no KSB from %s items", st)
+		}
+	}
+	// The planted secrets and personal data (the commit's AWS key, the
+	// logs' password, token, e-mail, phone and client IP) never reach the store.
+	if bad := storeHolds(t, filepath.Join(dir, ".ksbfolio"), demo.Planted); len(bad) > 0 {
+		t.Errorf("planted secrets stored: %v", bad)
 	}
 	mustCode(t, cli(t, "demo", dir), exitUsage) // never over an existing workspace
 }

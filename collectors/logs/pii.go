@@ -25,11 +25,11 @@ var (
 	ipv4Re = regexp.MustCompile(`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`)
 	ipv6Re = regexp.MustCompile(`[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}`)
 	// phoneRe finds phone numbers: international (+44 20 7946 0958,
-	// +1-202-555-0147), national with a leading 0 (020 7946 0958,
+	// +1-202-555-0147, +44 7700 900123), national with a leading 0 (020 7946 0958,
 	// 07700 900123) and North American ((202) 555-0147, 202-555-0147).
 	// Numbers without separators or a + are left alone: in logs they are
 	// far more often IDs, sizes or epoch times.
-	phoneRe = regexp.MustCompile(`\+\d{1,3}[ -]?(?:\(\d{1,5}\)[ -]?)?\d{1,5}(?:[ -]\d{2,5}){1,4}` +
+	phoneRe = regexp.MustCompile(`\+\d{1,3}[ -]?(?:\(\d{1,5}\)[ -]?)?\d{1,5}(?:[ -]\d{2,6}){1,4}` +
 		`|\(?0\d{2,4}\)?[ -]\d{3,4}[ -]?\d{3,4}` +
 		`|\(\d{3}\) ?\d{3}-\d{4}|\b\d{3}-\d{3}-\d{4}`)
 )

@@ -12,6 +12,7 @@ func TestMaskPII(t *testing.T) {
 		{"call +44 20 7946 0958 or 020 7946 0958", "call [phone] or [phone]"},
 		{"US (202) 555-0147 and 202-555-0147", "US [phone] and [phone]"},
 		{"mobile 07700 900123.", "mobile [phone]."},
+		{"call back on +44 7700 900123\n", "call back on [phone]\n"}, // UK mobile: a 6-digit group
 		{"version 1.2.3.4.5 of lib 10.0.0.1b", "version 1.2.3.4.5 of lib 10.0.0.1b"},
 		{"DiskAvailable.Gigabytes:26.384445190429688", "DiskAvailable.Gigabytes:26.384445190429688"},
 		{"2025-12-31T17:58:21.6735965Z at 17:58:21 epoch 1651137801625", "2025-12-31T17:58:21.6735965Z at 17:58:21 epoch 1651137801625"},

@@ -2,8 +2,12 @@
 // git repository of an ML project (months of history, several authors,
 // KSB trailers on some of the apprentice's commits, an old address mapped
 // by .mailmap, and one commit that leaked a credential, as happens) and a
-// ksbfolio.yaml that collects it into a local store. Later versions add
-// MLflow runs, TensorBoard logs, deployment logs and monitoring.
+// ksbfolio.yaml that collects it into a local store, with a source of every
+// type that runs without a cloud account: an MLflow file store whose runs
+// name the repository's commits (a grid search among them), TensorBoard
+// event files, a Weights & Biases offline run, deployment and TorchServe
+// logs (one failed deployment; fake secrets and customer details planted,
+// which the pipeline masks) and saved Prometheus query_range results.
 package demo
 
 import (
@@ -34,6 +38,7 @@ type Result struct {
 	ConfigPath string
 	RepoPath   string
 	Repo       gittest.Summary
+	Runs       int // MLflow runs in mlruns/
 }
 
 // LeakedKey is the fake AWS key pair planted in one demo commit message;
@@ -125,6 +130,10 @@ func Build(ctx context.Context, dir string, o Options) (res Result, err error) {
 	}
 	sum.Commits++
 	sum.Apprentice++
+	runIDs, err := sampleData(ctx, tmp, repo, o)
+	if err != nil {
+		return Result{}, fmt.Errorf("build demo data: %w", err)
+	}
 
 	if err := os.WriteFile(filepath.Join(tmp, "ksbfolio.yaml"), []byte(configYAML(o)), 0o644); err != nil {
 		return Result{}, fmt.Errorf("demo: %w", err)
@@ -134,7 +143,7 @@ func Build(ctx context.Context, dir string, o Options) (res Result, err error) {
 	if err := os.Rename(tmp, abs); err != nil {
 		return Result{}, fmt.Errorf("demo: move the workspace into place: %w", err)
 	}
-	return Result{Dir: abs, ConfigPath: filepath.Join(abs, "ksbfolio.yaml"), RepoPath: filepath.Join(abs, "fraud-model"), Repo: sum}, nil
+	return Result{Dir: abs, ConfigPath: filepath.Join(abs, "ksbfolio.yaml"), RepoPath: filepath.Join(abs, "fraud-model"), Repo: sum, Runs: len(runIDs)}, nil
 }
 
 // Finish marks the workspace built by Build as complete: a later Build
@@ -174,6 +183,21 @@ sources:
   - name: fraud-model
     type: git
     path: ./fraud-model
+  - name: tracking
+    type: mlflow
+    uri: file:./mlruns
+  - name: lstm-experiments
+    type: tensorboard
+    path: ./tb_logs
+  - name: deploy-logs
+    type: logs
+    paths: [./logs/deployment.log, ./logs/torchserve]
+  - name: serving-metrics
+    type: prometheus
+    files: ["monitoring/*.json"]
+  - name: notebooks
+    type: wandb
+    path: ./notebooks
 redact:
   patterns:
     - name: corp-hosts
