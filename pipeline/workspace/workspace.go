@@ -183,7 +183,7 @@ func theApprentice(cfg *config.Config, id string) (config.Apprentice, error) {
 	if len(all) == 1 {
 		return all[0], nil
 	}
-	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); name one (run --all runs them all)", len(all), apprenticeIDs(all))}
+	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); this command needs one (run --all, coverage --all and erase --apprentice work with several)", len(all), apprenticeIDs(all))}
 }
 
 func apprenticeIDs(all []config.Apprentice) string {
