@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
 func newEraseCommand(g *globals) *cobra.Command {
@@ -24,7 +26,8 @@ func newEraseCommand(g *globals) *cobra.Command {
 run reports, coverage.json and the lease), printing each key it removes,
 and nothing of any other apprentice: the listing is of apprentices/<ID>/
 with the trailing slash, so erasing jan leaves jane alone. The apprentice
-need not be in the config any more. Without --yes it lists what it would
+need not be in the config any more; when --config names a folder of
+configs, it must be in one of them (that config names the store). Without --yes it lists what it would
 remove and changes nothing.
 
 It holds the apprentice's lease while deleting, so it never erases under a
@@ -38,7 +41,7 @@ object could not be deleted (run erase again: it carries on).`,
 			if !ledger.ValidName(id) {
 				return usageErrorf("--apprentice %q: not a valid apprentice ID", id)
 			}
-			cfg, err := g.loadConfig()
+			cfg, err := eraseConfig(g, id)
 			if err != nil {
 				return err
 			}
@@ -115,4 +118,20 @@ func listPrefix(g *globals, s store.Store, prefix string) ([]string, error) {
 		return nil, fmt.Errorf("list %s: %w", prefix, err)
 	}
 	return keys, nil
+}
+
+// eraseConfig returns the config whose store holds apprentice id: the one
+// config, or, in a folder of configs, the one listing id.
+func eraseConfig(g *globals, id string) (*config.Config, error) {
+	ids, cfgs, err := fleetConfigs(g)
+	if err != nil {
+		return nil, err
+	}
+	if cfg := cfgs[id]; cfg != nil {
+		return cfg, nil
+	}
+	if fi, err := os.Stat(g.configPath); err == nil && fi.IsDir() {
+		return nil, usageErrorf("apprentice %q is in no config of %s (it lists %d others); pass --config the file whose store holds it", id, g.configPath, len(ids))
+	}
+	return cfgs[ids[0]], nil
 }

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
@@ -34,13 +38,57 @@ type fleetResult struct {
 	Report     *pipeline.Report `json:"report,omitempty"`
 }
 
-// selectApprentices returns the IDs of cfg's apprentices in shard spec
-// ("" for all).
-func selectApprentices(cfg *config.Config, spec string) ([]string, error) {
-	var ids []string
-	for _, a := range cfg.All() {
-		ids = append(ids, a.ID)
+// fleetConfigs loads what --config names for the --all commands: one
+// config file, or a folder of them (every *.yaml and *.yml directly in it,
+// in name order). It returns the apprentice IDs in order and the config
+// of each; an ID in two files, or any file that is not a valid config, is
+// a usage error before anything runs.
+func fleetConfigs(g *globals) ([]string, map[string]*config.Config, error) {
+	var files []string
+	if fi, err := os.Stat(g.configPath); err == nil && fi.IsDir() {
+		for _, pat := range []string{"*.yaml", "*.yml"} {
+			m, err := filepath.Glob(filepath.Join(g.configPath, pat))
+			if err != nil {
+				return nil, nil, err
+			}
+			files = append(files, m...)
+		}
+		slices.Sort(files)
+		if len(files) == 0 {
+			return nil, nil, usageErrorf("%s: a folder without any *.yaml config", g.configPath)
+		}
 	}
+	var cfgs []*config.Config
+	if files == nil {
+		cfg, err := g.loadConfig()
+		if err != nil {
+			return nil, nil, err
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	for _, f := range files {
+		cfg, err := config.Load(f, registry.Default())
+		if err != nil {
+			return nil, nil, withCode(exitUsage, err)
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	var ids []string
+	of := map[string]*config.Config{}
+	for _, cfg := range cfgs {
+		for _, a := range cfg.All() {
+			if prev, dup := of[a.ID]; dup {
+				return nil, nil, usageErrorf("apprentice %q is in both %s and %s", a.ID, prev.File, cfg.File)
+			}
+			ids = append(ids, a.ID)
+			of[a.ID] = cfg
+		}
+	}
+	return ids, of, nil
+}
+
+// selectShard returns the IDs of ids in shard spec ("" for all).
+func selectShard(ids []string, spec string) ([]string, error) {
 	if spec == "" {
 		return ids, nil
 	}
@@ -57,17 +105,16 @@ func runAll(g *globals, o runOptions) error {
 	if o.parallel < 1 {
 		return usageErrorf("--parallel %d: want 1 or more", o.parallel)
 	}
-	cfg, err := g.loadConfig()
+	ids, cfgs, err := fleetConfigs(g)
 	if err != nil {
 		return err
 	}
-	ids, err := selectApprentices(cfg, o.shard)
-	if err != nil {
+	if ids, err = selectShard(ids, o.shard); err != nil {
 		return err
 	}
 	job := func(ctx context.Context, id string) fleetResult {
 		start := time.Now()
-		res := runOne(ctx, g, cfg, id, o)
+		res := runOne(ctx, g, cfgs[id], id, o)
 		res.Seconds = time.Since(start).Seconds()
 		return res
 	}
@@ -200,22 +247,23 @@ type coverageLine struct {
 // coverageAll is coverage --all: each apprentice's stored coverage.json,
 // read with bounded concurrency, one line each.
 func coverageAll(g *globals, asJSON bool) error {
-	cfg, err := g.loadConfig()
+	ids, cfgs, err := fleetConfigs(g)
 	if err != nil {
 		return err
 	}
-	s, err := workspaceStore(g, cfg)
-	if err != nil {
-		return err
+	stores := map[*config.Config]store.Store{}
+	for _, id := range ids {
+		if cfg := cfgs[id]; stores[cfg] == nil {
+			if stores[cfg], err = workspaceStore(g, cfg); err != nil {
+				return err
+			}
+		}
 	}
 	now := time.Now()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	var ids []string
-	for _, a := range cfg.All() {
-		ids = append(ids, a.ID)
-	}
 	lines := fleet.Run(g.ctx, ids, 8, func(ctx context.Context, id string) coverageLine {
 		line := coverageLine{Apprentice: id}
+		cfg, s := cfgs[id], stores[cfgs[id]]
 		if a, _ := cfg.FindApprentice(id); !a.Gateway.IsZero() {
 			d := int(a.Gateway.Sub(today).Hours() / 24)
 			line.DaysToGate = &d

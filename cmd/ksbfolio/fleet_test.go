@@ -234,3 +234,57 @@ func TestEraseBothBackends(t *testing.T) {
 		mustCode(t, cli(t, "-c", cfg, "erase"), 2)
 	}
 }
+
+// --config may name a folder of configs: run --all and coverage --all
+// take every apprentice of every file, each into its own config's store;
+// an ID in two files is refused before anything runs.
+func TestFolderOfConfigs(t *testing.T) {
+	a := fleetWorkspace(t, []string{"jan"}, "", "")
+	b := fleetWorkspace(t, []string{"jane", "jon"}, "", "")
+	dir := t.TempDir()
+	// place copies the config at src into dir as name, its paths made
+	// absolute so that it keeps its repository and store.
+	place := func(src, name string) {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := filepath.Dir(src)
+		text := strings.ReplaceAll(string(b), "./model-repo", filepath.Join(d, "model-repo"))
+		writeFile(t, filepath.Join(dir, name), text+"store: "+filepath.Join(d, ".ksbfolio")+"\n")
+	}
+	place(a, "a.yaml")
+	place(b, "b.yml")
+	writeFile(t, filepath.Join(dir, "notes.txt"), "not a config")
+	r := cli(t, "-c", dir, "run", "--all", "--json")
+	mustCode(t, r, 0)
+	var got []fleetResult
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Apprentice != "jan" || got[1].Apprentice != "jane" || got[2].Apprentice != "jon" {
+		t.Fatalf("ran %+v", got)
+	}
+	if len(under(storeKeys(t, a, ""), "jan")) == 0 || len(under(storeKeys(t, b, ""), "jon")) == 0 ||
+		len(under(storeKeys(t, a, ""), "jon")) != 0 {
+		t.Fatal("apprentices not stored in their own config's store")
+	}
+	c := cli(t, "-c", dir, "coverage", "--all")
+	mustCode(t, c, 0)
+	if strings.Count(c.stdout, "not ready") != 3 {
+		t.Fatalf("coverage --all:\n%s", c.stdout)
+	}
+	e := cli(t, "-c", dir, "erase", "--apprentice", "jon", "--yes")
+	mustCode(t, e, 0)
+	if len(under(storeKeys(t, b, ""), "jon")) != 0 || len(under(storeKeys(t, b, ""), "jane")) == 0 {
+		t.Fatal("erase through a folder of configs")
+	}
+	mustCode(t, cli(t, "-c", dir, "erase", "--apprentice", "nobody"), 2)
+	dup := fleetWorkspace(t, []string{"jane"}, "", "")
+	place(dup, "c.yaml")
+	d := cli(t, "-c", dir, "run", "--all")
+	mustCode(t, d, 2)
+	if !strings.Contains(d.stderr, `apprentice "jane" is in both`) {
+		t.Fatalf("duplicate ID: %s", d.stderr)
+	}
+}
