@@ -10,8 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
@@ -287,4 +289,46 @@ func TestFolderOfConfigs(t *testing.T) {
 	if !strings.Contains(d.stderr, `apprentice "jane" is in both`) {
 		t.Fatalf("duplicate ID: %s", d.stderr)
 	}
+}
+
+// Each apprentice runs under its own lease: one held by another run is
+// "busy" and the rest run; with nothing else wrong, run --all exits 4,
+// and erase refuses to delete under a held lease.
+func TestRunAllLeaseHeld(t *testing.T) {
+	ids := []string{"jan", "jane", "jon"}
+	cfg := fleetWorkspace(t, ids, "", "")
+	s, err := workspace.OpenStore(context.Background(), "./.ksbfolio", filepath.Dir(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(s, "jane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := ledger.ThisProcess()
+	info.RunID, info.Command = "other-run", "run"
+	lease, err := l.Acquire(context.Background(), info, time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "-c", cfg, "run", "--all", "--json")
+	mustCode(t, r, 4)
+	var got []fleetResult
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range got {
+		if want := map[bool]string{true: fleetBusy, false: "ok"}[g.Apprentice == "jane"]; g.Outcome != want {
+			t.Errorf("%s: %s (%s), want %s", g.Apprentice, g.Outcome, g.Error, want)
+		}
+	}
+	before := storeKeys(t, cfg, "")
+	mustCode(t, cli(t, "-c", cfg, "erase", "--apprentice", "jane", "--yes"), 4)
+	if !slices.Equal(storeKeys(t, cfg, ""), before) {
+		t.Fatal("erase deleted under a held lease")
+	}
+	if err := lease.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mustCode(t, cli(t, "-c", cfg, "run", "--all"), 0)
 }
