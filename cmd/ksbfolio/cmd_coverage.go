@@ -10,9 +10,9 @@ import (
 )
 
 func newCoverageCommand(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
-		Use:   "coverage [--json]",
+		Use:   "coverage [--all] [--json]",
 		Short: "Per-KSB status (confirmed, claimed, suggested, gap), gaps and gateway readiness",
 		Long: `coverage computes, from the ledger, each KSB's status, saying who vouches
 for it: confirmed (a coach, employer or assessor configured under reviewers:
@@ -29,9 +29,18 @@ the KSBs the portfolio covers (portfolio.covers in the config; default: the
 Gateway readiness needs every one of them confirmed. It also says which
 version of the standard applies to the apprentice's start, and how many
 items were tagged against another catalogue revision (ksbfolio retag
-re-tags them). Readiness is never claimed against an incomplete catalogue.`,
+re-tags them). Readiness is never claimed against an incomplete catalogue.
+
+--all prints one line per apprentice of the config (confirmed, claimed,
+suggested, gaps, gateway readiness, when coverage was last updated, days to
+the gateway), read from each apprentice's stored coverage.json only; an
+apprentice never run shows "never run". Exit 3 if a coverage.json could not
+be read.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if all {
+				return coverageAll(g, asJSON)
+			}
 			ws, err := g.workspace("")
 			if err != nil {
 				return err
@@ -58,5 +67,6 @@ re-tags them). Readiness is never claimed against an incomplete catalogue.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&all, "all", false, "one line per apprentice of the config, from their stored coverage")
 	return cmd
 }

@@ -17,6 +17,11 @@ type runOptions struct {
 	source string
 	json   bool
 	full   bool
+	// all, parallel and shard: run every apprentice of the config
+	// (cmd_fleet.go).
+	all      bool
+	parallel int
+	shard    string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -34,10 +39,29 @@ history): items keep their IDs, so nothing is duplicated.
 Exit codes: 0 ok; 1 error (the store is unusable, or the run lost its lease
 and stopped); 3 finished but some sources failed or were partial; 4 another
 run holds the apprentice's lease (--wait to wait for it); 130 interrupted
-(what was stored stays stored; the next run carries on).`,
+(what was stored stays stored; the next run carries on).
+
+--all runs every apprentice of the config (apprentices:), --parallel at a
+time, each under its own lease, one failure not stopping the others, and
+prints one line per apprentice. --shard INDEX/COUNT (with --all) runs only
+the apprentices whose ID hashes to INDEX of COUNT, so that COUNT processes
+split the list without talking to each other. Exit codes over all: 0 every
+apprentice ok; 3 any failed, was partial or could not be set up; 4 none
+failed but another run held some apprentice's lease; 130 interrupted.`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error { return runPipeline(g, o, "run", true) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.all {
+				return runAll(g, o)
+			}
+			if o.shard != "" || cmd.Flags().Changed("parallel") {
+				return usageErrorf("--shard and --parallel go with --all")
+			}
+			return runPipeline(g, o, "run", true)
+		},
 	}
+	cmd.Flags().BoolVar(&o.all, "all", false, "run every apprentice of the config")
+	cmd.Flags().IntVar(&o.parallel, "parallel", 4, "with --all: how many apprentices run at a time")
+	cmd.Flags().StringVar(&o.shard, "shard", "", "with --all: run only share INDEX of COUNT (INDEX/COUNT, from 0)")
 	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the run report as JSON")
 	cmd.Flags().BoolVar(&o.full, "full", false, "ignore saved cursors: collect everything again (idempotent)")

@@ -35,13 +35,20 @@ func (g *globals) workspace(catalogue string) (*workspace.Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	return g.openWorkspace(cfg, "", catalogue)
+}
+
+// openWorkspace opens the workspace of the apprentice with ID apprentice
+// in cfg ("" for its only one).
+func (g *globals) openWorkspace(cfg *config.Config, apprentice, catalogue string) (*workspace.Workspace, error) {
 	var ttl time.Duration
+	var err error
 	if v := os.Getenv(leaseTTLEnv); v != "" {
 		if ttl, err = time.ParseDuration(v); err != nil || ttl < 100*time.Millisecond {
 			return nil, usageErrorf("%s=%q: want a duration of at least 100ms, such as 2m", leaseTTLEnv, v)
 		}
 	}
-	ws, err := workspace.Open(g.ctx, cfg, "", catalogue, g.log)
+	ws, err := workspace.Open(g.ctx, cfg, apprentice, catalogue, g.log)
 	if err != nil {
 		return nil, setupCode(err)
 	}

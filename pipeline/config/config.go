@@ -119,6 +119,9 @@ type Apprentice struct {
 	Employer string   `yaml:"employer,omitempty" json:"employer,omitempty"`
 	Start    Date     `yaml:"start,omitempty" json:"start,omitzero"`
 	Gateway  Date     `yaml:"gateway,omitempty" json:"gateway,omitzero"` // after Start when both are set
+	// Sources are this apprentice's own sources, collected with the
+	// top-level ones (SourcesFor); names are unique among both.
+	Sources []Source `yaml:"sources,omitempty" json:"sources,omitempty"`
 }
 
 // Date is a calendar day, written YYYY-MM-DD, at midnight UTC.
@@ -288,6 +291,12 @@ func (c *Config) FindSource(name string) (Source, bool) {
 		}
 	}
 	return Source{}, false
+}
+
+// SourcesFor returns the sources collected for apprentice a: the
+// top-level sources, then a's own.
+func (c *Config) SourcesFor(a Apprentice) []Source {
+	return append(slices.Clone(c.Sources), a.Sources...)
 }
 
 // StandardFile returns the catalogue file Standard names, or "" when

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -149,18 +150,39 @@ func (d *decoder) sources(c *Config) {
 	}
 	names := map[string]string{}
 	for i := range c.Sources {
-		s := &c.Sources[i]
-		p := fmt.Sprintf("sources[%d]", i)
-		d.uniqueName(p+".name", s.Name, "source", names)
-		switch {
-		case s.Type == "":
-			d.Check(p+".type", "required (one of %s)", list)
-		case slices.Contains(supported, s.Type):
-		case slices.Contains(plannedTypes(), s.Type):
-			d.Check(p+".type", "%q is not supported by this version (supported: %s)", s.Type, list)
-		default:
-			d.Check(p+".type", "unknown type %s (supported: %s)", yamlstrict.Quote(s.Type), list)
+		d.checkSource(&c.Sources[i], fmt.Sprintf("sources[%d]", i), names, supported, list)
+	}
+	// An apprentice's own sources share the names of the top-level ones
+	// (they are collected together into one ledger), but not another
+	// apprentice's.
+	apprentices, prefix := c.Apprentices, "apprentices[%d]"
+	if c.Apprentice != nil {
+		apprentices, prefix = []Apprentice{*c.Apprentice}, "apprentice"
+	}
+	for ai, a := range apprentices {
+		own := maps.Clone(names)
+		p := prefix
+		if c.Apprentice == nil {
+			p = fmt.Sprintf(prefix, ai)
 		}
+		for i := range a.Sources {
+			d.checkSource(&a.Sources[i], fmt.Sprintf("%s.sources[%d]", p, i), own, supported, list)
+		}
+	}
+}
+
+// checkSource checks one source at path p: its name unique in names, its type
+// one this build supports.
+func (d *decoder) checkSource(s *Source, p string, names map[string]string, supported []string, list string) {
+	d.uniqueName(p+".name", s.Name, "source", names)
+	switch {
+	case s.Type == "":
+		d.Check(p+".type", "required (one of %s)", list)
+	case slices.Contains(supported, s.Type):
+	case slices.Contains(plannedTypes(), s.Type):
+		d.Check(p+".type", "%q is not supported by this version (supported: %s)", s.Type, list)
+	default:
+		d.Check(p+".type", "unknown type %s (supported: %s)", yamlstrict.Quote(s.Type), list)
 	}
 }
 

@@ -183,7 +183,7 @@ func theApprentice(cfg *config.Config, id string) (config.Apprentice, error) {
 	if len(all) == 1 {
 		return all[0], nil
 	}
-	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); this version runs one (use `apprentice:`)", len(all), apprenticeIDs(all))}
+	return config.Apprentice{}, &SetupError{Err: fmt.Errorf("the config lists %d apprentices (%s); this command needs one (run --all, coverage --all and erase --apprentice work with several)", len(all), apprenticeIDs(all))}
 }
 
 func apprenticeIDs(all []config.Apprentice) string {
@@ -235,13 +235,14 @@ func (w *Workspace) Tagger() (*tagging.Tagger, []string, error) {
 	return t, warns, nil
 }
 
-// Sources builds the configured sources' collectors, each with its
-// type's factory in w.Collectors.
+// Sources builds the collectors of the apprentice's sources (the
+// top-level ones and the apprentice's own, config.SourcesFor), each with
+// its type's factory in w.Collectors.
 func (w *Workspace) Sources() ([]pipeline.Source, error) {
 	var out []pipeline.Source
 	httpClient := collectors.NewHTTPClient()
 	appr := collectors.Apprentice{ID: w.Apprentice.ID, Name: w.Apprentice.Name, Emails: w.Apprentice.Emails}
-	for _, sc := range w.Config.Sources {
+	for _, sc := range w.Config.SourcesFor(w.Apprentice) {
 		f, ok := w.Collectors.Lookup(sc.Type)
 		if !ok {
 			return nil, &SetupError{Err: fmt.Errorf("source %s: type %q is not supported by this version (supported: %s)",
