@@ -46,10 +46,10 @@ func TestSequence(t *testing.T) {
 		want map[string]want
 	}{
 		{"improving loss, given out of order", []seqRun{
-			{id: "c", at: 3, metrics: map[string]float64{"val_loss": 0.3}},
-			{id: "a", at: 1, metrics: map[string]float64{"val_loss": 0.5}},
-			{id: "b", at: 2, metrics: map[string]float64{"val_loss": 0.4}},
-		}, map[string]want{"a": {number: 1}, "b": {2, "a", "", "val_loss"}, "c": {3, "b", "", "val_loss"}}},
+			{id: "x", at: 3, metrics: map[string]float64{"val_loss": 0.3}},
+			{id: "z", at: 1, metrics: map[string]float64{"val_loss": 0.5}},
+			{id: "y", at: 2, metrics: map[string]float64{"val_loss": 0.4}},
+		}, map[string]want{"z": {number: 1}, "y": {2, "z", "", "val_loss"}, "x": {3, "y", "", "val_loss"}}},
 		{"not improving: a later run beats the one before but not the best", []seqRun{
 			{id: "a", at: 1, metrics: map[string]float64{"accuracy": 0.90}},
 			{id: "b", at: 2, metrics: map[string]float64{"accuracy": 0.80}},
@@ -71,8 +71,8 @@ func TestSequence(t *testing.T) {
 			{id: "b", at: 2, metrics: map[string]float64{"score": 3}, declared: map[string]trainrun.Direction{"score": trainrun.Minimize}},
 		}, map[string]want{"a": {number: 1}, "b": {2, "a", "", "score"}}},
 		{"a key declared both ways is not the main metric", []seqRun{
-			{id: "a", at: 1, metrics: map[string]float64{"score": 5, "rmse": 2}, declared: map[string]trainrun.Direction{"score": trainrun.Minimize}},
-			{id: "b", at: 2, metrics: map[string]float64{"score": 3, "rmse": 3}, declared: map[string]trainrun.Direction{"score": trainrun.Maximize}},
+			{id: "a", at: 1, metrics: map[string]float64{"score": 3, "zz_loss": 2}, declared: map[string]trainrun.Direction{"score": trainrun.Minimize}},
+			{id: "b", at: 2, metrics: map[string]float64{"score": 5, "zz_loss": 3}, declared: map[string]trainrun.Direction{"score": trainrun.Maximize}},
 		}, map[string]want{"a": {number: 1}, "b": {number: 2}}},
 		{"held-out metric breaks a tie of counts", []seqRun{
 			{id: "a", at: 1, metrics: map[string]float64{"accuracy": 0.9, "val_accuracy": 0.7}},
