@@ -1,9 +1,13 @@
 package mlflow_test
 
 import (
+	"context"
 	"fmt"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
 
@@ -89,4 +93,68 @@ func TestCorpusSequence(t *testing.T) {
 			t.Errorf("run e1dc7446: number %v, improvement %v", it.Facts["experiment_run_number"], imp)
 		}
 	}
+}
+
+// TestServerSequenceFromCursor checks that a new run of an experiment is
+// compared with the earlier runs' whole histories, kept in the cursor,
+// without fetching those again; and that a full collection agrees.
+func TestServerSequenceFromCursor(t *testing.T) {
+	r := newReplay(t)
+	r.clean = true
+	// acc and loss are logged by both; acc comes first. Run 7's acc gets to
+	// 1.8, run 6's to 0.9 (its latest value is NaN: only the history says).
+	r.scale = map[string]float64{srvRunID(7): 2}
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	c := newServerCollector(t, srv, bearer(t))
+	cur, err := c.Collect(context.Background(), nil, &collectortest.Sink{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	history6 := func() (n int) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for k, v := range r.calls {
+			if strings.Contains(k, "get-history?"+srvRunID(6)) {
+				n += v
+			}
+		}
+		return n
+	}
+	before := history6()
+	r.mu.Lock()
+	r.grow = true
+	r.mu.Unlock()
+	s := &collectortest.Sink{}
+	if _, err := c.Collect(context.Background(), cur, s); err != nil {
+		t.Fatal(err)
+	}
+	if n := history6() - before; n != 0 {
+		t.Errorf("from the cursor: %d history requests of unchanged run 6", n)
+	}
+	want := map[string]any{"experiment_run_number": "2", "improves_on": srvRunID(6),
+		"improvement": "map[best:1.8 direction:max metric:acc previous:0.9]"}
+	check := func(how string, s *collectortest.Sink) {
+		n := 0
+		for _, it := range s.Items() {
+			if it.Origin.NativeID != srvRunID(7) {
+				continue
+			}
+			n++
+			for k, v := range want {
+				if got := fmt.Sprint(it.Facts[k]); got != v {
+					t.Errorf("%s: run 7 %s = %s, want %s", how, k, got, v)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: run 7 emitted %d times", how, n)
+		}
+	}
+	check("from the cursor", s)
+	full := &collectortest.Sink{}
+	if _, err := newServerCollector(t, srv, bearer(t)).Collect(context.Background(), nil, full); err != nil {
+		t.Fatal(err)
+	}
+	check("in full", full)
 }
