@@ -141,8 +141,8 @@ func (f filter) keep(r *runRecord) bool {
 type cursor struct {
 	V    int               `json:"v"`
 	Seen map[string]string `json:"seen"` // item ID → state
-	// Ranges are the emitted runs' metric ranges (item ID → key →
-	// [min, max]): what trainrun.Sequence needs of a run that is not
+	// Ranges are the emitted server runs' metric ranges (item ID → key
+	// → [min, max]): what trainrun.Sequence needs of a run that is not
 	// read again.
 	Ranges map[string]map[string][2]float64 `json:"ranges,omitempty"`
 }
@@ -215,6 +215,9 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 	// Runs are emitted an experiment at a time, so that a parent run
 	// knows its children.
 	var pending []*runRecord
+	// Only a server leaves runs unread (Fill); the stores' runs are read
+	// whole every time, so their metric ranges need not be kept.
+	_, lazy := c.back.(*server)
 	fill := func(r *runRecord) error {
 		if r.Fill == nil {
 			return nil
@@ -274,7 +277,9 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 			if err := fill(r); err != nil {
 				return err
 			}
-			cur.Ranges[id] = metricRanges(r.Run.Metrics)
+			if lazy {
+				cur.Ranges[id] = metricRanges(r.Run.Metrics)
+			}
 			for _, p := range r.Problems {
 				skip(collectors.Skipped{What: "run " + r.Run.NativeID + " " + p, Reason: "could not be read; the run is kept without it"})
 			}
