@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -140,6 +141,44 @@ func (f filter) keep(r *runRecord) bool {
 type cursor struct {
 	V    int               `json:"v"`
 	Seen map[string]string `json:"seen"` // item ID → state
+	// Ranges are the emitted server runs' metric ranges (item ID → key
+	// → [min, max]): what trainrun.Sequence needs of a run that is not
+	// read again.
+	Ranges map[string]map[string][2]float64 `json:"ranges,omitempty"`
+}
+
+// metricRanges gives each metric's finite minimum and maximum.
+func metricRanges(ms []trainrun.Metric) map[string][2]float64 {
+	out := map[string][2]float64{}
+	for _, m := range ms {
+		for _, p := range m.Points {
+			if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+				continue
+			}
+			rg, ok := out[m.Key]
+			if !ok {
+				rg = [2]float64{p.Value, p.Value}
+			}
+			rg[0], rg[1] = min(rg[0], p.Value), max(rg[1], p.Value)
+			out[m.Key] = rg
+		}
+	}
+	return out
+}
+
+// rangeMetrics turns saved ranges back into metrics of two points, whose
+// best is the best of the run's history either way.
+func rangeMetrics(rg map[string][2]float64) []trainrun.Metric {
+	out := make([]trainrun.Metric, 0, len(rg))
+	keys := make([]string, 0, len(rg))
+	for k := range rg {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		out = append(out, trainrun.Metric{Key: k, Points: []trainrun.Point{{Value: rg[k][0]}, {Value: rg[k][1]}}})
+	}
+	return out
 }
 
 const cursorVersion = 1
@@ -149,13 +188,18 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cur := cursor{V: cursorVersion, Seen: map[string]string{}}
+	cur := cursor{V: cursorVersion, Seen: map[string]string{}, Ranges: map[string]map[string][2]float64{}}
 	if len(prev) > 0 && string(prev) != "null" {
 		var old cursor
 		if err := json.Unmarshal(prev, &old); err != nil || old.V != cursorVersion {
 			sink.Warn(fmt.Sprintf("mlflow source %s: the saved cursor is unreadable; collecting everything again", c.cfg.Name))
-		} else if old.Seen != nil {
-			cur.Seen = old.Seen
+		} else {
+			if old.Seen != nil {
+				cur.Seen = old.Seen
+			}
+			if old.Ranges != nil {
+				cur.Ranges = old.Ranges
+			}
 		}
 	}
 	var skips collectors.Skips
@@ -171,6 +215,20 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 	// Runs are emitted an experiment at a time, so that a parent run
 	// knows its children.
 	var pending []*runRecord
+	// Only a server leaves runs unread (Fill); the stores' runs are read
+	// whole every time, so their metric ranges need not be kept.
+	_, lazy := c.back.(*server)
+	fill := func(r *runRecord) error {
+		if r.Fill == nil {
+			return nil
+		}
+		r.Run.Metrics = nil
+		if err := r.Fill(ctx); err != nil {
+			return err // only ctx.Err(): problems are recorded in r
+		}
+		r.Fill = nil
+		return nil
+	}
 	flush := func() error {
 		children := map[string][]string{}
 		for _, r := range pending {
@@ -178,20 +236,49 @@ func (c *Collector) Collect(ctx context.Context, prev collectors.Cursor, sink co
 				children[p] = append(children[p], r.Run.NativeID)
 			}
 		}
+		// A run's facts depend on the earlier runs of its experiment
+		// (trainrun.Sequence), so when any run changed, every run of the
+		// experiment is read in full and those whose facts changed are
+		// emitted again.
+		changed := false
+		for _, r := range pending {
+			r.Run.ChildIDs = children[r.Run.NativeID]
+			prev := cur.Seen[trainrun.RunItemID(SourceType, r.Run.NativeID)]
+			if !strings.HasPrefix(prev, fmt.Sprintf("%s|%d|", r.Updated, len(r.Run.ChildIDs))) || strings.HasSuffix(prev, "|retry") {
+				changed = true
+			}
+		}
+		if !changed {
+			pending = pending[:0]
+			return nil
+		}
+		runs := make([]*trainrun.Run, len(pending))
+		for i, r := range pending {
+			// A run not read again stands in Sequence for the range of its
+			// metrics saved in the cursor.
+			if rg, ok := cur.Ranges[trainrun.RunItemID(SourceType, r.Run.NativeID)]; r.Fill != nil && ok {
+				r.Run.Metrics = rangeMetrics(rg)
+			} else if err := fill(r); err != nil {
+				return err
+			}
+			runs[i] = &r.Run
+		}
+		trainrun.Sequence(runs)
 		for _, r := range pending {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			r.Run.ChildIDs = children[r.Run.NativeID]
-			state := fmt.Sprintf("%s|%d", r.Updated, len(r.Run.ChildIDs))
+			s := r.Run.Succession
+			state := fmt.Sprintf("%s|%d|%d %s %s", r.Updated, len(r.Run.ChildIDs), s.Number, s.ImprovesOn, s.RerunsFailed)
 			id := trainrun.RunItemID(SourceType, r.Run.NativeID)
 			if cur.Seen[id] == state {
 				continue
 			}
-			if r.Fill != nil {
-				if err := r.Fill(ctx); err != nil {
-					return err // only ctx.Err(): problems are recorded in r
-				}
+			if err := fill(r); err != nil {
+				return err
+			}
+			if lazy {
+				cur.Ranges[id] = metricRanges(r.Run.Metrics)
 			}
 			for _, p := range r.Problems {
 				skip(collectors.Skipped{What: "run " + r.Run.NativeID + " " + p, Reason: "could not be read; the run is kept without it"})

@@ -41,6 +41,8 @@ type replay struct {
 	grow bool
 	// clean answers every history well (no malformed JSON).
 	clean bool
+	// scale multiplies the history values of a run (by run ID).
+	scale map[string]float64
 }
 
 func runJSON(id, exp, status string, start int64, stringInts bool, extraTags string) string {
@@ -161,12 +163,16 @@ func (r *replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			fmt.Fprint(w, `{"metrics": [{"key": "loss", "value": 0.5, "timest`) // cut short
 			return
 		}
+		k := 1.0
+		if f, ok := r.scale[run]; ok {
+			k = f
+		}
 		if q.Get("page_token") == "" {
-			fmt.Fprintf(w, `{"metrics": [{"key": %q, "value": 0.9, "timestamp": 1755536570000, "step": 0},
-				{"key": %q, "value": 0.5, "timestamp": "1755536571000", "step": "1"}], "next_page_token": "h2"}`, metric, metric)
+			fmt.Fprintf(w, `{"metrics": [{"key": %q, "value": %v, "timestamp": 1755536570000, "step": 0},
+				{"key": %q, "value": %v, "timestamp": "1755536571000", "step": "1"}], "next_page_token": "h2"}`, metric, 0.9*k, metric, 0.5*k)
 			return
 		}
-		fmt.Fprintf(w, `{"metrics": [{"key": %q, "value": 0.25, "timestamp": 1755536572000, "step": 9}]}`, metric)
+		fmt.Fprintf(w, `{"metrics": [{"key": %q, "value": %v, "timestamp": 1755536572000, "step": 9}]}`, metric, 0.25*k)
 	case "/api/2.0/mlflow/artifacts/list":
 		if q.Get("run_id") != srvRunID(1) {
 			fmt.Fprint(w, `{"root_uri": "mlflow-artifacts:/x"}`)

@@ -5,8 +5,8 @@
 // every source, links to its parent run and its code version, and an SVG
 // chart of its main curves.
 //
-// The API is Run (with Metric, Point, Dataset, Hardware, Model), Meta and
-// Build; CommitItemID and RunItemID give the IDs links point at. Fact
+// The API is Run (with Metric, Point, Dataset, Hardware, Model), Meta, Build
+// and Sequence (a run's place among its experiment's runs); CommitItemID and RunItemID give the IDs links point at. Fact
 // names are a contract read by tagging rules; see Build.
 package trainrun
 
@@ -90,6 +90,9 @@ type Run struct {
 	// KSBs are KSB IDs the apprentice declared on the run (a run tag);
 	// they become tags By "declared:run-tag".
 	KSBs []string
+	// Succession is the run's place among the runs of its experiment;
+	// the collector sets it with Sequence.
+	Succession Succession
 	// Extra facts, source-specific, under facts.<source_type>; keys must
 	// not clash with the common facts.
 	Extra map[string]any
@@ -185,6 +188,16 @@ const maxChartSeries = 6
 //	parent_run_id, child_run_ids, is_parent, is_child
 //	git_commit, tags, models [{name, id, path, flavors, attached_by}]
 //	<source_type>     Run.Extra
+//
+// and, when the collector called Sequence on the runs of the experiment
+// (Run.Succession):
+//
+//	experiment_run_number  the run's place (from 1) in its experiment by start time
+//	improves_on       native ID of the earlier run whose best value of the
+//	                  experiment's main metric this run beats
+//	improvement       {metric, direction, best, previous}  (with improves_on)
+//	reruns_failed     native ID of the earlier failed or killed run with the
+//	                  same parameters or run name that this finished run re-ran
 //
 // Facts with nothing to say are left out. The item links to its parent
 // run (RelChildOf) and to its commit (RelTrainedFrom). A run with at least
@@ -285,6 +298,17 @@ func Build(r Run, m Meta) (collectors.Emission, error) {
 			ms[i] = structFacts(md)
 		}
 		facts["models"] = ms
+	}
+	if s := r.Succession; s.Number > 0 {
+		facts["experiment_run_number"] = s.Number
+		if s.ImprovesOn != "" {
+			facts["improves_on"] = s.ImprovesOn
+			facts["improvement"] = map[string]any{"metric": s.Metric, "direction": string(s.Direction),
+				"best": s.Best, "previous": s.Previous}
+		}
+		if s.RerunsFailed != "" {
+			facts["reruns_failed"] = s.RerunsFailed
+		}
 	}
 	if len(r.Extra) > 0 {
 		facts[r.SourceType] = r.Extra

@@ -85,6 +85,8 @@ var fits = map[string]map[string]string{
 	"run-hardware":         {"S22": "platform architecture and specific hardware"},
 	"run-dataset-lineage":  {"K13": "data lineage, data retention and metadata management"},
 	"run-code-version":     {"K31": "version control"},
+	"run-refines-earlier":  {"S9": "Refine or re-engineer the model to improve solution performance"},
+	"run-reruns-failed":    {"B5": "settings of technical complexity and uncertainty"},
 	"model-registered":     {"S5": "Create and deploy models", "K5": "tools for experiment tracking, orchestration, versioning"},
 	// logs (collectors/logs)
 	"log-pipeline-runs":  {"K12": "Deployment approaches for new data pipelines and automated processes", "K5": "tools for experiment tracking, orchestration"},
