@@ -15,7 +15,6 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/coverage"
-	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 )
 
@@ -214,13 +213,12 @@ func renderIndex(in Input, sel Selection, pages []itemPage, gen time.Time) ([]by
 	}
 	p.Total = len(p.Matrix)
 	x := 0
-	for i, s := range []string{"confirmed", "claimed", "suggested", "gap"} {
+	for _, s := range []string{"confirmed", "claimed", "suggested", "gap"} {
 		w := 0
 		if p.Total > 0 {
 			w = counts[s] * 600 / p.Total
 		}
 		p.Counts = append(p.Counts, bar{Label: s, Count: counts[s], X: x, W: w, Y: 0, H: 28, Class: s})
-		_ = i
 		x += w
 	}
 	if m, ok := cat.Method(coverage.DefaultMethod); ok {
@@ -312,7 +310,5 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-var _ = ksb.Knowledge
 
 var indexTemplate = template.Must(template.New("index").Parse(indexHTML))
