@@ -107,7 +107,7 @@ func runPack(g *globals, o packOptions) error {
 	if err != nil {
 		return err
 	}
-	gen, err := packTime(g.ctx, ws.Ledger)
+	gen, err := packTime(g.ctx, ws.Ledger, snap)
 	if err != nil {
 		return err
 	}
@@ -176,8 +176,9 @@ func printPackPDF(ctx context.Context, p *pack.Pack, chromium, out string, isZip
 }
 
 // packTime is the pack's time: SOURCE_DATE_EPOCH (seconds) when set, else
-// when the ledger's last run finished, else the Unix epoch.
-func packTime(ctx context.Context, l *ledger.Ledger) (time.Time, error) {
+// when the ledger's last run finished, else (no run yet: items added by
+// hand) the newest item's collection time, else the Unix epoch.
+func packTime(ctx context.Context, l *ledger.Ledger, snap *ledger.Snapshot) (time.Time, error) {
 	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
@@ -190,7 +191,16 @@ func packTime(ctx context.Context, l *ledger.Ledger) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("find the last run: %w", err)
 	}
 	if key == "" {
-		return time.Unix(0, 0).UTC(), nil
+		var newest time.Time
+		for i := range snap.Views {
+			if c := snap.Views[i].Item.CollectedAt; c.After(newest) {
+				newest = c
+			}
+		}
+		if newest.IsZero() {
+			return time.Unix(0, 0).UTC(), nil
+		}
+		return newest.UTC().Truncate(time.Second), nil
 	}
 	b, _, err := store.ReadAll(ctx, l.Store(), key, ledger.MaxObject)
 	if err != nil {

@@ -7,7 +7,7 @@ const indexHTML = `<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data: 'self'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>{{.Title}}: {{.Apprentice}}</title>
 <style>
 :root{--ok:#1b7f3b;--cl:#2c62b8;--su:#b7791f;--gap:#b42318;--ink:#1d1d1f;--mute:#5f6368;--line:#d0d4da}

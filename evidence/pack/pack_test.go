@@ -28,7 +28,7 @@ const chartSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40
 // fixture stores a small ledger: a commit, a training run trained from it
 // (with an SVG chart and a hostile artefact name), a reviewed-excluded
 // item and one with hostile text.
-func fixture(t *testing.T) (pack.Input, *ledger.Ledger) {
+func fixture(t testing.TB) (pack.Input, *ledger.Ledger) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := fsstore.New(t.TempDir())
