@@ -119,18 +119,18 @@ func renderIndex(in Input, sel Selection, pages []itemPage, gen time.Time) ([]by
 		pages[i].N = i + 1
 		byID[pages[i].View.Item.ID] = &pages[i]
 	}
-	back := pipeline.Backlinks(in.Snapshot.Items())
-	titles := map[string]string{}
-	for i := range in.Snapshot.Views {
-		titles[in.Snapshot.Views[i].Item.ID] = in.Snapshot.Views[i].Item.Title
+	// Backlinks and titles come from the selected items only: an excluded
+	// or withheld item shows nowhere, not even as the other end of a link.
+	selected := make([]evidence.Item, len(pages))
+	for i := range pages {
+		selected[i] = pages[i].View.Item
 	}
+	back := pipeline.Backlinks(selected)
 	link := func(l evidence.Link) linkView {
-		lv := linkView{Rel: l.Rel, Item: l.Item}
+		lv := linkView{Rel: l.Rel, Item: l.Item, Title: "(not in this pack)"}
 		if p := byID[l.Item]; p != nil {
 			lv.Anchor = p.Anchor
 			lv.Title = clip(p.View.Item.Title, 120)
-		} else if t, ok := titles[l.Item]; ok {
-			lv.Title = clip(t, 120) + " (not in this pack)"
 		}
 		return lv
 	}

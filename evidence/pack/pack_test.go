@@ -79,7 +79,8 @@ func fixture(t testing.TB) (pack.Input, *ledger.Ledger) {
 			Links: []evidence.Link{{Rel: "trained_from", Item: commit}},
 			Tags:  []evidence.Tag{tag("K5"), tag("S2")}},
 		{ID: evidence.NewID("manual", "x"), Source: "notes", SourceType: "manual", Kind: evidence.KindManual, Title: "private notes",
-			OccurredAt: at.Add(48 * time.Hour), CollectedAt: at, Tags: []evidence.Tag{tag("B1")}},
+			OccurredAt: at.Add(48 * time.Hour), CollectedAt: at, Tags: []evidence.Tag{tag("B1")},
+			Links: []evidence.Link{{Rel: "mentions_commit", Item: commit}}},
 	}
 	for _, it := range items {
 		it.Schema, it.Apprentice = evidence.SchemaVersion, "ada"
@@ -138,7 +139,7 @@ func TestPackContents(t *testing.T) {
 			html = string(f.Data)
 		}
 	}
-	for _, bad := range []string{"<script", "<b>bold", "private notes", "http://", "<Lovelace>"} {
+	for _, bad := range []string{"<script", "<b>bold", "private notes", "mentioned_by", evidence.NewID("manual", "x"), "http://", "<Lovelace>"} {
 		if strings.Contains(html, bad) {
 			t.Errorf("index.html holds %q", bad)
 		}
