@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/pack"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
 // signatureCheck is one signed decision as verify-reviews reports it.
@@ -110,5 +113,61 @@ count as claims.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newVerifyCommand(g *globals) *cobra.Command {
+	var pubKey string
+	cmd := &cobra.Command{
+		Use:   "verify PACK [--pub-key KEY.pub]",
+		Short: "Check a portfolio pack (folder or zip) against its manifest",
+		Long: `verify checks a pack that ksbfolio pack wrote, a folder or a zip: every file
+manifest.json lists, by SHA-256 and size, every file it does not list, and
+SHA256SUMS. It names each changed, missing and extra file. With --pub-key
+it also checks manifest.json.sig against that ed25519 public key
+(ksbfolio keygen). It exits 1 when anything fails, 0 otherwise. No config
+is needed.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var pub ed25519.PublicKey
+			if pubKey != "" {
+				k, err := workspace.ReadPublicKey(pubKey)
+				if err != nil {
+					return err
+				}
+				pub = k
+			}
+			r, err := pack.Verify(args[0], pub)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			q := termsafe.String
+			for _, p := range r.Changed {
+				fmt.Fprintf(g.stdout, "CHANGED %s\n", q(p))
+			}
+			for _, p := range r.Missing {
+				fmt.Fprintf(g.stdout, "MISSING %s\n", q(p))
+			}
+			for _, p := range r.Extra {
+				fmt.Fprintf(g.stdout, "EXTRA %s\n", q(p))
+			}
+			if r.Sums != "" {
+				fmt.Fprintf(g.stdout, "SHA256SUMS %s\n", q(r.Sums))
+			}
+			if r.Signature != "" {
+				fmt.Fprintf(g.stdout, "SIGNATURE %s\n", q(r.Signature))
+			}
+			if !r.OK() {
+				return withCode(exitError, fmt.Errorf("pack %s fails verification", args[0]))
+			}
+			sig := "not checked (no --pub-key)"
+			if r.Signed {
+				sig = "verified"
+			}
+			fmt.Fprintf(g.stdout, "OK %s: %s match the manifest; signature %s\n", q(args[0]), termsafe.Plural(r.Files, "file", "files"), sig)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pubKey, "pub-key", "", "check manifest.json.sig with this ed25519 public key (PEM)")
 	return cmd
 }
