@@ -322,23 +322,8 @@ func (b *builder) matrix() error {
 		col[id] = i
 	}
 	for i, row := range b.in.Coverage.KSBs {
-		cells := make([]any, fixed+len(ids))
-		cells[0], cells[1], cells[2], cells[3] = str(row.KSB), str(row.Kind), str(row.Status), str(row.Statement)
-		for j := range ids {
-			cells[fixed+j] = str("")
-		}
-		for _, l := range []struct {
-			ids    []string
-			status string
-		}{{row.SuggestedBy, coverage.Suggested}, {row.ClaimedBy, coverage.Claimed}, {row.ConfirmedBy, coverage.Confirmed}} {
-			for _, id := range l.ids {
-				if j, ok := col[id]; ok {
-					cells[fixed+j] = str(l.status)
-				}
-			}
-		}
 		cell, _ := excelize.CoordinatesToCellName(1, i+3)
-		if err := sw.SetRow(cell, cells); err != nil {
+		if err := sw.SetRow(cell, matrixCells(row, col, len(ids))); err != nil {
 			return err
 		}
 	}
@@ -351,6 +336,26 @@ func (b *builder) matrix() error {
 		return err
 	}
 	return sw.Flush()
+}
+
+// matrixCells is the Matrix row of one KSB: its fixed columns, then the
+// status of each evidence column (col: item ID → column index) that
+// evidences it, nil (no cell) in the others.
+func matrixCells(row coverage.Row, col map[string]int, n int) []any {
+	const fixed = 4
+	cells := make([]any, fixed+n)
+	cells[0], cells[1], cells[2], cells[3] = str(row.KSB), str(row.Kind), str(row.Status), str(row.Statement)
+	for _, l := range []struct {
+		ids    []string
+		status string
+	}{{row.SuggestedBy, coverage.Suggested}, {row.ClaimedBy, coverage.Claimed}, {row.ConfirmedBy, coverage.Confirmed}} {
+		for _, id := range l.ids {
+			if j, ok := col[id]; ok {
+				cells[fixed+j] = str(l.status)
+			}
+		}
+	}
+	return cells
 }
 
 // statusFormats colours the cells of ref by the status they hold.
@@ -432,40 +437,12 @@ func (b *builder) evidence() error {
 	for i, v := range b.in.Snapshot.Views {
 		it := v.Item
 		r := i + 2
-		dir := ""
-		if !v.Excluded {
-			dir = b.dir(it.ID)
-			if dir != "" {
-				dir += "/"
-			}
-		}
-		web, _ := it.Facts["web_url"].(string)
-		if !safeURL(web) {
-			web = ""
-		}
-		var ksbs []string
-		seen := map[string]bool{}
-		for _, t := range v.Tags {
-			if !seen[t.KSB] {
-				seen[t.KSB] = true
-				ksbs = append(ksbs, t.KSB)
-			}
-		}
-		sort.Strings(ksbs)
 		linked := i < MaxLinkedItems
-		dirCell, webCell := str(dir), str(web)
-		if linked && dir != "" {
-			dirCell.StyleID = link
+		style := 0
+		if linked {
+			style = link
 		}
-		if linked && web != "" {
-			webCell.StyleID = link
-		}
-		row := []any{str(it.ID), str(it.Title), str(string(it.Kind)), str(it.Source), str(it.SourceType),
-			it.OccurredAt.UTC(), it.CollectedAt.UTC(),
-			str(strings.Join(ksbs, ", ")), str(itemStatus(v, confirmed, claimed)), v.Excluded, v.Confidential,
-			dirCell, webCell, str(it.Origin.URI), str(it.Origin.NativeID), str(it.Summary),
-			str(tagsText(v.Tags)), str(artefactsText(it.Artefacts)), str(linksText(it.Links)),
-			str(redactionsText(it.Redactions)), str(jsonText(it.Facts)), decisionCount(v.Review)}
+		row, dir, web := b.evidenceCells(v, confirmed, claimed, style)
 		cell, _ := excelize.CoordinatesToCellName(1, r)
 		if err := sw.SetRow(cell, row); err != nil {
 			return err
@@ -486,6 +463,45 @@ func (b *builder) evidence() error {
 		return err
 	}
 	return sw.Flush()
+}
+
+// evidenceCells is the Evidence row of v, its pack folder and its web
+// URL (each "" when none); linkStyle styles those two cells (0: none).
+func (b *builder) evidenceCells(v ledger.View, confirmed, claimed map[string]bool, linkStyle int) (row []any, dir, web string) {
+	it := v.Item
+	if !v.Excluded {
+		dir = b.dir(it.ID)
+		if dir != "" {
+			dir += "/"
+		}
+	}
+	web, _ = it.Facts["web_url"].(string)
+	if !safeURL(web) {
+		web = ""
+	}
+	var ksbs []string
+	seen := map[string]bool{}
+	for _, t := range v.Tags {
+		if !seen[t.KSB] {
+			seen[t.KSB] = true
+			ksbs = append(ksbs, t.KSB)
+		}
+	}
+	sort.Strings(ksbs)
+	dirCell, webCell := str(dir), str(web)
+	if dir != "" {
+		dirCell.StyleID = linkStyle
+	}
+	if web != "" {
+		webCell.StyleID = linkStyle
+	}
+	row = []any{str(it.ID), str(it.Title), str(string(it.Kind)), str(it.Source), str(it.SourceType),
+		it.OccurredAt.UTC(), it.CollectedAt.UTC(),
+		str(strings.Join(ksbs, ", ")), str(itemStatus(v, confirmed, claimed)), v.Excluded, v.Confidential,
+		dirCell, webCell, str(it.Origin.URI), str(it.Origin.NativeID), str(it.Summary),
+		str(tagsText(v.Tags)), str(artefactsText(it.Artefacts)), str(linksText(it.Links)),
+		str(redactionsText(it.Redactions)), str(jsonText(it.Facts)), decisionCount(v.Review)}
+	return row, dir, web
 }
 
 // safeURL reports whether u is a web address worth linking: http(s) only,
@@ -635,26 +651,7 @@ func (b *builder) review() error {
 		return err
 	}
 	for i, v := range b.in.Snapshot.Views {
-		var ksbs, pending []string
-		seen := map[string]bool{}
-		for _, t := range v.Tags {
-			if !seen[t.KSB] {
-				seen[t.KSB] = true
-				ksbs = append(ksbs, t.KSB)
-			}
-		}
-		seen = map[string]bool{}
-		for _, t := range v.Item.Tags {
-			k := evidence.NormalizeKSB(t.KSB)
-			_, acc := v.State.Accepted[k]
-			_, rej := v.State.Rejected[k]
-			if t.IsRule() && !acc && !rej && !seen[k] {
-				seen[k] = true
-				pending = append(pending, k)
-			}
-		}
-		row := []any{str(v.Item.ID), str(v.Item.Title), v.Item.OccurredAt.UTC(), str(strings.Join(ksbs, ", ")),
-			str(strings.Join(pending, ", ")), str(""), str(""), str(""), str(""), str(""), str("")}
+		row := reviewCells(v)
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sw.SetRow(cell, row); err != nil {
 			return err
@@ -681,4 +678,29 @@ func (b *builder) review() error {
 		return err
 	}
 	return sw.Flush()
+}
+
+// reviewCells is the Review row of v: the item's columns, then the empty
+// decision columns.
+func reviewCells(v ledger.View) []any {
+	var ksbs, pending []string
+	seen := map[string]bool{}
+	for _, t := range v.Tags {
+		if !seen[t.KSB] {
+			seen[t.KSB] = true
+			ksbs = append(ksbs, t.KSB)
+		}
+	}
+	seen = map[string]bool{}
+	for _, t := range v.Item.Tags {
+		k := evidence.NormalizeKSB(t.KSB)
+		_, acc := v.State.Accepted[k]
+		_, rej := v.State.Rejected[k]
+		if t.IsRule() && !acc && !rej && !seen[k] {
+			seen[k] = true
+			pending = append(pending, k)
+		}
+	}
+	return []any{str(v.Item.ID), str(v.Item.Title), v.Item.OccurredAt.UTC(), str(strings.Join(ksbs, ", ")),
+		str(strings.Join(pending, ", ")), str(""), str(""), str(""), str(""), str(""), str("")}
 }
