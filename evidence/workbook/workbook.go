@@ -45,11 +45,12 @@ var Sheets = []string{SheetSummary, SheetMatrix, SheetEvidence, SheetGaps, Sheet
 // every item.
 const MaxMatrixItems = 16000
 
-// MaxLinkedItems is how many items of the Evidence sheet get clickable
-// hyperlinks (pack folder and web URL). Beyond it the path and the URL
-// are still there as text: spreadsheets allow 65,530 links a sheet, and
-// each link costs excelize a scan of the sheet's relationships.
-const MaxLinkedItems = 5000
+// MaxLinkedItems is how many items (the first, in the Evidence sheet's
+// order) get clickable hyperlinks to their pack folder and web URL.
+// Beyond it the path and the URL are still there, as text: each link
+// costs excelize a scan of every link before it, so links are kept to a
+// number a pack's selection fits in.
+const MaxLinkedItems = 1000
 
 // Review sheet column headers that ReadReview looks for (by name, so the
 // columns may be moved).
@@ -153,7 +154,8 @@ func Write(w io.Writer, in Input) error {
 			return fmt.Errorf("write sheet %s: %w", s.name, err)
 		}
 	}
-	f.SetActiveSheet(0)
+	// Summary, the first sheet, is the active one; SetActiveSheet would
+	// read the streamed sheets back.
 	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
