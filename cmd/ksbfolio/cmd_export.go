@@ -26,8 +26,9 @@ func newExportCommand(g *globals) *cobra.Command {
 
 func newExportXLSXCommand(g *globals) *cobra.Command {
 	var out string
+	var showConfidential bool
 	cmd := &cobra.Command{
-		Use:   "xlsx -o FILE",
+		Use:   "xlsx -o FILE [--show-confidential]",
 		Short: "Write the assessor workbook (Summary, Matrix, Evidence, Gaps, Review)",
 		Long: `export xlsx writes the assessor workbook on its own: Summary (figures and
 a coverage chart), Matrix (KSB rows × evidence columns, coloured by status),
@@ -35,7 +36,9 @@ Evidence (every field of every item, with links to the item's folder in the
 pack, evidence/NN-<slug>/, and to its web page), Gaps, and Review, whose
 Accept, Reject, Exclude, Reviewer, Role and Note columns
 ksbfolio review import reads back. Source text is always a text cell,
-never a formula. The file is written whole or not at all.`,
+never a formula. Items a review marked confidential are listed as withheld
+(ID, kind, source, dates, KSBs; no title, summary, facts or links) unless
+--show-confidential. The file is written whole or not at all.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -51,7 +54,7 @@ never a formula. The file is written whole or not at all.`,
 			}
 			rep := pipeline.SnapshotCoverage(snap, ws.Catalogue, ws.Target, ws.Now())
 			if err := writeFileAtomic(out, func(f *os.File) error {
-				return workbook.Write(f, workbook.Input{Snapshot: snap, Coverage: rep})
+				return workbook.Write(f, workbook.Input{Snapshot: snap, Coverage: rep, ShowConfidential: showConfidential})
 			}); err != nil {
 				return err
 			}
@@ -63,6 +66,7 @@ never a formula. The file is written whole or not at all.`,
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "the .xlsx file to write")
+	cmd.Flags().BoolVar(&showConfidential, "show-confidential", false, "write the content of items marked confidential")
 	return cmd
 }
 

@@ -211,7 +211,7 @@ func plainWrite(w io.Writer, in Input) error {
 		title, head := []any{"", "", "", "item title →"}, []any{"KSB", "Kind", "Status", "Statement"}
 		col := map[string]int{}
 		for i, id := range ids {
-			title, head = append(title, titles[id]), append(head, id)
+			title, head = append(title, titles[id]), append(head, id) // titles: withheld already
 			col[id] = i
 		}
 		if err := set(title); err != nil {
@@ -243,7 +243,7 @@ func plainWrite(w io.Writer, in Input) error {
 			return err
 		}
 		for _, v := range in.Snapshot.Views {
-			row, _, _ := b.evidenceCells(v, confirmed, claimed, 0)
+			row, _, _ := b.evidenceCells(in.withhold(v), confirmed, claimed, 0)
 			if err := set(row); err != nil {
 				return err
 			}
@@ -272,7 +272,7 @@ func plainWrite(w io.Writer, in Input) error {
 			return err
 		}
 		for _, v := range in.Snapshot.Views {
-			if err := set(reviewCells(v)); err != nil {
+			if err := set(reviewCells(in.withhold(v))); err != nil {
 				return err
 			}
 		}

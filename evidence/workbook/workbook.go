@@ -76,6 +76,36 @@ type Input struct {
 	// Generated is the time printed on the Summary (zero: Coverage's
 	// GeneratedAt).
 	Generated time.Time
+	// ShowConfidential writes the content of items a review marked
+	// confidential. Without it they are listed as withheld: ID, kind,
+	// source, dates, KSBs and status only, their title "(confidential:
+	// withheld)" and every other field empty.
+	ShowConfidential bool
+}
+
+// Withheld is the title of a confidential item whose content is withheld.
+const Withheld = "(confidential: withheld)"
+
+// withhold returns v without the content of a confidential item, unless
+// in shows it.
+func (in Input) withhold(v ledger.View) ledger.View {
+	if !v.Confidential || in.ShowConfidential {
+		return v
+	}
+	it := v.Item
+	v.Item = evidence.Item{Schema: it.Schema, ID: it.ID, Apprentice: it.Apprentice, Source: it.Source, SourceType: it.SourceType,
+		Kind: it.Kind, Title: Withheld, OccurredAt: it.OccurredAt, CollectedAt: it.CollectedAt, Tags: bareTags(it.Tags)}
+	v.Tags = bareTags(v.Tags)
+	return v
+}
+
+// bareTags is tags without their reasons.
+func bareTags(tags []evidence.Tag) []evidence.Tag {
+	out := make([]evidence.Tag, len(tags))
+	for i, t := range tags {
+		out[i] = evidence.Tag{KSB: t.KSB, By: t.By, Confidence: t.Confidence, Catalogue: t.Catalogue}
+	}
+	return out
 }
 
 // DefaultItemDirs numbers the snapshot's items that are not excluded, in
@@ -275,7 +305,7 @@ func (b *builder) matrixItems() (ids []string, titles map[string]string, truncat
 			continue
 		}
 		ids = append(ids, v.Item.ID)
-		titles[v.Item.ID] = v.Item.Title
+		titles[v.Item.ID] = b.in.withhold(v).Item.Title
 	}
 	return ids, titles, truncated
 }
@@ -387,6 +417,8 @@ func itemStatus(v ledger.View, confirmed, claimed map[string]bool) string {
 	switch {
 	case v.Excluded:
 		return "excluded"
+	case v.Confidential && v.Item.Title == Withheld:
+		return "withheld"
 	case confirmed[v.Item.ID]:
 		return coverage.Confirmed
 	case claimed[v.Item.ID]:
@@ -444,7 +476,7 @@ func (b *builder) evidence() error {
 		if linked {
 			style = link
 		}
-		row, dir, web := b.evidenceCells(v, confirmed, claimed, style)
+		row, dir, web := b.evidenceCells(b.in.withhold(v), confirmed, claimed, style)
 		cell, _ := excelize.CoordinatesToCellName(1, r)
 		if err := sw.SetRow(cell, row); err != nil {
 			return err
@@ -653,7 +685,7 @@ func (b *builder) review() error {
 		return err
 	}
 	for i, v := range b.in.Snapshot.Views {
-		row := reviewCells(v)
+		row := reviewCells(b.in.withhold(v))
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		if err := sw.SetRow(cell, row); err != nil {
 			return err

@@ -60,6 +60,12 @@ func fixture(t testing.TB, n int) (*ledger.Snapshot, coverage.Report) {
 			t.Fatal(err)
 		}
 	}
+	if n > 6 { // the seventh item is confidential
+		yes := true
+		if _, err := l.AddDecision(ctx, evidence.NewID("git", "sha6"), evidence.Decision{At: base, By: "ada", Role: "apprentice", Confidential: &yes}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +123,9 @@ func TestSheetsCellsAndTypes(t *testing.T) {
 		r := i + 2
 		if got := cell("Evidence", fmt.Sprintf("A%d", r)); got != v.Item.ID {
 			t.Errorf("Evidence A%d = %q, want %q", r, got, v.Item.ID)
+		}
+		if v.Confidential { // TestConfidentialWithheld
+			continue
 		}
 		for _, col := range []string{"B", "P"} { // Title, Summary: source text
 			ref := fmt.Sprintf("%s%d", col, r)
@@ -181,6 +190,53 @@ func TestSheetsCellsAndTypes(t *testing.T) {
 	rrows, _ := f.GetRows("Review")
 	if len(rrows) != 9 || strings.Join(rrows[0], ",") != strings.Join(workbook.ReviewHeaders, ",") {
 		t.Errorf("Review header %v, %d rows", rrows[0], len(rrows))
+	}
+}
+
+// TestConfidentialWithheld: a confidential item is listed with its ID,
+// dates and KSBs, and nothing of its content is on any sheet, unless
+// ShowConfidential.
+func TestConfidentialWithheld(t *testing.T) {
+	snap, rep := fixture(t, 8)
+	var conf ledger.View
+	for _, v := range snap.Views {
+		if v.Confidential {
+			conf = v
+		}
+	}
+	if conf.Item.ID == "" {
+		t.Fatal("fixture has no confidential item")
+	}
+	sheets := func(show bool) string {
+		var buf bytes.Buffer
+		if err := workbook.Write(&buf, workbook.Input{Snapshot: snap, Coverage: rep, ShowConfidential: show}); err != nil {
+			t.Fatal(err)
+		}
+		f, err := excelize.OpenReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var all strings.Builder
+		for _, s := range workbook.Sheets {
+			rows, _ := f.GetRows(s)
+			for _, r := range rows {
+				all.WriteString(strings.Join(r, "\t") + "\n")
+			}
+		}
+		return all.String()
+	}
+	withheld := sheets(false)
+	for _, secret := range []string{conf.Item.Title, conf.Item.Summary, conf.Item.Facts["web_url"].(string), conf.Item.Origin.NativeID + "\t"} {
+		if strings.Contains(withheld, secret) {
+			t.Errorf("the workbook shows %q of the confidential item", secret)
+		}
+	}
+	if !strings.Contains(withheld, conf.Item.ID) || !strings.Contains(withheld, workbook.Withheld) || !strings.Contains(withheld, "withheld") {
+		t.Error("the confidential item is not listed as withheld")
+	}
+	if shown := sheets(true); !strings.Contains(shown, conf.Item.Title) {
+		t.Error("ShowConfidential does not show the item")
 	}
 }
 
