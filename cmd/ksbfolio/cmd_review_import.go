@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 
 func newReviewImportCommand(g *globals) *cobra.Command {
 	var allowUnknown bool
+	var signKey string
 	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "import FILE.xlsx",
@@ -30,17 +32,20 @@ func newReviewImportCommand(g *globals) *cobra.Command {
 xlsx and records one decision per row that has something in Accept, Reject
 (KSB IDs, comma-separated), Exclude (yes or no) or Note, made by the row's
 Reviewer in its Role (default apprentice; an empty Reviewer is the
-apprentice's name, and is required for any other role). Decisions made this
-way are unsigned, so a coach's, employer's or assessor's acceptance counts as
-claimed, not confirmed, until made with review --sign-key. Each row that
+apprentice's name, and is required for any other role). Without --sign-key
+the decisions are unsigned, so a coach's, employer's or assessor's
+acceptance counts as claimed, not confirmed. With --sign-key FILE every row
+is signed with that key, and a row whose Reviewer and Role are not those the
+config lists for the key is not applied. Each row that
 cannot be applied is reported with its row number and why (exit 1); the
 others are recorded. Importing the same file again records nothing twice.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReviewImport(g, args[0], allowUnknown, wait)
+			return runReviewImport(g, args[0], signKey, allowUnknown, wait)
 		},
 	}
 	cmd.Flags().BoolVar(&allowUnknown, "allow-unknown", false, "accept KSBs the catalogue lacks")
+	cmd.Flags().StringVar(&signKey, "sign-key", "", "sign every decision with this private key (from ksbfolio keygen); rows must name its configured reviewer")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	return cmd
 }
@@ -55,7 +60,7 @@ type importedDecision struct {
 	d   evidence.Decision
 }
 
-func runReviewImport(g *globals, path string, allowUnknown bool, wait time.Duration) error {
+func runReviewImport(g *globals, path, signKey string, allowUnknown bool, wait time.Duration) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return withCode(exitUsage, fmt.Errorf("read workbook: %w", err))
@@ -79,8 +84,14 @@ func runReviewImport(g *globals, path string, allowUnknown bool, wait time.Durat
 	if err != nil {
 		return err
 	}
+	var key ed25519.PrivateKey
+	if signKey != "" {
+		if key, err = workspace.ReadPrivateKey(signKey); err != nil {
+			return withCode(exitUsage, err)
+		}
+	}
 	sum := sha256.Sum256(data)
-	decisions, failed := importDecisions(ws, snap, rows, hex.EncodeToString(sum[:]), allowUnknown)
+	decisions, failed := importDecisions(ws, snap, rows, hex.EncodeToString(sum[:]), key, allowUnknown)
 	report := func(row workbook.ReviewRow, why string) {
 		fmt.Fprintf(g.stderr, "ksbfolio: row %d (item %s) not applied: %s\n", row.Row, termsafe.String(row.Item), termsafe.String(why))
 	}
@@ -95,7 +106,7 @@ func runReviewImport(g *globals, path string, allowUnknown bool, wait time.Durat
 				return fmt.Errorf("after %d of %d decisions: %w", recorded, len(decisions), err)
 			}
 			recorded++
-			if x.d.Role != evidence.RoleApprentice && len(x.d.Accept)+len(x.d.Reject) > 0 {
+			if x.d.Role != evidence.RoleApprentice && x.d.Signature == "" && len(x.d.Accept)+len(x.d.Reject) > 0 {
 				unconfirmed++
 			}
 		}
@@ -130,7 +141,9 @@ type failedRow struct {
 // importDecisions turns rows into decisions, checking each as review does;
 // fileHash makes each decision's ID (file and row), so that importing the
 // same file again records nothing twice.
-func importDecisions(ws *workspace.Workspace, snap *ledger.Snapshot, rows []workbook.ReviewRow, fileHash string, allowUnknown bool) ([]importedDecision, []failedRow) {
+// With key, each decision is signed, and rows whose reviewer and role
+// the config does not list for key fail.
+func importDecisions(ws *workspace.Workspace, snap *ledger.Snapshot, rows []workbook.ReviewRow, fileHash string, key ed25519.PrivateKey, allowUnknown bool) ([]importedDecision, []failedRow) {
 	byID := make(map[string]*evidence.Item, len(snap.Views))
 	for i := range snap.Views {
 		byID[snap.Views[i].Item.ID] = &snap.Views[i].Item
@@ -147,6 +160,13 @@ func importDecisions(ws *workspace.Workspace, snap *ledger.Snapshot, rows []work
 		d.ID = hex.EncodeToString(id[:16])
 		d.At = ws.Now().UTC()
 		d.ItemHash = evidence.ContentHash(*it)
+		if key != nil {
+			if !keyOf(ws, key, d.By, d.Role) {
+				failed = append(failed, failedRow{row, fmt.Sprintf("--sign-key is not the key the config lists for %s as %s", d.By, d.Role)})
+				continue
+			}
+			d = evidence.Sign(it.ID, d.ItemHash, d, key)
+		}
 		out = append(out, importedDecision{row: row, it: *it, d: d})
 	}
 	return out, failed
@@ -208,4 +228,16 @@ func importRow(ws *workspace.Workspace, byID map[string]*evidence.Item, row work
 		}
 	}
 	return evidence.Decision{By: by, Role: role, Accept: accept, Reject: reject, Exclude: exclude, Note: row.Note}, it, ""
+}
+
+// keyOf reports whether the config lists key's public half for the
+// reviewer by in role.
+func keyOf(ws *workspace.Workspace, key ed25519.PrivateKey, by, role string) bool {
+	pub := key.Public().(ed25519.PublicKey)
+	for _, c := range ws.Target.Reviewers.Reviewers() {
+		if c.Name == by && c.Role == role && c.Key.Equal(pub) {
+			return true
+		}
+	}
+	return false
 }

@@ -135,3 +135,45 @@ func TestExportNeedsOutput(t *testing.T) {
 	mustCode(t, cli(t, "-c", rl.cfg, "export", "xlsx"), exitUsage)
 	mustCode(t, cli(t, "-c", rl.cfg, "review", "import", filepath.Join(rl.dir, "missing.xlsx")), exitUsage)
 }
+
+// TestReviewImportSigned: with --sign-key, the rows of the key's
+// configured reviewer are signed and confirm; a row naming someone else
+// is not applied.
+func TestReviewImportSigned(t *testing.T) {
+	rl := newReviewLedger(t)
+	k := rl.covers
+	mine := rl.put(t, "a", "Signed by the coach", nil, k[0:1])
+	theirs := rl.put(t, "bb", "Claims to be the employer", nil, k[1:2])
+	book := filepath.Join(rl.dir, "book.xlsx")
+	mustCode(t, cli(t, "-c", rl.cfg, "export", "xlsx", "-o", book), 0)
+	f, err := excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Review")
+	for i, row := range rows[1:] {
+		n := strconv.Itoa(i + 2)
+		who := map[string][2]string{mine: {"Pat Coach", "coach"}, theirs: {"Erin Boss", "employer"}}[row[0]]
+		for col, v := range map[string]string{"F": map[string]string{mine: k[0], theirs: k[1]}[row[0]], "I": who[0], "J": who[1]} {
+			if err := f.SetCellStr("Review", col+n, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := f.SaveAs(book); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r := cli(t, "-c", rl.cfg, "review", "import", "--sign-key", rl.key("pat"), book)
+	mustCode(t, r, exitPartial)
+	if !strings.Contains(r.stdout, "recorded 1 decision") || !strings.Contains(r.stderr, "not the key the config lists for Erin Boss as employer") {
+		t.Errorf("import said:\n%s\n%s", r.stdout, r.stderr)
+	}
+	_, by, _, _, _ := coverageSets(t, rl.cfg)
+	if got := by[k[0]][0]; len(got) != 1 || got[0] != mine {
+		t.Errorf("%s confirmed by %v, want %s", k[0], got, mine)
+	}
+	if got := by[k[1]]; len(got[0])+len(got[1]) != 0 {
+		t.Errorf("%s: %v, want still only suggested", k[1], got)
+	}
+}
