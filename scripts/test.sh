@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need on a
-# fresh machine (git, openssh-server, prometheus, chromium, poppler-utils, the versitygw S3 server), then go vet and
+# fresh machine (git, openssh-server, prometheus, chromium, poppler-utils, LibreOffice, the
+# versitygw S3 server), then go vet and
 # go test -race over the whole module. Integration tests never skip here:
 # KSBFOLIO_TEST_REQUIRE turns a missing server into a failure.
 set -euo pipefail
@@ -12,6 +13,8 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the pack's rendering and PDF tests (evidence/pack)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils) # pdftotext: the pack PDF's text
+# Debian's libreoffice-calc-nogui gives soffice: the workbook converts to CSV (evidence/workbook).
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || need_apt+=(openssh-server) # the git collector's SSH test
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
@@ -27,7 +30,7 @@ if [ ! -x "$gobin/versitygw" ] && ! command -v versitygw >/dev/null 2>&1; then
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
 export PATH="$gobin:$PATH"
-export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,chromium}"
+export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,chromium,libreoffice}"
 
 go mod download
 echo "go vet ./..."

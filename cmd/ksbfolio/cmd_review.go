@@ -98,6 +98,7 @@ b back, q quit (? for help). Each decision is stored as it is made.`,
 	f.BoolVar(&o.yes, "yes", false, "bulk: record the decisions (without it, only list them)")
 	f.BoolVarP(&o.interactive, "interactive", "i", false, "walk through unreviewed suggestions on a terminal")
 	f.DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
+	cmd.AddCommand(newReviewImportCommand(g))
 	return cmd
 }
 
