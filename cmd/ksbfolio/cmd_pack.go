@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/pack"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/evidence/workbook"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
@@ -113,8 +115,17 @@ func runPack(g *globals, o packOptions) error {
 	}
 	rep := pipeline.SnapshotCoverage(snap, ws.Catalogue, ws.Target, gen)
 	who := pack.Person{Apprentice: ws.Apprentice.Name, Employer: ws.Apprentice.Employer}
+	// The assessor workbook goes in the pack, its Evidence sheet linking
+	// each selected item's folder there.
+	dirs := pack.Select(snap.Views, rep.Covers.KSBs, o.maxItems).Dirs()
+	var wb bytes.Buffer
+	if err := workbook.Write(&wb, workbook.Input{Snapshot: snap, Coverage: rep, Generated: gen,
+		ItemDir: func(id string) string { return dirs[id] }}); err != nil {
+		return fmt.Errorf("write the workbook: %w", err)
+	}
 	p, err := pack.Build(g.ctx, pack.Input{Snapshot: snap, Catalogue: ws.Catalogue, Coverage: rep, Who: who,
-		Generated: gen, MaxItems: o.maxItems, Blobs: ws.Ledger})
+		Generated: gen, MaxItems: o.maxItems, Blobs: ws.Ledger,
+		Extra: []pack.File{{Path: pack.WorkbookFile, Data: wb.Bytes()}}})
 	if err != nil {
 		return err
 	}

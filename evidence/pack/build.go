@@ -24,6 +24,9 @@ const (
 	ManifestFile  = "manifest.json"
 	SumsFile      = "SHA256SUMS"
 	SignatureFile = "manifest.json.sig"
+	// WorkbookFile is where `ksbfolio pack` puts the assessor workbook
+	// (evidence/workbook), an Extra file of the pack.
+	WorkbookFile = "workbook.xlsx"
 )
 
 // MaxArtefact is the largest artefact copied into a pack; a larger one is
@@ -106,6 +109,18 @@ type ManifestEntry struct {
 	Size   int64  `json:"size"`
 }
 
+// Dirs gives each selected item's folder in the pack,
+// "evidence/NN-<slug>" (NN from 01, wider from 100 items on), by item ID:
+// where Build puts its artefacts, and what the workbook links.
+func (s Selection) Dirs() map[string]string {
+	width := max(2, len(fmt.Sprint(len(s.Items))))
+	out := make(map[string]string, len(s.Items))
+	for i, c := range s.Items {
+		out[c.View.Item.ID] = fmt.Sprintf("evidence/%0*d-%s", width, i+1, Slug(c.View.Item.Title, c.View.Item.ID))
+	}
+	return out
+}
+
 // Build makes the pack in memory: it selects the items, copies their
 // artefacts under evidence/NN-<slug>/, renders index.html and writes the
 // manifest and SHA256SUMS. The same input gives the same bytes.
@@ -127,13 +142,10 @@ func Build(ctx context.Context, in Input) (*Pack, error) {
 		return nil
 	}
 	pages := make([]itemPage, len(sel.Items))
-	width := len(fmt.Sprint(len(sel.Items)))
-	if width < 2 {
-		width = 2
-	}
+	dirs := sel.Dirs()
 	for i := range sel.Items {
 		c := &sel.Items[i]
-		dir := fmt.Sprintf("evidence/%0*d-%s", width, i+1, Slug(c.View.Item.Title, c.View.Item.ID))
+		dir := dirs[c.View.Item.ID]
 		pg := itemPage{Chosen: c, Anchor: anchor(c.View.Item.ID), Dir: dir}
 		names := map[string]bool{}
 		for _, a := range c.View.Item.Artefacts {

@@ -13,10 +13,13 @@
 package workbook
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -184,9 +187,90 @@ func Write(w io.Writer, in Input) error {
 			return fmt.Errorf("write sheet %s: %w", s.name, err)
 		}
 	}
+	// The same ledger gives the same bytes (a pack is reproducible): the
+	// document's times are the generation time, never the clock's.
+	gen := in.Generated
+	if gen.IsZero() {
+		gen = in.Coverage.GeneratedAt
+	}
+	stamp := gen.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if err := f.SetDocProps(&excelize.DocProperties{Creator: "ksbfolio", Created: stamp, Modified: stamp}); err != nil {
+		return fmt.Errorf("write workbook properties: %w", err)
+	}
 	// Summary, the first sheet, is the active one; SetActiveSheet would
 	// read the streamed sheets back.
-	if _, err := f.WriteTo(w); err != nil {
+	var raw bytes.Buffer
+	if _, err := f.WriteTo(&raw); err != nil {
+		return fmt.Errorf("write workbook: %w", err)
+	}
+	return normalize(w, raw.Bytes(), gen)
+}
+
+// maxPart bounds one part of the workbook read back by normalize.
+const maxPart = 1 << 30
+
+// defaultType is one <Default …/> of [Content_Types].xml.
+var defaultType = regexp.MustCompile(`<Default [^>]*>(?:</Default>)?`)
+
+// sortDefaults puts the <Default> entries of [Content_Types].xml, which
+// excelize writes in map order, in a fixed order.
+func sortDefaults(b []byte) []byte {
+	locs := defaultType.FindAllIndex(b, -1)
+	if len(locs) < 2 {
+		return b
+	}
+	parts := make([]string, len(locs))
+	for i, l := range locs {
+		parts[i] = string(b[l[0]:l[1]])
+	}
+	sort.Strings(parts)
+	// The entries stand together: replace the run from the first to the
+	// last with the sorted ones, keeping anything between them out of it.
+	var out bytes.Buffer
+	out.Write(b[:locs[0][0]])
+	prev := locs[0][0]
+	for i, l := range locs {
+		out.Write(b[prev:l[0]])
+		out.WriteString(parts[i])
+		prev = l[1]
+	}
+	out.Write(b[prev:])
+	return out.Bytes()
+}
+
+// normalize copies the XLSX zip in b to w with its parts in name order
+// and every part's time set to t: excelize writes its parts in map order,
+// so without this two workbooks of the same ledger differ in bytes.
+func normalize(w io.Writer, b []byte, t time.Time) error {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return fmt.Errorf("write workbook: reread: %w", err)
+	}
+	parts := slices.Clone(zr.File)
+	slices.SortFunc(parts, func(a, b *zip.File) int { return strings.Compare(a.Name, b.Name) })
+	zw := zip.NewWriter(w)
+	for _, p := range parts {
+		rc, err := p.Open()
+		if err != nil {
+			return fmt.Errorf("write workbook: reread %s: %w", p.Name, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, maxPart))
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("write workbook: reread %s: %w", p.Name, err)
+		}
+		if p.Name == "[Content_Types].xml" {
+			data = sortDefaults(data)
+		}
+		hw, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name, Method: zip.Deflate, Modified: t.UTC()})
+		if err == nil {
+			_, err = hw.Write(data)
+		}
+		if err != nil {
+			return fmt.Errorf("write workbook: %s: %w", p.Name, err)
+		}
+	}
+	if err := zw.Close(); err != nil {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return nil
