@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need on a
-# fresh machine (git, openssh-server, prometheus, the versitygw S3 server), then go vet and
+# fresh machine (git, openssh-server, prometheus, prometheus-pushgateway, the versitygw S3 server), then go vet and
 # go test -race over the whole module. Integration tests never skip here:
 # KSBFOLIO_TEST_REQUIRE turns a missing server into a failure.
 set -euo pipefail
@@ -10,6 +10,8 @@ need_apt=()
 command -v git >/dev/null 2>&1 || need_apt+=(git)
 # Debian's prometheus package gives prometheus and promtool (collectors/prometheus/promtest).
 { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need_apt+=(prometheus)
+# Debian's prometheus-pushgateway: run --pushgateway's test (pipeline/metrics).
+command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || need_apt+=(openssh-server) # the git collector's SSH test
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
@@ -25,7 +27,7 @@ if [ ! -x "$gobin/versitygw" ] && ! command -v versitygw >/dev/null 2>&1; then
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
 export PATH="$gobin:$PATH"
-export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus}"
+export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,pushgateway}"
 
 go mod download
 echo "go vet ./..."

@@ -34,7 +34,8 @@ func withoutLabel(g prometheus.Gatherer, name string) prometheus.Gatherer {
 		mfs, err := g.Gather()
 		for _, mf := range mfs {
 			for _, m := range mf.Metric {
-				kept := m.Label[:0]
+				// A new slice: the registry shares m.Label with the metric.
+				kept := make([]*dto.LabelPair, 0, len(m.Label))
 				for _, l := range m.Label {
 					if l.GetName() != name {
 						kept = append(kept, l)
