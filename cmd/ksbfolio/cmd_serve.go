@@ -212,7 +212,12 @@ func (s *server) refreshOne(ctx context.Context, a config.Apprentice) error {
 	}
 	rep, err := pipeline.ReadCoverage(ctx, l)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil // not run yet: nothing to show
+		// Not run yet (nothing to show), or the store is unreachable:
+		// listing the one key tells which.
+		if err := s.store.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
+			return fmt.Errorf("reach the store: %w", err)
+		}
+		return nil
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,223 @@
+package main
+
+// serve's tests: a real Prometheus (Debian's package) scraping serve on
+// loopback, promtool check metrics on what serve exposes, --schedule never
+// starting two runs at once, and SIGTERM (the context's end) during a run.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
+)
+
+func freeLoopback(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServe runs `serve` in the process until the test ends (or stop is
+// called); it returns once /readyz answers 200.
+func startServe(t *testing.T, cfg string, args ...string) (addr string, stop func() result) {
+	t.Helper()
+	addr = freeLoopback(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		done <- cliCtx(t, ctx, append([]string{"-c", cfg, "serve", "--listen", addr, "--refresh", "500ms"}, args...)...)
+	}()
+	var once sync.Once
+	var res result
+	stop = func() result {
+		once.Do(func() {
+			cancel()
+			select {
+			case res = <-done:
+			case <-time.After(30 * time.Second):
+				t.Error("serve did not stop within 30s of its context's end")
+			}
+		})
+		return res
+	}
+	t.Cleanup(func() { stop() })
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case r := <-done:
+			t.Fatalf("serve exited early: %d\n%s", r.code, r.stderr)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr, stop
+			}
+		}
+	}
+	t.Fatalf("serve on %s never ready", addr)
+	return "", nil
+}
+
+func httpGet(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestServePrometheus: after a run, a real Prometheus scrapes serve and
+// its query API gives back the coverage of coverage.json.
+func TestServePrometheus(t *testing.T) {
+	prom, err := exec.LookPath("prometheus")
+	if err != nil {
+		storetest.RequireOrSkip(t, "prometheus", "apt-get install -y prometheus")
+	}
+	dir, cfg, _ := gitWorkspace(t, 30, "")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	var cov struct {
+		Summary struct{ Evidenced, Total, Gap int }
+	}
+	b, err := os.ReadFile(filepath.Join(dir, ".ksbfolio", "apprentices", "jane", "coverage.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &cov); err != nil || cov.Summary.Total == 0 {
+		t.Fatalf("coverage.json: %v %+v", err, cov)
+	}
+	addr, stop := startServe(t, cfg)
+
+	code, body := httpGet(t, "http://"+addr+"/healthz")
+	if code != 200 {
+		t.Fatalf("/healthz: %d %s", code, body)
+	}
+	code, exposed := httpGet(t, "http://"+addr+"/metrics")
+	if code != 200 || !strings.Contains(exposed, `ksbfolio_coverage_ratio{apprentice="jane"}`) {
+		t.Fatalf("/metrics: %d\n%s", code, exposed)
+	}
+	// promtool check metrics on what serve exposes.
+	check := exec.Command("promtool", "check", "metrics")
+	check.Stdin = strings.NewReader(exposed)
+	if out, err := check.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+
+	// A real Prometheus scraping serve every second.
+	pdir := t.TempDir()
+	paddr := freeLoopback(t)
+	writeFile(t, filepath.Join(pdir, "prometheus.yml"), fmt.Sprintf(`global: {scrape_interval: 1s}
+scrape_configs:
+  - job_name: ksbfolio
+    static_configs: [{targets: [%q]}]
+`, addr))
+	var plog bytes.Buffer
+	pc := exec.Command(prom, "--config.file="+filepath.Join(pdir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(pdir, "data"),
+		"--web.listen-address="+paddr)
+	pc.Stdout, pc.Stderr = &plog, &plog
+	if err := pc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Process.Kill(); _ = pc.Wait() })
+
+	want := float64(cov.Summary.Evidenced) / float64(cov.Summary.Total)
+	q := func(expr string) (float64, bool) {
+		resp, err := http.Get("http://" + paddr + "/api/v1/query?query=" + url.QueryEscape(expr))
+		if err != nil {
+			return 0, false
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Status string
+			Data   struct {
+				Result []struct {
+					Metric map[string]string
+					Value  [2]any
+				}
+			}
+		}
+		if json.NewDecoder(resp.Body).Decode(&r) != nil || r.Status != "success" || len(r.Data.Result) != 1 {
+			return 0, false
+		}
+		s, _ := r.Data.Result[0].Value[1].(string)
+		v, err := strconv.ParseFloat(s, 64)
+		return v, err == nil
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v, ok := q(`ksbfolio_coverage_ratio{apprentice="jane",job="ksbfolio"}`)
+		if ok {
+			if v != want {
+				t.Fatalf("Prometheus has coverage ratio %v, coverage.json says %v", v, want)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus never got the coverage ratio from serve:\n%s", plog.String())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if v, ok := q(`ksbfolio_coverage_ksbs{apprentice="jane",status="gap"}`); !ok || v != float64(cov.Summary.Gap) {
+		t.Errorf("gap KSBs through Prometheus: %v %v, want %d", v, ok, cov.Summary.Gap)
+	}
+	if r := stop(); r.code != 0 {
+		t.Errorf("serve exit %d after its context ended\n%s", r.code, r.stderr)
+	}
+}
+
+// TestServeNotReadyBeforeRefresh: /readyz says 503 when no coverage can
+// be read (the store folder is not a folder).
+func TestServeReadyz(t *testing.T) {
+	dir, cfg, _ := gitWorkspace(t, 3, "")
+	writeFile(t, filepath.Join(dir, ".ksbfolio"), "not a folder")
+	addr := freeLoopback(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- cliCtx(t, ctx, "-c", cfg, "serve", "--listen", addr, "--refresh", "200ms") }()
+	defer func() { cancel(); <-done }()
+	var code int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		select {
+		case r := <-done:
+			done <- r // for the deferred receive
+			if r.code == 0 {
+				t.Fatalf("serve exited 0 with an unusable store:\n%s", r.stderr)
+			}
+			return // refusing to start on an unusable store is fine too
+		default:
+		}
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			code, _ = httpGet(t, "http://"+addr+"/readyz")
+			break
+		}
+	}
+	time.Sleep(time.Second) // a few refreshes
+	if code, _ = httpGet(t, "http://"+addr+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz %d with an unreadable store, want 503", code)
+	}
+}
