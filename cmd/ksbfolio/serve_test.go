@@ -43,7 +43,7 @@ func startServe(t *testing.T, cfg string, args ...string) (addr string, stop fun
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() {
-		done <- cliCtx(t, ctx, append([]string{"-c", cfg, "serve", "--listen", addr, "--refresh", "500ms"}, args...)...)
+		done <- cliCtx(t, ctx, append([]string{"--log-level", "info", "-c", cfg, "serve", "--listen", addr, "--refresh", "500ms"}, args...)...)
 	}()
 	var once sync.Once
 	var res result
@@ -219,5 +219,89 @@ func TestServeReadyz(t *testing.T) {
 	time.Sleep(time.Second) // a few refreshes
 	if code, _ = httpGet(t, "http://"+addr+"/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz %d with an unreadable store, want 503", code)
+	}
+}
+
+// slowWorkspace is a git workspace plus a Prometheus source whose server
+// takes delay to answer anything (and then fails): a slow run.
+func slowWorkspace(t *testing.T, delay time.Duration) (dir, cfg string) {
+	t.Helper()
+	dir, cfg, _ = gitWorkspace(t, 5, "")
+	slow := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
+		http.Error(w, "slow and unhappy", http.StatusServiceUnavailable)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = slow.Serve(ln) }()
+	t.Cleanup(func() { _ = slow.Close() })
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(b)+fmt.Sprintf("  - name: slow\n    type: prometheus\n    url: http://%s\n    alerts: false\n", ln.Addr()))
+	return dir, cfg
+}
+
+// TestServeScheduleNeverTwoAtOnce: with a one-second schedule and runs
+// taking longer, ticks are skipped (and logged), and a run starts only
+// after the previous one finished.
+func TestServeScheduleNeverTwoAtOnce(t *testing.T) {
+	_, cfg := slowWorkspace(t, 400*time.Millisecond)
+	_, stop := startServe(t, cfg, "--schedule", "@every 1s")
+	time.Sleep(7 * time.Second)
+	r := stop()
+	if r.code != 0 {
+		t.Fatalf("serve exit %d\n%s", r.code, r.stderr)
+	}
+	running, started, skipped := false, 0, 0
+	for _, line := range strings.Split(r.stderr, "\n") {
+		switch {
+		case strings.Contains(line, "scheduled run started"):
+			if running {
+				t.Fatalf("a run started while another was running:\n%s", r.stderr)
+			}
+			running = true
+			started++
+		case strings.Contains(line, "scheduled run finished"), strings.Contains(line, "scheduled run failed"):
+			running = false
+		case strings.Contains(line, "skipping the scheduled run"):
+			skipped++
+		}
+	}
+	if started < 2 || skipped < 1 {
+		t.Fatalf("%d runs started, %d ticks skipped; want at least 2 and 1:\n%s", started, skipped, r.stderr)
+	}
+}
+
+// TestServeTermDuringRun: the end of serve's context (SIGTERM) during a
+// scheduled run cancels it cleanly; the next run completes the ledger.
+func TestServeTermDuringRun(t *testing.T) {
+	dir, cfg := slowWorkspace(t, time.Minute)
+	_, stop := startServe(t, cfg, "--schedule", "@every 1s", "--grace", "10s")
+	time.Sleep(2500 * time.Millisecond) // the first run is waiting on the slow source
+	begin := time.Now()
+	r := stop()
+	if took := time.Since(begin); took > 10*time.Second {
+		t.Errorf("serve took %v to stop", took)
+	}
+	if r.code != 0 || !strings.Contains(r.stderr, "outcome=interrupted") {
+		t.Fatalf("serve exit %d, want 0 and an interrupted run:\n%s", r.code, r.stderr)
+	}
+	// The next run, without the slow source, completes; fsck finds the ledger sound.
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(b[:bytes.Index(b, []byte("  - name: slow"))]))
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	mustCode(t, cli(t, "-c", cfg, "fsck"), 0)
+	if _, err := os.Stat(filepath.Join(dir, ".ksbfolio", "apprentices", "jane", "coverage.json")); err != nil {
+		t.Error(err)
 	}
 }
