@@ -305,3 +305,60 @@ func TestServeTermDuringRun(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestRunPushgateway: run --pushgateway pushes the run's metrics to a real
+// Pushgateway as the apprentice's group; metrics.pushgateway in the config
+// does the same.
+func TestRunPushgateway(t *testing.T) {
+	bin, err := exec.LookPath("prometheus-pushgateway")
+	if err != nil {
+		storetest.RequireOrSkip(t, "pushgateway", "apt-get install -y prometheus-pushgateway")
+	}
+	addr := freeLoopback(t)
+	var logb bytes.Buffer
+	pg := exec.Command(bin, "--web.listen-address="+addr)
+	pg.Stdout, pg.Stderr = &logb, &logb
+	if err := pg.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pg.Process.Kill(); _ = pg.Wait() })
+	pgURL := "http://" + addr
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(pgURL + "/-/ready"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pushgateway not ready:\n%s", logb.String())
+		}
+	}
+	_, cfg, _ := gitWorkspace(t, 10, "")
+	mustCode(t, cli(t, "-c", cfg, "run", "--pushgateway", pgURL), 0)
+	_, body := httpGet(t, pgURL+"/metrics")
+	for _, want := range []string{
+		`ksbfolio_coverage_ratio{apprentice="jane",instance="",job="ksbfolio"}`,
+		`ksbfolio_items_stored_total{apprentice="jane",instance="",job="ksbfolio",kind="commit",source="model-repo"} `,
+		`ksbfolio_runs_total{apprentice="jane",instance="",job="ksbfolio",outcome="ok"} 1`,
+		`ksbfolio_source_last_success_timestamp_seconds{apprentice="jane",instance="",job="ksbfolio",source="model-repo"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("pushgateway lacks %s", want)
+		}
+	}
+	// From the config: the second run (nothing new) replaces the group.
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, string(b)+"metrics: {pushgateway: "+pgURL+"}\n")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+	_, body = httpGet(t, pgURL+"/metrics")
+	if strings.Contains(body, `ksbfolio_items_stored_total{apprentice="jane"`) {
+		t.Error("the second run's push did not replace the group: the first run's items are still there")
+	}
+	if !strings.Contains(body, `ksbfolio_runs_total{apprentice="jane",instance="",job="ksbfolio",outcome="ok"} 1`) {
+		t.Error("the second run did not push")
+	}
+}
