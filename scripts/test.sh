@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what the tests need on a
-# fresh machine (git, openssh-server, prometheus, chromium, poppler-utils, LibreOffice, the
-# versitygw S3 server), then go vet and
+# fresh machine (git, openssh-server, prometheus, prometheus-pushgateway, chromium,
+# poppler-utils, LibreOffice, the versitygw S3 server), then go vet and
 # go test -race over the whole module. Integration tests never skip here:
 # KSBFOLIO_TEST_REQUIRE turns a missing server into a failure.
 set -euo pipefail
@@ -15,6 +15,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium) # the pack's renderi
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils) # pdftotext: the pack PDF's text
 # Debian's libreoffice-calc-nogui gives soffice: the workbook converts to CSV (evidence/workbook).
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-calc-nogui)
+# Debian's prometheus-pushgateway: run --pushgateway's test (pipeline/metrics).
+command -v prometheus-pushgateway >/dev/null 2>&1 || need_apt+=(prometheus-pushgateway)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || need_apt+=(openssh-server) # the git collector's SSH test
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
@@ -30,7 +32,7 @@ if [ ! -x "$gobin/versitygw" ] && ! command -v versitygw >/dev/null 2>&1; then
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
 export PATH="$gobin:$PATH"
-export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,chromium,libreoffice}"
+export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,pushgateway,chromium,libreoffice}"
 
 go mod download
 echo "go vet ./..."

@@ -22,6 +22,9 @@ type runOptions struct {
 	all      bool
 	parallel int
 	shard    string
+	// pushgateway, when set (or metrics.pushgateway in the config), is
+	// where the run's metrics are pushed.
+	pushgateway string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -65,6 +68,7 @@ failed but another run held some apprentice's lease; 130 interrupted.`,
 	cmd.Flags().DurationVar(&o.wait, "wait", 0, "wait up to this long for another run on the same apprentice")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the run report as JSON")
 	cmd.Flags().BoolVar(&o.full, "full", false, "ignore saved cursors: collect everything again (idempotent)")
+	cmd.Flags().StringVar(&o.pushgateway, "pushgateway", "", "push the run's metrics to this Pushgateway URL (default: metrics.pushgateway in the config)")
 	return cmd
 }
 
@@ -92,6 +96,17 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	if g.progressOn() {
 		obs = &progressLine{g: g}
 	}
+	pushTo := o.pushgateway
+	if pushTo == "" && command == "run" {
+		pushTo = ws.Config.Metrics.Pushgateway
+	}
+	var pm *pushMetrics
+	if pushTo != "" {
+		if pm, err = newPushMetrics(ws.Apprentice.ID); err != nil {
+			return err
+		}
+		obs = pipeline.Observers(obs, pm.observer)
+	}
 	r, warns, err := ws.Runner(obs)
 	if err != nil {
 		return setupCode(err)
@@ -102,6 +117,15 @@ func runPipeline(g *globals, o runOptions, command string, coverage bool) error 
 	rep, err := r.Run(g.ctx, pipeline.Options{Command: command, Only: o.source, Coverage: coverage, Wait: o.wait, LeaseTTL: ws.LeaseTTL, Full: o.full})
 	if rep == nil {
 		return err
+	}
+	if pm != nil {
+		if perr := pm.push(g, ws, rep, pushTo); perr != nil {
+			g.log.Error("push metrics", "error", perr)
+			if err == nil && rep.Outcome == pipeline.OutcomeOK {
+				rep.Outcome = pipeline.OutcomePartial
+				rep.Warnings = append(rep.Warnings, perr.Error())
+			}
+		}
 	}
 	if o.json {
 		enc := json.NewEncoder(g.stdout)

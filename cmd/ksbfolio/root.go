@@ -108,6 +108,7 @@ run holds this apprentice's lease; 130 interrupted.`,
 	root.AddCommand(
 		newInitCommand(g),
 		newRunCommand(g),
+		newServeCommand(g),
 		newCollectCommand(g),
 		newItemsCommand(g),
 		newShowCommand(g),

@@ -180,7 +180,7 @@ func Template(d TemplateData) []byte {
 	w("# pack:")
 	w("#   max_items: 12")
 	w("")
-	w("# Where a one-shot run pushes its metrics (used by a later version).")
+	w("# Where a one-shot run pushes its metrics to a Pushgateway (docs/metrics.md).")
 	w("# metrics:")
 	w("#   pushgateway: http://pushgateway:9091")
 	return []byte(b.String())

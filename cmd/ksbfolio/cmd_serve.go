@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/metrics"
+	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
+)
+
+type serveOptions struct {
+	listen   string
+	schedule string
+	refresh  time.Duration
+	grace    time.Duration
+	parallel int
+}
+
+func newServeCommand(g *globals) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve [--listen ADDR] [--schedule CRON]",
+		Short: "Serve Prometheus metrics of coverage (/metrics, /healthz, /readyz); optionally run on a schedule",
+		Long: `serve exposes each configured apprentice's coverage as Prometheus metrics
+on /metrics (docs/metrics.md lists them), reading only each apprentice's
+coverage.json from the store, again every --refresh. /healthz answers 200
+while the process runs; /readyz answers 200 once the store was reachable and
+the first refresh is done, 503 before.
+
+--schedule CRON runs ` + "`run`" + ` in the process on that schedule (five fields, an
+optional leading seconds field, or @every 10m, @hourly, …), never two at
+once: a tick that comes while a run is still going is skipped, and logged.
+On SIGTERM or Ctrl-C the server stops; a run in progress is cancelled and
+given --grace to stop cleanly (what it stored stays stored; the next run
+carries on).`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return serve(g, o) },
+	}
+	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:9464", "address to listen on (host:port)")
+	cmd.Flags().StringVar(&o.schedule, "schedule", "", "run the pipeline in the process on this cron schedule")
+	cmd.Flags().DurationVar(&o.refresh, "refresh", time.Minute, "how often to re-read the coverage summaries")
+	cmd.Flags().DurationVar(&o.grace, "grace", 30*time.Second, "on shutdown, how long a run in progress has to stop")
+	cmd.Flags().IntVar(&o.parallel, "parallel", 8, "coverage summaries read at once")
+	return cmd
+}
+
+// cronParser reads --schedule: standard five fields, an optional seconds
+// field first, and descriptors (@every 1m, @daily).
+func cronParser() cron.Parser {
+	return cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+}
+
+// server holds serve's state: the metrics and whether it is ready.
+type server struct {
+	g        *globals
+	cfg      *config.Config
+	store    store.Store
+	metrics  *metrics.Metrics
+	parallel int
+	ready    atomic.Bool
+	running  sync.Mutex // held by the run in progress
+}
+
+func serve(g *globals, o serveOptions) error {
+	if o.refresh <= 0 || o.parallel < 1 || o.grace < 0 {
+		return usageErrorf("--refresh must be positive, --parallel at least 1, --grace not negative")
+	}
+	var sched cron.Schedule
+	if o.schedule != "" {
+		var err error
+		if sched, err = cronParser().Parse(o.schedule); err != nil {
+			return usageErrorf("--schedule %q: %v", o.schedule, err)
+		}
+	}
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := workspace.OpenStore(g.ctx, cfg.Store, cfg.Dir)
+	if err != nil {
+		return setupCode(err)
+	}
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		return err
+	}
+	s := &server{g: g, cfg: cfg, store: st, metrics: m, parallel: o.parallel}
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return usageErrorf("--listen %s: %v", o.listen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			http.Error(w, "not ready: the first refresh of coverage is not done", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	g.log.Info("serving metrics", "addr", ln.Addr().String(), "apprentices", len(cfg.All()), "schedule", o.schedule)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.refreshLoop(g.ctx, o.refresh)
+	}()
+	if sched != nil {
+		c := cron.New(cron.WithParser(cronParser()), cron.WithLocation(time.UTC))
+		c.Schedule(sched, cron.FuncJob(func() { s.scheduled(g.ctx) }))
+		c.Start()
+		defer func() {
+			done := c.Stop() // no new ticks; done when the job in progress returns
+			select {
+			case <-done.Done():
+			case <-time.After(o.grace):
+				g.log.Error("the run in progress did not stop within the grace period", "grace", o.grace)
+			}
+		}()
+	}
+
+	select {
+	case <-g.ctx.Done():
+		g.log.Info("shutting down")
+	case err := <-served:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		g.log.Warn("http shutdown", "error", err)
+	}
+	wg.Wait()
+	return nil
+}
+
+// refreshLoop reads the coverage summaries now and every interval until
+// ctx ends.
+func (s *server) refreshLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := s.refresh(ctx); err != nil {
+			s.g.log.Warn("refresh coverage", "error", err)
+		} else if !s.ready.Swap(true) {
+			s.g.log.Info("ready", "apprentices", len(s.cfg.All()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// refresh reads every apprentice's coverage.json, parallel at a time, into
+// the metrics. An apprentice without one yet (never run) is left out; it
+// fails only when the store could not be read for any apprentice.
+func (s *server) refresh(ctx context.Context) error {
+	all := s.cfg.All()
+	sem := make(chan struct{}, s.parallel)
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, a := range all {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = s.refreshOne(ctx, a)
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			failed++
+			s.g.log.Warn("read coverage", "apprentice", all[i].ID, "error", err)
+		}
+	}
+	if failed > 0 && failed == len(all) {
+		return fmt.Errorf("no coverage summary could be read from %s: %w", s.store, errors.Join(errs...))
+	}
+	return nil
+}
+
+func (s *server) refreshOne(ctx context.Context, a config.Apprentice) error {
+	l, err := ledger.New(s.store, a.ID)
+	if err != nil {
+		return err
+	}
+	rep, err := pipeline.ReadCoverage(ctx, l)
+	if errors.Is(err, store.ErrNotFound) {
+		// Not run yet (nothing to show), or the store is unreachable:
+		// listing the one key tells which.
+		if err := s.store.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
+			return fmt.Errorf("reach the store: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.SetCoverage(a.ID, rep, a.Gateway.Time)
+	return nil
+}
+
+// scheduled is one cron tick: a run, unless one is still going.
+func (s *server) scheduled(ctx context.Context) {
+	if !s.running.TryLock() {
+		s.g.log.Warn("skipping the scheduled run: the previous one is still running")
+		return
+	}
+	defer s.running.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	s.g.log.Info("scheduled run started")
+	rep, err := s.runOnce(ctx)
+	switch {
+	case rep != nil:
+		s.g.log.Info("scheduled run finished", "run", rep.RunID, "outcome", rep.Outcome, "seconds", rep.DurationSeconds, "error", err)
+	case err != nil:
+		s.g.log.Error("scheduled run failed", "error", err)
+	}
+	if err := s.refresh(ctx); err != nil && ctx.Err() == nil {
+		s.g.log.Warn("refresh coverage", "error", err)
+	}
+}
+
+// runOnce does what `run` does, its metrics going to the server's.
+func (s *server) runOnce(ctx context.Context) (*pipeline.Report, error) {
+	ws, err := s.g.workspace("")
+	if err != nil {
+		return nil, err
+	}
+	r, _, err := ws.Runner(s.metrics.Observer(ws.Apprentice.ID, time.Now))
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.Run(ctx, pipeline.Options{Command: "run", Coverage: true, LeaseTTL: ws.LeaseTTL})
+	if rep != nil {
+		s.metrics.RunFinished(rep)
+	}
+	return rep, err
+}
+
+// pushMetrics are one run's metrics, for run --pushgateway.
+type pushMetrics struct {
+	reg      *prometheus.Registry
+	metrics  *metrics.Metrics
+	observer pipeline.Observer
+}
+
+func newPushMetrics(apprentice string) (*pushMetrics, error) {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		return nil, err
+	}
+	return &pushMetrics{reg: reg, metrics: m, observer: m.Observer(apprentice, time.Now)}, nil
+}
+
+// push adds the run's outcome and the stored coverage, and pushes them.
+func (p *pushMetrics) push(g *globals, ws *workspace.Workspace, rep *pipeline.Report, url string) error {
+	p.metrics.RunFinished(rep)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // pushed even when the run was interrupted
+	defer cancel()
+	if cov, err := pipeline.ReadCoverage(ctx, ws.Ledger); err == nil {
+		p.metrics.SetCoverage(ws.Apprentice.ID, cov, ws.Apprentice.Gateway.Time)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		g.log.Warn("read coverage for the push", "error", err)
+	}
+	return metrics.Push(ctx, url, ws.Apprentice.ID, p.reg, nil)
+}
