@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -83,14 +84,24 @@ func demoRun(g *globals, res demo.Result) error {
 		return err
 	}
 	fmt.Fprintln(g.stdout)
-	return rep.WriteTable(g.stdout)
+	if err := rep.WriteTable(g.stdout); err != nil {
+		return err
+	}
+	// The pack (with the workbook) of the 12 items that cover the most.
+	fmt.Fprintln(g.stdout)
+	return runPack(g, packOptions{out: filepath.Join(res.Dir, demoPack), maxItems: 12, maxItemsSet: true})
 }
+
+// demoPack is the demo's portfolio pack folder, inside the demo folder.
+const demoPack = "pack"
 
 // nextHint is the demo's closing line: shell commands that work as printed
 // (the folder quoted for the shell), and, when ksbfolio is not on PATH,
 // how to put it there.
 func nextHint(dir string, installed bool) string {
-	s := "next: cd " + shellQuote(dir) + " && ksbfolio items && ksbfolio coverage"
+	s := "open the pack: " + shellQuote(filepath.Join(dir, demoPack, "index.html")) + " (in a browser; the workbook is " +
+		shellQuote(filepath.Join(dir, demoPack, "workbook.xlsx")) + ")\n" +
+		"next: cd " + shellQuote(dir) + " && ksbfolio items && ksbfolio coverage"
 	if !installed {
 		s += "\n(ksbfolio is not on your PATH: run `go install ./cmd/ksbfolio` in the ksbfolio source folder;" +
 			" it installs into $(go env GOPATH)/bin, which must be on PATH)"

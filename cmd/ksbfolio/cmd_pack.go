@@ -26,8 +26,11 @@ import (
 type packOptions struct {
 	out      string
 	maxItems int
-	signKey  string
-	pdf      bool
+	// maxItemsSet: --max-items was given; without it pack.max_items of
+	// the config applies.
+	maxItemsSet bool
+	signKey     string
+	pdf         bool
 }
 
 func newPackCommand(g *globals) *cobra.Command {
@@ -58,11 +61,14 @@ uncovered; without it every evidenced item is included.
 manifest.json.sig; ksbfolio verify --pub-key checks it. --pdf also prints
 index.html to PDF next to the pack (NAME.pdf) with headless Chromium.`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error { return runPack(g, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.maxItemsSet = cmd.Flags().Changed("max-items")
+			return runPack(g, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "output", "o", "", "the pack: a folder, or a file ending in .zip (default pack-<apprentice>)")
-	f.IntVar(&o.maxItems, "max-items", 0, "select at most N items by set cover (0: every evidenced item)")
+	f.IntVar(&o.maxItems, "max-items", 0, "select at most N items by set cover (0: every evidenced item; default: pack.max_items of the config)")
 	f.StringVar(&o.signKey, "sign-key", "", "sign the manifest with this ed25519 private key (PEM, ksbfolio keygen)")
 	f.BoolVar(&o.pdf, "pdf", false, "also print index.html to PDF (NAME.pdf) with headless Chromium")
 	return cmd
@@ -91,6 +97,9 @@ func runPack(g *globals, o packOptions) error {
 	ws, err := g.workspace("")
 	if err != nil {
 		return err
+	}
+	if !o.maxItemsSet && ws.Config.Pack.MaxItems > 0 {
+		o.maxItems = ws.Config.Pack.MaxItems
 	}
 	out := o.out
 	if out == "" {

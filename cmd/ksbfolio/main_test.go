@@ -593,10 +593,20 @@ func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	r := cli(t, "demo", dir, "--commits", "300")
 	mustCode(t, r, 0)
-	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "of 39 KSBs assessed by the professional discussion"} {
+	for _, want := range []string{"fraud-model (git): ok", "secrets masked", "gateway ready: no", "of 39 KSBs assessed by the professional discussion",
+		"open the pack: " + filepath.Join(dir, "pack", "index.html")} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	// The demo builds the pack, with the workbook, and it verifies.
+	for _, f := range []string{"index.html", "workbook.xlsx", "manifest.json", "SHA256SUMS"} {
+		if _, err := os.Stat(filepath.Join(dir, "pack", f)); err != nil {
+			t.Errorf("demo pack: %v", err)
+		}
+	}
+	if v := cli(t, "verify", filepath.Join(dir, "pack")); v.code != 0 {
+		t.Errorf("verify the demo pack: exit %d\n%s%s", v.code, v.stdout, v.stderr)
 	}
 	// Every source type of the demo stores items, and the coverage counts
 	// KSBs suggested or claimed by items of every source type.
