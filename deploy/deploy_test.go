@@ -11,7 +11,7 @@ import (
 )
 
 func TestShippedConfigLoads(t *testing.T) {
-	cfg, err := config.Load(filepath.Join("k8s", "ksbfolio.yaml"), registry.Default())
+	cfg, err := config.Load(filepath.Join("k8s", "base", "ksbfolio.yaml"), registry.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
