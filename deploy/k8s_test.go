@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -30,6 +31,7 @@ type built struct {
 	cronJobs    []*batchv1.CronJob
 	jobs        []*batchv1.Job
 	accounts    []*corev1.ServiceAccount
+	monitors    []*monitoringv1.ServiceMonitor
 }
 
 // decodeStrict decodes one object (JSON) into a T as the API server
@@ -77,6 +79,9 @@ func buildOverlay(dir string) (*built, error) {
 		case "batch/v1 CronJob":
 			v, e := decodeStrict[batchv1.CronJob](doc)
 			b.cronJobs, err = append(b.cronJobs, v), e
+		case "monitoring.coreos.com/v1 ServiceMonitor":
+			v, e := decodeStrict[monitoringv1.ServiceMonitor](doc)
+			b.monitors, err = append(b.monitors, v), e
 		case "batch/v1 Job":
 			v, e := decodeStrict[batchv1.Job](doc)
 			b.jobs, err = append(b.jobs, v), e
@@ -185,6 +190,40 @@ func TestKustomizeServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(b.monitors) != 0 {
+		t.Error("the serve overlay needs no Prometheus Operator")
+	}
+	checkServe(t, b)
+}
+
+// TestKustomizeServeOperator: the same with a ServiceMonitor that selects
+// the Service and scrapes its metrics port.
+func TestKustomizeServeOperator(t *testing.T) {
+	b, err := buildOverlay(filepath.Join("k8s", "overlays", "serve-operator"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkServe(t, b)
+	if len(b.monitors) != 1 {
+		t.Fatalf("%d ServiceMonitors", len(b.monitors))
+	}
+	m, svc := b.monitors[0], b.services[0]
+	if len(m.Spec.Selector.MatchLabels) == 0 {
+		t.Fatal("the ServiceMonitor selects every Service")
+	}
+	for k, v := range m.Spec.Selector.MatchLabels {
+		if svc.Labels[k] != v {
+			t.Errorf("ServiceMonitor selects %s=%s, the Service has %v", k, v, svc.Labels)
+		}
+	}
+	if len(m.Spec.Endpoints) != 1 || m.Spec.Endpoints[0].Port != svc.Spec.Ports[0].Name || m.Spec.Endpoints[0].Path != "/metrics" {
+		t.Errorf("endpoints %+v", m.Spec.Endpoints)
+	}
+}
+
+// checkServe checks the serve Deployment and its Service.
+func checkServe(t *testing.T, b *built) {
+	t.Helper()
 	if len(b.deployments) != 1 || len(b.services) != 1 || len(b.cronJobs)+len(b.jobs) != 0 {
 		t.Fatalf("built %+v, want a Deployment and a Service", b)
 	}
