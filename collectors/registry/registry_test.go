@@ -235,4 +235,3 @@ func TestSourcesUnknownType(t *testing.T) {
 		t.Errorf("Sources() error %v", err)
 	}
 }
-
