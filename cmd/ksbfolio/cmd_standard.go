@@ -206,7 +206,7 @@ func newStandardShowCommand(g *globals) *cobra.Command {
 // writeCatalogue prints a catalogue for a person. Every KSB's statement is
 // printed whole, on one line.
 func writeCatalogue(w io.Writer, c *ksb.Catalogue) error {
-	ew := &errWriter{w: w}
+	ew := &termsafe.ErrWriter{W: w}
 	fmt.Fprintf(ew, "%s — %s %s, version %s", flat(c.ID), flat(c.Reference), flat(c.Title), flat(c.Version))
 	if c.Level > 0 {
 		fmt.Fprintf(ew, ", level %d", c.Level)
@@ -297,28 +297,11 @@ func writeCatalogue(w io.Writer, c *ksb.Catalogue) error {
 		fmt.Fprintf(ew, "%-4s %-9s %s\n", flat(k.ID), flat(k.Kind), flat(strings.Join(about, " · ")))
 		fmt.Fprintf(ew, "     %s\n", flat(k.Statement))
 	}
-	return ew.err
+	return ew.Err
 }
 
 // flat folds white space, so that catalogue text cannot break a line.
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// errWriter keeps the first write error and drops later writes.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, err
-}
 
 func newStandardImportCommand(g *globals) *cobra.Command {
 	var o ksb.ImportOptions

@@ -25,7 +25,7 @@ const excerptLen = 60
 // verify, stale tags and readiness. It returns the
 // first write error.
 func (r Report) WriteTable(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := &termsafe.ErrWriter{W: w}
 	widths := [3]int{len("KSB"), len("KIND"), len("STATUS")}
 	for _, row := range r.KSBs {
 		for i, s := range []string{oneLine(row.KSB), oneLine(row.Kind), row.Status} {
@@ -106,8 +106,8 @@ func (r Report) WriteTable(w io.Writer) error {
 		ready = "yes"
 	}
 	fmt.Fprintf(ew, "gateway ready: %s — %s\n", ready, oneLine(r.ReadyReason))
-	if ew.err != nil {
-		return fmt.Errorf("write coverage table: %w", ew.err)
+	if ew.Err != nil {
+		return fmt.Errorf("write coverage table: %w", ew.Err)
 	}
 	return nil
 }
@@ -222,21 +222,4 @@ func excerpt(row Row) string {
 // space, so that text from a catalogue cannot break the table.
 func oneLine(s string) string {
 	return termsafe.String(strings.Join(strings.Fields(s), " "))
-}
-
-// errWriter keeps the first error and drops later writes.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = err
-	}
-	return n, err
 }

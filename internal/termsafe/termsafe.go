@@ -148,3 +148,22 @@ func (e escaper) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// ErrWriter keeps the first error writing to W and drops every later
+// write, so that a report printed piece by piece checks for an error once,
+// at the end (Err).
+type ErrWriter struct {
+	W   io.Writer
+	Err error
+}
+
+func (e *ErrWriter) Write(p []byte) (int, error) {
+	if e.Err != nil {
+		return 0, e.Err
+	}
+	n, err := e.W.Write(p)
+	if err != nil {
+		e.Err = err
+	}
+	return n, err
+}
