@@ -31,23 +31,7 @@ const chartSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40
 func fixture(t testing.TB) (pack.Input, *ledger.Ledger) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := fsstore.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ledger.New(st, "ada")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cat *ksb.Catalogue
-	for _, c := range ksb.Builtin() {
-		if strings.HasPrefix(c.ID, "st1398") {
-			cat = c
-		}
-	}
-	if cat == nil {
-		t.Fatal("no built-in ST1398 catalogue")
-	}
+	l, cat := newLedger(t)
 	svgSum, err := l.PutBlob(ctx, []byte(chartSVG))
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +76,35 @@ func fixture(t testing.TB) (pack.Input, *ledger.Ledger) {
 	if _, err := l.AddDecision(ctx, items[2].ID, evidence.Decision{At: at, By: "ada", Role: "apprentice", Exclude: &tr}); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
+	return packInput(t, l, cat, nil, at), l
+}
+
+// newLedger makes an empty ledger for the apprentice "ada" on a local
+// store, and returns it with the built-in ST1398 catalogue.
+func newLedger(t testing.TB) (*ledger.Ledger, *ksb.Catalogue) {
+	t.Helper()
+	st, err := fsstore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ledger.New(st, "ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ksb.Builtin() {
+		if strings.HasPrefix(c.ID, "st1398") {
+			return l, c
+		}
+	}
+	t.Fatal("no built-in ST1398 catalogue")
+	return nil, nil
+}
+
+// packInput is the pack input of everything in l, the reviews checked with
+// v, the coverage of every KSB of cat worked out at at.
+func packInput(t testing.TB, l *ledger.Ledger, cat *ksb.Catalogue, v *evidence.Verifier, at time.Time) pack.Input {
+	t.Helper()
+	snap, err := l.Snapshot(context.Background(), ledger.SnapshotOptions{Verifier: v})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +112,9 @@ func fixture(t testing.TB) (pack.Input, *ledger.Ledger) {
 	if err != nil {
 		covers = coverage.All(cat)
 	}
-	target := coverage.Target{Covers: covers}
-	rep := pipeline.SnapshotCoverage(snap, cat, target, at)
+	rep := pipeline.SnapshotCoverage(snap, cat, coverage.Target{Covers: covers, Reviewers: v}, at)
 	return pack.Input{Snapshot: snap, Catalogue: cat, Coverage: rep, Who: pack.Person{Apprentice: "Ada <Lovelace>", Employer: "Analytical & Co"},
-		Generated: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), Blobs: l}, l
+		Generated: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC), Blobs: l}
 }
 
 func build(t *testing.T, in pack.Input) *pack.Pack {
