@@ -131,14 +131,7 @@ func TestChromiumRendersPack(t *testing.T) {
 	index := filepath.Join(dir, "index.html")
 
 	page := chromiumtest.Open(t, index, 1000, 1400)
-	first := page.Screenshot("pack-first-page.png")
-	item := page.ScreenshotElement("item-"+ids["run"], "pack-item.png")
-	page.Viewport(420, 900)
-	phone := page.Screenshot("pack-phone.png")
-	page.Viewport(1000, 1400)
 	page.Settle()
-	dom := page.HTML()
-
 	seen := false
 	for _, r := range page.Requests() {
 		seen = seen || strings.HasSuffix(r.URL, "/index.html") && r.Event == "Network.requestWillBeSent"
@@ -149,6 +142,16 @@ func TestChromiumRendersPack(t *testing.T) {
 	for _, r := range page.Offending() {
 		t.Errorf("request left the page: %v", r)
 	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	first := page.Screenshot("pack-first-page.png")
+	item := page.ScreenshotElement("item-"+ids["run"], "pack-item.png")
+	page.Viewport(420, 900)
+	phone := page.Screenshot("pack-phone.png")
+	page.Viewport(1000, 1400)
+	dom := page.HTML()
 
 	wants := []string{`id="cover"`, `id="cover-apprentice">Ada &lt;Lovelace&gt;`, `id="matrix"`, `id="ksb-K1"`, `id="declaration"`,
 		`id="coverage-chart"`, `id="withheld"`, "<code>" + ids["withheld"] + "</code>",

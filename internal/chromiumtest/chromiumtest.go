@@ -30,8 +30,12 @@ import (
 )
 
 // Timeout bounds one page's whole session: starting Chromium, loading the
-// page and every action on it.
-const Timeout = 2 * time.Minute
+// page and every action on it; ActionTimeout bounds each action after the
+// load (an element that never appears fails the test quickly).
+const (
+	Timeout       = 2 * time.Minute
+	ActionTimeout = 20 * time.Second
+)
 
 // Binary returns the Chromium binary (pack.FindChromium: $KSBFOLIO_CHROMIUM,
 // else chromium on PATH). Without one the test is skipped, or fails where
@@ -211,10 +215,14 @@ func (p *Page) Offending() []Request {
 
 // Settle gives requests the page may still start (late images, fonts,
 // print style sheets) time to show: it renders the page for print and for
-// the screen, scrolled to the end, and waits a moment.
+// the screen, scrolled to the end, and waits a moment. A failure (the page
+// navigated away, say) fails the test but lets it go on, so that it can
+// still report the requests.
 func (p *Page) Settle() {
 	p.t.Helper()
-	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		for _, media := range []string{"print", ""} {
 			if _, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: media}); err != nil {
 				return fmt.Errorf("Emulation.setEmulatedMedia %q: %w", media, err)
@@ -225,6 +233,9 @@ func (p *Page) Settle() {
 		}
 		return nil
 	}), scroll("document.body.scrollHeight"), chromedp.Sleep(500*time.Millisecond), scroll("0"))
+	if err != nil {
+		p.t.Errorf("chromium on %s: %v", p.url, err)
+	}
 }
 
 // scroll scrolls the page to y, a JavaScript expression.
@@ -237,7 +248,9 @@ func scroll(y string) chromedp.Action[chromedp.Void] {
 
 func (p *Page) do(actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		p.t.Fatalf("chromium on %s: %v", p.url, err)
 	}
 }
@@ -245,7 +258,9 @@ func (p *Page) do(actions ...chromedp.Action[chromedp.Void]) {
 // HTML returns the rendered document, serialised.
 func (p *Page) HTML() string {
 	p.t.Helper()
-	s, err := chromedp.Run(p.ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	if err != nil {
 		p.t.Fatalf("read the DOM of %s: %v", p.url, err)
 	}
@@ -256,7 +271,9 @@ func (p *Page) HTML() string {
 // selector.
 func (p *Page) Count(selector string) int {
 	p.t.Helper()
-	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[int]("document.querySelectorAll("+strconv.Quote(selector)+").length"))
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int]("document.querySelectorAll("+strconv.Quote(selector)+").length"))
 	if err != nil {
 		p.t.Fatalf("count %s in %s: %v", selector, p.url, err)
 	}
@@ -275,7 +292,9 @@ func (p *Page) Viewport(width, height int) {
 func (p *Page) Screenshot(name string) string {
 	p.t.Helper()
 	p.do(scroll("0"))
-	b, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		p.t.Fatalf("screenshot %s: %v", p.url, err)
 	}
@@ -286,7 +305,9 @@ func (p *Page) Screenshot(name string) string {
 // PNG of just that element as name in Artefacts, returning its path.
 func (p *Page) ScreenshotElement(id, name string) string {
 	p.t.Helper()
-	b, err := chromedp.Run(p.ctx, chromedp.Screenshot(chromedp.ID(id)))
+	ctx, cancel := context.WithTimeout(p.ctx, ActionTimeout)
+	defer cancel()
+	b, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID(id)))
 	if err != nil {
 		p.t.Fatalf("screenshot #%s of %s: %v", id, p.url, err)
 	}
