@@ -2,17 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence/pack"
-	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
+	"github.com/ksbfolio/ksbfolio/internal/chromiumtest"
 )
 
 // packWorkspace makes the demo workspace and returns its config.
@@ -107,44 +106,56 @@ func TestPackVerify(t *testing.T) {
 	}
 }
 
-// TestPackPDF prints the pack through headless Chromium.
+// TestPackPDF builds the demo's pack as a folder with --pdf, loads its
+// index.html in headless Chromium with the network off and checks that no
+// request leaves the page, that the rendered DOM holds the cover, the
+// matrix, every item the manifest lists and the declaration, and keeps a
+// screenshot of the first page and of an item's section; the PDF has
+// pages and the matrix's heading.
 func TestPackPDF(t *testing.T) {
-	if _, err := pack.FindChromium(); err != nil {
-		storetest.RequireOrSkip(t, "chromium", "apt-get install chromium")
-	}
+	chromiumtest.Binary(t)
 	_, cfg := packWorkspace(t)
-	out := filepath.Join(t.TempDir(), "pack.zip")
+	out := filepath.Join(t.TempDir(), "pack")
 	r := cli(t, "--config", cfg, "pack", "--max-items", "8", "--pdf", "-o", out)
 	mustCode(t, r, 0)
-	pdf := strings.TrimSuffix(out, ".zip") + ".pdf"
+	pdf := out + ".pdf"
 	if !strings.Contains(r.stdout, "wrote "+pdf) {
 		t.Errorf("pack --pdf output:\n%s", r.stdout)
 	}
-	checkPDF(t, pdf, 3, "KSB → evidence matrix")
-}
+	chromiumtest.CheckPDF(t, pdf, 3, "KSB → evidence matrix")
+	if b, err := os.ReadFile(pdf); err == nil {
+		_ = os.WriteFile(filepath.Join(chromiumtest.Artefacts(t), "demo-pack.pdf"), b, 0o644)
+	}
 
-// checkPDF checks the PDF has at least minPages pages (its /Type /Page
-// objects) and, when pdftotext is installed, that text is in it.
-func checkPDF(t *testing.T, pdf string, minPages int, text string) {
-	t.Helper()
-	b, err := os.ReadFile(pdf)
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pages := len(regexp.MustCompile(`/Type\s*/Page[^s]`).FindAll(b, -1))
-	if pages < minPages {
-		t.Errorf("%s has %d pages, want at least %d", pdf, pages, minPages)
+	var m pack.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
 	}
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Log("pdftotext not installed (Debian: poppler-utils): not checking the PDF's text")
-		return
+	if len(m.Selection.Items) != 8 {
+		t.Fatalf("manifest lists %d items, want 8", len(m.Selection.Items))
 	}
-	txt, err := exec.Command(bin, "-layout", pdf, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
+	page := chromiumtest.Open(t, filepath.Join(out, "index.html"), 1000, 1400)
+	page.Settle()
+	for _, r := range page.Offending() {
+		t.Errorf("request left the page: %v", r)
 	}
-	if !strings.Contains(string(txt), text) {
-		t.Errorf("PDF text lacks %q", text)
+	if len(page.Requests()) == 0 {
+		t.Error("no request recorded, not even the page's own")
 	}
+	dom := page.HTML()
+	wants := []string{`id="cover"`, `id="matrix"`, `id="discussion"`, `id="declaration"`}
+	for _, id := range m.Selection.Items {
+		wants = append(wants, `id="item-`+id+`"`)
+	}
+	for _, w := range wants {
+		if !strings.Contains(dom, w) {
+			t.Errorf("rendered DOM lacks %s", w)
+		}
+	}
+	chromiumtest.CheckPNG(t, page.Screenshot("demo-first-page.png"), 1000, 1400, 0.01)
+	chromiumtest.CheckPNG(t, page.ScreenshotElement("item-"+m.Selection.Items[0], "demo-item.png"), 300, 200, 0.02)
 }
