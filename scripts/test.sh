@@ -33,6 +33,8 @@ if [ ! -x "$gobin/versitygw" ] && ! command -v versitygw >/dev/null 2>&1; then
 fi
 export PATH="$gobin:$PATH"
 export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,pushgateway,chromium,libreoffice}"
+# The pack's screenshots and PDFs (internal/chromiumtest) are kept here, one folder per test.
+export KSBFOLIO_TEST_ARTIFACTS="${KSBFOLIO_TEST_ARTIFACTS:-$PWD/test-artifacts}"
 
 go mod download
 echo "go vet ./..."

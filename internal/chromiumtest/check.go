@@ -35,7 +35,7 @@ func Ink(img image.Image) float64 {
 			bg = c
 		}
 	}
-	far := func(a, b uint8) bool { return a > b+32 || b > a+32 }
+	far := func(a, b uint8) bool { return max(a, b)-min(a, b) > 32 }
 	ink := 0
 	for c, n := range counts {
 		if far(c.r, bg.r) || far(c.g, bg.g) || far(c.b, bg.b) {
