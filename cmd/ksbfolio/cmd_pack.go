@@ -51,8 +51,9 @@ byte for the same ledger whatever the time zone, umask or build time. Its
 time is SOURCE_DATE_EPOCH when set, else the end of the ledger's last run.
 
 Items reviewed as excluded never appear; confidential items are withheld
-(listed, without content) unless an employer's verified decision approves
-them. --max-items N picks at most N items by a weighted set cover over the
+(listed, without content) unless the employer approved them: after the
+item was last marked confidential, a decision of role employer whose
+signature verified accepts a KSB or clears the flag. --max-items N picks at most N items by a weighted set cover over the
 KSBs the portfolio covers (confirmed over claimed over suggested, a fuller
 item over a thinner one, then by item ID) and lists the KSBs left
 uncovered; without it every evidenced item is included.
@@ -128,7 +129,9 @@ func runPack(g *globals, o packOptions) error {
 	// each selected item's folder there.
 	dirs := pack.Select(snap.Views, rep.Covers.KSBs, o.maxItems).Dirs()
 	var wb bytes.Buffer
-	if err := workbook.Write(&wb, workbook.Input{Snapshot: snap, Coverage: rep, Generated: gen,
+	// It withholds what the page withholds: confidential items the
+	// employer approved are shown (pack.Released).
+	if err := workbook.Write(&wb, workbook.Input{Snapshot: pack.Released(snap), Coverage: rep, Generated: gen,
 		ItemDir: func(id string) string { return dirs[id] }}); err != nil {
 		return fmt.Errorf("write the workbook: %w", err)
 	}

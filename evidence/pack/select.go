@@ -74,34 +74,57 @@ func Levels(v *ledger.View) map[string]Level {
 	return out
 }
 
-// EmployerApproved reports whether a confidential item may still go in the
-// pack: a decision by an employer (or assessor) whose signature verified,
-// made at or after the last decision that marked the item confidential,
-// accepts one of its KSBs or clears the confidential flag.
+// EmployerApproved reports whether a confidential item may go in the pack
+// all the same. The rule (docs/cli.md, "Confidential items"): after the
+// latest decision that marked the item confidential, in time order, a
+// decision of the role employer whose signature verified (a configured
+// reviewer's key, over the item as stored now) accepts a KSB or sets
+// confidential=false. Only the employer can release the employer's
+// information: a coach's or an assessor's decision, an unsigned or
+// unverified one, or one made before the latest marking, does not count;
+// nor does a decision that marks the item confidential itself.
 func EmployerApproved(v *ledger.View) bool {
 	if v.Review == nil {
 		return false
 	}
 	ds := v.Review.Decisions
-	last := -1
-	for i, d := range ds {
-		if d.Confidential != nil && *d.Confidential {
-			last = i
-		}
+	order := make([]int, len(ds))
+	for i := range order {
+		order[i] = i
 	}
-	for i := last + 1; i < len(ds); i++ {
+	// The order Fold applies decisions in: by time, then as stored.
+	slices.SortStableFunc(order, func(a, b int) int { return ds[a].At.Compare(ds[b].At) })
+	approved := false
+	for _, i := range order {
 		d := ds[i]
-		if evidence.RoleRank(d.Role) < evidence.RoleRank("employer") {
-			continue
-		}
-		if i >= len(v.State.Checks) || v.State.Checks[i].Status != evidence.SigVerified {
-			continue
-		}
-		if len(d.Accept) > 0 || (d.Confidential != nil && !*d.Confidential) {
-			return true
+		switch {
+		case d.Confidential != nil && *d.Confidential:
+			approved = false
+		case d.Role == roleEmployer && i < len(v.State.Checks) && v.State.Checks[i].Status == evidence.SigVerified &&
+			(len(d.Accept) > 0 || d.Confidential != nil):
+			approved = true
 		}
 	}
-	return false
+	return approved
+}
+
+// roleEmployer is the one role whose decision can release a confidential
+// item into the pack.
+const roleEmployer = "employer"
+
+// Released returns snap as the pack shows it: every confidential item the
+// employer approved (EmployerApproved) no longer marked confidential, so
+// that what goes beside index.html (the workbook) withholds exactly what
+// the page withholds. snap itself is not changed.
+func Released(snap *ledger.Snapshot) *ledger.Snapshot {
+	out := *snap
+	out.Views = slices.Clone(snap.Views)
+	for i := range out.Views {
+		if v := &out.Views[i]; v.Confidential && EmployerApproved(v) {
+			v.Confidential = false
+		}
+	}
+	return &out
 }
 
 // Chosen is one selected item.

@@ -1,6 +1,8 @@
 package pack
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"slices"
 	"testing"
 	"time"
@@ -127,5 +129,98 @@ func TestSafeNames(t *testing.T) {
 	}
 	if got := Slug("Fix: <script> the ../../ loss!", "git-0123456789abcdef"); got != "fix-script-the-loss" {
 		t.Errorf("Slug = %q", got)
+	}
+}
+
+// TestEmployerApproval: a confidential item is withheld unless, after the
+// latest decision that marked it confidential, the employer's verified
+// decision accepts a KSB or clears the flag. Decisions are real: signed
+// with ed25519 keys and checked by evidence.Fold against the configured
+// reviewers.
+func TestEmployerApproval(t *testing.T) {
+	keys := map[string]ed25519.PrivateKey{}
+	var reviewers []evidence.Reviewer
+	for _, r := range []struct{ name, role string }{{"Grace", "employer"}, {"Alan", "assessor"}, {"Carol", "coach"}} {
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[r.name] = priv
+		reviewers = append(reviewers, evidence.Reviewer{Name: r.name, Role: r.role, Key: pub})
+	}
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	verifier := evidence.NewVerifier(reviewers)
+	t0 := time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)
+	tr, fa := true, false
+	base := view("conf", "K1")
+	hash := evidence.ContentHash(base.Item)
+	// mark is the apprentice marking the item confidential at hour h.
+	mark := func(h int) evidence.Decision {
+		return evidence.Decision{ID: evidence.NewDecisionID(), At: t0.Add(time.Duration(h) * time.Hour), By: "ada", Role: "apprentice", Confidential: &tr}
+	}
+	// by is a decision at hour h by name in role, signed with key (nil:
+	// unsigned).
+	by := func(h int, name, role string, key ed25519.PrivateKey, edit func(*evidence.Decision)) evidence.Decision {
+		d := evidence.Decision{ID: evidence.NewDecisionID(), At: t0.Add(time.Duration(h) * time.Hour), By: name, Role: role}
+		edit(&d)
+		if key != nil {
+			d = evidence.Sign(base.Item.ID, hash, d, key)
+		}
+		return d
+	}
+	accept := func(d *evidence.Decision) { d.Accept = []string{"K1"} }
+	clear := func(d *evidence.Decision) { d.Confidential = &fa }
+	note := func(d *evidence.Decision) { d.Note = "looks fine" }
+	for _, tc := range []struct {
+		name      string
+		decisions []evidence.Decision
+		approved  bool
+	}{
+		{"marked, no approval", []evidence.Decision{mark(0)}, false},
+		{"employer accepts after", []evidence.Decision{mark(0), by(1, "Grace", "employer", keys["Grace"], accept)}, true},
+		{"employer clears after", []evidence.Decision{mark(0), by(1, "Grace", "employer", keys["Grace"], clear)}, true},
+		{"employer only notes", []evidence.Decision{mark(0), by(1, "Grace", "employer", keys["Grace"], note)}, false},
+		{"employer unsigned", []evidence.Decision{mark(0), by(1, "Grace", "employer", nil, accept)}, false},
+		{"employer with another key", []evidence.Decision{mark(0), by(1, "Grace", "employer", stranger, accept)}, false},
+		{"assessor accepts", []evidence.Decision{mark(0), by(1, "Alan", "assessor", keys["Alan"], accept)}, false},
+		{"coach accepts", []evidence.Decision{mark(0), by(1, "Carol", "coach", keys["Carol"], accept)}, false},
+		{"apprentice accepts", []evidence.Decision{mark(0), by(1, "ada", "apprentice", nil, accept)}, false},
+		{"employer accepted before the marking", []evidence.Decision{by(0, "Grace", "employer", keys["Grace"], accept), mark(1)}, false},
+		{"marked again after approval", []evidence.Decision{mark(0), by(1, "Grace", "employer", keys["Grace"], accept), mark(2)}, false},
+		{"approved again", []evidence.Decision{mark(0), by(1, "Grace", "employer", keys["Grace"], accept), mark(2),
+			by(3, "Grace", "employer", keys["Grace"], accept)}, true},
+		// Stored out of time order (a workbook import of older rows): time decides.
+		{"approval stored first, made later", []evidence.Decision{by(2, "Grace", "employer", keys["Grace"], accept), mark(1)}, true},
+		{"approval stored last, made earlier", []evidence.Decision{mark(2), by(1, "Grace", "employer", keys["Grace"], accept)}, false},
+		{"employer marks and accepts at once", []evidence.Decision{by(0, "Grace", "employer", keys["Grace"], func(d *evidence.Decision) {
+			d.Accept, d.Confidential = []string{"K1"}, &tr
+		})}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := base
+			v.Review = &evidence.Review{Item: v.Item.ID, Decisions: tc.decisions}
+			v.State = evidence.Fold(v.Review, &v.Item, verifier)
+			v.Confidential = true // whatever the flag's holder: only the release is under test
+			if got := EmployerApproved(&v); got != tc.approved {
+				t.Errorf("EmployerApproved = %v, want %v (checks %+v)", got, tc.approved, v.State.Checks)
+			}
+			sel := Select([]ledger.View{v}, []string{"K1"}, 0)
+			if tc.approved != (len(sel.Items) == 1) || tc.approved == (len(sel.Withheld) == 1) {
+				t.Errorf("approved %v: selected %d, withheld %d", tc.approved, len(sel.Items), len(sel.Withheld))
+			}
+			rel := Released(&ledger.Snapshot{Views: []ledger.View{v}})
+			if rel.Views[0].Confidential == tc.approved {
+				t.Errorf("Released: confidential %v, approved %v", rel.Views[0].Confidential, tc.approved)
+			}
+		})
+	}
+	// A changed item makes the employer's signature stale: no longer approved.
+	v := base
+	v.Review = &evidence.Review{Item: v.Item.ID, Decisions: []evidence.Decision{mark(0), by(1, "Grace", "employer", keys["Grace"], accept)}}
+	v.Item.Title = "changed since"
+	v.State = evidence.Fold(v.Review, &v.Item, verifier)
+	v.Confidential = true
+	if EmployerApproved(&v) {
+		t.Errorf("approved with a stale signature: %+v", v.State.Checks)
 	}
 }
