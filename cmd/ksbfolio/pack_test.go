@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence/pack"
+	"github.com/ksbfolio/ksbfolio/evidence/workbook"
 	"github.com/ksbfolio/ksbfolio/internal/chromiumtest"
+	"github.com/xuri/excelize/v2"
 )
 
 // packWorkspace makes the demo workspace and returns its config.
@@ -158,4 +161,79 @@ func TestPackPDF(t *testing.T) {
 	}
 	chromiumtest.CheckPNG(t, page.Screenshot("demo-first-page.png"), 1000, 1400, 0.01)
 	chromiumtest.CheckPNG(t, page.ScreenshotElement("item-"+m.Selection.Items[0], "demo-item.png"), 300, 200, 0.02)
+}
+
+// TestPackConfidential: of three items marked confidential, only the one
+// the employer approved with a signed, verified decision is in the pack,
+// on the page and in the pack's workbook; the one a coach accepted, and
+// the one nobody approved, are withheld: listed by ID, their content
+// nowhere.
+func TestPackConfidential(t *testing.T) {
+	rl := newReviewLedger(t)
+	approved := rl.put(t, "approved", "Approved cost review", []string{"K1"}, nil)
+	coached := rl.put(t, "coached", "Coached secret plan", []string{"K2"}, nil)
+	secret := rl.put(t, "secret", "Secret roadmap", []string{"K3"}, nil)
+	for _, id := range []string{approved, coached, secret} {
+		mustCode(t, cli(t, "-c", rl.cfg, "review", id, "--confidential"), 0)
+	}
+	mustCode(t, cli(t, "-c", rl.cfg, "review", approved, "--accept", "K1", "--role", "employer", "--sign-key", rl.key("erin")), 0)
+	mustCode(t, cli(t, "-c", rl.cfg, "review", coached, "--accept", "K2", "--role", "coach", "--sign-key", rl.key("pat")), 0)
+
+	out := filepath.Join(t.TempDir(), "pack")
+	r := cli(t, "-c", rl.cfg, "pack", "-o", out)
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "withheld as confidential: 2 items") {
+		t.Errorf("pack output:\n%s", r.stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m pack.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	withheld := slices.Sorted(slices.Values([]string{coached, secret}))
+	if !slices.Equal(m.Selection.Items, []string{approved}) || !slices.Equal(slices.Sorted(slices.Values(m.Selection.Withheld)), withheld) {
+		t.Errorf("manifest selection: items %v, withheld %v; want [%s], %v", m.Selection.Items, m.Selection.Withheld, approved, withheld)
+	}
+	html, err := os.ReadFile(filepath.Join(out, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="item-` + approved + `"`, "Approved cost review", "<code>" + coached + "</code>", "<code>" + secret + "</code>"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("index.html lacks %s", want)
+		}
+	}
+	for _, bad := range []string{"Coached secret plan", "Secret roadmap", `id="item-` + coached, `id="item-` + secret} {
+		if strings.Contains(string(html), bad) {
+			t.Errorf("index.html holds %s", bad)
+		}
+	}
+	f, err := excelize.OpenFile(filepath.Join(out, pack.WorkbookFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(workbook.SheetEvidence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	titles := map[string]string{}
+	for _, row := range rows {
+		for i, c := range row {
+			if (c == approved || c == coached || c == secret) && i+1 < len(row) {
+				titles[c] = strings.Join(row[i+1:], "|")
+			}
+		}
+	}
+	if !strings.Contains(titles[approved], "Approved cost review") {
+		t.Errorf("the pack's workbook withholds the approved item: %q", titles[approved])
+	}
+	for _, id := range []string{coached, secret} {
+		if !strings.Contains(titles[id], workbook.Withheld) || strings.Contains(titles[id], "Secret") {
+			t.Errorf("the pack's workbook shows %s: %q", id, titles[id])
+		}
+	}
 }
