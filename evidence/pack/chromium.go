@@ -30,9 +30,9 @@ func FindChromium() (string, error) {
 }
 
 // Headless runs chromium headless on the local file page with the given
-// extra arguments: no sandbox, no GPU, no background networking, every
-// host name unresolvable (so nothing can leave the page), a throw-away
-// profile. page may end in "#fragment", the part of the page to open. It
+// extra arguments: no sandbox, no GPU, no background networking,
+// component updates or sync, every host name unresolvable (so nothing can
+// leave the page), a throw-away profile. page may end in "#fragment", the part of the page to open. It
 // returns what Chromium wrote on stdout.
 func Headless(ctx context.Context, chromium, page string, args ...string) ([]byte, error) {
 	page, frag, _ := strings.Cut(page, "#")
@@ -48,7 +48,7 @@ func Headless(ctx context.Context, chromium, page string, args ...string) ([]byt
 	ctx, cancel := context.WithTimeout(ctx, ChromiumTimeout)
 	defer cancel()
 	all := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-		"--no-first-run", "--no-default-browser-check", "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND",
 		"--user-data-dir=" + profile}, args...)
 	all = append(all, (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs), Fragment: frag}).String())
 	cmd := exec.CommandContext(ctx, chromium, all...)
