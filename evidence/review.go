@@ -3,7 +3,9 @@ package evidence
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -90,8 +92,10 @@ type DecisionRef struct {
 	Action string    `json:"action"` // "accept", "reject", "exclude=true", …
 }
 
-// Conflict is a decision that was overruled because a decision of a higher
-// role had already said otherwise on the same KSB (or flag) of the item.
+// Conflict is a decision that did not apply. On a KSB or on exclude: a
+// decision of a higher role (Kept) had already said otherwise. On
+// confidential: a confidential=false that may not undo the standing
+// marking Kept (see State); one Conflict per marking left standing.
 type Conflict struct {
 	KSB       string      `json:"ksb,omitempty"`  // the KSB, or "" for a flag
 	Flag      string      `json:"flag,omitempty"` // "exclude" or "confidential", or "" for a KSB
@@ -100,9 +104,22 @@ type Conflict struct {
 }
 
 // State is the effect of all decisions on an item. Decisions apply in time
-// order; a later decision replaces an earlier one on the same KSB or flag
-// unless the earlier carries a higher Rank, in which case the later one is
+// order (decisions made at the same instant, as stored).
+//
+// On a KSB and on exclude, a later decision replaces an earlier one unless
+// the earlier carries a higher Rank, in which case the later one is
 // overruled and recorded as a Conflict when it says otherwise.
+//
+// Confidential fails safe, since the information is the employer's: every
+// confidential=true is a marking that stands, whoever made it and whatever
+// its signature; the item is Confidential while any marking stands, and
+// each role has at most one (its latest). A later confidential=false
+// removes every standing marking when it is the employer's and verified;
+// otherwise it removes only the marking of its own role, and only when it
+// is the apprentice's or verified. Each marking it leaves standing is
+// recorded as a Conflict, so a coach's or an assessor's clearing, an
+// unverified one, or the apprentice's over a reviewer's marking, is seen
+// not to have applied.
 type State struct {
 	Accepted     map[string]Verdict // KSB → the decision that accepted it
 	Rejected     map[string]Verdict // KSB → the decision that rejected it
@@ -142,7 +159,7 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 
 	type holder struct {
 		v     Verdict
-		value string // "accept"/"reject", or the flag's value
+		value string // "accept"/"reject", or "exclude=true"/"exclude=false"
 		set   bool
 	}
 	ksbs := map[string]*holder{}
@@ -161,9 +178,7 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 		}
 		h.v, h.value, h.set = vd, value, true
 	}
-	ref := func(d Decision, action string) DecisionRef {
-		return DecisionRef{ID: d.ID, At: d.At, By: d.By, Role: d.Role, Action: action}
-	}
+	var marks markings
 	for _, st := range steps {
 		d, c := st.d, s.Checks[st.i]
 		vd := Verdict{Decision: d, Check: c}
@@ -182,20 +197,15 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 		for _, k := range d.Reject {
 			ksb(NormalizeKSB(k), "reject")
 		}
-		flag := func(name string, p *bool) {
-			if p == nil {
-				return
-			}
-			value := name + "=false"
-			if *p {
-				value = name + "=true"
-			}
-			apply(flags, name, value, vd, func(kept Verdict, keptValue string) {
-				s.Conflicts = append(s.Conflicts, Conflict{Flag: name, Kept: ref(kept.Decision, keptValue), Overruled: ref(d, value)})
+		if d.Exclude != nil {
+			value := "exclude=" + strconv.FormatBool(*d.Exclude)
+			apply(flags, "exclude", value, vd, func(kept Verdict, keptValue string) {
+				s.Conflicts = append(s.Conflicts, Conflict{Flag: "exclude", Kept: ref(kept.Decision, keptValue), Overruled: ref(d, value)})
 			})
 		}
-		flag("exclude", d.Exclude)
-		flag("confidential", d.Confidential)
+		if d.Confidential != nil {
+			s.Conflicts = append(s.Conflicts, marks.apply(vd, *d.Confidential)...)
+		}
 	}
 	for k, h := range ksbs {
 		if h.value == "accept" {
@@ -207,10 +217,47 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 	if h := flags["exclude"]; h != nil {
 		s.Excluded = h.value == "exclude=true"
 	}
-	if h := flags["confidential"]; h != nil {
-		s.Confidential = h.value == "confidential=true"
-	}
+	s.Confidential = len(marks) > 0
 	return s
+}
+
+// RoleEmployer is the role that owns confidential information: its
+// verified confidential=false clears every marking.
+const RoleEmployer = "employer"
+
+// markings are the confidential markings standing while Fold applies an
+// item's decisions in time order: at most one per role, the latest, in
+// the order they were made.
+type markings []Verdict
+
+// apply records vd, a decision setting confidential to value, and returns
+// a Conflict for each marking a confidential=false leaves standing. The
+// rule is State's.
+func (m *markings) apply(vd Verdict, value bool) []Conflict {
+	d := vd.Decision
+	verified := vd.Check.Status == SigVerified
+	if !value && d.Role == RoleEmployer && verified {
+		*m = nil
+		return nil
+	}
+	if value || d.Role == RoleApprentice || verified {
+		// A marking replaces its role's earlier one; a clearing
+		// that counts as its role removes it.
+		*m = slices.DeleteFunc(*m, func(x Verdict) bool { return x.Decision.Role == d.Role })
+	}
+	if value {
+		*m = append(*m, vd)
+		return nil
+	}
+	var cs []Conflict
+	for _, x := range *m {
+		cs = append(cs, Conflict{Flag: "confidential", Kept: ref(x.Decision, "confidential=true"), Overruled: ref(d, "confidential=false")})
+	}
+	return cs
+}
+
+func ref(d Decision, action string) DecisionRef {
+	return DecisionRef{ID: d.ID, At: d.At, By: d.By, Role: d.Role, Action: action}
 }
 
 // Reviewed returns the item's tags with the review's effect st applied:

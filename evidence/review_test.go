@@ -21,12 +21,14 @@ var (
 	patKey = key(1) // configured coach
 	empKey = key(2) // configured employer
 	badKey = key(3) // nobody's
+	annKey = key(4) // configured assessor
 )
 
 func verifier() *evidence.Verifier {
 	return evidence.NewVerifier([]evidence.Reviewer{
 		{Name: "Pat", Role: "coach", Key: patKey.Public().(ed25519.PublicKey)},
 		{Name: "Erin", Role: "employer", Key: empKey.Public().(ed25519.PublicKey)},
+		{Name: "Ann", Role: "assessor", Key: annKey.Public().(ed25519.PublicKey)},
 	})
 }
 
@@ -45,6 +47,7 @@ func sign(d evidence.Decision, k ed25519.PrivateKey) evidence.Decision {
 func accept(d evidence.Decision, ks ...string) evidence.Decision { d.Accept = ks; return d }
 func reject(d evidence.Decision, ks ...string) evidence.Decision { d.Reject = ks; return d }
 func exclude(d evidence.Decision, v bool) evidence.Decision      { d.Exclude = &v; return d }
+func confidential(d evidence.Decision, v bool) evidence.Decision { d.Confidential = &v; return d }
 
 func fold(ds ...evidence.Decision) evidence.State {
 	it := theItem
@@ -111,6 +114,88 @@ func TestFoldPrecedence(t *testing.T) {
 			t.Fatal("the coach could not undo their own exclusion")
 		}
 	})
+}
+
+// TestFoldConfidential: any marking makes the item confidential; a
+// confidential=false clears only from the verified employer (every
+// marking) or from the role that made the marking (the apprentice, or a
+// verified decision), made after it. Whatever it leaves standing is a
+// conflict.
+func TestFoldConfidential(t *testing.T) {
+	var (
+		jane = func(m int) evidence.Decision { return dec(m, "Jane", "apprentice") }
+		pat  = func(m int) evidence.Decision { return dec(m, "Pat", "coach") }
+		erin = func(m int) evidence.Decision { return dec(m, "Erin", "employer") }
+		ann  = func(m int) evidence.Decision { return dec(m, "Ann", "assessor") }
+		mark = func(d evidence.Decision) evidence.Decision { return confidential(d, true) }
+		clr  = func(d evidence.Decision) evidence.Decision { return confidential(d, false) }
+	)
+	for _, tc := range []struct {
+		name         string
+		decisions    []evidence.Decision
+		changed      bool // fold against the item with other content (signatures stale)
+		confidential bool
+		conflicts    string // "kept>overruled …", by name
+	}{
+		{"apprentice marks", []evidence.Decision{mark(jane(1))}, false, true, ""},
+		{"apprentice undoes own marking", []evidence.Decision{mark(jane(1)), clr(jane(2))}, false, false, ""},
+		{"coach clears the apprentice's marking", []evidence.Decision{mark(jane(1)), sign(clr(pat(2)), patKey)}, false, true, "Jane>Pat"},
+		{"employer clears the apprentice's marking", []evidence.Decision{mark(jane(1)), sign(clr(erin(2)), empKey)}, false, false, ""},
+		{"assessor clears the apprentice's marking", []evidence.Decision{mark(jane(1)), sign(clr(ann(2)), annKey)}, false, true, "Jane>Ann"},
+		{"assessor clears the employer's marking", []evidence.Decision{sign(mark(erin(1)), empKey), sign(clr(ann(2)), annKey)}, false, true, "Erin>Ann"},
+		{"unsigned employer clears the apprentice's marking", []evidence.Decision{mark(jane(1)), clr(erin(2))}, false, true, "Jane>Erin"},
+		{"unsigned employer clears the employer's marking", []evidence.Decision{sign(mark(erin(1)), empKey), clr(erin(2))}, false, true, "Erin>Erin"},
+		{"employer's clearing signed with another key", []evidence.Decision{mark(jane(1)), sign(clr(erin(2)), badKey)}, false, true, "Jane>Erin"},
+		{"employer's clearing gone stale", []evidence.Decision{mark(jane(1)), sign(clr(erin(2)), empKey)}, true, true, "Jane>Erin"},
+		{"employer's clearing before the marking", []evidence.Decision{sign(clr(erin(1)), empKey), mark(jane(2))}, false, true, ""},
+		{"employer's clearing stored last, made before the marking", []evidence.Decision{mark(jane(2)), sign(clr(erin(1)), empKey)}, false, true, ""},
+		{"apprentice's undo made before the marking", []evidence.Decision{mark(jane(2)), clr(jane(1))}, false, true, ""},
+		{"same instant: as stored", []evidence.Decision{sign(clr(erin(1)), empKey), mark(jane(1))}, false, true, ""},
+		{"coach undoes own marking", []evidence.Decision{sign(mark(pat(1)), patKey), sign(clr(pat(2)), patKey)}, false, false, ""},
+		{"unsigned coach cannot undo the coach's marking", []evidence.Decision{sign(mark(pat(1)), patKey), clr(pat(2))}, false, true, "Pat>Pat"},
+		{"apprentice cannot clear the coach's marking", []evidence.Decision{sign(mark(pat(1)), patKey), clr(jane(2))}, false, true, "Pat>Jane"},
+		{"an unsigned marking stands", []evidence.Decision{mark(pat(1))}, false, true, ""},
+		{"an unsigned coach's marking is not the apprentice's to clear", []evidence.Decision{mark(pat(1)), clr(jane(2))}, false, true, "Pat>Jane"},
+		{"several markings: undoing one leaves the others", []evidence.Decision{mark(jane(1)), sign(mark(pat(2)), patKey), sign(mark(ann(3)), annKey),
+			sign(clr(pat(4)), patKey)}, false, true, "Jane>Pat Ann>Pat"},
+		{"several markings: each role undoes its own", []evidence.Decision{mark(jane(1)), sign(mark(pat(2)), patKey),
+			sign(clr(pat(3)), patKey), clr(jane(4))}, false, false, "Jane>Pat"},
+		{"several markings: the employer clears them all", []evidence.Decision{mark(jane(1)), sign(mark(pat(2)), patKey), sign(mark(ann(3)), annKey),
+			sign(clr(erin(4)), empKey)}, false, false, ""},
+		{"marked again after the employer cleared", []evidence.Decision{mark(jane(1)), sign(clr(erin(2)), empKey), sign(mark(pat(3)), patKey)}, false, true, ""},
+		{"a role's latest marking is the one to undo", []evidence.Decision{mark(jane(1)), clr(jane(2)), mark(jane(3))}, false, true, ""},
+		{"clearing with nothing marked", []evidence.Decision{sign(clr(pat(1)), patKey)}, false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := theItem
+			if tc.changed {
+				it.Title += " (amended)"
+			}
+			st := evidence.Fold(&evidence.Review{Item: theItem.ID, Decisions: tc.decisions}, &it, verifier())
+			if st.Confidential != tc.confidential {
+				t.Errorf("confidential %v, want %v (checks %+v)", st.Confidential, tc.confidential, st.Checks)
+			}
+			var got []string
+			for _, c := range st.Conflicts {
+				got = append(got, c.Kept.By+">"+c.Overruled.By)
+				if c.Flag != "confidential" || c.KSB != "" || c.Kept.Action != "confidential=true" || c.Overruled.Action != "confidential=false" {
+					t.Errorf("conflict %+v", c)
+				}
+			}
+			if strings.Join(got, " ") != tc.conflicts {
+				t.Errorf("conflicts %q, want %q", strings.Join(got, " "), tc.conflicts)
+			}
+		})
+	}
+	// exclude keeps the rank rule: the coach's verified exclude=false
+	// overrides the apprentice's exclusion, and the assessor's the
+	// employer's.
+	if st := fold(exclude(dec(1, "Jane", "apprentice"), true), sign(exclude(dec(2, "Pat", "coach"), false), patKey)); st.Excluded || len(st.Conflicts) != 0 {
+		t.Errorf("exclude: coach over apprentice: %+v", st)
+	}
+	if st := fold(sign(exclude(dec(1, "Erin", "employer"), true), empKey), sign(exclude(dec(2, "Ann", "assessor"), false), annKey)); st.Excluded {
+		t.Errorf("exclude: assessor over employer: %+v", st)
+	}
 }
 
 func TestCheck(t *testing.T) {
