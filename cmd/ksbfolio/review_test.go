@@ -478,3 +478,67 @@ func TestVerifyOffline(t *testing.T) {
 		t.Errorf("changed item: exit %d\n%s", code, out)
 	}
 }
+
+// TestReviewConfidentialClear: the coach's signed --confidential=false does
+// not clear the apprentice's marking (show explains why, and the pack
+// withholds the item); the employer's signed one does, and the item goes in
+// the pack.
+func TestReviewConfidentialClear(t *testing.T) {
+	rl := newReviewLedger(t)
+	id := rl.put(t, "costplan", "Quarterly cost plan", []string{"K1"}, nil)
+	mustCode(t, cli(t, "-c", rl.cfg, "review", id, "--confidential"), 0)
+	mustCode(t, cli(t, "-c", rl.cfg, "review", id, "--confidential=false", "--role", "coach", "--sign-key", rl.key("pat")), 0)
+
+	type shown struct {
+		Confidential bool
+		Conflicts    []evidence.Conflict
+	}
+	show := func() shown {
+		t.Helper()
+		r := cli(t, "-c", rl.cfg, "show", id, "--json")
+		mustCode(t, r, 0)
+		var s shown
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// packed reports whether the item's content is in a fresh pack.
+	packed := func(name string) bool {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), name)
+		mustCode(t, cli(t, "-c", rl.cfg, "pack", "-o", out), 0)
+		html, err := os.ReadFile(filepath.Join(out, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(string(html), "Quarterly cost plan")
+	}
+
+	s := show()
+	if !s.Confidential || len(s.Conflicts) != 1 {
+		t.Fatalf("after the coach's clearing: confidential %v, conflicts %+v", s.Confidential, s.Conflicts)
+	}
+	if c := s.Conflicts[0]; c.Flag != "confidential" || c.Kept.Role != "apprentice" || c.Kept.Action != "confidential=true" ||
+		c.Overruled.Role != "coach" || c.Overruled.By != "Pat Coach" || c.Overruled.Action != "confidential=false" {
+		t.Errorf("conflict %+v", c)
+	}
+	r := cli(t, "-c", rl.cfg, "show", id)
+	mustCode(t, r, 0)
+	for _, w := range []string{"confidential: Jane Doe (apprentice) confidential=true on", "stands over Pat Coach (coach) confidential=false on"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("show lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	if packed("coached") {
+		t.Error("the coach's clearing released the item into the pack")
+	}
+
+	mustCode(t, cli(t, "-c", rl.cfg, "review", id, "--confidential=false", "--role", "employer", "--sign-key", rl.key("erin")), 0)
+	if s := show(); s.Confidential || len(s.Conflicts) != 1 {
+		t.Errorf("after the employer's clearing: confidential %v, conflicts %+v", s.Confidential, s.Conflicts)
+	}
+	if !packed("employer") {
+		t.Error("the employer's clearing did not release the item into the pack")
+	}
+}
