@@ -381,7 +381,7 @@ func printItem(g *globals, v ledger.View) {
 		}
 	}
 	if cs := v.State.Conflicts; len(cs) > 0 {
-		fmt.Fprintln(w, "\nconflicts (a higher role's decision stands):")
+		fmt.Fprintln(w, "\nconflicts (decisions that did not apply):")
 		for _, c := range cs {
 			what := c.KSB
 			if what == "" {

@@ -200,7 +200,7 @@ func TestMixedLedgerCoverage(t *testing.T) {
 	r = cli(t, "-c", cfg, "show", conflict)
 	mustCode(t, r, 0)
 	for _, w := range []string{"Pat Coach (coach) [verified]: reject " + k[13], "Jane Doe (apprentice) [unsigned]: accept " + k[13],
-		"conflicts (a higher role's decision stands):", k[13] + ": Pat Coach (coach) reject on"} {
+		"conflicts (decisions that did not apply):", k[13] + ": Pat Coach (coach) reject on"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("show lacks %q:\n%s", w, r.stdout)
 		}
