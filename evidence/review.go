@@ -256,6 +256,7 @@ func (m *markings) apply(vd Verdict, value bool) []Conflict {
 	return cs
 }
 
+// ref names d, which did action, in a Conflict.
 func ref(d Decision, action string) DecisionRef {
 	return DecisionRef{ID: d.ID, At: d.At, By: d.By, Role: d.Role, Action: action}
 }
