@@ -21,8 +21,9 @@ content), claimed (the apprentice declared it at the source, added it with
 add --ksb or accepted it, or another role accepted it without a verified
 signature), suggested (only rule tags nobody has reviewed yet) or gap; KSBs
 tagged on evidence but absent from the catalogue are listed as
-not_in_catalogue. Decisions overruled by a higher role (assessor > employer
-> coach > apprentice) are listed as conflicts. KSBs are grouped by
+not_in_catalogue. Decisions that did not apply (overruled by a higher role, assessor >
+employer > coach > apprentice, or a --confidential=false that only the
+employer or the marking's own role may make) are listed as conflicts. KSBs are grouped by
 assessment method and grade theme. The counts and gateway readiness are on
 the KSBs the portfolio covers (portfolio.covers in the config; default: the
 39 the professional discussion assesses); the others are shown, not counted.

@@ -99,7 +99,7 @@ func readSnapshot(g *globals, ws *workspace.Workspace) (*ledger.Snapshot, error)
 // itemJSON is an item as `items --json` and `show --json` print it: the
 // stored item with its tags as reviewed, whether a review excluded it or
 // marked it confidential, every review decision as stored with its
-// signature check, and the decisions a higher role overruled.
+// signature check, and the decisions that did not apply (evidence.Fold).
 type itemJSON struct {
 	evidence.Item
 	Excluded     bool                `json:"excluded"`

@@ -51,7 +51,10 @@ employer's or assessor's acceptance confirms a KSB only when it is signed
 with the key the config lists for that name and role (reviewers:), over the
 item's content as it is now; otherwise it counts as a claim. A decision of a
 higher role (assessor > employer > coach > apprentice) is not overridden by a
-later one of a lower role.
+later one of a lower role. A confidential marking fails safe: anyone may
+mark an item confidential, and --confidential=false clears a marking only
+when the verified employer makes it (every marking) or the role that made
+the marking takes it back.
 
 --accept of a KSB the catalogue lacks is refused (exit 2) unless
 --allow-unknown.

@@ -190,7 +190,7 @@ func TestMixedLedgerCoverage(t *testing.T) {
 	}
 	table := cli(t, "-c", cfg, "coverage")
 	if !strings.Contains(table.stdout, "4 confirmed, 9 claimed, 1 suggested, 25 gap") ||
-		!strings.Contains(table.stdout, "1 decision was overruled by a higher role") ||
+		!strings.Contains(table.stdout, "1 decision did not apply") ||
 		!strings.Contains(table.stdout, "1 signed decision does not verify") {
 		t.Errorf("coverage table:\n%s", table.stdout)
 	}

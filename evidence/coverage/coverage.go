@@ -70,8 +70,8 @@ type Report struct {
 	// catalogue, or another revision of this one: `ksbfolio retag`
 	// re-tags them.
 	StaleItems int `json:"stale_items"`
-	// Conflicts lists the decisions overruled by a higher role's
-	// (evidence.Fold) on the items that count, by item; never null.
+	// Conflicts lists the decisions that did not apply (evidence.Fold:
+	// overruled by a higher role, or a confidential marking kept) on the items that count, by item; never null.
 	Conflicts []ItemConflict `json:"conflicts"`
 	// Unverified counts the signed decisions, on items that count, whose
 	// signature is not verified (unknown key, invalid or stale):

@@ -72,7 +72,7 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(ew, "also: %d confirmed, %d claimed of the other %d KSBs (%d suggested, %d gap)\n", o.Confirmed, o.Claimed, o.Total, o.Suggested, o.Gap)
 	}
 	if n := len(r.Conflicts); n > 0 {
-		fmt.Fprintf(ew, "%s overruled by a higher role (ksbfolio show ITEM lists them):\n", termsafe.Plural(n, "decision was", "decisions were"))
+		fmt.Fprintf(ew, "%s not apply (ksbfolio show ITEM lists them and why):\n", termsafe.Plural(n, "decision did", "decisions did"))
 		for i, c := range r.Conflicts {
 			if i == maxListed {
 				fmt.Fprintf(ew, "  … and %d more\n", n-maxListed)

@@ -38,7 +38,8 @@ type View struct {
 	// (evidence.Reviewed); never nil.
 	Tags []evidence.Tag
 	// Excluded and Confidential are the review's say (evidence.Fold:
-	// the latest decision of the highest role).
+	// exclude by the latest decision of the highest role; confidential
+	// while any marking stands).
 	Excluded, Confidential bool
 	// State is the review's effect, with each decision's signature check.
 	State evidence.State

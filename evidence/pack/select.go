@@ -100,17 +100,13 @@ func EmployerApproved(v *ledger.View) bool {
 		switch {
 		case d.Confidential != nil && *d.Confidential:
 			approved = false
-		case d.Role == roleEmployer && i < len(v.State.Checks) && v.State.Checks[i].Status == evidence.SigVerified &&
+		case d.Role == evidence.RoleEmployer && i < len(v.State.Checks) && v.State.Checks[i].Status == evidence.SigVerified &&
 			(len(d.Accept) > 0 || d.Confidential != nil):
 			approved = true
 		}
 	}
 	return approved
 }
-
-// roleEmployer is the one role whose decision can release a confidential
-// item into the pack.
-const roleEmployer = "employer"
 
 // Released returns snap as the pack shows it: every confidential item the
 // employer approved (EmployerApproved) no longer marked confidential, so
