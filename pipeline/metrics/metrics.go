@@ -39,6 +39,8 @@ type Metrics struct {
 	runFinished     *prometheus.GaugeVec
 	storeOps        *prometheus.CounterVec
 	storeOpDuration *prometheus.HistogramVec
+	refreshes       *prometheus.CounterVec // serve's refreshes, per outcome
+	lastRefresh     *prometheus.GaugeVec   // no labels; absent until a refresh succeeds
 }
 
 // New makes the metrics and registers them on reg.
@@ -68,9 +70,12 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		storeOps:      c("store_operations_total", "Store operations of runs, per operation and outcome (ok or error).", "apprentice", "operation", "outcome"),
 		storeOpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "ksbfolio", Name: "store_operation_duration_seconds",
 			Help: "How long store operations of runs took.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}, []string{"apprentice", "operation"}),
+		refreshes:   c("coverage_refreshes_total", "Refreshes of the coverage metrics from the store by serve, per outcome (ok or failed).", "outcome"),
+		lastRefresh: g("coverage_last_refresh_timestamp_seconds", "When serve last refreshed the coverage metrics from the store (Unix time)."),
 	}
 	for _, col := range []prometheus.Collector{m.ksbStatus, m.ksbEvidence, m.coverageKSBs, m.coverageRatio, m.ready, m.gateway, m.coverageTime,
-		m.itemsStored, m.sourceRuns, m.sourceSuccess, m.redactions, m.skipped, m.runs, m.runDuration, m.runFinished, m.storeOps, m.storeOpDuration} {
+		m.itemsStored, m.sourceRuns, m.sourceSuccess, m.redactions, m.skipped, m.runs, m.runDuration, m.runFinished, m.storeOps, m.storeOpDuration,
+		m.refreshes, m.lastRefresh} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}

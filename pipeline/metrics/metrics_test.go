@@ -64,6 +64,8 @@ func exercised(t *testing.T) (*prometheus.Registry, *Metrics) {
 	obs.SourceStarted("mlflow")
 	obs.SourceFinished("mlflow", pipeline.SourceReport{Name: "mlflow", Outcome: pipeline.OutcomeFailed})
 	m.RunFinished(&pipeline.Report{Apprentice: "jdoe", Outcome: pipeline.OutcomePartial, DurationSeconds: 1.5, FinishedAt: t0})
+	m.refreshes.WithLabelValues("ok").Inc() // as a Refresher does
+	m.lastRefresh.WithLabelValues().Set(float64(t0.Unix()))
 	return reg, m
 }
 

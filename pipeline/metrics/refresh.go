@@ -1,0 +1,139 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+	"github.com/ksbfolio/ksbfolio/pipeline"
+)
+
+// Apprentice is one apprentice whose coverage a Refresher reads: the ID
+// names its ledger, Gateway is its planned gateway date (zero: not set).
+type Apprentice struct {
+	ID      string
+	Gateway time.Time
+}
+
+// Refresher keeps the coverage metrics of a list of apprentices up to
+// date with their coverage.json in a store: serve's refresh. Each refresh
+// reads one object per apprentice (its coverage.json, and nothing else of
+// its ledger, which may hold thousands of items), parallel at a time.
+// Safe for concurrent use.
+type Refresher struct {
+	metrics     *Metrics
+	store       store.Store
+	apprentices []Apprentice
+	parallel    int
+	log         *slog.Logger
+	ready       atomic.Bool
+}
+
+// NewRefresher returns a Refresher reading s into m, parallel (at least
+// 1) coverage summaries at a time, logging to log.
+func NewRefresher(m *Metrics, s store.Store, apprentices []Apprentice, parallel int, log *slog.Logger) *Refresher {
+	return &Refresher{metrics: m, store: s, apprentices: apprentices, parallel: max(parallel, 1), log: log}
+}
+
+// Ready reports whether a refresh has succeeded: the store was reachable
+// and every readable coverage summary is in the metrics. It stays true
+// after that, even while later refreshes fail: the metrics then keep the
+// last values read, ksbfolio_coverage_refreshes_total{outcome="failed"}
+// counts the failures and ksbfolio_coverage_last_refresh_timestamp_seconds
+// says how old the values are (the store is shared by every replica of
+// serve, so taking them all out of service would show nothing better).
+func (r *Refresher) Ready() bool { return r.ready.Load() }
+
+// Run refreshes now and then every interval until ctx ends, logging
+// failures.
+func (r *Refresher) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := r.Refresh(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.log.Warn("refresh coverage", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Refresh reads every apprentice's coverage.json, parallel at a time, into
+// the metrics. An apprentice without one (never run) is left out; one
+// whose summary cannot be read is logged and keeps its last values. It
+// fails when no apprentice's summary could be read, or the store could
+// not be reached.
+func (r *Refresher) Refresh(ctx context.Context) error {
+	start := time.Now()
+	errs := make([]error, len(r.apprentices))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(r.parallel, len(r.apprentices)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = r.refreshOne(ctx, r.apprentices[i])
+			}
+		}()
+	}
+	for i := range r.apprentices {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			failed++
+			if ctx.Err() == nil {
+				r.log.Warn("read coverage", "apprentice", r.apprentices[i].ID, "error", err)
+			}
+		}
+	}
+	if failed > 0 && failed == len(r.apprentices) {
+		r.metrics.refreshes.WithLabelValues("failed").Inc()
+		return fmt.Errorf("no coverage summary could be read from %s: %w", r.store, errors.Join(errs...))
+	}
+	r.metrics.refreshes.WithLabelValues("ok").Inc()
+	r.metrics.lastRefresh.WithLabelValues().Set(float64(time.Now().Unix()))
+	if !r.ready.Swap(true) {
+		r.log.Info("ready", "apprentices", len(r.apprentices), "seconds", time.Since(start).Seconds())
+	} else {
+		r.log.Debug("refreshed coverage", "apprentices", len(r.apprentices), "failed", failed, "seconds", time.Since(start).Seconds())
+	}
+	return nil
+}
+
+func (r *Refresher) refreshOne(ctx context.Context, a Apprentice) error {
+	l, err := ledger.New(r.store, a.ID)
+	if err != nil {
+		return err
+	}
+	rep, err := pipeline.ReadCoverage(ctx, l)
+	if errors.Is(err, store.ErrNotFound) {
+		// Not run yet (nothing to show), or the store is unreachable:
+		// listing the one key tells which.
+		if err := r.store.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
+			return fmt.Errorf("reach the store: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.metrics.SetCoverage(a.ID, rep, a.Gateway)
+	return nil
+}
