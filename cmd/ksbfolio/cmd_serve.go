@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 
@@ -115,7 +114,7 @@ func serve(g *globals, o serveOptions) error {
 		return usageErrorf("--listen %s: %v", o.listen, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/metrics", s.metrics.Handler(reg))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.refresher.Ready() {
@@ -230,5 +229,5 @@ func (p *pushMetrics) push(g *globals, ws *workspace.Workspace, rep *pipeline.Re
 	} else if !errors.Is(err, store.ErrNotFound) {
 		g.log.Warn("read coverage for the push", "error", err)
 	}
-	return metrics.Push(ctx, url, ws.Apprentice.ID, p.reg, nil)
+	return metrics.Push(ctx, url, ws.Apprentice.ID, p.metrics.Gatherer(p.reg), nil)
 }
