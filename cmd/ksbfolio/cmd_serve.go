@@ -36,8 +36,10 @@ func newServeCommand(g *globals) *cobra.Command {
 		Long: `serve exposes each configured apprentice's coverage as Prometheus metrics
 on /metrics (docs/metrics.md lists them), reading only each apprentice's
 coverage.json from the store, again every --refresh. /healthz answers 200
-while the process runs; /readyz answers 200 once the store was reachable and
-the first refresh is done, 503 before.
+while the process runs; /readyz answers 503 until the store was reachable
+and a refresh is done, then 200, also while later refreshes fail (the last
+coverage read stays exposed; ksbfolio_coverage_last_refresh_timestamp_seconds
+says how old it is).
 
 --schedule CRON runs ` + "`run`" + ` in the process on that schedule (five fields, an
 optional leading seconds field, or @every 10m, @hourly, …), never two at
@@ -118,7 +120,11 @@ func serve(g *globals, o serveOptions) error {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.refresher.Ready() {
-			http.Error(w, "not ready: the first refresh of coverage is not done", http.StatusServiceUnavailable)
+			msg := "not ready: no refresh of coverage from the store has succeeded yet"
+			if err := s.refresher.Err(); err != nil {
+				msg += "; the last failed: " + err.Error()
+			}
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")

@@ -33,6 +33,7 @@ type Refresher struct {
 	parallel    int
 	log         *slog.Logger
 	ready       atomic.Bool
+	lastErr     atomic.Pointer[error] // the last refresh's error; nil when it succeeded
 }
 
 // NewRefresher returns a Refresher reading s into m, parallel (at least
@@ -49,6 +50,15 @@ func NewRefresher(m *Metrics, s store.Store, apprentices []Apprentice, parallel 
 // says how old the values are (the store is shared by every replica of
 // serve, so taking them all out of service would show nothing better).
 func (r *Refresher) Ready() bool { return r.ready.Load() }
+
+// Err returns the last refresh's error, nil if it succeeded (or none was
+// done yet).
+func (r *Refresher) Err() error {
+	if p := r.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
 
 // Run refreshes now and then every interval until ctx ends, logging
 // failures.
@@ -73,8 +83,8 @@ func (r *Refresher) Run(ctx context.Context, every time.Duration) {
 // Refresh reads every apprentice's coverage.json, parallel at a time, into
 // the metrics. An apprentice without one (never run) is left out; one
 // whose summary cannot be read is logged and keeps its last values. It
-// fails when no apprentice's summary could be read, or the store could
-// not be reached.
+// fails, with the first apprentice's error and the count of the others,
+// when no apprentice's summary could be read (the store unreachable).
 func (r *Refresher) Refresh(ctx context.Context) error {
 	start := time.Now()
 	errs := make([]error, len(r.apprentices))
@@ -94,19 +104,30 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	}
 	close(next)
 	wg.Wait()
-	failed := 0
+	failed, first := 0, -1
 	for i, err := range errs {
 		if err != nil {
 			failed++
-			if ctx.Err() == nil {
-				r.log.Warn("read coverage", "apprentice", r.apprentices[i].ID, "error", err)
+			if first < 0 {
+				first = i
 			}
 		}
 	}
 	if failed > 0 && failed == len(r.apprentices) {
 		r.metrics.refreshes.WithLabelValues("failed").Inc()
-		return fmt.Errorf("no coverage summary could be read from %s: %w", r.store, errors.Join(errs...))
+		err := fmt.Errorf("no coverage summary could be read from %s: %w", r.store, errs[first])
+		if failed > 1 {
+			err = fmt.Errorf("%w (and %d more failures)", err, failed-1)
+		}
+		r.lastErr.Store(&err)
+		return err
 	}
+	for i, err := range errs {
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("read coverage", "apprentice", r.apprentices[i].ID, "error", err)
+		}
+	}
+	r.lastErr.Store(nil)
 	r.metrics.refreshes.WithLabelValues("ok").Inc()
 	r.metrics.lastRefresh.WithLabelValues().Set(float64(time.Now().Unix()))
 	if !r.ready.Swap(true) {

@@ -179,7 +179,19 @@ func TestRefreshReadiness(t *testing.T) {
 	if ok, failed := testutil.ToFloat64(m.refreshes.WithLabelValues("ok")), testutil.ToFloat64(m.refreshes.WithLabelValues("failed")); ok != 1 || failed != 2 {
 		t.Errorf("refreshes ok %v failed %v, want 1 and 2", ok, failed)
 	}
-	if !strings.Contains(logb.String(), "apprentice=amy") {
-		t.Errorf("the failure to read amy's summary is not logged:\n%s", logb.String())
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "amy/coverage.json") {
+		t.Errorf("the last error %v does not name the summary it could not read", err)
+	}
+
+	// One apprentice's summary unreadable, the other's fine: the refresh
+	// succeeds, the failure is logged.
+	proxy.Clear()
+	r = NewRefresher(m, s, []Apprentice{{ID: "amy"}, {ID: "bob"}}, 4, slog.New(slog.NewTextHandler(&logb, nil)))
+	proxy.Next(storetest.Fault{PathContains: "/bob/", Kind: storetest.Reset, Times: -1})
+	if err := r.Refresh(ctx); err != nil || r.Err() != nil {
+		t.Fatalf("refresh with one of two summaries unreadable: %v, %v", err, r.Err())
+	}
+	if !strings.Contains(logb.String(), "apprentice=bob") {
+		t.Errorf("the failure to read bob's summary is not logged:\n%s", logb.String())
 	}
 }
