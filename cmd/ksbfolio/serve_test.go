@@ -190,7 +190,7 @@ scrape_configs:
 	}
 }
 
-// TestServeNotReadyBeforeRefresh: /readyz says 503 when no coverage can
+// TestServeReadyz: /readyz says 503 when no coverage can
 // be read (the store folder is not a folder).
 func TestServeReadyz(t *testing.T) {
 	dir, cfg, _ := gitWorkspace(t, 3, "")
