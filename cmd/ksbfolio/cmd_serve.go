@@ -37,9 +37,9 @@ func newServeCommand(g *globals) *cobra.Command {
 on /metrics (docs/metrics.md lists them), reading only each apprentice's
 coverage.json from the store, again every --refresh. /healthz answers 200
 while the process runs; /readyz answers 503 until the store was reachable
-and a refresh is done, then 200, also while later refreshes fail (the last
-coverage read stays exposed; ksbfolio_coverage_last_refresh_timestamp_seconds
-says how old it is).
+(a store not reachable at start is waited for) and a refresh is done, then
+200, also while later refreshes fail (the last coverage read stays exposed;
+ksbfolio_coverage_last_refresh_timestamp_seconds says how old it is).
 
 --schedule CRON runs ` + "`run`" + ` in the process on that schedule (five fields, an
 optional leading seconds field, or @every 10m, @hourly, …), never two at
@@ -73,7 +73,8 @@ type server struct {
 }
 
 // newServer returns serve's state for cfg's apprentices, whose coverage it
-// reads from st, parallel at a time, into metrics registered on reg.
+// reads, parallel at a time, into metrics registered on reg, from st (nil:
+// not reachable at start; opened again at each refresh until it is).
 func newServer(g *globals, cfg *config.Config, st store.Store, reg prometheus.Registerer, parallel int) (*server, error) {
 	m, err := metrics.New(reg)
 	if err != nil {
@@ -83,7 +84,13 @@ func newServer(g *globals, cfg *config.Config, st store.Store, reg prometheus.Re
 	for _, a := range cfg.All() {
 		all = append(all, metrics.Apprentice{ID: a.ID, Gateway: a.Gateway.Time})
 	}
-	return &server{g: g, metrics: m, refresher: metrics.NewRefresher(m, st, all, parallel, g.log)}, nil
+	open := func(ctx context.Context) (store.Store, error) {
+		if st != nil {
+			return st, nil
+		}
+		return workspace.OpenStore(ctx, cfg.Store, cfg.Dir)
+	}
+	return &server{g: g, metrics: m, refresher: metrics.NewRefresher(m, open, all, parallel, g.log)}, nil
 }
 
 func serve(g *globals, o serveOptions) error {
@@ -101,9 +108,17 @@ func serve(g *globals, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// A store named wrongly (a bad URL) stops serve; one not reachable yet
+	// (a server starting, a volume not mounted) is waited for, /readyz
+	// answering 503 until it is.
 	st, err := workspace.OpenStore(g.ctx, cfg.Store, cfg.Dir)
 	if err != nil {
-		return setupCode(err)
+		var se *workspace.SetupError
+		if errors.As(err, &se) {
+			return setupCode(err)
+		}
+		g.log.Warn("the store is not reachable yet: /readyz answers 503 until it is", "error", err)
+		st = nil // not a nil *s3store.Store in the interface
 	}
 	reg := prometheus.NewRegistry()
 	s, err := newServer(g, cfg, st, reg, o.parallel)

@@ -365,8 +365,9 @@ func TestRunPushgateway(t *testing.T) {
 }
 
 // TestServeReadyzS3: serve on an S3 store behind a fault proxy. While the
-// store stalls every read of a coverage summary, /healthz is 200 and
-// /readyz 503 (answering at once, not waiting for the refresh); once the
+// store refuses every request (serve starts all the same), then while it
+// stalls every read of a coverage summary, /healthz is 200 and /readyz 503
+// (answering at once, not waiting for the refresh); once the
 // store answers and a refresh is done, /readyz is 200; when the store
 // becomes unreachable later, /readyz stays 200, the last coverage read is
 // still served and the failed refreshes are counted (docs/cli.md).
@@ -377,7 +378,7 @@ func TestServeReadyzS3(t *testing.T) {
 	_, cfg, _ := gitWorkspace(t, 5, "'"+url+"'")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 
-	proxy.Next(storetest.Fault{PathContains: "coverage.json", Kind: storetest.Stall, After: 10, Times: -1})
+	proxy.Next(storetest.Fault{Kind: storetest.Reset, Times: -1}) // unreachable when serve starts
 	addr := freeLoopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
@@ -407,6 +408,14 @@ func TestServeReadyzS3(t *testing.T) {
 			t.Fatal("serve never answered /healthz")
 		}
 	}
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "s3 store") {
+			t.Fatalf("/readyz %d %q while the store refuses everything, want 503 saying why", code, body)
+		}
+	}
+
+	proxy.Clear() // reachable, but every read of a summary stalls
+	proxy.Next(storetest.Fault{PathContains: "coverage.json", Kind: storetest.Stall, After: 10, Times: -1})
 	stalled := func() int {
 		n := 0
 		for _, r := range proxy.Requests() {

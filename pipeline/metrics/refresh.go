@@ -28,18 +28,37 @@ type Apprentice struct {
 // Safe for concurrent use.
 type Refresher struct {
 	metrics     *Metrics
-	store       store.Store
+	open        func(context.Context) (store.Store, error)
 	apprentices []Apprentice
 	parallel    int
 	log         *slog.Logger
 	ready       atomic.Bool
 	lastErr     atomic.Pointer[error] // the last refresh's error; nil when it succeeded
+
+	mu    sync.Mutex
+	store store.Store // once open returned it
 }
 
-// NewRefresher returns a Refresher reading s into m, parallel (at least
-// 1) coverage summaries at a time, logging to log.
-func NewRefresher(m *Metrics, s store.Store, apprentices []Apprentice, parallel int, log *slog.Logger) *Refresher {
-	return &Refresher{metrics: m, store: s, apprentices: apprentices, parallel: max(parallel, 1), log: log}
+// NewRefresher returns a Refresher reading the store open returns into m,
+// parallel (at least 1) coverage summaries at a time, logging to log. Each
+// refresh calls open until it succeeds once, so a store not reachable yet
+// (a server starting, a volume not mounted) is waited for, not fatal.
+func NewRefresher(m *Metrics, open func(context.Context) (store.Store, error), apprentices []Apprentice, parallel int, log *slog.Logger) *Refresher {
+	return &Refresher{metrics: m, open: open, apprentices: apprentices, parallel: max(parallel, 1), log: log}
+}
+
+// storeFor returns the store, opening it if no call to open succeeded yet.
+func (r *Refresher) storeFor(ctx context.Context) (store.Store, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.store == nil {
+		s, err := r.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.store = s
+	}
+	return r.store, nil
 }
 
 // Ready reports whether a refresh has succeeded: the store was reachable
@@ -83,10 +102,15 @@ func (r *Refresher) Run(ctx context.Context, every time.Duration) {
 // Refresh reads every apprentice's coverage.json, parallel at a time, into
 // the metrics. An apprentice without one (never run) is left out; one
 // whose summary cannot be read is logged and keeps its last values. It
-// fails, with the first apprentice's error and the count of the others,
-// when no apprentice's summary could be read (the store unreachable).
+// fails when the store cannot be opened, or (with the first apprentice's
+// error and the count of the others) when no apprentice's summary could be
+// read: the store unreachable.
 func (r *Refresher) Refresh(ctx context.Context) error {
 	start := time.Now()
+	st, err := r.storeFor(ctx)
+	if err != nil {
+		return r.failed(err)
+	}
 	errs := make([]error, len(r.apprentices))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -95,7 +119,7 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				errs[i] = r.refreshOne(ctx, r.apprentices[i])
+				errs[i] = r.refreshOne(ctx, st, r.apprentices[i])
 			}
 		}()
 	}
@@ -114,13 +138,11 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 		}
 	}
 	if failed > 0 && failed == len(r.apprentices) {
-		r.metrics.refreshes.WithLabelValues("failed").Inc()
-		err := fmt.Errorf("no coverage summary could be read from %s: %w", r.store, errs[first])
+		err := fmt.Errorf("no coverage summary could be read from %s: %w", st, errs[first])
 		if failed > 1 {
 			err = fmt.Errorf("%w (and %d more failures)", err, failed-1)
 		}
-		r.lastErr.Store(&err)
-		return err
+		return r.failed(err)
 	}
 	for i, err := range errs {
 		if err != nil && ctx.Err() == nil {
@@ -138,8 +160,15 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	return nil
 }
 
-func (r *Refresher) refreshOne(ctx context.Context, a Apprentice) error {
-	l, err := ledger.New(r.store, a.ID)
+// failed records a failed refresh and returns err.
+func (r *Refresher) failed(err error) error {
+	r.metrics.refreshes.WithLabelValues("failed").Inc()
+	r.lastErr.Store(&err)
+	return err
+}
+
+func (r *Refresher) refreshOne(ctx context.Context, st store.Store, a Apprentice) error {
+	l, err := ledger.New(st, a.ID)
 	if err != nil {
 		return err
 	}
@@ -147,7 +176,7 @@ func (r *Refresher) refreshOne(ctx context.Context, a Apprentice) error {
 	if errors.Is(err, store.ErrNotFound) {
 		// Not run yet (nothing to show), or the store is unreachable:
 		// listing the one key tells which.
-		if err := r.store.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
+		if err := st.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
 			return fmt.Errorf("reach the store: %w", err)
 		}
 		return nil

@@ -15,13 +15,15 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/evidence/store/s3store"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 )
 
 // s3ThroughProxy is a real S3 server (versitygw) reached through a fault
-// proxy, as an s3store.Store that gives up quickly on a dead server.
-func s3ThroughProxy(t *testing.T) (*s3store.Store, *storetest.FaultProxy) {
+// proxy, as an s3store.Store that gives up quickly on a dead server, and
+// its config.
+func s3ThroughProxy(t *testing.T) (*s3store.Store, s3store.Config, *storetest.FaultProxy) {
 	t.Helper()
 	srv := storetest.StartVersityGW(t)
 	proxy := storetest.NewFaultProxy(t, srv.Endpoint)
@@ -35,7 +37,12 @@ func s3ThroughProxy(t *testing.T) (*s3store.Store, *storetest.FaultProxy) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, proxy
+	return s, cfg, proxy
+}
+
+// opened is a Refresher's open function for a store already open.
+func opened(s store.Store) func(context.Context) (store.Store, error) {
+	return func(context.Context) (store.Store, error) { return s, nil }
 }
 
 // putLedger stores n items, a review and a coverage.json (rep, for
@@ -73,7 +80,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 // apprentice (and a listing of the key for the one without), and puts
 // what they say in the metrics.
 func TestRefreshReadsOnlySummaries(t *testing.T) {
-	s, proxy := s3ThroughProxy(t)
+	s, _, proxy := s3ThroughProxy(t)
 	rep := sampleCoverage()
 	for _, id := range []string{"amy", "bob"} {
 		l, err := ledger.New(s, id)
@@ -88,7 +95,7 @@ func TestRefreshReadsOnlySummaries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := NewRefresher(m, s, []Apprentice{{ID: "amy"}, {ID: "bob", Gateway: t0}, {ID: "cat"}}, 2, quietLog())
+	r := NewRefresher(m, opened(s), []Apprentice{{ID: "amy"}, {ID: "bob", Gateway: t0}, {ID: "cat"}}, 2, quietLog())
 	before := len(proxy.Requests())
 	if err := r.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -128,7 +135,7 @@ func TestRefreshReadsOnlySummaries(t *testing.T) {
 // with the last values when the store goes away again, the failures
 // counted.
 func TestRefreshReadiness(t *testing.T) {
-	s, proxy := s3ThroughProxy(t)
+	s, _, proxy := s3ThroughProxy(t)
 	l, err := ledger.New(s, "amy")
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +148,7 @@ func TestRefreshReadiness(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logb bytes.Buffer
-	r := NewRefresher(m, s, []Apprentice{{ID: "amy"}}, 4, slog.New(slog.NewTextHandler(&logb, nil)))
+	r := NewRefresher(m, opened(s), []Apprentice{{ID: "amy"}}, 4, slog.New(slog.NewTextHandler(&logb, nil)))
 	ctx := context.Background()
 
 	proxy.Next(storetest.Fault{Kind: storetest.Reset, Times: -1})
@@ -186,12 +193,56 @@ func TestRefreshReadiness(t *testing.T) {
 	// One apprentice's summary unreadable, the other's fine: the refresh
 	// succeeds, the failure is logged.
 	proxy.Clear()
-	r = NewRefresher(m, s, []Apprentice{{ID: "amy"}, {ID: "bob"}}, 4, slog.New(slog.NewTextHandler(&logb, nil)))
+	r = NewRefresher(m, opened(s), []Apprentice{{ID: "amy"}, {ID: "bob"}}, 4, slog.New(slog.NewTextHandler(&logb, nil)))
 	proxy.Next(storetest.Fault{PathContains: "/bob/", Kind: storetest.Reset, Times: -1})
 	if err := r.Refresh(ctx); err != nil || r.Err() != nil {
 		t.Fatalf("refresh with one of two summaries unreadable: %v, %v", err, r.Err())
 	}
 	if !strings.Contains(logb.String(), "apprentice=bob") {
 		t.Errorf("the failure to read bob's summary is not logged:\n%s", logb.String())
+	}
+}
+
+// TestRefreshOpensTheStoreLate: a store unreachable when the Refresher
+// starts (every request reset, so opening it fails) is opened by a later
+// refresh; until then the Refresher is not ready and says why.
+func TestRefreshOpensTheStoreLate(t *testing.T) {
+	s, cfg, proxy := s3ThroughProxy(t)
+	l, err := ledger.New(s, "amy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := sampleCoverage()
+	putLedger(t, l, 1, rep)
+	m, err := New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opens := 0
+	open := func(ctx context.Context) (store.Store, error) {
+		opens++
+		return s3store.New(ctx, cfg)
+	}
+	r := NewRefresher(m, open, []Apprentice{{ID: "amy"}}, 4, quietLog())
+	proxy.Next(storetest.Fault{Kind: storetest.Reset, Times: -1})
+	for range 2 {
+		if err := r.Refresh(context.Background()); err == nil {
+			t.Fatal("refresh succeeded with the store unreachable")
+		}
+	}
+	if r.Ready() || r.Err() == nil || !strings.Contains(r.Err().Error(), "s3 store") {
+		t.Fatalf("ready %v, last error %v; want not ready, saying the store is unreachable", r.Ready(), r.Err())
+	}
+	proxy.Clear()
+	for range 2 {
+		if err := r.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !r.Ready() || r.Err() != nil || opens != 3 {
+		t.Errorf("ready %v, last error %v, %d opens; want ready, no error, 3 opens (none once open)", r.Ready(), r.Err(), opens)
+	}
+	if v := testutil.ToFloat64(m.coverageRatio.WithLabelValues("amy")); v != 0.5 {
+		t.Errorf("coverage ratio %v, want 0.5", v)
 	}
 }
