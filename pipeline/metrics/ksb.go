@@ -65,6 +65,12 @@ func (t *ksbTable) set(apprentice string, rep coverage.Report) {
 	t.rows[apprentice] = rows
 }
 
+func (t *ksbTable) delete(apprentice string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.rows, apprentice)
+}
+
 // snapshot returns the apprentices (sorted) and their rows.
 func (t *ksbTable) snapshot() ([]string, map[string][]ksbRow) {
 	t.mu.Lock()

@@ -82,6 +82,18 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
+// DeleteCoverage removes the apprentice's coverage metrics: its
+// coverage.json is gone (never run, or erased).
+func (m *Metrics) DeleteCoverage(apprentice string) {
+	m.ksb.delete(apprentice)
+	for _, s := range statuses {
+		m.coverageKSBs.DeleteLabelValues(apprentice, s)
+	}
+	for _, v := range []*prometheus.GaugeVec{m.coverageRatio, m.ready, m.gateway, m.coverageTime} {
+		v.DeleteLabelValues(apprentice)
+	}
+}
+
 // SetCoverage replaces the apprentice's coverage metrics with those of
 // rep (its coverage.json); gateway is the planned gateway date (zero: not
 // set, and the metric is left out).

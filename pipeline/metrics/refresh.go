@@ -100,11 +100,11 @@ func (r *Refresher) Run(ctx context.Context, every time.Duration) {
 }
 
 // Refresh reads every apprentice's coverage.json, parallel at a time, into
-// the metrics. An apprentice without one (never run) is left out; one
-// whose summary cannot be read is logged and keeps its last values. It
-// fails when the store cannot be opened, or (with the first apprentice's
-// error and the count of the others) when no apprentice's summary could be
-// read: the store unreachable.
+// the metrics. An apprentice without one (never run, or erased) is left
+// out; one whose summary cannot be read is logged and keeps its last
+// values. It fails when the store cannot be opened, or (with the first
+// apprentice's error and the count of the others) when no apprentice's
+// summary could be read: the store unreachable.
 func (r *Refresher) Refresh(ctx context.Context) error {
 	start := time.Now()
 	st, err := r.storeFor(ctx)
@@ -174,11 +174,12 @@ func (r *Refresher) refreshOne(ctx context.Context, st store.Store, a Apprentice
 	}
 	rep, err := pipeline.ReadCoverage(ctx, l)
 	if errors.Is(err, store.ErrNotFound) {
-		// Not run yet (nothing to show), or the store is unreachable:
-		// listing the one key tells which.
+		// Not run yet or erased (nothing to show), or the store is
+		// unreachable: listing the one key tells which.
 		if err := st.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
 			return fmt.Errorf("reach the store: %w", err)
 		}
+		r.metrics.DeleteCoverage(a.ID)
 		return nil
 	}
 	if err != nil {

@@ -127,6 +127,18 @@ func TestRefreshReadsOnlySummaries(t *testing.T) {
 	if !r.Ready() {
 		t.Error("not ready after a refresh that succeeded")
 	}
+
+	// bob erased: his metrics go at the next refresh, amy's stay.
+	if err := s.Delete(context.Background(), "apprentices/bob/coverage.json"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := string(exposition(t, m.Gatherer(reg)))
+	if strings.Contains(out, `apprentice="bob"`) || !strings.Contains(out, `ksbfolio_ksb_status{apprentice="amy"`) {
+		t.Errorf("after bob's coverage.json was deleted:\n%s", out)
+	}
 }
 
 // TestRefreshReadiness: while the store is unreachable (every request
