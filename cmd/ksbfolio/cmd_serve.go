@@ -7,15 +7,12 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
@@ -39,8 +36,10 @@ func newServeCommand(g *globals) *cobra.Command {
 		Long: `serve exposes each configured apprentice's coverage as Prometheus metrics
 on /metrics (docs/metrics.md lists them), reading only each apprentice's
 coverage.json from the store, again every --refresh. /healthz answers 200
-while the process runs; /readyz answers 200 once the store was reachable and
-the first refresh is done, 503 before.
+while the process runs; /readyz answers 503 until the store was reachable
+(a store not reachable at start is waited for) and a refresh is done, then
+200, also while later refreshes fail (the last coverage read stays exposed;
+ksbfolio_coverage_last_refresh_timestamp_seconds says how old it is).
 
 --schedule CRON runs ` + "`run`" + ` in the process on that schedule (five fields, an
 optional leading seconds field, or @every 10m, @hourly, …), never two at
@@ -67,13 +66,31 @@ func cronParser() cron.Parser {
 
 // server holds serve's state: the metrics and whether it is ready.
 type server struct {
-	g        *globals
-	cfg      *config.Config
-	store    store.Store
-	metrics  *metrics.Metrics
-	parallel int
-	ready    atomic.Bool
-	running  sync.Mutex // held by the run in progress
+	g         *globals
+	metrics   *metrics.Metrics
+	refresher *metrics.Refresher
+	running   sync.Mutex // held by the run in progress
+}
+
+// newServer returns serve's state for cfg's apprentices, whose coverage it
+// reads, parallel at a time, into metrics registered on reg, from st (nil:
+// not reachable at start; opened again at each refresh until it is).
+func newServer(g *globals, cfg *config.Config, st store.Store, reg prometheus.Registerer, parallel int) (*server, error) {
+	m, err := metrics.New(reg)
+	if err != nil {
+		return nil, err
+	}
+	var all []metrics.Apprentice
+	for _, a := range cfg.All() {
+		all = append(all, metrics.Apprentice{ID: a.ID, Gateway: a.Gateway.Time})
+	}
+	open := func(ctx context.Context) (store.Store, error) {
+		if st != nil {
+			return st, nil
+		}
+		return workspace.OpenStore(ctx, cfg.Store, cfg.Dir)
+	}
+	return &server{g: g, metrics: m, refresher: metrics.NewRefresher(m, open, all, parallel, g.log)}, nil
 }
 
 func serve(g *globals, o serveOptions) error {
@@ -91,27 +108,38 @@ func serve(g *globals, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	// A store named wrongly (a bad URL) stops serve; one not reachable yet
+	// (a server starting, a volume not mounted) is waited for, /readyz
+	// answering 503 until it is.
 	st, err := workspace.OpenStore(g.ctx, cfg.Store, cfg.Dir)
 	if err != nil {
-		return setupCode(err)
+		var se *workspace.SetupError
+		if errors.As(err, &se) {
+			return setupCode(err)
+		}
+		g.log.Warn("the store is not reachable yet: /readyz answers 503 until it is", "error", err)
+		st = nil // not a nil *s3store.Store in the interface
 	}
 	reg := prometheus.NewRegistry()
-	m, err := metrics.New(reg)
+	s, err := newServer(g, cfg, st, reg, o.parallel)
 	if err != nil {
 		return err
 	}
-	s := &server{g: g, cfg: cfg, store: st, metrics: m, parallel: o.parallel}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usageErrorf("--listen %s: %v", o.listen, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/metrics", s.metrics.Handler(reg))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !s.ready.Load() {
-			http.Error(w, "not ready: the first refresh of coverage is not done", http.StatusServiceUnavailable)
+		if !s.refresher.Ready() {
+			msg := "not ready: no refresh of coverage from the store has succeeded yet"
+			if err := s.refresher.Err(); err != nil {
+				msg += "; the last failed: " + err.Error()
+			}
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
@@ -125,7 +153,7 @@ func serve(g *globals, o serveOptions) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.refreshLoop(g.ctx, o.refresh)
+		s.refresher.Run(g.ctx, o.refresh)
 	}()
 	if sched != nil {
 		c := cron.New(cron.WithParser(cronParser()), cron.WithLocation(time.UTC))
@@ -156,76 +184,6 @@ func serve(g *globals, o serveOptions) error {
 	return nil
 }
 
-// refreshLoop reads the coverage summaries now and every interval until
-// ctx ends.
-func (s *server) refreshLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if err := s.refresh(ctx); err != nil {
-			s.g.log.Warn("refresh coverage", "error", err)
-		} else if !s.ready.Swap(true) {
-			s.g.log.Info("ready", "apprentices", len(s.cfg.All()))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// refresh reads every apprentice's coverage.json, parallel at a time, into
-// the metrics. An apprentice without one yet (never run) is left out; it
-// fails only when the store could not be read for any apprentice.
-func (s *server) refresh(ctx context.Context) error {
-	all := s.cfg.All()
-	sem := make(chan struct{}, s.parallel)
-	errs := make([]error, len(all))
-	var wg sync.WaitGroup
-	for i, a := range all {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = s.refreshOne(ctx, a)
-		}()
-	}
-	wg.Wait()
-	failed := 0
-	for i, err := range errs {
-		if err != nil {
-			failed++
-			s.g.log.Warn("read coverage", "apprentice", all[i].ID, "error", err)
-		}
-	}
-	if failed > 0 && failed == len(all) {
-		return fmt.Errorf("no coverage summary could be read from %s: %w", s.store, errors.Join(errs...))
-	}
-	return nil
-}
-
-func (s *server) refreshOne(ctx context.Context, a config.Apprentice) error {
-	l, err := ledger.New(s.store, a.ID)
-	if err != nil {
-		return err
-	}
-	rep, err := pipeline.ReadCoverage(ctx, l)
-	if errors.Is(err, store.ErrNotFound) {
-		// Not run yet (nothing to show), or the store is unreachable:
-		// listing the one key tells which.
-		if err := s.store.List(ctx, l.CoverageKey(), func(store.Info) error { return nil }); err != nil {
-			return fmt.Errorf("reach the store: %w", err)
-		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	s.metrics.SetCoverage(a.ID, rep, a.Gateway.Time)
-	return nil
-}
-
 // scheduled is one cron tick: a run, unless one is still going.
 func (s *server) scheduled(ctx context.Context) {
 	if !s.running.TryLock() {
@@ -244,7 +202,7 @@ func (s *server) scheduled(ctx context.Context) {
 	case err != nil:
 		s.g.log.Error("scheduled run failed", "error", err)
 	}
-	if err := s.refresh(ctx); err != nil && ctx.Err() == nil {
+	if err := s.refresher.Refresh(ctx); err != nil && ctx.Err() == nil {
 		s.g.log.Warn("refresh coverage", "error", err)
 	}
 }
@@ -292,5 +250,5 @@ func (p *pushMetrics) push(g *globals, ws *workspace.Workspace, rep *pipeline.Re
 	} else if !errors.Is(err, store.ErrNotFound) {
 		g.log.Warn("read coverage for the push", "error", err)
 	}
-	return metrics.Push(ctx, url, ws.Apprentice.ID, p.reg, nil)
+	return metrics.Push(ctx, url, ws.Apprentice.ID, p.metrics.Gatherer(p.reg), nil)
 }

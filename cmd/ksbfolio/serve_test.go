@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,7 +190,7 @@ scrape_configs:
 	}
 }
 
-// TestServeNotReadyBeforeRefresh: /readyz says 503 when no coverage can
+// TestServeReadyz: /readyz says 503 when no coverage can
 // be read (the store folder is not a folder).
 func TestServeReadyz(t *testing.T) {
 	dir, cfg, _ := gitWorkspace(t, 3, "")
@@ -360,5 +361,110 @@ func TestRunPushgateway(t *testing.T) {
 	}
 	if !strings.Contains(body, `ksbfolio_runs_total{apprentice="jane",instance="",job="ksbfolio",outcome="ok"} 1`) {
 		t.Error("the second run did not push")
+	}
+}
+
+// TestServeReadyzS3: serve on an S3 store behind a fault proxy. While the
+// store refuses every request (serve starts all the same), then while it
+// stalls every read of a coverage summary, /healthz is 200 and /readyz 503
+// (answering at once, not waiting for the refresh); once the
+// store answers and a refresh is done, /readyz is 200; when the store
+// becomes unreachable later, /readyz stays 200, the last coverage read is
+// still served and the failed refreshes are counted (docs/cli.md).
+func TestServeReadyzS3(t *testing.T) {
+	srv := s3Env(t)
+	proxy := storetest.NewFaultProxy(t, srv.Endpoint)
+	url := srv.Through(proxy).URL("ready") + "&timeout=5s&idle_timeout=1s"
+	_, cfg, _ := gitWorkspace(t, 5, "'"+url+"'")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+
+	proxy.Next(storetest.Fault{Kind: storetest.Reset, Times: -1}) // unreachable when serve starts
+	addr := freeLoopback(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- cliCtx(t, ctx, "-c", cfg, "serve", "--listen", addr, "--refresh", "300ms") }()
+	defer func() { cancel(); <-done }()
+	client := &http.Client{Timeout: 2 * time.Second}
+	get := func(path string) (int, string) {
+		resp, err := client.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case r := <-done:
+			done <- r
+			t.Fatalf("serve exited: %d\n%s", r.code, r.stderr)
+		default:
+		}
+		if code, _ := get("/healthz"); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve never answered /healthz")
+		}
+	}
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "s3 store") {
+			t.Fatalf("/readyz %d %q while the store refuses everything, want 503 saying why", code, body)
+		}
+	}
+
+	proxy.Clear() // reachable, but every read of a summary stalls
+	proxy.Next(storetest.Fault{PathContains: "coverage.json", Kind: storetest.Stall, After: 10, Times: -1})
+	stalled := func() int {
+		n := 0
+		for _, r := range proxy.Requests() {
+			if r.Fault == storetest.Stall {
+				n++
+			}
+		}
+		return n
+	}
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if code, body := get("/readyz"); code != http.StatusServiceUnavailable {
+			t.Fatalf("/readyz %d %q while the store stalls, want 503", code, body)
+		}
+	}
+	if stalled() == 0 {
+		t.Fatal("serve never read a coverage summary: the stall was not reached")
+	}
+
+	proxy.Clear()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if code, _ := get("/readyz"); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz not 200 within 30 s of the store answering")
+		}
+	}
+	_, exposed := get("/metrics")
+	if !strings.Contains(exposed, `ksbfolio_coverage_ratio{apprentice="jane"}`) {
+		t.Fatalf("ready, but no coverage exposed:\n%s", exposed)
+	}
+
+	proxy.Next(storetest.Fault{Kind: storetest.Reset, Times: -1}) // the store goes away
+	failed := regexp.MustCompile(`(?m)^ksbfolio_coverage_refreshes_total\{outcome="failed"\} [1-9]`)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		code, body := get("/readyz")
+		if code != 200 {
+			t.Fatalf("/readyz %d %q after the store went away, want 200 (the last coverage kept)", code, body)
+		}
+		_, exposed = get("/metrics")
+		if failed.MatchString(exposed) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed refresh counted 30 s after the store went away:\n%s", exposed)
+		}
+	}
+	if !strings.Contains(exposed, `ksbfolio_coverage_ratio{apprentice="jane"}`) ||
+		!strings.Contains(exposed, "ksbfolio_coverage_last_refresh_timestamp_seconds ") {
+		t.Errorf("the last coverage read is no longer served:\n%s", exposed)
 	}
 }

@@ -20,10 +20,10 @@ import (
 // status label.
 var statuses = []string{"confirmed", "claimed", "suggested", "gap"}
 
-// Metrics are ksbfolio's metrics, registered on one registry.
+// Metrics are ksbfolio's metrics: most registered on one registry, the
+// per-KSB ones held here (see Gatherer and Handler).
 type Metrics struct {
-	ksbStatus       *prometheus.GaugeVec
-	ksbEvidence     *prometheus.GaugeVec
+	ksb             ksbTable // ksbfolio_ksb_status and ksbfolio_ksb_evidence_items (see ksb.go)
 	coverageKSBs    *prometheus.GaugeVec
 	coverageRatio   *prometheus.GaugeVec
 	ready           *prometheus.GaugeVec
@@ -39,9 +39,12 @@ type Metrics struct {
 	runFinished     *prometheus.GaugeVec
 	storeOps        *prometheus.CounterVec
 	storeOpDuration *prometheus.HistogramVec
+	refreshes       *prometheus.CounterVec // serve's refreshes, per outcome
+	lastRefresh     *prometheus.GaugeVec   // no labels; absent until a refresh succeeds
 }
 
-// New makes the metrics and registers them on reg.
+// New makes the metrics and registers them on reg, all but the per-KSB
+// ones, which Gatherer and Handler add.
 func New(reg prometheus.Registerer) (*Metrics, error) {
 	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "ksbfolio", Name: name, Help: help}, labels)
@@ -50,8 +53,6 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ksbfolio", Name: name, Help: help}, labels)
 	}
 	m := &Metrics{
-		ksbStatus:     g("ksb_status", "1 for the KSB's current status (confirmed, claimed, suggested or gap), 0 for the others.", "apprentice", "ksb", "kind", "status"),
-		ksbEvidence:   g("ksb_evidence_items", "Items evidencing the KSB, by how (status confirmed, claimed or suggested).", "apprentice", "ksb", "kind", "status"),
 		coverageKSBs:  g("coverage_ksbs", "KSBs counted by coverage, per status (confirmed, claimed, suggested, gap).", "apprentice", "status"),
 		coverageRatio: g("coverage_ratio", "Evidenced (confirmed or claimed) KSBs over the KSBs counted, 0 to 1.", "apprentice"),
 		ready:         g("gateway_ready", "1 when coverage says the apprentice is ready for the gateway, else 0.", "apprentice"),
@@ -68,9 +69,12 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		storeOps:      c("store_operations_total", "Store operations of runs, per operation and outcome (ok or error).", "apprentice", "operation", "outcome"),
 		storeOpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "ksbfolio", Name: "store_operation_duration_seconds",
 			Help: "How long store operations of runs took.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}, []string{"apprentice", "operation"}),
+		refreshes:   c("coverage_refreshes_total", "Refreshes of the coverage metrics from the store by serve, per outcome (ok or failed).", "outcome"),
+		lastRefresh: g("coverage_last_refresh_timestamp_seconds", "When serve last refreshed the coverage metrics from the store (Unix time)."),
 	}
-	for _, col := range []prometheus.Collector{m.ksbStatus, m.ksbEvidence, m.coverageKSBs, m.coverageRatio, m.ready, m.gateway, m.coverageTime,
-		m.itemsStored, m.sourceRuns, m.sourceSuccess, m.redactions, m.skipped, m.runs, m.runDuration, m.runFinished, m.storeOps, m.storeOpDuration} {
+	for _, col := range []prometheus.Collector{m.coverageKSBs, m.coverageRatio, m.ready, m.gateway, m.coverageTime,
+		m.itemsStored, m.sourceRuns, m.sourceSuccess, m.redactions, m.skipped, m.runs, m.runDuration, m.runFinished, m.storeOps, m.storeOpDuration,
+		m.refreshes, m.lastRefresh} {
 		if err := reg.Register(col); err != nil {
 			return nil, err
 		}
@@ -78,28 +82,23 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
+// DeleteCoverage removes the apprentice's coverage metrics: its
+// coverage.json is gone (never run, or erased).
+func (m *Metrics) DeleteCoverage(apprentice string) {
+	m.ksb.delete(apprentice)
+	for _, s := range statuses {
+		m.coverageKSBs.DeleteLabelValues(apprentice, s)
+	}
+	for _, v := range []*prometheus.GaugeVec{m.coverageRatio, m.ready, m.gateway, m.coverageTime} {
+		v.DeleteLabelValues(apprentice)
+	}
+}
+
 // SetCoverage replaces the apprentice's coverage metrics with those of
 // rep (its coverage.json); gateway is the planned gateway date (zero: not
 // set, and the metric is left out).
 func (m *Metrics) SetCoverage(apprentice string, rep coverage.Report, gateway time.Time) {
-	a := prometheus.Labels{"apprentice": apprentice}
-	m.ksbStatus.DeletePartialMatch(a)
-	m.ksbEvidence.DeletePartialMatch(a)
-	for _, row := range rep.KSBs {
-		if !row.Counted {
-			continue
-		}
-		for _, s := range statuses {
-			v := 0.0
-			if row.Status == s {
-				v = 1
-			}
-			m.ksbStatus.WithLabelValues(apprentice, row.KSB, row.Kind, s).Set(v)
-		}
-		m.ksbEvidence.WithLabelValues(apprentice, row.KSB, row.Kind, "confirmed").Set(float64(len(row.ConfirmedBy)))
-		m.ksbEvidence.WithLabelValues(apprentice, row.KSB, row.Kind, "claimed").Set(float64(len(row.ClaimedBy)))
-		m.ksbEvidence.WithLabelValues(apprentice, row.KSB, row.Kind, "suggested").Set(float64(len(row.SuggestedBy)))
-	}
+	m.ksb.set(apprentice, rep)
 	s := rep.Summary
 	for status, n := range map[string]int{"confirmed": s.Confirmed, "claimed": s.Claimed, "suggested": s.Suggested, "gap": s.Gap} {
 		m.coverageKSBs.WithLabelValues(apprentice, status).Set(float64(n))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -43,9 +46,9 @@ func sampleCoverage() coverage.Report {
 	}
 }
 
-// exercised returns a registry on which every metric has a value: a
-// coverage summary and one run of two sources.
-func exercised(t *testing.T) (*prometheus.Registry, *Metrics) {
+// exercised returns a gatherer of metrics of which every one has a value:
+// a coverage summary and one run of two sources.
+func exercised(t *testing.T) (prometheus.Gatherer, *Metrics) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	m, err := New(reg)
@@ -64,7 +67,9 @@ func exercised(t *testing.T) (*prometheus.Registry, *Metrics) {
 	obs.SourceStarted("mlflow")
 	obs.SourceFinished("mlflow", pipeline.SourceReport{Name: "mlflow", Outcome: pipeline.OutcomeFailed})
 	m.RunFinished(&pipeline.Report{Apprentice: "jdoe", Outcome: pipeline.OutcomePartial, DurationSeconds: 1.5, FinishedAt: t0})
-	return reg, m
+	m.refreshes.WithLabelValues("ok").Inc() // as a Refresher does
+	m.lastRefresh.WithLabelValues().Set(float64(t0.Unix()))
+	return m.Gatherer(reg), m
 }
 
 func exposition(t *testing.T, g prometheus.Gatherer) []byte {
@@ -210,6 +215,7 @@ func TestPushgateway(t *testing.T) {
 	for _, line := range []string{
 		`ksbfolio_coverage_ratio{apprentice="jdoe",instance="",job="ksbfolio"} 0.5`,
 		`ksbfolio_items_stored_total{apprentice="jdoe",instance="",job="ksbfolio",kind="commit",source="repo"} 2`,
+		`ksbfolio_ksb_status{apprentice="jdoe",instance="",job="ksbfolio",kind="skill",ksb="S2",status="claimed"} 1`,
 	} {
 		if !strings.Contains(got, line+"\n") {
 			t.Errorf("pushgateway lacks %s", line)
@@ -228,7 +234,7 @@ func TestPushgateway(t *testing.T) {
 	rep := sampleCoverage()
 	rep.Summary.Evidenced = 1
 	m2.SetCoverage("jdoe", rep, time.Time{})
-	if err := Push(ctx, url, "jdoe", reg2, nil); err != nil {
+	if err := Push(ctx, url, "jdoe", m2.Gatherer(reg2), nil); err != nil {
 		t.Fatal(err)
 	}
 	got = scrape(t, url)
@@ -294,4 +300,59 @@ func scrape(t *testing.T, url string) string {
 	}
 	slices.Sort(keep)
 	return strings.Join(keep, "\n") + "\n"
+}
+
+// TestHandlerMatchesGatherer: what Handler writes (plain and gzipped)
+// parses back to exactly what Gatherer gathers, label values escaped.
+func TestHandlerMatchesGatherer(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetCoverage("jdoe", sampleCoverage(), t0)
+	odd := sampleCoverage()
+	odd.KSBs[0].KSB = "K\"1\\\nx" // never in a catalogue, but escaped all the same
+	m.SetCoverage("amy", odd, time.Time{})
+	m.SetCoverage("nil", coverage.Report{}, time.Time{}) // no KSBs counted
+	want := string(exposition(t, m.Gatherer(reg)))
+	if !strings.Contains(want, `ksbfolio_ksb_status{apprentice="amy"`) {
+		t.Fatalf("the gatherer lacks the per-KSB metrics:\n%s", want)
+	}
+	srv := &http.Server{Handler: m.Handler(reg)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	for _, gzip := range []bool{false, true} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/metrics", nil)
+		if !gzip {
+			req.Header.Set("Accept-Encoding", "identity") // else Go's client asks for gzip and decodes it
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 || resp.Uncompressed != gzip || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
+			t.Errorf("gzip %v: status %d, uncompressed %v, content type %q", gzip, resp.StatusCode, resp.Uncompressed, resp.Header.Get("Content-Type"))
+		}
+		p := expfmt.NewTextParser(model.LegacyValidation)
+		mfs, err := p.TextToMetricFamilies(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("gzip %v: parse what Handler wrote: %v", gzip, err)
+		}
+		got := string(exposition(t, prometheus.Gatherers{prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { // sorted as Gatherer sorts
+			var out []*dto.MetricFamily
+			for _, name := range slices.Sorted(maps.Keys(mfs)) {
+				out = append(out, mfs[name])
+			}
+			return out, nil
+		})}))
+		if got != want {
+			t.Errorf("gzip %v: Handler wrote\n%s\nwant (Gatherer)\n%s", gzip, got, want)
+		}
+	}
 }
