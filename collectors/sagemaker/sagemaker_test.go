@@ -14,6 +14,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 var fixedNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -206,7 +207,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", sagemaker.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", sagemaker.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*sagemaker.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)

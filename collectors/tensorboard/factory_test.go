@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", tensorboard.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", tensorboard.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*tensorboard.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)

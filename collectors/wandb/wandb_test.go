@@ -17,6 +17,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/collectors/wandb"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 // testdata/project is a project folder with a wandb/ folder written by
@@ -268,7 +269,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", wandb.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", wandb.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*wandb.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)

@@ -19,6 +19,7 @@ var rules = []struct {
 	forbidden string
 }{
 	{"the binary links no test fixture", "./cmd/ksbfolio", `test$`},
+	{"collectors do not import the config file's package", "./collectors/...", `^pipeline/config(/|$)`},
 }
 
 func TestImportRules(t *testing.T) {
