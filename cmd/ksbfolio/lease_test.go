@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -245,6 +244,15 @@ func TestDeadRunsLease(t *testing.T) {
 
 // A retag over S3 that outlives the lease TTL keeps its lease: no other
 // run can take it meanwhile, and it finishes.
+//
+// An intruder tries to take the lease every TTL/6, but only once the
+// retag is seen holding it (before, the lock is free to take, which proves
+// nothing). A take-over that succeeds is kept until the retag ends: had
+// the retag still been working, it loses its lease and fails; if it had
+// released its lease already, it succeeds. The test proves something only
+// if the intruder was still refused two TTLs after the retag took the
+// lease, which it is only if the lease was renewed. The TTL leaves a
+// renewal (every TTL/3) two seconds to land on a loaded machine.
 func TestLongRetagKeepsLease(t *testing.T) {
 	srv := storetest.StartVersityGW(t)
 	p := storetest.NewFaultProxy(t, srv.Endpoint)
@@ -254,39 +262,65 @@ func TestLongRetagKeepsLease(t *testing.T) {
 	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 
-	ttl := 2 * time.Second // long enough for a renewal on a loaded machine under -race
+	ttl := 3 * time.Second
 	t.Setenv(leaseTTLEnv, ttl.String())
 	// Slow every item read down: the retag takes several TTLs, even with
 	// the snapshot's concurrent reads.
-	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: 3500 * time.Millisecond, Times: -1})
+	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: ttl * 7 / 4, Times: -1})
 	ws := cliWorkspace(t, cfg)
-	var stolen atomic.Bool
-	done := make(chan result)
-	start := time.Now()
+	done := make(chan result, 1)
 	go func() { done <- cli(t, "-c", cfg, "retag") }()
-	var r result
 	ctx := context.Background()
+	var (
+		r         result
+		seen      time.Time     // when the retag was first seen holding its lease
+		refused   time.Time     // the intruder's last refusal
+		intrusion *ledger.Lease // the intruder's lease, once it got one
+	)
+	tick := time.NewTicker(ttl / 6)
+	defer tick.Stop()
 	for running := true; running; {
 		select {
 		case r = <-done:
 			running = false
-		case <-time.After(ttl / 4):
-			if le, err := ws.Ledger.Acquire(ctx, ledger.LeaseInfo{RunID: "intruder", Host: "elsewhere", PID: 1}, time.Minute, nil); err == nil {
-				stolen.Store(true)
-				_ = le.Release(ctx)
+		case <-tick.C:
+			switch {
+			case intrusion != nil:
+			case seen.IsZero():
+				if cur, held, err := ws.Ledger.ReadLease(ctx); err == nil && held && cur.Command == "retag" {
+					seen = time.Now()
+				}
+			default:
+				le, err := ws.Ledger.Acquire(ctx, ledger.LeaseInfo{RunID: "intruder", Host: "elsewhere", PID: 1}, time.Minute, nil)
+				var held *ledger.HeldError
+				switch {
+				case err == nil:
+					intrusion = le
+				case errors.As(err, &held):
+					refused = time.Now()
+				default:
+					t.Logf("intruder: %v", err)
+				}
 			}
 		}
 	}
-	took := time.Since(start)
+	if intrusion != nil {
+		defer intrusion.Release(ctx)
+		if r.code != 0 {
+			t.Fatalf("another run took the lease during the retag (TTL %v), which failed:\n%s", ttl, r.stderr)
+		}
+	}
 	mustCode(t, r, 0)
-	if took < 2*ttl {
-		t.Fatalf("the retag took %v, not two TTLs of %v: the test proves nothing", took, ttl)
+	if seen.IsZero() {
+		t.Fatal("the retag was never seen holding its lease")
 	}
-	if stolen.Load() {
-		t.Fatalf("another run took the lease during a %v retag (TTL %v)", took, ttl)
+	if refused.Sub(seen) < 2*ttl {
+		t.Fatalf("the intruder was last refused %v after the retag took its lease, not two TTLs of %v: the test proves nothing", refused.Sub(seen), ttl)
 	}
-	if _, held, _ := ws.Ledger.ReadLease(ctx); held {
-		t.Fatal("retag left its lease behind")
+	if intrusion == nil {
+		if _, held, _ := ws.Ledger.ReadLease(ctx); held {
+			t.Fatal("retag left its lease behind")
+		}
 	}
 }
 
