@@ -254,12 +254,7 @@ func TestDeadRunsLease(t *testing.T) {
 // lease, which it is only if the lease was renewed. The TTL leaves a
 // renewal (every TTL/3) two seconds to land on a loaded machine.
 func TestLongRetagKeepsLease(t *testing.T) {
-	srv := storetest.StartVersityGW(t)
-	p := storetest.NewFaultProxy(t, srv.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
+	p, cfg := s3GitWorkspace(t, 60, "")
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 
 	ttl := 3 * time.Second
@@ -324,6 +319,20 @@ func TestLongRetagKeepsLease(t *testing.T) {
 	}
 }
 
+// s3GitWorkspace is gitWorkspace of n commits storing into a real S3
+// server (versitygw) through a fault proxy; query is added to the store
+// URL ("&timeout=2s").
+func s3GitWorkspace(t *testing.T, n int, query string) (*storetest.FaultProxy, string) {
+	t.Helper()
+	srv := storetest.StartVersityGW(t)
+	p := storetest.NewFaultProxy(t, srv.Endpoint)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	_, cfg, _ := gitWorkspace(t, n, "'"+srv.Through(p).URL("portfolios")+query+"'")
+	return p, cfg
+}
+
 // cliWorkspace opens the workspace of a config file, as the CLI does.
 func cliWorkspace(t *testing.T, cfgPath string) *workspace.Workspace {
 	t.Helper()
@@ -341,12 +350,7 @@ func cliWorkspace(t *testing.T, cfgPath string) *workspace.Workspace {
 // A run that can no longer renew its lease stops with exit 1 and says why,
 // before another run could take the lease over.
 func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
-	srv := storetest.StartVersityGW(t)
-	p := storetest.NewFaultProxy(t, srv.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
+	p, cfg := s3GitWorkspace(t, 60, "")
 	ttl := 600 * time.Millisecond
 	t.Setenv(leaseTTLEnv, ttl.String())
 	// The lock is created; every later write of it fails; items are slow
@@ -369,12 +373,7 @@ func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
 // A run whose store stalls mid-body fails within the store's deadline
 // (exit 1 or 3), saying what stalled, and releases its lease.
 func TestStalledRunReleasesLease(t *testing.T) {
-	srv := storetest.StartVersityGW(t)
-	p := storetest.NewFaultProxy(t, srv.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := gitWorkspace(t, 30, "'"+srv.Through(p).URL("portfolios")+"&timeout=2s&idle_timeout=300ms'")
+	p, cfg := s3GitWorkspace(t, 30, "&timeout=2s&idle_timeout=300ms")
 	// Every item read stalls after a few bytes (coverage reads them all).
 	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Stall, After: 5, Times: -1})
 	start := time.Now()
