@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // Factory makes the collectors of one source type. Every collector
@@ -22,8 +22,8 @@ type Factory interface {
 	// Type is the source type, as written in `type:` ("git").
 	Type() string
 	// DecodeSource decodes and checks the type's own keys of one source;
-	// see config.SourceDecoder. What it returns is handed back to New.
-	config.SourceDecoder
+	// see sourceconfig.SourceDecoder. What it returns is handed back to New.
+	sourceconfig.SourceDecoder
 	// New builds the collector of one source from what DecodeSource
 	// returned for it. It touches nothing (no repository, no network):
 	// a source that is not there is Collect's error, not New's.
@@ -57,19 +57,19 @@ type Apprentice struct {
 // config struct C and a constructor. decode gets the source's keys, calls
 // k.Decode on a *C, checks it through k and returns it; create gets that
 // *C back.
-func NewFactory[C any](typ string, decode func(k *config.SourceKeys) *C, create func(cfg *C, set Settings) (Collector, error)) Factory {
+func NewFactory[C any](typ string, decode func(k *sourceconfig.SourceKeys) *C, create func(cfg *C, set Settings) (Collector, error)) Factory {
 	return &factory[C]{typ: typ, decode: decode, create: create}
 }
 
 type factory[C any] struct {
 	typ    string
-	decode func(*config.SourceKeys) *C
+	decode func(*sourceconfig.SourceKeys) *C
 	create func(*C, Settings) (Collector, error)
 }
 
 func (f *factory[C]) Type() string { return f.typ }
 
-func (f *factory[C]) DecodeSource(k *config.SourceKeys) any { return f.decode(k) }
+func (f *factory[C]) DecodeSource(k *sourceconfig.SourceKeys) any { return f.decode(k) }
 
 func (f *factory[C]) New(cfg any, set Settings) (Collector, error) {
 	c, ok := cfg.(*C)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 type nopCollector struct{ set collectors.Settings }
@@ -18,7 +18,7 @@ func (nopCollector) Collect(context.Context, collectors.Cursor, collectors.Sink)
 type cfg struct{ X string }
 
 func TestNewFactoryFillsSettings(t *testing.T) {
-	f := collectors.NewFactory("nop", func(*config.SourceKeys) *cfg { return &cfg{} },
+	f := collectors.NewFactory("nop", func(*sourceconfig.SourceKeys) *cfg { return &cfg{} },
 		func(c *cfg, set collectors.Settings) (collectors.Collector, error) { return nopCollector{set}, nil })
 	if f.Type() != "nop" {
 		t.Errorf("Type() = %q", f.Type())

@@ -50,6 +50,26 @@ func decodeStrict[T any](doc []byte) (*T, error) {
 	return v, nil
 }
 
+// into returns a decoder of one object (decodeStrict) that appends it to
+// *list.
+func into[T any](list *[]*T) func(doc []byte) error {
+	return func(doc []byte) error {
+		v, err := decodeStrict[T](doc)
+		if err != nil {
+			return err
+		}
+		*list = append(*list, v)
+		return nil
+	}
+}
+
+// counts is how many workload objects of each kind an overlay builds.
+type counts struct{ Deployments, Services, CronJobs, Jobs, Monitors int }
+
+func (b *built) counts() counts {
+	return counts{len(b.deployments), len(b.services), len(b.cronJobs), len(b.jobs), len(b.monitors)}
+}
+
 // buildOverlay runs kustomize (its Go API, on disk) over dir and decodes
 // every object it outputs; a kind the test does not know is an error.
 func buildOverlay(dir string) (*built, error) {
@@ -58,35 +78,26 @@ func buildOverlay(dir string) (*built, error) {
 		return nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}
 	b := &built{}
+	// Each kind the overlays build, decoded into its k8s.io/api type.
+	kinds := map[string]func(doc []byte) error{
+		"v1 ConfigMap":       into(&b.configMaps),
+		"v1 Service":         into(&b.services),
+		"v1 ServiceAccount":  into(&b.accounts),
+		"apps/v1 Deployment": into(&b.deployments),
+		"batch/v1 CronJob":   into(&b.cronJobs),
+		"batch/v1 Job":       into(&b.jobs),
+		"monitoring.coreos.com/v1 ServiceMonitor": into(&b.monitors),
+	}
 	for _, r := range rm.Resources() {
 		doc, err := r.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", r.CurId(), err)
 		}
-		switch r.GetApiVersion() + " " + r.GetKind() {
-		case "v1 ConfigMap":
-			v, e := decodeStrict[corev1.ConfigMap](doc)
-			b.configMaps, err = append(b.configMaps, v), e
-		case "v1 Service":
-			v, e := decodeStrict[corev1.Service](doc)
-			b.services, err = append(b.services, v), e
-		case "v1 ServiceAccount":
-			v, e := decodeStrict[corev1.ServiceAccount](doc)
-			b.accounts, err = append(b.accounts, v), e
-		case "apps/v1 Deployment":
-			v, e := decodeStrict[appsv1.Deployment](doc)
-			b.deployments, err = append(b.deployments, v), e
-		case "batch/v1 CronJob":
-			v, e := decodeStrict[batchv1.CronJob](doc)
-			b.cronJobs, err = append(b.cronJobs, v), e
-		case "monitoring.coreos.com/v1 ServiceMonitor":
-			v, e := decodeStrict[monitoringv1.ServiceMonitor](doc)
-			b.monitors, err = append(b.monitors, v), e
-		case "batch/v1 Job":
-			v, e := decodeStrict[batchv1.Job](doc)
-			b.jobs, err = append(b.jobs, v), e
-		default:
+		decode, ok := kinds[r.GetApiVersion()+" "+r.GetKind()]
+		if !ok {
 			err = fmt.Errorf("no type for %s %s", r.GetApiVersion(), r.GetKind())
+		} else {
+			err = decode(doc)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s in %s: %w", r.CurId(), dir, err)
@@ -167,46 +178,62 @@ func loadConfigMap(t *testing.T, cm *corev1.ConfigMap) *config.Config {
 	return cfg
 }
 
-func TestKustomizeCronJob(t *testing.T) {
-	b, err := buildOverlay(filepath.Join("k8s", "overlays", "cronjob"))
-	if err != nil {
-		t.Fatal(err)
+// TestKustomizeOverlays builds every overlay and checks what each builds:
+// the workloads of its kind and nothing else, a pod that passes checkPod,
+// a ConfigMap whose ksbfolio.yaml loads, and what is particular to it.
+func TestKustomizeOverlays(t *testing.T) {
+	deployment := func(b *built) (string, corev1.PodSpec) { return "Deployment", b.deployments[0].Spec.Template.Spec }
+	for _, tc := range []struct {
+		overlay string
+		want    counts
+		pod     func(b *built) (where string, spec corev1.PodSpec)
+		check   func(t *testing.T, b *built, cfg *config.Config)
+	}{
+		{"cronjob", counts{CronJobs: 1},
+			func(b *built) (string, corev1.PodSpec) {
+				return "CronJob", b.cronJobs[0].Spec.JobTemplate.Spec.Template.Spec
+			},
+			checkCronJob},
+		{"serve", counts{Deployments: 1, Services: 1}, deployment,
+			func(t *testing.T, b *built, _ *config.Config) { checkServe(t, b) }},
+		// The same with a ServiceMonitor for the Prometheus Operator.
+		{"serve-operator", counts{Deployments: 1, Services: 1, Monitors: 1}, deployment,
+			func(t *testing.T, b *built, _ *config.Config) { checkServe(t, b); checkServiceMonitor(t, b) }},
+		{"indexed-job", counts{Jobs: 1},
+			func(b *built) (string, corev1.PodSpec) { return "Job", b.jobs[0].Spec.Template.Spec },
+			checkIndexedJob},
+	} {
+		t.Run(tc.overlay, func(t *testing.T) {
+			b, err := buildOverlay(filepath.Join("k8s", "overlays", tc.overlay))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := b.counts(); got != tc.want {
+				t.Fatalf("built %+v, want %+v", got, tc.want)
+			}
+			where, spec := tc.pod(b)
+			checkPod(t, where, spec, b)
+			tc.check(t, b, loadConfigMap(t, b.configMaps[0]))
+		})
 	}
-	if len(b.cronJobs) != 1 || len(b.deployments)+len(b.jobs)+len(b.services) != 0 {
-		t.Fatalf("built %+v, want one CronJob", b)
-	}
-	cj := b.cronJobs[0]
-	if cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
+}
+
+// checkCronJob: one apprentice's runs on a schedule, never two at once,
+// into S3.
+func checkCronJob(t *testing.T, b *built, cfg *config.Config) {
+	t.Helper()
+	if cj := b.cronJobs[0]; cj.Spec.ConcurrencyPolicy != batchv1.ForbidConcurrent {
 		t.Errorf("concurrencyPolicy %q", cj.Spec.ConcurrencyPolicy)
 	}
-	checkPod(t, "CronJob", cj.Spec.JobTemplate.Spec.Template.Spec, b)
-	if cfg := loadConfigMap(t, b.configMaps[0]); cfg.Apprentice == nil || !cfg.StoreIsS3() {
+	if cfg.Apprentice == nil || !cfg.StoreIsS3() {
 		t.Errorf("config: %+v", cfg)
 	}
 }
 
-func TestKustomizeServe(t *testing.T) {
-	b, err := buildOverlay(filepath.Join("k8s", "overlays", "serve"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.monitors) != 0 {
-		t.Error("the serve overlay needs no Prometheus Operator")
-	}
-	checkServe(t, b)
-}
-
-// TestKustomizeServeOperator: the same with a ServiceMonitor that selects
-// the Service and scrapes its metrics port.
-func TestKustomizeServeOperator(t *testing.T) {
-	b, err := buildOverlay(filepath.Join("k8s", "overlays", "serve-operator"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkServe(t, b)
-	if len(b.monitors) != 1 {
-		t.Fatalf("%d ServiceMonitors", len(b.monitors))
-	}
+// checkServiceMonitor: the ServiceMonitor selects the Service and scrapes
+// its metrics port.
+func checkServiceMonitor(t *testing.T, b *built) {
+	t.Helper()
 	m, svc := b.monitors[0], b.services[0]
 	if len(m.Spec.Selector.MatchLabels) == 0 {
 		t.Fatal("the ServiceMonitor selects every Service")
@@ -221,15 +248,13 @@ func TestKustomizeServeOperator(t *testing.T) {
 	}
 }
 
-// checkServe checks the serve Deployment and its Service.
+// checkServe checks the serve Deployment and its Service: metrics port,
+// probes, scrape annotations, a selector that matches the pods, one
+// replica.
 func checkServe(t *testing.T, b *built) {
 	t.Helper()
-	if len(b.deployments) != 1 || len(b.services) != 1 || len(b.cronJobs)+len(b.jobs) != 0 {
-		t.Fatalf("built %+v, want a Deployment and a Service", b)
-	}
 	d, svc := b.deployments[0], b.services[0]
 	pod := d.Spec.Template
-	checkPod(t, "Deployment", pod.Spec, b)
 	c := pod.Spec.Containers[0]
 	args := strings.Join(c.Args, " ")
 	if !strings.Contains(args, "serve --listen :9464") || !strings.Contains(args, "--schedule") {
@@ -264,19 +289,14 @@ func checkServe(t *testing.T, b *built) {
 	}
 }
 
-func TestKustomizeIndexedJob(t *testing.T) {
-	b, err := buildOverlay(filepath.Join("k8s", "overlays", "indexed-job"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(b.jobs) != 1 || len(b.deployments)+len(b.cronJobs)+len(b.services) != 0 {
-		t.Fatalf("built %+v, want one Job", b)
-	}
+// checkIndexedJob: an Indexed Job whose pods each run one shard of every
+// apprentice, the shard count being the completions.
+func checkIndexedJob(t *testing.T, b *built, cfg *config.Config) {
+	t.Helper()
 	j := b.jobs[0]
 	if j.Spec.CompletionMode == nil || *j.Spec.CompletionMode != batchv1.IndexedCompletion || j.Spec.Completions == nil {
 		t.Fatalf("not an Indexed Job with completions: %+v", j.Spec)
 	}
-	checkPod(t, "Job", j.Spec.Template.Spec, b)
 	c := j.Spec.Template.Spec.Containers[0]
 	args := strings.Join(c.Args, " ")
 	want := "run --all --parallel 4 --shard $(JOB_COMPLETION_INDEX)/" + strconv.Itoa(int(*j.Spec.Completions))
@@ -293,7 +313,7 @@ func TestKustomizeIndexedJob(t *testing.T) {
 	if !index {
 		t.Error("JOB_COMPLETION_INDEX is not declared from the completion-index annotation")
 	}
-	if cfg := loadConfigMap(t, b.configMaps[0]); len(cfg.Apprentices) < 2 {
+	if len(cfg.Apprentices) < 2 {
 		t.Errorf("the overlay's config should list several apprentices: %+v", cfg)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -245,49 +244,93 @@ func TestDeadRunsLease(t *testing.T) {
 
 // A retag over S3 that outlives the lease TTL keeps its lease: no other
 // run can take it meanwhile, and it finishes.
+//
+// An intruder tries to take the lease every TTL/6, but only once the
+// retag is seen holding it (before, the lock is free to take, which proves
+// nothing). A take-over that succeeds is kept until the retag ends: had
+// the retag still been working, it loses its lease and fails; if it had
+// released its lease already, it succeeds. The test proves something only
+// if the intruder was still refused two TTLs after the retag took the
+// lease, which it is only if the lease was renewed. The TTL leaves a
+// renewal (every TTL/3) two seconds to land on a loaded machine.
 func TestLongRetagKeepsLease(t *testing.T) {
+	p, cfg := s3GitWorkspace(t, 60, "")
+	mustCode(t, cli(t, "-c", cfg, "run"), 0)
+
+	ttl := 3 * time.Second
+	t.Setenv(leaseTTLEnv, ttl.String())
+	// Slow every item read down: the retag takes several TTLs, even with
+	// the snapshot's concurrent reads.
+	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: ttl * 7 / 4, Times: -1})
+	ws := cliWorkspace(t, cfg)
+	done := make(chan result, 1)
+	go func() { done <- cli(t, "-c", cfg, "retag") }()
+	ctx := context.Background()
+	var (
+		r         result
+		seen      time.Time     // when the retag was first seen holding its lease
+		refused   time.Time     // the intruder's last refusal
+		intrusion *ledger.Lease // the intruder's lease, once it got one
+	)
+	tick := time.NewTicker(ttl / 6)
+	defer tick.Stop()
+	for running := true; running; {
+		select {
+		case r = <-done:
+			running = false
+		case <-tick.C:
+			switch {
+			case intrusion != nil:
+			case seen.IsZero():
+				if cur, held, err := ws.Ledger.ReadLease(ctx); err == nil && held && cur.Command == "retag" {
+					seen = time.Now()
+				}
+			default:
+				le, err := ws.Ledger.Acquire(ctx, ledger.LeaseInfo{RunID: "intruder", Host: "elsewhere", PID: 1}, time.Minute, nil)
+				var held *ledger.HeldError
+				switch {
+				case err == nil:
+					intrusion = le
+				case errors.As(err, &held):
+					refused = time.Now()
+				default:
+					t.Logf("intruder: %v", err)
+				}
+			}
+		}
+	}
+	if intrusion != nil {
+		defer intrusion.Release(ctx)
+		if r.code != 0 {
+			t.Fatalf("another run took the lease during the retag (TTL %v), which failed:\n%s", ttl, r.stderr)
+		}
+	}
+	mustCode(t, r, 0)
+	if seen.IsZero() {
+		t.Fatal("the retag was never seen holding its lease")
+	}
+	if refused.Sub(seen) < 2*ttl {
+		t.Fatalf("the intruder was last refused %v after the retag took its lease, not two TTLs of %v: the test proves nothing", refused.Sub(seen), ttl)
+	}
+	if intrusion == nil {
+		if _, held, _ := ws.Ledger.ReadLease(ctx); held {
+			t.Fatal("retag left its lease behind")
+		}
+	}
+}
+
+// s3GitWorkspace is gitWorkspace of n commits storing into a real S3
+// server (versitygw) through a fault proxy; query is added to the store
+// URL ("&timeout=2s").
+func s3GitWorkspace(t *testing.T, n int, query string) (*storetest.FaultProxy, string) {
+	t.Helper()
 	srv := storetest.StartVersityGW(t)
 	p := storetest.NewFaultProxy(t, srv.Endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
-	mustCode(t, cli(t, "-c", cfg, "run"), 0)
-
-	ttl := 2 * time.Second // long enough for a renewal on a loaded machine under -race
-	t.Setenv(leaseTTLEnv, ttl.String())
-	// Slow every item read down: the retag takes several TTLs, even with
-	// the snapshot's concurrent reads.
-	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: 3500 * time.Millisecond, Times: -1})
-	ws := cliWorkspace(t, cfg)
-	var stolen atomic.Bool
-	done := make(chan result)
-	start := time.Now()
-	go func() { done <- cli(t, "-c", cfg, "retag") }()
-	var r result
-	ctx := context.Background()
-	for running := true; running; {
-		select {
-		case r = <-done:
-			running = false
-		case <-time.After(ttl / 4):
-			if le, err := ws.Ledger.Acquire(ctx, ledger.LeaseInfo{RunID: "intruder", Host: "elsewhere", PID: 1}, time.Minute, nil); err == nil {
-				stolen.Store(true)
-				_ = le.Release(ctx)
-			}
-		}
-	}
-	took := time.Since(start)
-	mustCode(t, r, 0)
-	if took < 2*ttl {
-		t.Fatalf("the retag took %v, not two TTLs of %v: the test proves nothing", took, ttl)
-	}
-	if stolen.Load() {
-		t.Fatalf("another run took the lease during a %v retag (TTL %v)", took, ttl)
-	}
-	if _, held, _ := ws.Ledger.ReadLease(ctx); held {
-		t.Fatal("retag left its lease behind")
-	}
+	_, cfg, _ := gitWorkspace(t, n, "'"+srv.Through(p).URL("portfolios")+query+"'")
+	return p, cfg
 }
 
 // cliWorkspace opens the workspace of a config file, as the CLI does.
@@ -307,12 +350,7 @@ func cliWorkspace(t *testing.T, cfgPath string) *workspace.Workspace {
 // A run that can no longer renew its lease stops with exit 1 and says why,
 // before another run could take the lease over.
 func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
-	srv := storetest.StartVersityGW(t)
-	p := storetest.NewFaultProxy(t, srv.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := gitWorkspace(t, 60, "'"+srv.Through(p).URL("portfolios")+"'")
+	p, cfg := s3GitWorkspace(t, 60, "")
 	ttl := 600 * time.Millisecond
 	t.Setenv(leaseTTLEnv, ttl.String())
 	// The lock is created; every later write of it fails; items are slow
@@ -335,12 +373,7 @@ func TestRunStopsWhenLeaseCannotBeRenewed(t *testing.T) {
 // A run whose store stalls mid-body fails within the store's deadline
 // (exit 1 or 3), saying what stalled, and releases its lease.
 func TestStalledRunReleasesLease(t *testing.T) {
-	srv := storetest.StartVersityGW(t)
-	p := storetest.NewFaultProxy(t, srv.Endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	_, cfg, _ := gitWorkspace(t, 30, "'"+srv.Through(p).URL("portfolios")+"&timeout=2s&idle_timeout=300ms'")
+	p, cfg := s3GitWorkspace(t, 30, "&timeout=2s&idle_timeout=300ms")
 	// Every item read stalls after a few bytes (coverage reads them all).
 	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Stall, After: 5, Times: -1})
 	start := time.Now()

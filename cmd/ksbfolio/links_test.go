@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/pipeline"
@@ -40,10 +41,10 @@ func TestRunLinksAcrossSources(t *testing.T) {
 	}
 	sha = strings.TrimSpace(sha)
 	mlruns := filepath.Join(dir, "mlruns")
-	copyDir(t, sharedCorpus(t, filepath.Join("churn-pipeline", "mlruns")), mlruns)
+	collectortest.CopyDir(t, sharedCorpus(t, filepath.Join("churn-pipeline", "mlruns")), mlruns)
 	writeFile(t, filepath.Join(mlruns, churnExperiment, churnRun, "tags", "mlflow.source.git.commit"), sha)
 	logs := filepath.Join(dir, "logs")
-	copyDir(t, sharedCorpus(t, filepath.Join("churn-pipeline", "logs")), logs)
+	collectortest.CopyDir(t, sharedCorpus(t, filepath.Join("churn-pipeline", "logs")), logs)
 	writeFile(t, filepath.Join(logs, "release.log"),
 		"2025-08-21 09:00:00,000 INFO Deployment completed for commit "+sha[:8]+"\n")
 	b, err := os.ReadFile(cfg)

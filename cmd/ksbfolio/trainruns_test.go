@@ -1,44 +1,14 @@
 package main
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
-
-// copyDir copies a folder tree (symlinks as symlinks).
-func copyDir(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // sharedCorpus finds shared/corpus/<name> above the test's folder.
 func sharedCorpus(t *testing.T, name string) string {
@@ -61,8 +31,8 @@ func sharedCorpus(t *testing.T, name string) string {
 // artefact, and a second run adds nothing.
 func TestRunTrainingSources(t *testing.T) {
 	dir := t.TempDir()
-	copyDir(t, sharedCorpus(t, "tensorboard-lightning"), filepath.Join(dir, "tb"))
-	copyDir(t, filepath.Join("..", "..", "collectors", "wandb", "testdata", "project"), filepath.Join(dir, "fraud-model"))
+	collectortest.CopyDir(t, sharedCorpus(t, "tensorboard-lightning"), filepath.Join(dir, "tb"))
+	collectortest.CopyDir(t, filepath.Join("..", "..", "collectors", "wandb", "testdata", "project"), filepath.Join(dir, "fraud-model"))
 	cfg := filepath.Join(dir, "ksbfolio.yaml")
 	writeFile(t, cfg, `apprentice: {id: jane, name: Jane Doe, emails: [jane@corp.example]}
 standard: st1398-v1.0

@@ -2,8 +2,10 @@
 // contract in the collectors package's doc comments, written as tests.
 // Every collector's tests call Check with a Fixture, a real source built
 // for the test (a git repository, a folder of run logs, a server on
-// loopback), and Sink records what a collector reports. SampleConfig
-// checks the sample config of a collector's README.
+// loopback), and Sink records what a collector reports. (The sample
+// config of a collector's README is checked by
+// pipeline/config/configtest.SampleConfig, so that the collectors do not
+// depend on the config file's package.)
 package collectortest
 
 import (
@@ -19,13 +21,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
 // Sink records what a collector reports; it is safe for concurrent use.
@@ -473,47 +473,4 @@ func compare(before, after map[string]entry) string {
 		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
 	}
 	return fmt.Sprint(diffs)
-}
-
-// SampleConfig reads the sample config of a collector's README: the first
-// ```yaml block after its "## Config" heading, a `sources:` list. It
-// parses it with types, under an apprentice, as if the README's folder
-// held the config file, fails the test on any problem, and returns the
-// sources of type typ (at least one).
-func SampleConfig(t testing.TB, readme, typ string, types config.SourceTypes) []config.Source {
-	t.Helper()
-	b, err := os.ReadFile(readme)
-	if err != nil {
-		t.Fatalf("read README: %v", err)
-	}
-	text := string(b)
-	head, after, ok := strings.Cut(text, "\n## Config\n")
-	if !ok {
-		t.Fatalf("%s has no \"## Config\" section", readme)
-	}
-	before, block, ok := strings.Cut(after, "```yaml\n")
-	if ok {
-		block, _, ok = strings.Cut(block, "\n```")
-	}
-	if !ok {
-		t.Fatalf("%s: the Config section has no ```yaml block", readme)
-	}
-	// Blank lines before the block keep problems on the README's lines;
-	// the apprentice every config needs goes after it.
-	pad := strings.Repeat("\n", strings.Count(head, "\n")+2+strings.Count(before, "\n")+1)
-	const apprentice = "\napprentice: {id: jdoe, emails: [jane@corp.example]}\n"
-	cfg, err := config.Parse(readme, []byte(pad+block+apprentice), filepath.Dir(readme), types)
-	if err != nil {
-		t.Fatalf("the README's sample config does not load:\n%v", err)
-	}
-	var out []config.Source
-	for _, s := range cfg.Sources {
-		if s.Type == typ {
-			out = append(out, s)
-		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("the README's sample config has no %s source", typ)
-	}
-	return out
 }

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // SourceConfig is a git source as the user writes it in ksbfolio.yaml,
@@ -26,7 +26,7 @@ type SourceConfig struct {
 	// CacheDir on the first run, fetched on the next ones (see Remote).
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 	// Auth holds the credentials of URL.
-	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
+	Auth *sourceconfig.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
 	// KnownHosts, CAFile and CacheDir: see Remote; relative to the config
 	// file, absolute once loaded.
 	KnownHosts string `yaml:"known_hosts,omitempty" json:"known_hosts,omitempty"`

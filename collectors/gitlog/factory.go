@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // NewFactory returns the factory of git sources, for collectors/registry.
@@ -14,7 +14,7 @@ func NewFactory() collectors.Factory {
 
 // decodeSource decodes and checks one git source of the config file,
 // making its paths absolute.
-func decodeSource(k *config.SourceKeys) *SourceConfig {
+func decodeSource(k *sourceconfig.SourceKeys) *SourceConfig {
 	var sc SourceConfig
 	k.Decode(&sc)
 	for _, p := range sc.check() {

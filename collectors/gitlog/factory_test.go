@@ -18,12 +18,13 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 // TestREADMESampleConfig loads the README's sample config with the
 // collectors of this build.
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", gitlog.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", gitlog.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*gitlog.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)

@@ -19,7 +19,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // Remote is how a repository named by URL is reached.
@@ -29,7 +29,7 @@ type Remote struct {
 	URL string
 	// Auth: a token or a username and password for HTTPS, a private key
 	// file for SSH. Secrets are resolved when the repository is fetched.
-	Auth *config.Auth
+	Auth *sourceconfig.Auth
 	// KnownHosts is the known_hosts file SSH host keys are checked against
 	// (empty: ~/.ssh/known_hosts). A host not in it is refused.
 	KnownHosts string

@@ -19,7 +19,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // upstream is a bare repository to collect remotely and a work tree that
@@ -102,13 +102,13 @@ func caFile(t *testing.T, srv *httptest.Server) string {
 }
 
 // secretFile is a ${file:…} secret holding value.
-func secretFile(t *testing.T, value string) config.Secret {
+func secretFile(t *testing.T, value string) sourceconfig.Secret {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte(value+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s, err := config.ParseSecret("${file:token}", dir)
+	s, err := sourceconfig.ParseSecret("${file:token}", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestRemoteHTTPS(t *testing.T) {
 	u := newUpstream(t)
 	srv, sent := gitHTTP(t, u.root, token)
 	cache := t.TempDir()
-	rm := &gitlog.Remote{URL: srv.URL + "/up.git", Auth: &config.Auth{Token: secretFile(t, token)},
+	rm := &gitlog.Remote{URL: srv.URL + "/up.git", Auth: &sourceconfig.Auth{Token: secretFile(t, token)},
 		CAFile: caFile(t, srv), CacheDir: cache}
 	c := newCollector(t, gitlog.Config{Remote: rm, Emails: []string{janeE}})
 
@@ -224,7 +224,7 @@ func TestRemoteHTTPS(t *testing.T) {
 	// A wrong token: a clear error, no clone left behind.
 	cache2 := t.TempDir()
 	bad := newCollector(t, gitlog.Config{Emails: []string{janeE}, Remote: &gitlog.Remote{URL: rm.URL,
-		Auth: &config.Auth{Token: secretFile(t, "wrong")}, CAFile: rm.CAFile, CacheDir: cache2}})
+		Auth: &sourceconfig.Auth{Token: secretFile(t, "wrong")}, CAFile: rm.CAFile, CacheDir: cache2}})
 	_, next, err := collect(t, bad, nil)
 	if err == nil || next != nil || !strings.Contains(err.Error(), "clone") {
 		t.Fatalf("wrong token: err %v, cursor %s", err, next)
@@ -310,7 +310,7 @@ func TestRemoteSSH(t *testing.T) {
 		user = strings.TrimSpace(string(out))
 	}
 	url := fmt.Sprintf("ssh://%s@127.0.0.1:%d%s", user, port, u.bare)
-	rm := &gitlog.Remote{URL: url, Auth: &config.Auth{SSHKey: filepath.Join(dir, "client")},
+	rm := &gitlog.Remote{URL: url, Auth: &sourceconfig.Auth{SSHKey: filepath.Join(dir, "client")},
 		KnownHosts: knownHosts("known_hosts", hostPub), CacheDir: t.TempDir()}
 	c := newCollector(t, gitlog.Config{Remote: rm, Emails: []string{janeE}})
 	s, cur, err := collect(t, c, nil)

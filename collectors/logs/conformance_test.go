@@ -10,6 +10,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -97,7 +98,7 @@ func TestConformance(t *testing.T) {
 
 // TestREADMESampleConfig loads the README's sample config.
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", logs.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", logs.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*logs.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)

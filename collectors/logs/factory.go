@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	config "github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // NewFactory returns the factory of logs sources, for collectors/registry.

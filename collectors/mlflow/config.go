@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // SourceType is the items' source_type, and the ID namespace of their IDs:
@@ -53,7 +53,7 @@ type SourceConfig struct {
 	ArtifactRoots []string `yaml:"artifact_roots,omitempty" json:"artifact_roots,omitempty"`
 	// Auth is for a tracking server: username and password (basic), or a
 	// token (bearer, as Databricks hosts take).
-	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
+	Auth *sourceconfig.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
 }
 
 // Store kinds, from the URI's scheme.

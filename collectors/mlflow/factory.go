@@ -2,7 +2,7 @@ package mlflow
 
 import (
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // NewFactory returns the factory of MLflow sources, for collectors/registry.
@@ -18,7 +18,7 @@ type decoded struct {
 }
 
 // decodeSource decodes and checks one MLflow source of the config file.
-func decodeSource(k *config.SourceKeys) *decoded {
+func decodeSource(k *sourceconfig.SourceKeys) *decoded {
 	var sc SourceConfig
 	k.Decode(&sc)
 	// A relative file or sqlite path is relative to the config file:

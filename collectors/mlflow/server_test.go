@@ -25,7 +25,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
 	"github.com/ksbfolio/ksbfolio/evidence"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // replay is a tracking server that answers from canned documents.
@@ -209,7 +209,7 @@ func (r *replay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func newServerCollector(t testing.TB, srv *httptest.Server, auth *config.Auth) *mlflow.Collector {
+func newServerCollector(t testing.TB, srv *httptest.Server, auth *sourceconfig.Auth) *mlflow.Collector {
 	t.Helper()
 	c, err := mlflow.New(mlflow.Config{Name: "tracking", Apprentice: "jdoe",
 		SourceConfig: mlflow.SourceConfig{URI: srv.URL, Auth: auth, Users: []string{"jdoe"}},
@@ -222,13 +222,13 @@ func newServerCollector(t testing.TB, srv *httptest.Server, auth *config.Auth) *
 	return c
 }
 
-func bearer(t testing.TB) *config.Auth {
+func bearer(t testing.TB) *sourceconfig.Auth {
 	t.Setenv("KSBFOLIO_TEST_MLFLOW_TOKEN", "s3cret-token")
-	tok, err := config.ParseSecret("${env:KSBFOLIO_TEST_MLFLOW_TOKEN}", "")
+	tok, err := sourceconfig.ParseSecret("${env:KSBFOLIO_TEST_MLFLOW_TOKEN}", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &config.Auth{Token: tok}
+	return &sourceconfig.Auth{Token: tok}
 }
 
 func TestServerReplay(t *testing.T) {
@@ -347,12 +347,12 @@ func TestServerAuth(t *testing.T) {
 	defer srv.Close()
 	// Basic auth.
 	t.Setenv("KSBFOLIO_TEST_MLFLOW_PW", "pw\n")
-	pw, err := config.ParseSecret("${env:KSBFOLIO_TEST_MLFLOW_PW}", "")
+	pw, err := sourceconfig.ParseSecret("${env:KSBFOLIO_TEST_MLFLOW_PW}", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.authWant = "Basic amRvZTpwdw==" // jdoe:pw
-	if _, err := newServerCollector(t, srv, &config.Auth{Username: "jdoe", Password: pw}).Collect(context.Background(), nil, &collectortest.Sink{}); err != nil {
+	if _, err := newServerCollector(t, srv, &sourceconfig.Auth{Username: "jdoe", Password: pw}).Collect(context.Background(), nil, &collectortest.Sink{}); err != nil {
 		t.Errorf("basic auth: %v", err)
 	}
 	// No auth against a server that wants it: a clear error, no retries.

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // Retries of one request.
@@ -140,7 +140,7 @@ func (t authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // newAPI builds the Prometheus API client of a source: hc's timeouts and
 // transport, the configured credentials resolved now, and retries.
-func newAPI(base string, auth *config.Auth, hc *http.Client, timeout time.Duration) (v1.API, error) {
+func newAPI(base string, auth *sourceconfig.Auth, hc *http.Client, timeout time.Duration) (v1.API, error) {
 	client := *hc
 	rt := client.Transport
 	if rt == nil {

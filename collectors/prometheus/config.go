@@ -11,7 +11,7 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/prometheus/common/model"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // SourceType is the `type:` of Prometheus sources.
@@ -41,7 +41,7 @@ type SourceConfig struct {
 	// /api/v1.
 	URL string `yaml:"url,omitempty" json:"url,omitempty"`
 	// Auth: a bearer token, or a username and password (basic auth).
-	Auth *config.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
+	Auth *sourceconfig.Auth `yaml:"auth,omitempty" json:"auth,omitempty"`
 	// Queries are the PromQL queries evaluated over each window.
 	Queries []Query `yaml:"queries,omitempty" json:"queries,omitempty"`
 	// Window is the length of one window item ("1w", "1d"; Prometheus
@@ -55,7 +55,7 @@ type SourceConfig struct {
 	Step string `yaml:"step,omitempty" json:"step,omitempty"`
 	// Since is the first day collected when there is no cursor; default
 	// four windows back.
-	Since config.Date `yaml:"since,omitempty" json:"since,omitzero"`
+	Since sourceconfig.Date `yaml:"since,omitempty" json:"since,omitzero"`
 	// Timeout bounds each request ("30s", the default).
 	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	// Alerts turns firing alerts (the ALERTS series) into incident items;

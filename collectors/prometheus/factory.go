@@ -2,7 +2,7 @@ package prometheus
 
 import (
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // NewFactory returns the factory of Prometheus sources, for
@@ -13,7 +13,7 @@ func NewFactory() collectors.Factory {
 
 // decodeSource decodes and checks one Prometheus source of the config
 // file, making its file globs absolute.
-func decodeSource(k *config.SourceKeys) *SourceConfig {
+func decodeSource(k *sourceconfig.SourceKeys) *SourceConfig {
 	var sc SourceConfig
 	k.Decode(&sc)
 	_, ps := sc.check()

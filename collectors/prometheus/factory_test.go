@@ -5,16 +5,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/prometheus"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 // TestREADMESampleConfig loads the README's sample config with the
 // collectors of this build.
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", prometheus.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", prometheus.SourceType, registry.Default())
 	if len(srcs) != 2 {
 		t.Fatalf("%d prometheus sources, want 2", len(srcs))
 	}

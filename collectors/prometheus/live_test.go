@@ -24,7 +24,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/prometheus/promtest"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 const week = 7 * 24 * time.Hour
@@ -132,12 +132,12 @@ func testWeeks(t *testing.T, h history) {
 	proxy := storetest.NewFaultProxy(t, h.srv.Addr)
 	now := h.thisWeek.Add(week) // the current week is complete
 	s := &collectortest.Sink{}
-	sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}}
+	sc := SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}}
 	lat := liveCollector(t, proxy.URL(), sc, func() time.Time { return now })
 	if _, err := lat.Collect(context.Background(), nil, s); err != nil {
 		t.Fatal(err)
 	}
-	errSC := SourceConfig{Queries: queries[1:], Since: config.Date{Time: h.firstWeek}, Alerts: ptr(false), Rules: ptr(false)}
+	errSC := SourceConfig{Queries: queries[1:], Since: sourceconfig.Date{Time: h.firstWeek}, Alerts: ptr(false), Rules: ptr(false)}
 	next, err := liveCollector(t, proxy.URL(), errSC, func() time.Time { return now }).Collect(context.Background(), nil, s)
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func testLiveConformance(t *testing.T, h history) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	collectortest.Check(t, collectortest.Fixture{
 		New: func(t testing.TB) collectors.Collector {
-			return liveCollector(t, h.srv.URL, SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}}, clock)
+			return liveCollector(t, h.srv.URL, SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}}, clock)
 		},
 		Dirs: []string{h.srv.ConfigDir},
 		Grow: func(testing.TB) {
@@ -242,7 +242,7 @@ func testLiveConformance(t *testing.T, h history) {
 // skip; drops, resets and 5xx answers are retried.
 func testFaults(t *testing.T, h history) {
 	now := func() time.Time { return h.thisWeek }
-	sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}, Timeout: "500ms", Alerts: ptr(false)}
+	sc := SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}, Timeout: "500ms", Alerts: ptr(false)}
 
 	t.Run("Stall", func(t *testing.T) {
 		proxy := storetest.NewFaultProxy(t, h.srv.Addr)
@@ -345,18 +345,18 @@ func testAuth(t *testing.T, h history) {
 	defer guard.Close()
 	t.Setenv("KSBFOLIO_TEST_PROM_TOKEN", token)
 	t.Setenv("KSBFOLIO_TEST_PROM_PASSWORD", password)
-	secret := func(ref string) config.Secret {
-		s, err := config.ParseSecret(ref, "")
+	secret := func(ref string) sourceconfig.Secret {
+		s, err := sourceconfig.ParseSecret(ref, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
 	now := func() time.Time { return h.thisWeek }
-	for name, auth := range map[string]*config.Auth{
+	for name, auth := range map[string]*sourceconfig.Auth{
 		"token": {Token: secret("${env:KSBFOLIO_TEST_PROM_TOKEN}")},
 	} {
-		sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}, Auth: auth}
+		sc := SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}, Auth: auth}
 		s := &collectortest.Sink{}
 		if _, err := liveCollector(t, guard.URL, sc, now).Collect(context.Background(), nil, s); err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -371,13 +371,13 @@ func testAuth(t *testing.T, h history) {
 	}
 	// Without credentials, or with a variable that is not set: errors
 	// that name no secret.
-	sc := SourceConfig{Queries: queries[:1], Since: config.Date{Time: h.firstWeek}}
+	sc := SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}}
 	s := &collectortest.Sink{}
 	_, err := liveCollector(t, guard.URL, sc, now).Collect(context.Background(), nil, s)
 	if err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("no credentials: %v", err)
 	}
-	sc.Auth = &config.Auth{Token: secret("${env:KSBFOLIO_TEST_PROM_UNSET}")}
+	sc.Auth = &sourceconfig.Auth{Token: secret("${env:KSBFOLIO_TEST_PROM_UNSET}")}
 	if _, err := liveCollector(t, guard.URL, sc, now).Collect(context.Background(), nil, s); err == nil || !strings.Contains(err.Error(), "KSBFOLIO_TEST_PROM_UNSET is not set") {
 		t.Errorf("unset token: %v", err)
 	}
@@ -405,17 +405,17 @@ func TestLiveBasicAuth(t *testing.T) {
 	srv := promtest.Start(t, promtest.Options{From: start, To: end, BasicAuth: map[string]string{"grafana": password},
 		Series: []promtest.Series{{Name: "model_accuracy", Value: func(time.Time) float64 { return 0.93 }}}})
 	t.Setenv("KSBFOLIO_TEST_PROM_PASSWORD", password)
-	pw, err := config.ParseSecret("${env:KSBFOLIO_TEST_PROM_PASSWORD}", "")
+	pw, err := sourceconfig.ParseSecret("${env:KSBFOLIO_TEST_PROM_PASSWORD}", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := SourceConfig{Queries: []Query{{Name: "accuracy", Query: "model_accuracy", Threshold: ptr(0.95), Direction: "below"}},
-		Since: config.Date{Time: start}, Alerts: ptr(false), Rules: ptr(false)}
+		Since: sourceconfig.Date{Time: start}, Alerts: ptr(false), Rules: ptr(false)}
 	now := func() time.Time { return start.Add(week) }
 	if _, err := liveCollector(t, srv.URL, sc, now).Collect(context.Background(), nil, &collectortest.Sink{}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("without the password: %v, want a 401", err)
 	}
-	sc.Auth = &config.Auth{Username: "grafana", Password: pw}
+	sc.Auth = &sourceconfig.Auth{Username: "grafana", Password: pw}
 	s := &collectortest.Sink{}
 	if _, err := liveCollector(t, srv.URL, sc, now).Collect(context.Background(), nil, s); err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/collectors/wandb"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // Default returns a new list of every collector of this build.
@@ -40,8 +40,6 @@ func Default() List {
 // source with its factory.
 type List []collectors.Factory
 
-var _ config.SourceTypes = List(nil)
-
 // Lookup returns the factory of a source type.
 func (l List) Lookup(typ string) (collectors.Factory, bool) {
 	for _, f := range l {
@@ -53,7 +51,7 @@ func (l List) Lookup(typ string) (collectors.Factory, bool) {
 }
 
 // SourceDecoder implements config.SourceTypes.
-func (l List) SourceDecoder(typ string) (config.SourceDecoder, bool) {
+func (l List) SourceDecoder(typ string) (sourceconfig.SourceDecoder, bool) {
 	f, ok := l.Lookup(typ)
 	return f, ok
 }

@@ -16,9 +16,13 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
+
+// A List is what config.Parse and config.Load take.
+var _ config.SourceTypes = registry.List(nil)
 
 func TestDefault(t *testing.T) {
 	l := registry.Default()
@@ -61,7 +65,7 @@ type notesConfig struct {
 // item per file of a folder. It is all a new collector needs to write.
 func notesFactory() collectors.Factory {
 	return collectors.NewFactory("notes",
-		func(k *config.SourceKeys) *notesConfig {
+		func(k *sourceconfig.SourceKeys) *notesConfig {
 			var c notesConfig
 			k.Decode(&c)
 			if c.Dir == "" {

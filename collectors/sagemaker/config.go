@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 // SourceType is the items' source_type, and the ID namespace of NewID.
@@ -84,7 +84,7 @@ func NewFactory() collectors.Factory {
 	return collectors.NewFactory(SourceType, decodeSource, newFromSource)
 }
 
-func decodeSource(k *config.SourceKeys) *SourceConfig {
+func decodeSource(k *sourceconfig.SourceKeys) *SourceConfig {
 	var sc SourceConfig
 	k.Decode(&sc)
 	for _, key := range []string{"region", "endpoint", "name_contains"} {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -16,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func TestGoldenItems(t *testing.T) {
 	awsEnv(t)
 	_, srv := startReplay(t)
-	s, _, err := collect(t, newCollector(t, srv.URL), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, srv.URL), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package sagemaker_test
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/sagemaker"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 var fixedNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -44,16 +44,6 @@ func newCollector(t testing.TB, endpoint string) *sagemaker.Collector {
 	return c
 }
 
-func collect(t testing.TB, c collectors.Collector, cursor collectors.Cursor) (*collectortest.Sink, collectors.Cursor, error) {
-	t.Helper()
-	s := &collectortest.Sink{}
-	next, err := c.Collect(context.Background(), cursor, s)
-	for _, msg := range s.Invalid() {
-		t.Errorf("invalid: %s", msg)
-	}
-	return s, next, err
-}
-
 func byName(items []evidence.Item) map[string]evidence.Item {
 	out := map[string]evidence.Item{}
 	for _, it := range items {
@@ -69,7 +59,7 @@ func byName(items []evidence.Item) map[string]evidence.Item {
 func TestTrainingJobsAndEndpoints(t *testing.T) {
 	awsEnv(t)
 	rp, srv := startReplay(t)
-	s, cur, err := collect(t, newCollector(t, srv.URL), nil)
+	s, cur, err := collectortest.Collect(t, newCollector(t, srv.URL), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +128,7 @@ func TestTrainingJobsAndEndpoints(t *testing.T) {
 
 	// From the cursor: nothing is described again.
 	before := rp.calls["DescribeTrainingJob"]
-	again, _, err := collect(t, newCollector(t, srv.URL), cur)
+	again, _, err := collectortest.Collect(t, newCollector(t, srv.URL), cur)
 	if err != nil || len(again.Items()) != 0 || rp.calls["DescribeTrainingJob"] != before {
 		t.Errorf("rerun: %d items, %d describes, %v", len(again.Items()), rp.calls["DescribeTrainingJob"]-before, err)
 	}
@@ -151,7 +141,7 @@ func TestDescribeFails(t *testing.T) {
 	rp.mu.Lock()
 	delete(rp.describe, "fraud-xgb-2024-03-02-09-00-00")
 	rp.mu.Unlock()
-	s, cur, err := collect(t, newCollector(t, srv.URL), nil)
+	s, cur, err := collectortest.Collect(t, newCollector(t, srv.URL), nil)
 	var pe *collectors.PartialError
 	if !errors.As(err, &pe) || pe.Failed != 1 || len(s.Items()) != 4 || cur == nil {
 		t.Fatalf("%d items, %v", len(s.Items()), err)
@@ -169,7 +159,7 @@ func TestThrottledForGood(t *testing.T) {
 	c := newCollector(t, srv.URL)
 	srvThrottle := &alwaysThrottle{next: rp}
 	srv.Config.Handler = srvThrottle
-	_, cur, err := collect(t, c, nil)
+	_, cur, err := collectortest.Collect(t, c, nil)
 	if err == nil || !strings.Contains(err.Error(), "ThrottlingException") || cur != nil {
 		t.Fatalf("err %v, cursor %q", err, cur)
 	}
@@ -183,7 +173,7 @@ func TestNoCredentials(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
 	_, srv := startReplay(t)
-	_, _, err := collect(t, newCollector(t, srv.URL), nil)
+	_, _, err := collectortest.Collect(t, newCollector(t, srv.URL), nil)
 	if err == nil || !strings.Contains(err.Error(), "credentials") {
 		t.Fatalf("err %v", err)
 	}
@@ -206,7 +196,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", sagemaker.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", sagemaker.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*sagemaker.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)
@@ -233,7 +223,7 @@ func TestFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	sagemaker.WithoutBackoff(c)
-	s, _, err := collect(t, c, nil)
+	s, _, err := collectortest.Collect(t, c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

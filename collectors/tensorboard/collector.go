@@ -11,61 +11,35 @@ package tensorboard
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
-	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/collectors/pathsource"
 )
 
 // cursorVersion is the cursor's layout version.
 const cursorVersion = 1
 
-// cursorState records every event file read: a run whose files all keep
-// their size and modification time is not read again.
-type cursorState struct {
-	Version int `json:"version"`
-	// Files is keyed by fileKey (the hex SHA-256 of "<run>/<file name>"),
-	// so that no path is stored.
-	Files map[string]FileState `json:"files"`
-}
-
-func fileKey(run, name string) string {
-	sum := sha256.Sum256([]byte(run + "\x00" + name))
-	return hex.EncodeToString(sum[:16])
-}
+// cursorState records every event file read (pathsource.FileKey of the
+// run and file name): a run whose files all keep their size and
+// modification time is not read again.
+type cursorState = pathsource.Cursor[FileState]
 
 // Collector collects one tensorboard source.
-type Collector struct {
-	cfg Config
-	abs string
-	set collectors.Settings
-}
+type Collector struct{ src pathsource.Source }
 
 // New returns the collector of cfg; set gives its logger and clock.
 func New(cfg Config, set collectors.Settings) (*Collector, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("tensorboard source %q: %w", cfg.Name, err)
-	}
-	abs, err := filepath.Abs(cfg.Path)
+	src, err := pathType().Open(cfg, set)
 	if err != nil {
-		return nil, fmt.Errorf("tensorboard source %q: path %s: %w", cfg.Name, cfg.Path, err)
+		return nil, err
 	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.DiscardHandler)
-	}
-	if set.Now == nil {
-		set.Now = time.Now
-	}
-	return &Collector{cfg: cfg, abs: abs, set: set}, nil
+	return &Collector{src}, nil
 }
 
 // Collect implements collectors.Collector. Every run with a new or changed
@@ -76,16 +50,16 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	prev := decodeCursor(cursor, c.set.Logger)
-	info, err := os.Stat(c.abs)
+	prev := pathsource.DecodeCursor[FileState](cursor, cursorVersion, SourceType, c.src.Set.Logger)
+	info, err := os.Stat(c.src.Abs)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("tensorboard log directory %s: %w", c.abs, collectors.ErrSourceMissing)
+			return nil, fmt.Errorf("tensorboard log directory %s: %w", c.src.Abs, collectors.ErrSourceMissing)
 		}
 		return nil, fmt.Errorf("tensorboard log directory: %w", err)
 	}
 	if !info.IsDir() {
-		return nil, fmt.Errorf("tensorboard log directory %s: not a folder", c.abs)
+		return nil, fmt.Errorf("tensorboard log directory %s: not a folder", c.src.Abs)
 	}
 	var skips collectors.Skips
 	skip := func(what, why string) {
@@ -93,19 +67,19 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		sink.Skip(sk)
 		skips.Add(sk)
 	}
-	runs, err := discoverRuns(ctx, c.abs, skip)
+	runs, err := discoverRuns(ctx, c.src.Abs, skip)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		return nil, fmt.Errorf("find runs: %w", err)
 	}
-	next := cursorState{Version: cursorVersion, Files: map[string]FileState{}}
+	next := pathsource.NewCursor[FileState](cursorVersion)
 	var todo []runDir
 	for _, rd := range runs {
 		if unchanged(prev, rd) {
 			for name := range rd.files {
-				k := fileKey(rd.name, name)
+				k := pathsource.FileKey(rd.name, name)
 				next.Files[k] = prev.Files[k]
 			}
 			continue
@@ -140,10 +114,10 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 				Reason: p.Reason + " (still being written?); read again when the file changes"})
 		}
 		for name, st := range run.Files {
-			next.Files[fileKey(rd.name, name)] = st
+			next.Files[pathsource.FileKey(rd.name, name)] = st
 		}
 		if len(run.Series) == 0 && run.HParams == nil {
-			c.set.Logger.Debug("run has no scalars or hyperparameters", "run", run.Name)
+			c.src.Set.Logger.Debug("run has no scalars or hyperparameters", "run", run.Name)
 			continue
 		}
 		e, err := c.emission(run)
@@ -156,7 +130,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		}
 		emitted++
 	}
-	c.set.Logger.Info("tensorboard collected", "runs", len(runs), "emitted", emitted)
+	c.src.Set.Logger.Info("tensorboard collected", "runs", len(runs), "emitted", emitted)
 	b, err := json.Marshal(next)
 	if err != nil {
 		return nil, fmt.Errorf("encode cursor: %w", err)
@@ -203,22 +177,10 @@ func readAhead(ctx context.Context, runs []runDir, workers int) (results []chan 
 // the same size and modification time (and no file is new).
 func unchanged(prev cursorState, rd runDir) bool {
 	for name, st := range rd.files {
-		p, ok := prev.Files[fileKey(rd.name, name)]
+		p, ok := prev.Files[pathsource.FileKey(rd.name, name)]
 		if !ok || p.Size != st.Size || p.ModTime != st.ModTime {
 			return false
 		}
 	}
 	return true
-}
-
-func decodeCursor(b []byte, log *slog.Logger) cursorState {
-	var st cursorState
-	if len(b) == 0 || string(b) == "null" {
-		return st
-	}
-	if err := json.Unmarshal(b, &st); err != nil || st.Version != cursorVersion {
-		log.Warn("tensorboard cursor unusable; reading every run", "err", err, "version", st.Version)
-		return cursorState{}
-	}
-	return st
 }

@@ -2,7 +2,6 @@ package tensorboard_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -67,37 +66,9 @@ func corpus(t testing.TB, name string) string {
 
 // copyTree copies a folder (event files and all) into a temporary one.
 func copyTree(t testing.TB, src string) string {
-	t.Helper()
 	dst := filepath.Join(t.TempDir(), "logs")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	collectortest.CopyDir(t, src, dst)
 	return dst
-}
-
-func collect(t testing.TB, c collectors.Collector, cursor collectors.Cursor) (*collectortest.Sink, collectors.Cursor, error) {
-	t.Helper()
-	s := &collectortest.Sink{}
-	next, err := c.Collect(context.Background(), cursor, s)
-	for _, msg := range s.Invalid() {
-		t.Errorf("invalid: %s", msg)
-	}
-	return s, next, err
 }
 
 func byRun(items []evidence.Item) map[string]evidence.Item {
@@ -120,7 +91,7 @@ func metricFacts(t testing.TB, it evidence.Item) map[string]any {
 // of version_20.
 func TestLightningCorpus(t *testing.T) {
 	dir := corpus(t, lightning)
-	s, _, err := collect(t, newCollector(t, dir), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +202,7 @@ func keys[V any](m map[string]V) []string {
 // and checks that the same series come out.
 func TestKerasCorpus(t *testing.T) {
 	dir := corpus(t, keras)
-	s, _, err := collect(t, newCollector(t, dir), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +228,7 @@ func TestKerasCorpus(t *testing.T) {
 		if err != nil || n != 3 {
 			t.Fatalf("rewrote %d files: %v", n, err)
 		}
-		ts, _, err := collect(t, newCollector(t, tdir), nil)
+		ts, _, err := collectortest.Collect(t, newCollector(t, tdir), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +274,7 @@ func checkKeras(t *testing.T, s *collectortest.Sink) {
 func TestDamagedCopies(t *testing.T) {
 	src := filepath.Join(corpus(t, lightning), "lightning_logs/version_20")
 	const file = "events.out.tfevents.1707963507.jithish-ThinkPad-P53.52223.0"
-	clean, _, err := collect(t, newCollector(t, copyTree(t, src)), nil)
+	clean, _, err := collectortest.Collect(t, newCollector(t, copyTree(t, src)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +287,7 @@ func TestDamagedCopies(t *testing.T) {
 		if err := os.WriteFile(p, b[:len(b)-37], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := collect(t, newCollector(t, dir), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 		if err != nil {
 			t.Fatalf("a truncated file failed the collection: %v", err)
 		}
@@ -339,7 +310,7 @@ func TestDamagedCopies(t *testing.T) {
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := collect(t, newCollector(t, dir), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 		var pe *collectors.PartialError
 		if !errors.As(err, &pe) || pe.Failed != 1 {
 			t.Fatalf("collection returned %v, want a partial error of 1", err)
@@ -363,7 +334,7 @@ func TestDamagedCopies(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "only empty", "events.out.tfevents.1.h"), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := collect(t, newCollector(t, dir), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 		if err != nil || len(s.Items()) != 1 || len(s.Skips()) != 0 {
 			t.Fatalf("%d items, skips %v, %v", len(s.Items()), s.Skips(), err)
 		}
@@ -375,11 +346,11 @@ func TestDamagedCopies(t *testing.T) {
 func TestIncremental(t *testing.T) {
 	dir := copyTree(t, corpus(t, lightning))
 	c := newCollector(t, dir)
-	first, cur, err := collect(t, c, nil)
+	first, cur, err := collectortest.Collect(t, c, nil)
 	if err != nil || len(first.Items()) != 4 {
 		t.Fatalf("%d items, %v", len(first.Items()), err)
 	}
-	again, cur, err := collect(t, c, cur)
+	again, cur, err := collectortest.Collect(t, c, cur)
 	if err != nil || len(again.Items()) != 0 {
 		t.Fatalf("rerun emitted %d items, %v", len(again.Items()), err)
 	}
@@ -392,7 +363,7 @@ func TestIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	grown, _, err := collect(t, c, cur)
+	grown, _, err := collectortest.Collect(t, c, cur)
 	if err != nil || len(grown.Items()) != 1 {
 		t.Fatalf("after growth %d items, %v", len(grown.Items()), err)
 	}
@@ -403,7 +374,7 @@ func TestIncremental(t *testing.T) {
 }
 
 func TestMissingFolder(t *testing.T) {
-	_, _, err := collect(t, newCollector(t, filepath.Join(t.TempDir(), "nope")), nil)
+	_, _, err := collectortest.Collect(t, newCollector(t, filepath.Join(t.TempDir(), "nope")), nil)
 	if !errors.Is(err, collectors.ErrSourceMissing) {
 		t.Errorf("missing folder: %v", err)
 	}

@@ -5,14 +5,14 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", tensorboard.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", tensorboard.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*tensorboard.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)
@@ -33,8 +33,9 @@ func TestREADMESampleConfig(t *testing.T) {
 func TestConfigProblems(t *testing.T) {
 	yml := "apprentice: {id: jdoe, emails: [j@x.example]}\nsources: [{name: tb, type: tensorboard, logdir: x}]\n"
 	_, err := config.Parse("ksbfolio.yaml", []byte(yml), t.TempDir(), registry.Default())
-	if err == nil {
-		t.Fatal("a tensorboard source without path and with an unknown key loaded")
+	want := "ksbfolio.yaml:2: sources[0].logdir: not a key of tensorboard sources (keys: name, type, path)\n" +
+		"ksbfolio.yaml:2: sources[0].path: required (the log directory, relative to this file)"
+	if err == nil || err.Error() != want {
+		t.Errorf("error = %v\nwant %q", err, want)
 	}
-	t.Log(err)
 }

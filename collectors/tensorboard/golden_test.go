@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 )
 
@@ -24,7 +22,7 @@ func TestGoldenItems(t *testing.T) {
 		{keras, "0e3c2b77a56c4e029cb3b6efd00d4b80/train", "keras-0e3c2b77"},
 	} {
 		root := corpus(t, tc.corpus)
-		s, _, err := collect(t, newCollector(t, root), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, root), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,47 +35,10 @@ func TestGoldenItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		b = bytes.ReplaceAll(b, []byte(filepath.ToSlash(root)), []byte("<corpus>"))
-		golden(t, filepath.Join("testdata", "golden", tc.name+".json"), append(b, '\n'))
+		collectortest.Golden(t, filepath.Join("testdata", "golden", tc.name+".json"), append(b, '\n'), *update)
 		if tc.name == "lightning-version_20" {
 			svg, _ := s.File(it.ID, trainrun.ChartName)
-			golden(t, filepath.Join("testdata", "golden", tc.name+".svg"), svg)
+			collectortest.Golden(t, filepath.Join("testdata", "golden", tc.name+".svg"), svg, *update)
 		}
 	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept):\n%s", path, firstDiff(string(got), string(want)))
-	}
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var a, b string
-		if i < len(g) {
-			a = g[i]
-		}
-		if i < len(w) {
-			b = w[i]
-		}
-		if a != b {
-			return "line " + strconv.Itoa(i+1) + ":\n  got  " + a + "\n  want " + b
-		}
-	}
-	return ""
 }

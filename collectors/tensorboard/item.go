@@ -176,5 +176,5 @@ func fileURI(dir string) string {
 
 // emission builds the item of a run.
 func (c *Collector) emission(run *Run) (collectors.Emission, error) {
-	return trainrun.Build(trainRun(run, c.abs), trainrun.Meta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, CollectedAt: c.set.Now()})
+	return trainrun.Build(trainRun(run, c.src.Abs), trainrun.Meta{Apprentice: c.src.Config.Apprentice, Source: c.src.Config.Name, CollectedAt: c.src.Set.Now()})
 }

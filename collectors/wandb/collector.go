@@ -9,13 +9,10 @@ package wandb
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,6 +22,7 @@ import (
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/collectors/pathsource"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 )
 
@@ -42,41 +40,20 @@ type fileState struct {
 	ModTime int64 `json:"mtime"`
 }
 
-// cursorState keys files by the hex SHA-256 of "<run folder>/<file>", so
-// no path is stored.
-type cursorState struct {
-	Version int                  `json:"version"`
-	Files   map[string]fileState `json:"files"`
-}
-
-func fileKey(folder, name string) string {
-	sum := sha256.Sum256([]byte(folder + "\x00" + name))
-	return hex.EncodeToString(sum[:16])
-}
+// cursorState keys files by pathsource.FileKey of the run folder and
+// file name, so no path is stored.
+type cursorState = pathsource.Cursor[fileState]
 
 // Collector collects one wandb source.
-type Collector struct {
-	cfg Config
-	abs string
-	set collectors.Settings
-}
+type Collector struct{ src pathsource.Source }
 
 // New returns the collector of cfg; set gives its logger and clock.
 func New(cfg Config, set collectors.Settings) (*Collector, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("wandb source %q: %w", cfg.Name, err)
-	}
-	abs, err := filepath.Abs(cfg.Path)
+	src, err := pathType().Open(cfg, set)
 	if err != nil {
-		return nil, fmt.Errorf("wandb source %q: path %s: %w", cfg.Name, cfg.Path, err)
+		return nil, err
 	}
-	if set.Logger == nil {
-		set.Logger = slog.New(slog.DiscardHandler)
-	}
-	if set.Now == nil {
-		set.Now = time.Now
-	}
-	return &Collector{cfg: cfg, abs: abs, set: set}, nil
+	return &Collector{src}, nil
 }
 
 // folder is one run folder found.
@@ -112,8 +89,8 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	prev := decodeCursor(cursor, c.set.Logger)
-	dir, err := wandbDir(c.abs)
+	prev := pathsource.DecodeCursor[fileState](cursor, cursorVersion, SourceType, c.src.Set.Logger)
+	dir, err := wandbDir(c.src.Abs)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +104,9 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 	if err != nil {
 		return nil, err
 	}
-	next := cursorState{Version: cursorVersion, Files: map[string]fileState{}}
+	next := pathsource.NewCursor[fileState](cursorVersion)
 	project := filepath.Base(filepath.Dir(dir))
-	if dir == c.abs && filepath.Base(dir) != "wandb" {
+	if dir == c.src.Abs && filepath.Base(dir) != "wandb" {
 		project = filepath.Base(dir)
 	}
 	for _, id := range sortedKeys(runs) {
@@ -149,7 +126,7 @@ func (c *Collector) Collect(ctx context.Context, cursor collectors.Cursor, sink 
 		for _, p := range problems {
 			skip("run "+id, p)
 		}
-		e, err := trainrun.Build(r, trainrun.Meta{Apprentice: c.cfg.Apprentice, Source: c.cfg.Name, CollectedAt: c.set.Now()})
+		e, err := trainrun.Build(r, trainrun.Meta{Apprentice: c.src.Config.Apprentice, Source: c.src.Config.Name, CollectedAt: c.src.Set.Now()})
 		if err != nil {
 			skip("run "+id, err.Error())
 			continue
@@ -213,7 +190,7 @@ func findRuns(dir string, skip func(what, why string)) (map[string][]folder, err
 func unchanged(prev cursorState, folders []folder) bool {
 	for _, f := range folders {
 		for n, st := range f.files {
-			if prev.Files[fileKey(f.name, n)] != st {
+			if prev.Files[pathsource.FileKey(f.name, n)] != st {
 				return false
 			}
 		}
@@ -224,7 +201,7 @@ func unchanged(prev cursorState, folders []folder) bool {
 func remember(next cursorState, folders []folder) {
 	for _, f := range folders {
 		for n, st := range f.files {
-			next.Files[fileKey(f.name, n)] = st
+			next.Files[pathsource.FileKey(f.name, n)] = st
 		}
 	}
 }
@@ -360,18 +337,6 @@ func fileURI(dir string) string {
 		p = "/" + p
 	}
 	return (&url.URL{Scheme: "file", Path: p}).String()
-}
-
-func decodeCursor(b []byte, log *slog.Logger) cursorState {
-	var st cursorState
-	if len(b) == 0 || string(b) == "null" {
-		return st
-	}
-	if err := json.Unmarshal(b, &st); err != nil || st.Version != cursorVersion {
-		log.Warn("wandb cursor unusable; reading every run", "err", err, "version", st.Version)
-		return cursorState{}
-	}
-	return st
 }
 
 // pathless drops the path an *fs.PathError repeats, so that errors name

@@ -1,70 +1,30 @@
 package wandb
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/ksbfolio/ksbfolio/collectors"
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/collectors/pathsource"
 )
 
 // SourceType is the items' source_type, and the ID namespace of NewID.
 const SourceType = "wandb"
 
 // SourceConfig is a wandb source as the user writes it, besides its name
-// and type.
-type SourceConfig struct {
-	// Path is the project folder holding wandb/, or the wandb folder
-	// itself. Relative to the config file, absolute once loaded.
-	Path string `yaml:"path" json:"path"`
-}
+// and type: path, the project folder holding wandb/, or the wandb folder
+// itself. Relative to the config file, absolute once loaded.
+type SourceConfig = pathsource.SourceConfig
 
-func (sc SourceConfig) check() (key, msg string, bad bool) {
-	if strings.TrimSpace(sc.Path) == "" {
-		return "path", "required (the folder holding wandb/, relative to this file)", true
-	}
-	return "", "", false
-}
+// Config is one wandb collector as the code builds it; Path is the
+// project folder or its wandb folder.
+type Config = pathsource.Config
 
-// Config is one wandb collector as the code builds it.
-type Config struct {
-	Name       string // the configured source name
-	Path       string // the project folder or its wandb folder
-	Apprentice string // the apprentice ID written into every item
-}
-
-// Validate checks cfg without touching the folder.
-func (cfg Config) Validate() error {
-	var errs []error
-	if strings.TrimSpace(cfg.Name) == "" {
-		errs = append(errs, errors.New("name: must be set"))
-	}
-	if key, msg, bad := (SourceConfig{Path: cfg.Path}).check(); bad {
-		errs = append(errs, errors.New(key+": "+msg))
-	}
-	if strings.TrimSpace(cfg.Apprentice) == "" {
-		errs = append(errs, errors.New("apprentice: must be set"))
-	}
-	return errors.Join(errs...)
+// pathType is what pathsource needs to know of wandb sources.
+func pathType() pathsource.Type {
+	return pathsource.Type{Name: SourceType, Folder: "the folder holding wandb/"}
 }
 
 // NewFactory returns the factory of wandb sources, for collectors/registry.
 func NewFactory() collectors.Factory {
-	return collectors.NewFactory(SourceType, decodeSource, newFromSource)
-}
-
-func decodeSource(k *config.SourceKeys) *SourceConfig {
-	var sc SourceConfig
-	k.Decode(&sc)
-	if key, msg, bad := sc.check(); bad {
-		k.Problem(key, "%s", msg)
-	}
-	if sc.Path != "" {
-		sc.Path = k.Path("path", sc.Path)
-	}
-	return &sc
-}
-
-func newFromSource(sc *SourceConfig, set collectors.Settings) (collectors.Collector, error) {
-	return New(Config{Name: set.Name, Path: sc.Path, Apprentice: set.Apprentice.ID}, set)
+	return pathType().Factory(func(cfg Config, set collectors.Settings) (collectors.Collector, error) {
+		return New(cfg, set)
+	})
 }

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 )
 
@@ -23,7 +21,7 @@ func TestGoldenItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := collect(t, newCollector(t, filepath.Join(root, "project")), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, filepath.Join(root, "project")), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,36 +31,10 @@ func TestGoldenItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		b = bytes.ReplaceAll(b, []byte(filepath.ToSlash(root)), []byte("<testdata>"))
-		golden(t, filepath.Join("testdata", "golden", id+".json"), append(b, '\n'))
+		collectortest.Golden(t, filepath.Join("testdata", "golden", id+".json"), append(b, '\n'), *update)
 		if id == "a1b2c3d4" {
 			svg, _ := s.File(it.ID, trainrun.ChartName)
-			golden(t, filepath.Join("testdata", "golden", id+".svg"), svg)
-		}
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(g), len(w)) {
-			if i >= len(g) || i >= len(w) || g[i] != w[i] {
-				t.Errorf("%s differs from line %s (run with -update to accept)", path, strconv.Itoa(i+1))
-				return
-			}
+			collectortest.Golden(t, filepath.Join("testdata", "golden", id+".svg"), svg, *update)
 		}
 	}
 }

@@ -1,10 +1,8 @@
 package wandb_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/collectors/wandb"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 // testdata/project is a project folder with a wandb/ folder written by
@@ -37,47 +36,11 @@ func newCollector(t testing.TB, dir string) collectors.Collector {
 	return c
 }
 
-// copyTree copies testdata/project (symlinks as symlinks).
+// copyTree copies testdata/project into a temporary folder.
 func copyTree(t testing.TB) string {
-	t.Helper()
-	src := filepath.Join("testdata", "project")
 	dst := filepath.Join(t.TempDir(), "project")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(target, out)
-		case d.IsDir():
-			return os.MkdirAll(out, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	collectortest.CopyDir(t, filepath.Join("testdata", "project"), dst)
 	return dst
-}
-
-func collect(t testing.TB, c collectors.Collector, cursor collectors.Cursor) (*collectortest.Sink, collectors.Cursor, error) {
-	t.Helper()
-	s := &collectortest.Sink{}
-	next, err := c.Collect(context.Background(), cursor, s)
-	for _, msg := range s.Invalid() {
-		t.Errorf("invalid: %s", msg)
-	}
-	return s, next, err
 }
 
 func byID(items []evidence.Item) map[string]evidence.Item {
@@ -93,7 +56,7 @@ func TestRuns(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "wandb", "offline-run-20240307_080000-empty001", "files"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := collect(t, newCollector(t, dir), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +155,7 @@ func TestDamagedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newCollector(t, dir)
-	s, cur, err := collect(t, c, nil)
+	s, cur, err := collectortest.Collect(t, c, nil)
 	var pe *collectors.PartialError
 	if !errors.As(err, &pe) || pe.Failed != 1 || len(s.Items()) != 2 {
 		t.Fatalf("%d items, %v", len(s.Items()), err)
@@ -203,7 +166,7 @@ func TestDamagedRun(t *testing.T) {
 	if err := os.WriteFile(p, []byte(`{"loss": 0.2}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	again, _, err := collect(t, c, cur)
+	again, _, err := collectortest.Collect(t, c, cur)
 	if err != nil || len(again.Items()) != 1 || again.Items()[0].Origin.NativeID != "a1b2c3d4" {
 		t.Fatalf("after the fix: %v, %v", again.IDs(), err)
 	}
@@ -224,7 +187,7 @@ func TestSymlinkNotFollowed(t *testing.T) {
 	if err := os.Symlink(secret, p); err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := collect(t, newCollector(t, dir), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 	var pe *collectors.PartialError
 	if !errors.As(err, &pe) || pe.Failed != 1 {
 		t.Fatalf("err %v", err)
@@ -238,11 +201,11 @@ func TestSymlinkNotFollowed(t *testing.T) {
 
 // TestWandbFolderAsPath: path may name wandb/ itself.
 func TestWandbFolderAsPath(t *testing.T) {
-	s, _, err := collect(t, newCollector(t, filepath.Join("testdata", "project", "wandb")), nil)
+	s, _, err := collectortest.Collect(t, newCollector(t, filepath.Join("testdata", "project", "wandb")), nil)
 	if err != nil || len(s.Items()) != 3 || byID(s.Items())["crash001"].Facts["experiment"] != "project" {
 		t.Fatalf("%d items, %v", len(s.Items()), err)
 	}
-	_, _, err = collect(t, newCollector(t, filepath.Join(t.TempDir(), "none")), nil)
+	_, _, err = collectortest.Collect(t, newCollector(t, filepath.Join(t.TempDir(), "none")), nil)
 	if !errors.Is(err, collectors.ErrSourceMissing) {
 		t.Errorf("missing folder: %v", err)
 	}
@@ -268,7 +231,7 @@ func TestConformance(t *testing.T) {
 }
 
 func TestREADMESampleConfig(t *testing.T) {
-	srcs := collectortest.SampleConfig(t, "README.md", wandb.SourceType, registry.Default())
+	srcs := configtest.SampleConfig(t, "README.md", wandb.SourceType, registry.Default())
 	sc, ok := srcs[0].Config.(*wandb.SourceConfig)
 	if !ok {
 		t.Fatalf("config is %T", srcs[0].Config)
@@ -300,7 +263,7 @@ func TestRunLogDamage(t *testing.T) {
 		if err := os.WriteFile(logPath(dir), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := collect(t, newCollector(t, dir), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 		var pe *collectors.PartialError
 		if !errors.As(err, &pe) || pe.Failed != 1 || !strings.Contains(err.Error(), "damaged") {
 			t.Fatalf("err %v", err)
@@ -315,7 +278,7 @@ func TestRunLogDamage(t *testing.T) {
 		if err := os.WriteFile(logPath(dir), b[:len(b)-5], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := collect(t, newCollector(t, dir), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 		if err != nil {
 			t.Fatalf("a run log still being written failed the collection: %v", err)
 		}
@@ -328,7 +291,7 @@ func TestRunLogDamage(t *testing.T) {
 		if err := os.WriteFile(logPath(dir), []byte("PK\x03\x04 a zip file"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, _, err := collect(t, newCollector(t, dir), nil)
+		s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 		var pe *collectors.PartialError
 		if !errors.As(err, &pe) || pe.Failed != 1 || len(s.Items()) != 3 {
 			t.Fatalf("%d items, %v", len(s.Items()), err)

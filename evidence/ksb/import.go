@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
 // ImportOptions fills or overrides a catalogue's metadata on import. A
@@ -153,28 +155,31 @@ func Marshal(c *Catalogue) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// parseOwnYAML decodes our schema strictly: an unknown key is an error that
-// names its line.
-func parseOwnYAML(name string, data []byte, opts ImportOptions) (c *Catalogue, err error) {
-	defer recoverYAML(name, &err)
-	dec := yaml.NewDecoder(bytes.NewReader(trimBOM(data)))
-	dec.KnownFields(true)
-	c = new(Catalogue)
-	if err := dec.Decode(c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("parse %s as YAML: empty document", name)
-		}
-		return nil, fmt.Errorf("parse %s as YAML: %w", name, err)
+// parseOwnYAML decodes our schema with the strict YAML walker shared with
+// the config file and the rules (internal/yamlstrict): every unknown key
+// (with a "did you mean" hint), wrong type and duplicate key is reported at
+// once, each as "file:line: path: message".
+func parseOwnYAML(name string, data []byte, opts ImportOptions) (*Catalogue, error) {
+	d := yamlstrict.New(name)
+	c := new(Catalogue)
+	if root := readYAML(d, data); root != nil {
+		d.Struct(root, "", root.Line, "", c)
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, fmt.Errorf("parse %s as YAML: after the first document: %w", name, err)
-		}
-		return nil, fmt.Errorf("parse %s as YAML: more than one document (line %d)", name, extra.Line)
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("read as a catalogue (%s): %w", FormatYAML, err)
 	}
 	applyOptions(c, opts)
 	return c, nil
+}
+
+// readYAML reads data (a byte-order mark dropped) as one YAML document
+// with d, recording a problem when it holds none.
+func readYAML(d *yamlstrict.Decoder, data []byte) *yaml.Node {
+	root := d.Read(trimBOM(data))
+	if root == nil && len(d.Problems()) == 0 {
+		d.Problemf(0, "", "empty document")
+	}
+	return root
 }
 
 // parseOwnJSON decodes our schema as JSON, strictly.

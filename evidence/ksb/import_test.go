@@ -146,22 +146,22 @@ func TestParseOwnYAMLErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown top-level key", "id: x\nksbs:\n  - {id: K1, kind: knowledge, statement: s}\ncompleet: true\n",
-			[]string{"cat.yaml", "line 4", "field compleet not found"}},
+			[]string{`cat.yaml:4: compleet: unknown key (did you mean "complete"?)`}},
 		{"unknown ksb key", "id: x\nksbs:\n  - id: K1\n    kind: knowledge\n    statment: typo\n",
-			[]string{"line 5", "field statment not found"}},
+			[]string{`cat.yaml:5: ksbs[0].statment: unknown key (did you mean "statement"?)`}},
 		{"every unknown key", "id: x\nfoo: 1\nksbs:\n  - {id: K1, kind: knowledge, statement: s, bar: 2}\n",
-			[]string{"line 2", "field foo", "line 4", "field bar"}},
+			[]string{"cat.yaml:2: foo: unknown key (keys: id, title,", "\ncat.yaml:4: ksbs[0].bar: unknown key (keys: id, kind, statement,"}},
 		{"wrong type", "id: x\nlevel: six\nksbs:\n  - {id: K1, kind: knowledge, statement: s}\n",
-			[]string{"line 2", "six"}},
+			[]string{"cat.yaml:2: level: want an integer, got a string"}},
 		{"two documents", "id: x\nksbs:\n  - {id: K1, kind: knowledge, statement: s}\n---\nid: y\n",
-			[]string{"more than one document"}},
+			[]string{"cat.yaml:4: a second YAML document"}},
 		{"invalid catalogue", "id: x\nksbs:\n  - {id: K1, kind: skill, statement: s}\n  - {id: K1, kind: knowledge, statement: t}\n",
 			[]string{"not valid", "does not match", "duplicate id"}},
 		{"bad id", "id: Has Spaces\nksbs:\n  - {id: K1, kind: knowledge, statement: s}\n",
 			[]string{`id "Has Spaces"`}},
 		{"no ksbs", "id: x\nksbs: []\n", []string{"ksbs: none"}},
 		{"label instead of a statement", "id: x\nksbs:\n  - {id: K1, kind: knowledge, label: short}\n",
-			[]string{"line 3", "field label not found"}},
+			[]string{"cat.yaml:3: ksbs[0].label: unknown key (keys: id, kind, statement,"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,17 +242,21 @@ func TestParseReferenceErrors(t *testing.T) {
 		old, new string // replace old with new in smallReference
 		want     []string
 	}{
-		{"unknown key", "  source: made up\n", "  sorce: made up\n", []string{"line 21", "field sorce not found"}},
-		{"unknown ksb key", "grade_theme: Scoping}", "grade_them: Scoping}", []string{"field grade_them not found"}},
+		{"unknown key", "  source: made up\n", "  sorce: made up\n", []string{`ref.yaml:21: epa.sorce: unknown key (did you mean "source"?)`}},
+		{"unknown ksb key", "grade_theme: Scoping}", "grade_them: Scoping}", []string{`ref.yaml:17: ksbs[0].grade_them: unknown key (did you mean "grade_theme"?)`}},
 		{"theme disagrees", "Practice: [S1, B1]", "Practice: [S1]\n      Other: [B1]",
 			[]string{`B1 has grade theme "Practice" but the plan lists it under "Other"`}},
 		{"ksb under the wrong method", "Scoping: [K1]", "Scoping: [K1, S1]",
 			[]string{`S1 is listed under "Scoping" but its methods are [discussion]`}},
-		{"count disagrees", "    ksbs: 2\n", "    ksbs: 3\n", []string{"epa.methods[1] (discussion): says it assesses 3 KSBs, but 2 name it"}},
+		{"count disagrees", "    ksbs: 2\n", "    ksbs: 3\n", []string{"ref.yaml:28: epa.methods[1] (discussion): says it assesses 3 KSBs, but 2 name it"}},
 		{"theme not in the plan", "grade_theme: Scoping}", "grade_theme: Scope}", []string{`K1 has grade theme "Scope" but the plan lists it under "Scoping"`}},
 		{"duty names a missing KSB", "ksbs: [K1, S1]}", "ksbs: [K1, S9]}", []string{"duties[0] (D1): KSB S9 is not in the catalogue"}},
 		{"not complete enough", "total_ksbs: 3", "total_ksbs: 4", []string{"complete: the catalogue lists 3 KSBs but total_ksbs is 4"}},
-		{"bad level", "level: 4", "level: four", []string{`standard.level: "four": want a whole number`}},
+		{"bad level", "level: 4", "level: four", []string{`ref.yaml:8: standard.level: "four": want a whole number`}},
+		{"standard key twice", "level: 4", "level: 4\n  level: 5", []string{"ref.yaml:9: standard.level: duplicate key (first at line 8)"}},
+		{"standard value not plain", "level: 4", "level: [4]", []string{"ref.yaml:8: standard.level: want a plain value, got a list"}},
+		{"themes not a list", "Practice: [S1, B1]", "Practice: S1", []string{"ref.yaml:33: epa.methods[1].grade_themes.Practice: want a list of strings, got a string"}},
+		{"themes not a mapping", "Practice: [S1, B1]", "[S1, B1]", []string{"ref.yaml:32: epa.methods[1].grade_themes: want a mapping of grade themes to lists of KSB IDs, got a list"}},
 		{"empty statement", `text: "Be kind."`, `text: ""`, []string{"ksbs[2] (B1): no statement"}},
 		{"no reference", "  reference: st9901\n", "", []string{"no catalogue ID"}},
 	}
@@ -272,6 +276,31 @@ func TestParseReferenceErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestParseReferenceReportsEverything: the walker does not stop at the
+// first problem; every one is reported, in line order, as
+// "file:line: path: message".
+func TestParseReferenceReportsEverything(t *testing.T) {
+	in := smallReference
+	for _, r := range [][2]string{{"level: 4", "level: four"}, {"grade_theme: Scoping}", "grade_them: Scoping}"},
+		{"  source: made up\n", "  sorce: made up\n  overall_grade: [pass]\n"}, {"    ksbs: 2\n", "    ksbs: two\n"}} {
+		in = strings.Replace(in, r[0], r[1], 1)
+	}
+	_, err := ksb.Parse("ref.yaml", []byte(in), ksb.ImportOptions{})
+	want := `read as a reference list: ref.yaml:8: standard.level: "four": want a whole number
+ref.yaml:17: ksbs[0].grade_them: unknown key (did you mean "grade_theme"?)
+ref.yaml:21: epa.sorce: unknown key (did you mean "source"?)
+ref.yaml:22: epa.overall_grade: want a mapping of plain values, got a list
+ref.yaml:31: epa.methods[1].ksbs: want an integer, got a string`
+	if err == nil || err.Error() != want {
+		t.Errorf("error:\n%v\nwant:\n%s", err, want)
+	}
+	start, end := strings.Index(smallReference, "standard:\n"), strings.Index(smallReference, "duties:\n")
+	_, err = ksb.ParseFormat(ksb.FormatReference, "ref.yaml", []byte(smallReference[:start]+smallReference[end:]), ksb.ImportOptions{})
+	if want := "read as a reference list: ref.yaml:4: standard: missing"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("no standard block: error = %v, want %q", err, want)
 	}
 }
 

@@ -1,10 +1,8 @@
 package ksb
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,16 +10,17 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
 // refFile is the shape of the project's reference list of a standard
 // (builtin/st1398-v1.0.yaml, a verbatim copy of
 // reference/st1398-v1.0.yaml): the standard's facts, its duties with their
 // KSBs, every KSB with its statement ("text"), assessment methods and grade
-// theme, a summary of the EPA plan, and the version log. Decoded strictly:
-// an unknown key is an error naming its line.
+// theme, a summary of the EPA plan, and the version log. Decoded strictly
+// (internal/yamlstrict): an unknown key is an error naming its line.
 type refFile struct {
-	Standard   yaml.Node `yaml:"standard"` // walked by hand, to keep the facts in order
+	Standard   pairs     `yaml:"standard"` // in order: the other keys become Facts
 	Duties     []refDuty `yaml:"duties"`
 	KSBs       []refKSB  `yaml:"ksbs"`
 	EPA        *refEPA   `yaml:"epa"`
@@ -52,28 +51,28 @@ type refKSB struct {
 // the other keys are read (so that a misspelt one is caught) and kept in
 // the reference file only.
 type refEPA struct {
-	Source                  string            `yaml:"source"`
-	Methods                 []refMethod       `yaml:"methods"`
-	OverallGrade            map[string]string `yaml:"overall_grade"`
-	Gateway                 []string          `yaml:"gateway"`
-	Resits                  string            `yaml:"resits"`
-	Assessor                string            `yaml:"assessor"`
-	ProfessionalRecognition string            `yaml:"professional_recognition"`
+	Source                  string      `yaml:"source"`
+	Methods                 []refMethod `yaml:"methods"`
+	OverallGrade            pairs       `yaml:"overall_grade"`
+	Gateway                 []string    `yaml:"gateway"`
+	Resits                  string      `yaml:"resits"`
+	Assessor                string      `yaml:"assessor"`
+	ProfessionalRecognition string      `yaml:"professional_recognition"`
 }
 
 type refMethod struct {
-	ID                        string    `yaml:"id"`
-	Name                      string    `yaml:"name"`
-	Grades                    []string  `yaml:"grades"`
-	KSBs                      int       `yaml:"ksbs"`
-	ReportWords               string    `yaml:"report_words"`
-	ReportMustCover           []string  `yaml:"report_must_cover"`
-	SubmitBy                  string    `yaml:"submit_by"`
-	PresentationWithQuestions string    `yaml:"presentation_with_questions"`
-	Duration                  string    `yaml:"duration"`
-	Portfolio                 string    `yaml:"portfolio"`
-	GradeThemes               yaml.Node `yaml:"grade_themes"` // theme → KSB IDs, in the plan's order
-	DistinctionDescriptors    []string  `yaml:"distinction_descriptors"`
+	ID                        string   `yaml:"id"`
+	Name                      string   `yaml:"name"`
+	Grades                    []string `yaml:"grades"`
+	KSBs                      int      `yaml:"ksbs"`
+	ReportWords               string   `yaml:"report_words"`
+	ReportMustCover           []string `yaml:"report_must_cover"`
+	SubmitBy                  string   `yaml:"submit_by"`
+	PresentationWithQuestions string   `yaml:"presentation_with_questions"`
+	Duration                  string   `yaml:"duration"`
+	Portfolio                 string   `yaml:"portfolio"`
+	GradeThemes               themes   `yaml:"grade_themes"` // theme → KSB IDs, in the plan's order
+	DistinctionDescriptors    []string `yaml:"distinction_descriptors"`
 }
 
 // parseReference converts the reference shape to a catalogue. The file's
@@ -82,32 +81,29 @@ type refMethod struct {
 // whether the list is complete. The EPA plan's grade themes must agree
 // with each KSB's method and theme, and each method's KSB count with the
 // KSBs that name it: a file that contradicts itself is refused.
-func parseReference(name string, data []byte, opts ImportOptions) (c *Catalogue, err error) {
-	defer recoverYAML(name, &err)
+func parseReference(name string, data []byte, opts ImportOptions) (*Catalogue, error) {
 	data = trimBOM(data)
+	d := referenceDecoder(name)
 	var f refFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("parse %s as a reference list: empty document", name)
-		}
-		return nil, fmt.Errorf("parse %s as a reference list: %w", name, err)
+	if root := readYAML(d, data); root != nil {
+		d.Struct(root, "", root.Line, "", &f)
 	}
-	var errs []error
-	c = &Catalogue{}
-	errs = append(errs, readStandard(&f.Standard, c)...)
+	c := &Catalogue{}
+	readStandard(d, f.Standard, c)
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("read as a reference list: %w", err)
+	}
 	c.ID = deriveID(c.Reference, c.Version)
 	c.Provenance = headerComment(data)
 	if c.Provenance == "" {
 		c.Provenance = "Converted from the reference list " + name + "."
 	}
-	for i, d := range f.Duties {
-		if strings.TrimSpace(d.ID) == "" || strings.TrimSpace(d.Text) == "" {
-			errs = append(errs, fmt.Errorf("duties[%d]: id and text are required", i))
+	for i, du := range f.Duties {
+		if strings.TrimSpace(du.ID) == "" || strings.TrimSpace(du.Text) == "" {
+			d.Check(yamlstrict.Index("duties", i), "id and text are required")
 			continue
 		}
-		c.Duties = append(c.Duties, Duty{ID: strings.TrimSpace(d.ID), Text: strings.TrimSpace(d.Text), KSBs: d.KSBs})
+		c.Duties = append(c.Duties, Duty{ID: strings.TrimSpace(du.ID), Text: strings.TrimSpace(du.Text), KSBs: du.KSBs})
 	}
 	for _, k := range f.KSBs {
 		c.KSBs = append(c.KSBs, KSB{
@@ -121,7 +117,10 @@ func parseReference(name string, data []byte, opts ImportOptions) (c *Catalogue,
 	if f.EPA != nil {
 		for i, m := range f.EPA.Methods {
 			method, probs := readMethod(i, m, c.KSBs)
-			errs = append(errs, probs...)
+			line := d.LineOf(yamlstrict.Index("epa.methods", i))
+			for _, p := range probs {
+				d.Problemf(line, "", "%s", p)
+			}
 			c.Methods = append(c.Methods, method)
 			if p := strings.TrimSpace(m.Portfolio); p != "" {
 				c.Notes = append(c.Notes, fmt.Sprintf("Portfolio (%s): %s", method.Name, p))
@@ -132,8 +131,8 @@ func parseReference(name string, data []byte, opts ImportOptions) (c *Catalogue,
 		c.VersionLog = append(c.VersionLog, VersionEntry{Version: strings.TrimSpace(v.Version), Change: strings.TrimSpace(v.Change),
 			EarliestStart: strings.TrimSpace(v.EarliestStart), LatestStart: strings.TrimSpace(v.LatestStart)})
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("parse %s as a reference list: %w", name, errors.Join(errs...))
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("read as a reference list: %w", err)
 	}
 	applyOptions(c, opts)
 	if c.ID == "" {
@@ -142,32 +141,77 @@ func parseReference(name string, data []byte, opts ImportOptions) (c *Catalogue,
 	return c, nil
 }
 
+// pair is one key and plain value of a mapping, in the file's order.
+type pair struct {
+	Key, Value string
+	Line       int
+}
+
+// pairs is a mapping of plain values whose keys are the file's own (the
+// standard's facts), kept in order.
+type pairs []pair
+
+// theme is one grade theme of an EPA method and the KSBs listed under it.
+type theme struct {
+	Name string
+	KSBs []string
+}
+
+// themes are a method's grade themes, in the plan's order.
+type themes []theme
+
+// referenceDecoder is a strict YAML walker that also knows the reference
+// list's ordered mappings.
+func referenceDecoder(name string) *yamlstrict.Decoder {
+	d := yamlstrict.New(name)
+	d.Custom = map[reflect.Type]yamlstrict.Custom{
+		reflect.TypeFor[pairs](): {Want: "a mapping of plain values", Decode: func(n *yaml.Node, path string, line int) (any, error) {
+			if n.Kind != yaml.MappingNode {
+				return nil, yamlstrict.ErrWrongType
+			}
+			var out pairs
+			for _, e := range d.Keys(n, path, nil, "") {
+				v, ok := d.Resolve(e.Value, e.Path, e.Line)
+				if !ok {
+					continue
+				}
+				if v.Kind != yaml.ScalarNode {
+					d.Reject(e.Line, e.Path, "want a plain value, got %s", yamlstrict.Describe(v))
+					continue
+				}
+				out = append(out, pair{Key: e.Key, Value: v.Value, Line: e.Line})
+			}
+			return out, nil
+		}},
+		reflect.TypeFor[themes](): {Want: "a mapping of grade themes to lists of KSB IDs", Decode: func(n *yaml.Node, path string, line int) (any, error) {
+			if n.Kind != yaml.MappingNode {
+				return nil, yamlstrict.ErrWrongType
+			}
+			var out themes
+			for _, e := range d.Keys(n, path, nil, "") {
+				t := theme{Name: e.Key}
+				d.Decode(e.Value, reflect.ValueOf(&t.KSBs).Elem(), e.Path, e.Line)
+				out = append(out, t)
+			}
+			return out, nil
+		}},
+	}
+	return d
+}
+
 // readStandard fills c from the standard block: title, reference,
-// version, level, total_ksbs, complete and licence, and every other scalar key as a Fact.
-func readStandard(n *yaml.Node, c *Catalogue) []error {
-	var errs []error
-	if n.Kind == 0 {
-		return []error{errors.New("standard: missing")}
+// version, level, total_ksbs, complete and licence, and every other key as
+// a Fact. A missing block and values of the wrong kind are recorded in d.
+func readStandard(d *yamlstrict.Decoder, std pairs, c *Catalogue) {
+	if !d.Present("standard") {
+		d.Check("standard", "missing (the standard's title, reference, version, …)")
+		return
 	}
-	if n.Kind != yaml.MappingNode {
-		return []error{fmt.Errorf("line %d: standard: want a mapping", n.Line)}
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode {
-			errs = append(errs, fmt.Errorf("line %d: standard: want plain key: value pairs", k.Line))
-			continue
-		}
-		if seen[k.Value] {
-			errs = append(errs, fmt.Errorf("line %d: standard.%s: duplicate key", k.Line, k.Value))
-			continue
-		}
-		seen[k.Value] = true
-		val := strings.TrimSpace(v.Value)
+	for _, p := range std {
+		val := strings.TrimSpace(p.Value)
 		var err error
 		want := "a whole number"
-		switch k.Value {
+		switch p.Key {
 		case "title":
 			c.Title = val
 		case "reference":
@@ -184,13 +228,12 @@ func readStandard(n *yaml.Node, c *Catalogue) []error {
 		case "licence":
 			c.Licence = val
 		default:
-			c.Facts = append(c.Facts, Fact{Name: k.Value, Value: val})
+			c.Facts = append(c.Facts, Fact{Name: p.Key, Value: val})
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("line %d: standard.%s: %q: want %s", v.Line, k.Value, val, want))
+			d.Problemf(p.Line, yamlstrict.KeyPath("standard", p.Key), "%s: want %s", yamlstrict.Quote(val), want)
 		}
 	}
-	return errs
 }
 
 // readMethod converts one EPA method and checks its grade themes against
@@ -211,23 +254,11 @@ func readMethod(i int, m refMethod, ksbs []KSB) (Method, []error) {
 		out.Name = strings.ReplaceAll(out.ID, "_", " ")
 	}
 	listed := map[string]string{} // KSB → theme the plan lists it under
-	switch g := m.GradeThemes; g.Kind {
-	case 0:
-	case yaml.MappingNode:
-		for j := 0; j+1 < len(g.Content); j += 2 {
-			theme, list := g.Content[j], g.Content[j+1]
-			var ids []string
-			if theme.Kind != yaml.ScalarNode || list.Decode(&ids) != nil {
-				errs = append(errs, fmt.Errorf("line %d: %s.grade_themes: want theme: [KSB IDs]", theme.Line, where))
-				continue
-			}
-			out.Themes = append(out.Themes, theme.Value)
-			for _, id := range ids {
-				listed[evidence.NormalizeKSB(id)] = theme.Value
-			}
+	for _, t := range m.GradeThemes {
+		out.Themes = append(out.Themes, t.Name)
+		for _, id := range t.KSBs {
+			listed[evidence.NormalizeKSB(id)] = t.Name
 		}
-	default:
-		errs = append(errs, fmt.Errorf("line %d: %s.grade_themes: want theme: [KSB IDs]", g.Line, where))
 	}
 	count := 0
 	for _, k := range ksbs {

@@ -1,8 +1,8 @@
 // Package yamlstrict walks a YAML node tree strictly and reports every
 // problem at once, each as "file:line: path: message". It is the one YAML
 // walker of ksbfolio: the config file (pipeline/config, and through it
-// every collector's own keys) and the tagging rules (evidence/tagging)
-// use it.
+// every collector's own keys), the tagging rules (evidence/tagging) and
+// the KSB catalogue importer (evidence/ksb) use it.
 //
 // A Decoder reads one document (Read), then either decodes nodes into Go
 // values by reflection (Decode, Struct: strings, numbers, booleans,
@@ -25,6 +25,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,6 +68,20 @@ func (p Problem) String() string {
 // same line.
 func SortProblems(ps []Problem) {
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+}
+
+// Error is every problem found in one file, as Decoder.Err returns it.
+type Error struct {
+	Problems []Problem // sorted by line
+}
+
+// Error lists the problems, one a line ("file:line: path: msg").
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Custom teaches a Decoder a type of its caller's (a date, a secret
@@ -116,6 +131,17 @@ func New(file string) *Decoder {
 
 // Problems returns the problems found so far, in the order found.
 func (d *Decoder) Problems() []Problem { return d.problems }
+
+// Err returns the problems found so far, sorted by line, as an *Error,
+// or nil when there are none.
+func (d *Decoder) Err() error {
+	if len(d.problems) == 0 {
+		return nil
+	}
+	ps := slices.Clone(d.problems)
+	SortProblems(ps)
+	return &Error{Problems: ps}
+}
 
 // Problemf records a problem at an explicit line (the document as a whole
 // when path is empty).

@@ -177,3 +177,28 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// Err is nil without problems, and otherwise every problem, sorted by
+// line, one a line.
+func TestErr(t *testing.T) {
+	d := decoder("f.yaml")
+	if err := d.Err(); err != nil {
+		t.Fatalf("Err with no problems = %v", err)
+	}
+	var c common
+	var e extra
+	if root := d.Read([]byte("name: x\ncount: many\nnmae: y\n")); root != nil {
+		d.Struct(root, "", root.Line, "", &c, &e)
+	}
+	d.Problemf(1, "name", "checked later")
+	err := d.Err()
+	var se *yamlstrict.Error
+	if !errors.As(err, &se) || len(se.Problems) != 3 {
+		t.Fatalf("Err = %#v, want a *yamlstrict.Error of 3 problems", err)
+	}
+	want := "f.yaml:1: name: checked later\nf.yaml:2: count: want an integer, got a string\n" +
+		`f.yaml:3: nmae: unknown key (did you mean "name"?)`
+	if err.Error() != want {
+		t.Errorf("Err:\n%s\nwant:\n%s", err, want)
+	}
+}

@@ -15,8 +15,8 @@
 // the config file: after loading, Rules, a local Store, a Standard that
 // names a file and the paths in sources (their decoders resolve them with
 // SourceKeys.Path) are absolute and cleaned, and Secret file references
-// hold absolute paths. Nothing is read or checked
-// for existence here; the code that uses a path reports a missing one.
+// hold absolute paths. Nothing is read or checked for existence here; the
+// code that uses a path reports a missing one.
 //
 // # Sources
 //
@@ -24,14 +24,16 @@
 // the rest of a source is decoded by its type's SourceDecoder, which
 // Parse and Load take as SourceTypes (collectors/registry lists them), so
 // that a new collector needs no change here. Its problems have the same
-// form and are reported with the others.
+// form and are reported with the others. SourceDecoder, SourceKeys and
+// the values sources hold (Secret, Auth, Date) are in internal/sourceconfig,
+// which the collectors import instead of this package.
 //
 // # Secrets
 //
 // Credentials are written only as references, ${env:NAME} or
-// ${file:PATH}, and only into fields of type Secret; a Secret holds the
-// reference and resolves it when asked (Secret.Resolve). ${…} anywhere
-// else is ordinary text and is never expanded.
+// ${file:PATH}, and only into fields of type sourceconfig.Secret, which
+// holds the reference and resolves it when asked (Secret.Resolve). ${…}
+// anywhere else is ordinary text and is never expanded.
 package config
 
 import (
@@ -42,8 +44,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
@@ -62,20 +64,10 @@ const MaxFileSize = 16 << 20
 type SourceTypes interface {
 	// SourceDecoder returns the decoder of a source type, or false when
 	// this build has no collector of that type.
-	SourceDecoder(typ string) (SourceDecoder, bool)
+	SourceDecoder(typ string) (sourceconfig.SourceDecoder, bool)
 	// SourceTypeNames lists the types this build can collect, for
 	// messages.
 	SourceTypeNames() []string
-}
-
-// SourceDecoder decodes the keys of one source type beyond name and type.
-type SourceDecoder interface {
-	// DecodeSource decodes the source's own keys with k.Decode into the
-	// type's config struct, checks them, reporting every problem with
-	// k.Problem, resolves its paths with k.Path, and returns the struct,
-	// which becomes Source.Config. It reads nothing but k: no file, no
-	// network.
-	DecodeSource(k *SourceKeys) any
 }
 
 // plannedTypes are source types the design names that a build may not
@@ -113,75 +105,15 @@ type Config struct {
 
 // Apprentice is the person a portfolio is for.
 type Apprentice struct {
-	ID       string   `yaml:"id" json:"id"`         // slug; names the ledger prefix apprentices/<id>/
-	Name     string   `yaml:"name" json:"name"`     // optional; shown on the pack
-	Emails   []string `yaml:"emails" json:"emails"` // at least one; lower-cased and deduplicated
-	Employer string   `yaml:"employer,omitempty" json:"employer,omitempty"`
-	Start    Date     `yaml:"start,omitempty" json:"start,omitzero"`
-	Gateway  Date     `yaml:"gateway,omitempty" json:"gateway,omitzero"` // after Start when both are set
+	ID       string            `yaml:"id" json:"id"`         // slug; names the ledger prefix apprentices/<id>/
+	Name     string            `yaml:"name" json:"name"`     // optional; shown on the pack
+	Emails   []string          `yaml:"emails" json:"emails"` // at least one; lower-cased and deduplicated
+	Employer string            `yaml:"employer,omitempty" json:"employer,omitempty"`
+	Start    sourceconfig.Date `yaml:"start,omitempty" json:"start,omitzero"`
+	Gateway  sourceconfig.Date `yaml:"gateway,omitempty" json:"gateway,omitzero"` // after Start when both are set
 	// Sources are this apprentice's own sources, collected with the
 	// top-level ones (SourcesFor); names are unique among both.
 	Sources []Source `yaml:"sources,omitempty" json:"sources,omitempty"`
-}
-
-// Date is a calendar day, written YYYY-MM-DD, at midnight UTC.
-type Date struct{ time.Time }
-
-// DateLayout is how a Date is written.
-const DateLayout = "2006-01-02"
-
-// ParseDate reads a YYYY-MM-DD day.
-func ParseDate(s string) (Date, error) {
-	t, err := time.Parse(DateLayout, s)
-	if err != nil {
-		return Date{}, fmt.Errorf("parse date %q: want YYYY-MM-DD", s)
-	}
-	return Date{t}, nil
-}
-
-// String gives YYYY-MM-DD, or "" for the zero Date.
-func (d Date) String() string {
-	if d.IsZero() {
-		return ""
-	}
-	return d.Format(DateLayout)
-}
-
-// MarshalText gives YYYY-MM-DD, or nothing for the zero Date.
-func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// MarshalJSON gives "YYYY-MM-DD" (the embedded time.Time would give a
-// full timestamp).
-func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
-
-// MarshalYAML gives YYYY-MM-DD.
-func (d Date) MarshalYAML() (any, error) { return d.String(), nil }
-
-// UnmarshalText reads YYYY-MM-DD, or nothing for the zero Date.
-func (d *Date) UnmarshalText(b []byte) error {
-	if len(b) == 0 {
-		*d = Date{}
-		return nil
-	}
-	v, err := ParseDate(string(b))
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-// UnmarshalJSON reads "YYYY-MM-DD" (or "" or null for the zero Date).
-func (d *Date) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*d = Date{}
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("parse date: %w", err)
-	}
-	return d.UnmarshalText([]byte(s))
 }
 
 // Source is one configured place evidence is collected from: the keys
@@ -219,14 +151,6 @@ func (s Source) MarshalJSON() ([]byte, error) {
 	}
 	out := append(head[:len(head)-1:len(head)-1], ',')
 	return append(out, rest[1:]...), nil
-}
-
-// Auth holds the credentials of a remote source. Secrets are references.
-type Auth struct {
-	Username string `yaml:"username,omitempty" json:"username,omitempty"`
-	Password Secret `yaml:"password,omitempty" json:"password,omitzero"`
-	Token    Secret `yaml:"token,omitempty" json:"token,omitzero"`
-	SSHKey   string `yaml:"ssh_key,omitempty" json:"ssh_key,omitempty"` // path of a private key file; absolute after loading
 }
 
 // Redact adds detectors to the built-in ones and says what happens to

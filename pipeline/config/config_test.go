@@ -14,6 +14,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -230,7 +231,7 @@ func TestSecretsInConfig(t *testing.T) {
 		t.Fatalf("remote sources with secret references: %v", err)
 	}
 
-	pw, err := config.ParseSecret("${file:pw.txt}", dir)
+	pw, err := sourceconfig.ParseSecret("${file:pw.txt}", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func TestSecretsInConfig(t *testing.T) {
 	if v, err := pw.Resolve(); err != nil || v != "pw-value-456" {
 		t.Errorf("Resolve() = %q, %v", v, err)
 	}
-	tok, err := config.ParseSecret("${env:KSBFOLIO_TEST_TOKEN}", dir)
+	tok, err := sourceconfig.ParseSecret("${env:KSBFOLIO_TEST_TOKEN}", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +423,7 @@ func TestDateJSONRoundTrip(t *testing.T) {
 	if !back.Apprentice.Start.Equal(c.Apprentice.Start.Time) || back.Apprentice.Gateway.String() != "2027-01-05" {
 		t.Errorf("round trip: %+v", back.Apprentice)
 	}
-	var d config.Date
+	var d sourceconfig.Date
 	if err := json.Unmarshal([]byte(`"2025-02-30"`), &d); err == nil {
 		t.Errorf("accepted 2025-02-30 as %v", d)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
@@ -26,10 +27,10 @@ func newDecoder(file, dir string, types SourceTypes) *decoder {
 	d := &decoder{Decoder: yamlstrict.New(file), dir: dir, types: types}
 	d.Root = RootPath
 	d.Custom = map[reflect.Type]yamlstrict.Custom{
-		reflect.TypeFor[Date]():   {Want: "a date (YYYY-MM-DD)", Decode: d.date},
-		reflect.TypeFor[Secret](): {Want: "a secret reference like ${env:NAME} or ${file:PATH}", Decode: d.secret},
-		reflect.TypeFor[Covers](): {Want: "an assessment method, all, or a list of KSB IDs", Decode: d.covers},
-		reflect.TypeFor[Source](): {Want: "a mapping", Decode: d.source},
+		reflect.TypeFor[sourceconfig.Date]():   {Want: "a date (YYYY-MM-DD)", Decode: d.date},
+		reflect.TypeFor[sourceconfig.Secret](): {Want: "a secret reference like ${env:NAME} or ${file:PATH}", Decode: d.secret},
+		reflect.TypeFor[Covers]():              {Want: "an assessment method, all, or a list of KSB IDs", Decode: d.covers},
+		reflect.TypeFor[Source]():              {Want: "a mapping", Decode: d.source},
 	}
 	return d
 }
@@ -59,7 +60,7 @@ func (d *decoder) date(n *yaml.Node, path string, line int) (any, error) {
 	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!timestamp") {
 		return nil, yamlstrict.ErrWrongType
 	}
-	t, err := ParseDate(n.Value)
+	t, err := sourceconfig.ParseDate(n.Value)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a date (want YYYY-MM-DD)", yamlstrict.Quote(n.Value))
 	}
@@ -72,7 +73,7 @@ func (d *decoder) secret(n *yaml.Node, path string, line int) (any, error) {
 	if n.Kind != yaml.ScalarNode {
 		return nil, yamlstrict.ErrWrongType
 	}
-	return ParseSecret(n.Value, d.dir)
+	return sourceconfig.ParseSecret(n.Value, d.dir)
 }
 
 // source decodes one entry of sources: the common keys (name, type) and,
@@ -84,8 +85,9 @@ func (d *decoder) source(n *yaml.Node, path string, line int) (any, error) {
 		return nil, yamlstrict.ErrWrongType
 	}
 	var s Source
-	var dec SourceDecoder
-	if typ := peekScalar(n, "type"); typ != "" && d.types != nil {
+	var dec sourceconfig.SourceDecoder
+	typ := peekScalar(n, "type")
+	if typ != "" && d.types != nil {
 		dec, _ = d.types.SourceDecoder(typ)
 	}
 	if dec == nil {
@@ -99,56 +101,13 @@ func (d *decoder) source(n *yaml.Node, path string, line int) (any, error) {
 		}
 		return s, nil
 	}
-	k := &SourceKeys{d: d, node: n, path: path, line: line, common: &s}
+	k := sourceconfig.NewSourceKeys(sourceconfig.Source{Decoder: d.Decoder, Node: n, Path: path, Line: line, Type: typ,
+		Common: &s, Name: func() string { return s.Name }, ResolvePath: d.resolvePath})
 	s.Config = dec.DecodeSource(k)
-	if !k.decoded {
+	if !k.Decoded() {
 		k.Decode(&struct{}{})
 	}
 	return s, nil
-}
-
-// SourceKeys is one source as its type's decoder sees it: the keys
-// besides name and type, decoded strictly into the type's own struct
-// (Decode), and the means to report what is wrong with them in the same
-// "file:line: path: message" form as the rest of the file. Keys are named
-// relative to the source: "path", "refs[0]", "auth.username".
-type SourceKeys struct {
-	d       *decoder
-	node    *yaml.Node
-	path    string // "sources[1]"
-	line    int
-	common  *Source
-	decoded bool
-}
-
-// Decode decodes the source's keys into v, a pointer to a struct whose
-// yaml tags name the type's keys, strictly: a key that is neither name,
-// type nor a field of v is a problem with a "did you mean" hint, and so is
-// a value of the wrong type. Call it once, before checking the values.
-func (k *SourceKeys) Decode(v any) {
-	k.decoded = true
-	typ := peekScalar(k.node, "type")
-	k.d.Struct(k.node, k.path, k.line, typ+" sources", k.common, v)
-}
-
-// Name returns the source's name as written (valid after Decode).
-func (k *SourceKeys) Name() string { return k.common.Name }
-
-// Has reports whether key was written.
-func (k *SourceKeys) Has(key string) bool { return k.d.Present(k.path + "." + key) }
-
-// Problem reports that the value of key is missing or wrong. It is placed
-// on the line of key, or of the nearest key above it that was written,
-// and dropped when decoding already reported that key or one above it.
-func (k *SourceKeys) Problem(key, format string, args ...any) {
-	k.d.Check(k.path+"."+key, format, args...)
-}
-
-// Path resolves p, the value of key, against the config file's folder,
-// and cleans it. A leading ~ or a NUL byte is a problem (p is returned as
-// it is).
-func (k *SourceKeys) Path(key, p string) string {
-	return k.d.resolvePath(k.path+"."+key, p)
 }
 
 // peekScalar returns the text of the first key named key in mapping n,

@@ -31,13 +31,3 @@ sources:
 	// ksbfolio.yaml:8: sources[0].uri: unknown key (did you mean "url"?)
 	// ksbfolio.yaml:10: sources[1].type: "prometheus" is not supported by this version (supported: git)
 }
-
-func ExampleSecret() {
-	s, err := config.ParseSecret("${env:GIT_TOKEN}", "/work")
-	fmt.Println(s, err)
-	_, err = config.ParseSecret("ghp_notAReference", "/work")
-	fmt.Println(err)
-	// Output:
-	// ${env:GIT_TOKEN} <nil>
-	// secrets must be a reference like ${env:NAME} or ${file:PATH}, not the value
-}

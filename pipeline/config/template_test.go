@@ -10,6 +10,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -73,7 +74,7 @@ func yamlKeys(t reflect.Type, into map[string]bool) {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || t == reflect.TypeFor[config.Date]() || t == reflect.TypeFor[config.Secret]() {
+	if t.Kind() != reflect.Struct || t == reflect.TypeFor[sourceconfig.Date]() || t == reflect.TypeFor[sourceconfig.Secret]() {
 		return
 	}
 	for i := range t.NumField() {

@@ -19,11 +19,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // Apprentice is the demo apprentice.
-var Apprentice = gittest.Author{Name: "Jane Doe", Email: "jane@corp.example", Weight: 4}
+var Apprentice = demorepo.Author{Name: "Jane Doe", Email: "jane@corp.example", Weight: 4}
 
 // Options shape the demo workspace.
 type Options struct {
@@ -37,7 +37,7 @@ type Result struct {
 	Dir        string
 	ConfigPath string
 	RepoPath   string
-	Repo       gittest.Summary
+	Repo       demorepo.Summary
 	Runs       int // MLflow runs in mlruns/
 }
 
@@ -104,12 +104,12 @@ func Build(ctx context.Context, dir string, o Options) (res Result, err error) {
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		return Result{}, fmt.Errorf("demo: %w", err) // a *fs.PathError names the path
 	}
-	authors := []gittest.Author{Apprentice,
+	authors := []demorepo.Author{Apprentice,
 		{Name: "Sam Patel", Email: "sam.patel@corp.example", Weight: 3},
 		{Name: "Alex Kim", Email: "alex@corp.example", Weight: 2},
 		{Name: "CI Bot", Email: "ci-bot@corp.example", Weight: 1},
 	}
-	sum, err := gittest.Build(ctx, repo, gittest.Options{
+	sum, err := demorepo.Build(ctx, repo, demorepo.Options{
 		Commits: o.Commits, Authors: authors, Start: o.Start, Span: o.End.Sub(o.Start),
 		Seed: 1398, TrailerEvery: 12, Branches: 12, Mailmap: true,
 	})
@@ -125,7 +125,7 @@ func Build(ctx context.Context, dir string, o Options) (res Result, err error) {
 		"(rotated since).\n\nKSB: S8\n"
 	env := []string{"GIT_AUTHOR_NAME=" + Apprentice.Name, "GIT_AUTHOR_EMAIL=" + Apprentice.Email, "GIT_AUTHOR_DATE=" + when,
 		"GIT_COMMITTER_NAME=" + Apprentice.Name, "GIT_COMMITTER_EMAIL=" + Apprentice.Email, "GIT_COMMITTER_DATE=" + when}
-	if _, err := gittest.GitEnv(ctx, repo, env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
+	if _, err := demorepo.GitEnv(ctx, repo, env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
 		return Result{}, fmt.Errorf("demo commit: %w", err)
 	}
 	sum.Commits++

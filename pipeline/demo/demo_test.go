@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // tree reads every file under dir but the git repository's object store,
@@ -53,7 +53,7 @@ func TestBuildDeterministic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		head, err := gittest.Git(ctx, res.RepoPath, "rev-parse", "HEAD")
+		head, err := demorepo.Git(ctx, res.RepoPath, "rev-parse", "HEAD")
 		if err != nil {
 			t.Fatal(err)
 		}

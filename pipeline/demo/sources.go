@@ -16,7 +16,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // Planted are the fake secrets and personal data the demo's logs hold;
@@ -36,7 +36,7 @@ var Planted = []string{
 // Weights & Biases offline run. Everything derives from a fixed seed and
 // from o.End, so the same Options give the same bytes.
 func sampleData(ctx context.Context, dir, repo string, o Options) (runIDs []string, err error) {
-	out, err := gittest.Git(ctx, repo, "log", "--reverse", "--format=%H %ct", "--author="+Apprentice.Email, "main")
+	out, err := demorepo.Git(ctx, repo, "log", "--reverse", "--format=%H %ct", "--author="+Apprentice.Email, "main")
 	if err != nil {
 		return nil, fmt.Errorf("list the apprentice's commits: %w", err)
 	}

@@ -1,4 +1,4 @@
-package gittest_test
+package demorepo_test
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 func git(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	out, err := gittest.Git(context.Background(), dir, args...)
+	out, err := demorepo.Git(context.Background(), dir, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +33,8 @@ func count(t *testing.T, dir string, args ...string) int {
 func TestBuildSummaryMatchesRepository(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "repo")
-	opts := gittest.Options{Commits: 500, Seed: 11, Branches: 5, TrailerEvery: 3, Mailmap: true}
-	s, err := gittest.Build(context.Background(), dir, opts)
+	opts := demorepo.Options{Commits: 500, Seed: 11, Branches: 5, TrailerEvery: 3, Mailmap: true}
+	s, err := demorepo.Build(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +74,9 @@ func TestBuildSummaryMatchesRepository(t *testing.T) {
 			mapped++
 		}
 	}
-	if mapped != s.Apprentice || s.ByEmail[gittest.OldEmail("jane@corp.example")] == 0 || s.ByEmail[gittest.MixedCase("jane@corp.example")] == 0 {
+	if mapped != s.Apprentice || s.ByEmail[demorepo.OldEmail("jane@corp.example")] == 0 || s.ByEmail[demorepo.MixedCase("jane@corp.example")] == 0 {
 		t.Errorf("apprentice: summary %d, mailmapped %d; old address %d, mixed case %d", s.Apprentice, mapped,
-			s.ByEmail[gittest.OldEmail("jane@corp.example")], s.ByEmail[gittest.MixedCase("jane@corp.example")])
+			s.ByEmail[demorepo.OldEmail("jane@corp.example")], s.ByEmail[demorepo.MixedCase("jane@corp.example")])
 	}
 	if got := len(strings.Fields(git(t, dir, "log", "--all", "-i", "--grep=^ksbs\\?: ", "--format=%H"))); got != s.Trailers || got == 0 {
 		t.Errorf("trailers: summary %d, repository %d", s.Trailers, got)
@@ -95,12 +95,12 @@ func TestBuildSummaryMatchesRepository(t *testing.T) {
 
 func TestBuildIsDeterministic(t *testing.T) {
 	t.Parallel()
-	opts := gittest.Options{Commits: 150, Seed: 4, Branches: 2, TrailerEvery: 2, Mailmap: true,
+	opts := demorepo.Options{Commits: 150, Seed: 4, Branches: 2, TrailerEvery: 2, Mailmap: true,
 		Start: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC), Span: 90 * 24 * time.Hour}
 	var heads []string
 	for _, seed := range []int64{4, 4, 5} {
 		opts.Seed = seed
-		s, err := gittest.Build(context.Background(), filepath.Join(t.TempDir(), "r"), opts)
+		s, err := demorepo.Build(context.Background(), filepath.Join(t.TempDir(), "r"), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestBuildTimesWithinSpan(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "r")
 	start := time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 50, Start: start, Span: 10 * 24 * time.Hour}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 50, Start: start, Span: 10 * 24 * time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range strings.Fields(git(t, dir, "log", "--all", "--format=%ct")) {
@@ -133,24 +133,24 @@ func TestBuildRejectsBadOptions(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name string
-		opts gittest.Options
+		opts demorepo.Options
 		want string
 	}{
-		{"no commits", gittest.Options{}, "commits 0"},
-		{"negative branches", gittest.Options{Commits: 3, Branches: -1}, "branches -1"},
-		{"bad author", gittest.Options{Commits: 3, Authors: []gittest.Author{{Name: "X", Email: "x<y"}}}, "authors[0]"},
+		{"no commits", demorepo.Options{}, "commits 0"},
+		{"negative branches", demorepo.Options{Commits: 3, Branches: -1}, "branches -1"},
+		{"bad author", demorepo.Options{Commits: 3, Authors: []demorepo.Author{{Name: "X", Email: "x<y"}}}, "authors[0]"},
 	}
 	for _, tc := range cases {
-		_, err := gittest.Build(context.Background(), filepath.Join(t.TempDir(), "r"), tc.opts)
+		_, err := demorepo.Build(context.Background(), filepath.Join(t.TempDir(), "r"), tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want it to mention %q", tc.name, err, tc.want)
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "r")
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 2}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 2}); err == nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 2}); err == nil {
 		t.Error("Build over an existing repository succeeded")
 	}
 }
@@ -159,7 +159,7 @@ func TestBuildCancelled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := gittest.Build(ctx, filepath.Join(t.TempDir(), "r"), gittest.Options{Commits: 10}); err == nil {
+	if _, err := demorepo.Build(ctx, filepath.Join(t.TempDir(), "r"), demorepo.Options{Commits: 10}); err == nil {
 		t.Error("Build with a cancelled context succeeded")
 	}
 }
@@ -173,7 +173,7 @@ func TestEnvShutsOutUserConfig(t *testing.T) {
 	t.Setenv("GIT_DIR", "/nonexistent")
 	dir := t.TempDir()
 	git(t, dir, "init", "-q")
-	if out, _ := gittest.Git(context.Background(), dir, "config", "user.email"); strings.Contains(out, "leaked") {
+	if out, _ := demorepo.Git(context.Background(), dir, "config", "user.email"); strings.Contains(out, "leaked") {
 		t.Errorf("user's ~/.gitconfig leaked in: %q", out)
 	}
 }

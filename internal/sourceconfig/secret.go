@@ -1,4 +1,4 @@
-package config
+package sourceconfig
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package config_test
+package sourceconfig_test
 
 import (
 	"bytes"
@@ -12,13 +12,13 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ksbfolio/ksbfolio/pipeline/config"
+	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 )
 
 const secretValue = "s3cr3t-VALUE-never-printed"
 
 // printings renders s every way a program might print or log it.
-func printings(t *testing.T, s config.Secret) map[string]string {
+func printings(t *testing.T, s sourceconfig.Secret) map[string]string {
 	t.Helper()
 	out := map[string]string{
 		"String":   s.String(),
@@ -29,14 +29,14 @@ func printings(t *testing.T, s config.Secret) map[string]string {
 		"%s":       fmt.Sprintf("%s", s),
 		"%q":       fmt.Sprintf("%q", s),
 		"%x":       fmt.Sprintf("%x", s),
-		"struct":   fmt.Sprintf("%+v", config.Auth{Username: "u", Token: s}),
+		"struct":   fmt.Sprintf("%+v", sourceconfig.Auth{Username: "u", Token: s}),
 	}
-	js, err := json.Marshal(config.Auth{Token: s})
+	js, err := json.Marshal(sourceconfig.Auth{Token: s})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out["json"] = string(js)
-	ym, err := yaml.Marshal(config.Auth{Token: s})
+	ym, err := yaml.Marshal(sourceconfig.Auth{Token: s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func printings(t *testing.T, s config.Secret) map[string]string {
 		{"slog json", func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) }},
 	} {
 		var b bytes.Buffer
-		slog.New(h.new(&b)).Info("auth", "token", s, "auth", config.Auth{Token: s})
+		slog.New(h.new(&b)).Info("auth", "token", s, "auth", sourceconfig.Auth{Token: s})
 		out[h.name] = b.String()
 	}
 	return out
@@ -69,7 +69,7 @@ func TestSecretNeverPrintsValue(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.ref, func(t *testing.T) {
-			s, err := config.ParseSecret(tc.ref, dir)
+			s, err := sourceconfig.ParseSecret(tc.ref, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +110,7 @@ func TestParseSecret(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			s, err := config.ParseSecret(tc.in, dir)
+			s, err := sourceconfig.ParseSecret(tc.in, dir)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -147,7 +147,7 @@ func TestSecretResolveErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.ref, func(t *testing.T) {
-			s, err := config.ParseSecret(tc.ref, dir)
+			s, err := sourceconfig.ParseSecret(tc.ref, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -162,7 +162,7 @@ func TestSecretResolveErrors(t *testing.T) {
 			}
 		})
 	}
-	var zero config.Secret
+	var zero sourceconfig.Secret
 	if !zero.IsZero() || zero.String() != "" {
 		t.Errorf("zero Secret: %q", zero.String())
 	}
@@ -172,7 +172,7 @@ func TestSecretResolveErrors(t *testing.T) {
 }
 
 func TestSecretEnvReadAtUseTime(t *testing.T) {
-	s, err := config.ParseSecret("${env:KSBFOLIO_TEST_LATE}", "")
+	s, err := sourceconfig.ParseSecret("${env:KSBFOLIO_TEST_LATE}", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package gittest
+package demorepo
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 )
 
 // Git runs `git -C dir args...` with the user's and the system's git
-// configuration shut out (see Env) and returns its standard output. A
+// configuration shut out (see isolatedEnv) and returns its standard output. A
 // non-zero exit gives an error that quotes the command and its standard
 // error.
 func Git(ctx context.Context, dir string, args ...string) (string, error) {
@@ -19,9 +19,10 @@ func Git(ctx context.Context, dir string, args ...string) (string, error) {
 }
 
 // GitEnv is Git with extra environment variables (NAME=value, applied after
-// Env's, so they win) and an optional standard input.
+// isolatedEnv's, so they win) and an optional standard input.
 func GitEnv(ctx context.Context, dir string, env []string, stdin io.Reader, args ...string) (string, error) {
-	cmd := Command(ctx, dir, env, args...)
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Env = append(isolatedEnv(dir), env...)
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
@@ -32,20 +33,12 @@ func GitEnv(ctx context.Context, dir string, env []string, stdin io.Reader, args
 	return stdout.String(), nil
 }
 
-// Command prepares `git -C dir args...` with Env plus env; the caller wires
-// its input and output and runs it.
-func Command(ctx context.Context, dir string, env []string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(Env(dir), env...)
-	return cmd
-}
-
-// Env returns the current process environment without any GIT_* variable
-// (a test run from inside a git hook must not act on the outer repository)
+// isolatedEnv returns the current process environment without any GIT_*
+// variable (a run from inside a git hook must not act on the outer repository)
 // and with isolation added: no system or global git configuration, HOME set
 // to home, no terminal prompts, the C locale, and a fixed default identity
 // so that commits made without one do not depend on the machine.
-func Env(home string) []string {
+func isolatedEnv(home string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
