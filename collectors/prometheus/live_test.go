@@ -239,10 +239,12 @@ func testLiveConformance(t *testing.T, h history) {
 }
 
 // testFaults: a stalled request ends within the timeout as a counted
-// skip; drops, resets and 5xx answers are retried.
+// skip; drops, resets and 5xx answers are retried. The timeout is 2s, not
+// less: under -race on a loaded 2-core machine a real query can take over
+// half a second, and a timeout that honest requests hit proves nothing.
 func testFaults(t *testing.T, h history) {
 	now := func() time.Time { return h.thisWeek }
-	sc := SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}, Timeout: "500ms", Alerts: ptr(false)}
+	sc := SourceConfig{Queries: queries[:1], Since: sourceconfig.Date{Time: h.firstWeek}, Timeout: "2s", Alerts: ptr(false)}
 
 	t.Run("Stall", func(t *testing.T) {
 		proxy := storetest.NewFaultProxy(t, h.srv.Addr)
@@ -255,8 +257,8 @@ func testFaults(t *testing.T, h history) {
 		if !errors.As(err, &pe) || pe.Failed != 1 || len(s.Skips()) != 1 || !strings.Contains(s.Skips()[0].Reason, "timeout") {
 			t.Fatalf("err %v, skips %+v; want one counted skip for the timeout", err, s.Skips())
 		}
-		if elapsed > 3*time.Second {
-			t.Errorf("the stall took %s to end; the timeout is 500ms", elapsed)
+		if elapsed > 10*time.Second {
+			t.Errorf("the stall took %s to end; the timeout is 2s", elapsed)
 		}
 		// The rules were still collected; the stalled query's windows
 		// wait for the next run, which collects them all.
