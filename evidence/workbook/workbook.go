@@ -67,6 +67,13 @@ const (
 	ColNote     = "Note"
 )
 
+// ColDidNotApply is the column, on the Evidence and the Review sheets,
+// that lists an item's decisions that did not apply (its review's
+// Conflicts), one a line, in the words of ksbfolio show: "S10: Pat
+// (coach) reject on 2026-03-01 09:00 stands over Ada (apprentice) accept
+// on 2026-03-02 10:00". ReadReview ignores it.
+const ColDidNotApply = "Decisions that did not apply"
+
 // Input is what the workbook shows. Snapshot and Coverage must describe
 // the same ledger read (pipeline.SnapshotCoverage of the snapshot).
 type Input struct {
@@ -82,7 +89,8 @@ type Input struct {
 	// ShowConfidential writes the content of items a review marked
 	// confidential. Without it they are listed as withheld: ID, kind,
 	// source, dates, KSBs and status only, their title "(confidential:
-	// withheld)" and every other field empty.
+	// withheld)" and every other field empty (the decisions that did not
+	// apply too, since they name the reviewers).
 	ShowConfidential bool
 }
 
@@ -99,6 +107,7 @@ func (in Input) withhold(v ledger.View) ledger.View {
 	v.Item = evidence.Item{Schema: it.Schema, ID: it.ID, Apprentice: it.Apprentice, Source: it.Source, SourceType: it.SourceType,
 		Kind: it.Kind, Title: Withheld, OccurredAt: it.OccurredAt, CollectedAt: it.CollectedAt, Tags: bareTags(it.Tags)}
 	v.Tags = bareTags(v.Tags)
+	v.State.Conflicts = nil
 	return v
 }
 
@@ -494,7 +503,7 @@ func (b *builder) statusFormats(sheet, ref string) error {
 // evidenceHeaders are the Evidence sheet's columns.
 var evidenceHeaders = []string{"ID", "Title", "Kind", "Source", "Source type", "Occurred at", "Collected at",
 	"KSBs (reviewed)", "Status", "Excluded", "Confidential", "Pack folder", "Web URL", "Origin URI", "Native ID",
-	"Summary", "Tags", "Artefacts", "Links", "Redactions", "Facts", "Decisions"}
+	"Summary", "Tags", "Artefacts", "Links", "Redactions", "Facts", "Decisions", ColDidNotApply}
 
 // status is the best standing of any KSB on the item in the report.
 func itemStatus(v ledger.View, confirmed, claimed map[string]bool) string {
@@ -618,7 +627,8 @@ func (b *builder) evidenceCells(v ledger.View, confirmed, claimed map[string]boo
 		str(strings.Join(ksbs, ", ")), str(itemStatus(v, confirmed, claimed)), v.Excluded, v.Confidential,
 		dirCell, webCell, str(it.Origin.URI), str(it.Origin.NativeID), str(it.Summary),
 		str(tagsText(v.Tags)), str(artefactsText(it.Artefacts)), str(linksText(it.Links)),
-		str(redactionsText(it.Redactions)), str(jsonText(it.Facts)), decisionCount(v.Review)}
+		str(redactionsText(it.Redactions)), str(jsonText(it.Facts)), decisionCount(v.Review),
+		str(conflictsText(v.State.Conflicts))}
 	return row, dir, web
 }
 
@@ -633,6 +643,25 @@ func decisionCount(r *evidence.Review) int {
 		return 0
 	}
 	return len(r.Decisions)
+}
+
+// conflictsText is the decisions that did not apply, one a line, as
+// ksbfolio show words them (cut to what a cell holds).
+func conflictsText(cs []evidence.Conflict) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		what := c.KSB
+		if what == "" {
+			what = c.Flag
+		}
+		parts[i] = fmt.Sprintf("%s: %s (%s) %s on %s stands over %s (%s) %s on %s", what,
+			c.Kept.By, c.Kept.Role, c.Kept.Action, c.Kept.At.UTC().Format("2006-01-02 15:04"),
+			c.Overruled.By, c.Overruled.Role, c.Overruled.Action, c.Overruled.At.UTC().Format("2006-01-02 15:04"))
+	}
+	return cellText(strings.Join(parts, "\n"))
 }
 
 func tagsText(tags []evidence.Tag) string {
@@ -734,10 +763,17 @@ func (b *builder) gaps() error {
 	return b.statusFormats(SheetGaps, fmt.Sprintf("C2:C%d", max(r-1, 2)))
 }
 
-// ReviewHeaders are the Review sheet's columns; the first five describe
-// the item, the rest are for the reviewer to fill in.
-var ReviewHeaders = []string{ColItem, "Title", "Occurred at", "KSBs (reviewed)", "Suggested, unreviewed",
+// ReviewHeaders are the Review sheet's columns; the first six describe
+// the item (the sixth, ColDidNotApply, its decisions that did not apply),
+// the rest are for the reviewer to fill in.
+var ReviewHeaders = []string{ColItem, "Title", "Occurred at", "KSBs (reviewed)", "Suggested, unreviewed", ColDidNotApply,
 	ColAccept, ColReject, ColExclude, ColReviewer, ColRole, ColNote}
+
+// reviewCol is the column letter of the Review sheet header h.
+func reviewCol(h string) string {
+	name, _ := excelize.ColumnNumberToName(slices.Index(ReviewHeaders, h) + 1)
+	return name
+}
 
 func (b *builder) review() error {
 	f := b.f
@@ -758,7 +794,11 @@ func (b *builder) review() error {
 	if err := sw.SetColWidth(2, 2, 48); err != nil {
 		return err
 	}
-	if err := sw.SetColWidth(6, 11, 14); err != nil {
+	fill := slices.Index(ReviewHeaders, ColAccept) + 1
+	if err := sw.SetColWidth(fill-1, fill-1, 40); err != nil { // ColDidNotApply
+		return err
+	}
+	if err := sw.SetColWidth(fill, len(ReviewHeaders), 14); err != nil {
 		return err
 	}
 	head := make([]any, len(ReviewHeaders))
@@ -777,7 +817,7 @@ func (b *builder) review() error {
 	}
 	n := len(b.in.Snapshot.Views) + 1
 	dv := excelize.NewDataValidation(true)
-	dv.Sqref = fmt.Sprintf("H2:H%d", max(n, 2))
+	dv.Sqref = fmt.Sprintf("%[1]s2:%[1]s%[2]d", reviewCol(ColExclude), max(n, 2))
 	if err := dv.SetDropList([]string{"yes", "no"}); err != nil {
 		return err
 	}
@@ -785,21 +825,22 @@ func (b *builder) review() error {
 		return err
 	}
 	roles := excelize.NewDataValidation(true)
-	roles.Sqref = fmt.Sprintf("J2:J%d", max(n, 2))
+	roles.Sqref = fmt.Sprintf("%[1]s2:%[1]s%[2]d", reviewCol(ColRole), max(n, 2))
 	if err := roles.SetDropList(evidence.Roles); err != nil {
 		return err
 	}
 	if err := f.AddDataValidation(SheetReview, roles); err != nil {
 		return err
 	}
-	if err := f.AutoFilter(SheetReview, fmt.Sprintf("A1:K%d", max(n, 2)), nil); err != nil {
+	last, _ := excelize.ColumnNumberToName(len(ReviewHeaders))
+	if err := f.AutoFilter(SheetReview, fmt.Sprintf("A1:%s%d", last, max(n, 2)), nil); err != nil {
 		return err
 	}
 	return sw.Flush()
 }
 
 // reviewCells is the Review row of v: the item's columns, then the empty
-// decision columns.
+// decision columns (in ReviewHeaders' order).
 func reviewCells(v ledger.View) []any {
 	var ksbs, pending []string
 	seen := map[string]bool{}
@@ -820,5 +861,6 @@ func reviewCells(v ledger.View) []any {
 		}
 	}
 	return []any{str(v.Item.ID), str(v.Item.Title), v.Item.OccurredAt.UTC(), str(strings.Join(ksbs, ", ")),
-		str(strings.Join(pending, ", ")), str(""), str(""), str(""), str(""), str(""), str("")}
+		str(strings.Join(pending, ", ")), str(conflictsText(v.State.Conflicts)),
+		str(""), str(""), str(""), str(""), str(""), str("")}
 }

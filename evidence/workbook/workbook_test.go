@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +192,25 @@ func TestSheetsCellsAndTypes(t *testing.T) {
 	if len(rrows) != 9 || strings.Join(rrows[0], ",") != strings.Join(workbook.ReviewHeaders, ",") {
 		t.Errorf("Review header %v, %d rows", rrows[0], len(rrows))
 	}
+	// The drop-down lists sit on the Exclude and Role columns, wherever
+	// those are.
+	dvs, err := f.GetDataValidations("Review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists []string
+	for _, dv := range dvs {
+		lists = append(lists, dv.Sqref+" "+dv.Formula1)
+	}
+	colOf := func(h string) string {
+		c, _ := excelize.ColumnNumberToName(slices.Index(rrows[0], h) + 1)
+		return c
+	}
+	want := []string{fmt.Sprintf("%[1]s2:%[1]s9 \"yes,no\"", colOf(workbook.ColExclude)),
+		fmt.Sprintf("%[1]s2:%[1]s9 \"%[2]s\"", colOf(workbook.ColRole), strings.Join(evidence.Roles, ","))}
+	if strings.Join(lists, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Review drop-downs %q, want %q", lists, want)
+	}
 }
 
 // TestConfidentialWithheld: a confidential item is listed with its ID,
@@ -334,17 +354,32 @@ func TestReadReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Fill two rows as a reviewer would; move nothing else.
-	set := func(ref, v string) {
+	// Fill two rows as a reviewer would, finding the columns by header;
+	// move nothing else. The Decisions that did not apply column is not
+	// read: text there (on a filled row, and on an otherwise empty one)
+	// records nothing.
+	head, err := f.GetRows("Review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(h string, row int, v string) {
+		t.Helper()
+		i := slices.Index(head[0], h)
+		if i < 0 {
+			t.Fatalf("Review has no column %q", h)
+		}
+		ref, _ := excelize.CoordinatesToCellName(i+1, row)
 		if err := f.SetCellStr("Review", ref, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	set("F2", "S10, k4")
-	set("I2", "Grace")
-	set("J2", "coach")
-	set("H4", "yes")
-	set("K4", "=not a formula")
+	set(workbook.ColAccept, 2, "S10, k4")
+	set(workbook.ColReviewer, 2, "Grace")
+	set(workbook.ColRole, 2, "coach")
+	set(workbook.ColDidNotApply, 2, "K4: Pat (coach) reject on 2026-03-01 10:00 stands over Ada (apprentice) accept on 2026-03-01 11:00")
+	set(workbook.ColDidNotApply, 3, "S10, K4")
+	set(workbook.ColExclude, 4, "yes")
+	set(workbook.ColNote, 4, "=not a formula")
 	var buf bytes.Buffer
 	if _, err := f.WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -463,5 +498,34 @@ func TestWriteIsReproducible(t *testing.T) {
 		if b := write(t, snap, rep); !bytes.Equal(a, b) {
 			t.Fatalf("write %d differs from the first", i+2)
 		}
+	}
+}
+
+// TestReadReviewOldLayout: a Review sheet exported before the Decisions
+// that did not apply column (Accept in F) still reads by its headers.
+func TestReadReviewOldLayout(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if _, err := f.NewSheet("Review"); err != nil {
+		t.Fatal(err)
+	}
+	old := []string{"Item", "Title", "Occurred at", "KSBs (reviewed)", "Suggested, unreviewed",
+		"Accept", "Reject", "Exclude", "Reviewer", "Role", "Note"}
+	for i, row := range [][]string{old, {"git-1", "t", "", "", "", "S10", "K4", "no", "Pat", "coach", "n"}} {
+		for j, v := range row {
+			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellStr("Review", ref, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := workbook.ReadReview(&buf)
+	want := []workbook.ReviewRow{{Row: 2, Item: "git-1", Accept: "S10", Reject: "K4", Exclude: "no", Reviewer: "Pat", Role: "coach", Note: "n"}}
+	if err != nil || fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("rows = %+v, %v\nwant %+v", rows, err, want)
 	}
 }
