@@ -215,7 +215,7 @@ func Write(w io.Writer, in Input) error {
 	return normalize(w, raw.Bytes(), gen)
 }
 
-// maxPart bounds one part of the workbook read back by normalize.
+// maxPart bounds the part of the workbook normalize reads back.
 const maxPart = 1 << 30
 
 // defaultType is one <Default …/> of [Content_Types].xml.
@@ -249,7 +249,10 @@ func sortDefaults(b []byte) []byte {
 
 // normalize copies the XLSX zip in b to w with its parts in name order
 // and every part's time set to t: excelize writes its parts in map order,
-// so without this two workbooks of the same ledger differ in bytes.
+// so without this two workbooks of the same ledger differ in bytes. The
+// parts are copied compressed, as excelize wrote them (the same content
+// deflates to the same bytes); only [Content_Types].xml, whose entries
+// excelize also writes in map order, is read and written again.
 func normalize(w io.Writer, b []byte, t time.Time) error {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -258,24 +261,9 @@ func normalize(w io.Writer, b []byte, t time.Time) error {
 	parts := slices.Clone(zr.File)
 	slices.SortFunc(parts, func(a, b *zip.File) int { return strings.Compare(a.Name, b.Name) })
 	zw := zip.NewWriter(w)
+	date, clock := msDosTime(t)
 	for _, p := range parts {
-		rc, err := p.Open()
-		if err != nil {
-			return fmt.Errorf("write workbook: reread %s: %w", p.Name, err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, maxPart))
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("write workbook: reread %s: %w", p.Name, err)
-		}
-		if p.Name == "[Content_Types].xml" {
-			data = sortDefaults(data)
-		}
-		hw, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name, Method: zip.Deflate, Modified: t.UTC()})
-		if err == nil {
-			_, err = hw.Write(data)
-		}
-		if err != nil {
+		if err := copyPart(zw, p, t, date, clock); err != nil {
 			return fmt.Errorf("write workbook: %s: %w", p.Name, err)
 		}
 	}
@@ -283,6 +271,55 @@ func normalize(w io.Writer, b []byte, t time.Time) error {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return nil
+}
+
+// copyPart copies p to zw, its time set to t (date and clock: t in
+// MS-DOS form).
+func copyPart(zw *zip.Writer, p *zip.File, t time.Time, date, clock uint16) error {
+	if p.Name == "[Content_Types].xml" {
+		rc, err := p.Open()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, maxPart))
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		hw, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name, Method: zip.Deflate, Modified: t.UTC()})
+		if err != nil {
+			return err
+		}
+		_, err = hw.Write(sortDefaults(data))
+		return err
+	}
+	raw, err := p.OpenRaw()
+	if err != nil {
+		return err
+	}
+	fh := p.FileHeader
+	fh.Modified, fh.ModifiedDate, fh.ModifiedTime = t.UTC(), date, clock
+	hw, err := zw.CreateRaw(&fh)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(hw, raw)
+	return err
+}
+
+// msDosTime is t (UTC) as a zip entry's MS-DOS date and time, which count
+// from 1980 to 2107 in two-second steps; a t outside is the nearest end.
+func msDosTime(t time.Time) (date, clock uint16) {
+	t = t.UTC()
+	switch {
+	case t.Year() < 1980:
+		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	case t.Year() > 2107:
+		t = time.Date(2107, 12, 31, 23, 59, 58, 0, time.UTC)
+	}
+	date = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	clock = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
+	return date, clock
 }
 
 type builder struct {
@@ -421,10 +458,12 @@ func (b *builder) matrix() error {
 	if err := sw.SetColWidth(4, 4, 50); err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		if err := sw.SetColWidth(fixed+1, fixed+len(ids), 12); err != nil {
-			return err
-		}
+	// The item columns take the sheet's default width: a width set on
+	// them would be one column entry each, which excelize scans for
+	// every cell it streams (16,000 × the cells).
+	itemWidth := 12.0
+	if err := f.SetSheetProps(SheetMatrix, &excelize.SheetPropsOptions{DefaultColWidth: &itemWidth}); err != nil {
+		return err
 	}
 	head := []any{excelize.Cell{StyleID: hs, Value: "KSB"}, excelize.Cell{StyleID: hs, Value: "Kind"},
 		excelize.Cell{StyleID: hs, Value: "Status"}, excelize.Cell{StyleID: hs, Value: "Statement"}}

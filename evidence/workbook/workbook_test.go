@@ -170,6 +170,11 @@ func TestSheetsCellsAndTypes(t *testing.T) {
 	if !found {
 		t.Error("Matrix has no K4 row")
 	}
+	for col, want := range map[string]float64{"D": 50, "E": 12, "F": 12} {
+		if w, err := f.GetColWidth("Matrix", col); err != nil || w != want {
+			t.Errorf("Matrix column %s width %v (%v), want %v", col, w, err, want)
+		}
+	}
 	panes, err := f.GetPanes("Matrix")
 	if err != nil || !panes.Freeze || panes.YSplit != 2 {
 		t.Errorf("Matrix panes = %+v, %v", panes, err)
@@ -527,5 +532,39 @@ func TestReadReviewOldLayout(t *testing.T) {
 	want := []workbook.ReviewRow{{Row: 2, Item: "git-1", Accept: "S10", Reject: "K4", Exclude: "no", Reviewer: "Pat", Role: "coach", Note: "n"}}
 	if err != nil || fmt.Sprint(rows) != fmt.Sprint(want) {
 		t.Errorf("rows = %+v, %v\nwant %+v", rows, err, want)
+	}
+}
+
+// TestPartsInOrderWithTheGenerationTime: every part of the zip is in name
+// order and carries the generation time, not the clock's, and reads back
+// whole (each part's CRC is checked).
+func TestPartsInOrderWithTheGenerationTime(t *testing.T) {
+	snap, rep := fixture(t, 8)
+	for _, gen := range []time.Time{rep.GeneratedAt, time.Date(2031, 7, 9, 23, 58, 31, 0, time.UTC)} {
+		var buf bytes.Buffer
+		if err := workbook.Write(&buf, workbook.Input{Snapshot: snap, Coverage: rep, Generated: gen}); err != nil {
+			t.Fatal(err)
+		}
+		z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := gen.UTC().Truncate(2 * time.Second)
+		for i, f := range z.File {
+			if i > 0 && z.File[i-1].Name >= f.Name {
+				t.Errorf("part %s after %s", f.Name, z.File[i-1].Name)
+			}
+			if got := f.Modified.UTC().Truncate(2 * time.Second); !got.Equal(want) {
+				t.Errorf("part %s time %v, want %v", f.Name, got, want)
+			}
+			r, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				t.Errorf("part %s: %v", f.Name, err)
+			}
+			r.Close()
+		}
 	}
 }
