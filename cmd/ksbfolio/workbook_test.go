@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/ksbfolio/ksbfolio/evidence/workbook"
 )
 
 // TestExportAndReviewImport exports the workbook, fills in its Review sheet
@@ -43,18 +46,19 @@ func TestExportAndReviewImport(t *testing.T) {
 	if len(rowOf) != 4 {
 		t.Fatalf("Review rows: %v", rows)
 	}
-	set := func(id, col, v string) {
+	col := reviewColumns(t, rows[0])
+	set := func(id, h, v string) {
 		t.Helper()
-		if err := f.SetCellStr("Review", col+strconv.Itoa(rowOf[id]), v); err != nil {
+		if err := f.SetCellStr("Review", col[h]+strconv.Itoa(rowOf[id]), v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	set(acc, "F", strings.ToLower(k[0])+", "+k[1]) // Accept
-	set(coach, "F", k[2])
-	set(coach, "I", "Pat Coach")
-	set(coach, "J", "coach")
-	set(excl, "H", "yes")
-	set(other, "F", "S999") // not in the catalogue
+	set(acc, workbook.ColAccept, strings.ToLower(k[0])+", "+k[1])
+	set(coach, workbook.ColAccept, k[2])
+	set(coach, workbook.ColReviewer, "Pat Coach")
+	set(coach, workbook.ColRole, "coach")
+	set(excl, workbook.ColExclude, "yes")
+	set(other, workbook.ColAccept, "S999") // not in the catalogue
 	// Extra rows that cannot apply, each for its own reason.
 	bad := [][]string{
 		{"git-00000000000000000000000000000000", "K1", "", "", "", ""}, // no such item
@@ -66,8 +70,8 @@ func TestExportAndReviewImport(t *testing.T) {
 	}
 	for i, b := range bad {
 		n := strconv.Itoa(len(rows) + 1 + i)
-		for j, col := range []string{"A", "F", "G", "H", "I", "J"} {
-			if err := f.SetCellStr("Review", col+n, b[j]); err != nil {
+		for j, h := range []string{workbook.ColItem, workbook.ColAccept, workbook.ColReject, workbook.ColExclude, workbook.ColReviewer, workbook.ColRole} {
+			if err := f.SetCellStr("Review", col[h]+n, b[j]); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -151,11 +155,13 @@ func TestReviewImportSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := f.GetRows("Review")
+	col := reviewColumns(t, rows[0])
 	for i, row := range rows[1:] {
 		n := strconv.Itoa(i + 2)
 		who := map[string][2]string{mine: {"Pat Coach", "coach"}, theirs: {"Erin Boss", "employer"}}[row[0]]
-		for col, v := range map[string]string{"F": map[string]string{mine: k[0], theirs: k[1]}[row[0]], "I": who[0], "J": who[1]} {
-			if err := f.SetCellStr("Review", col+n, v); err != nil {
+		for h, v := range map[string]string{workbook.ColAccept: map[string]string{mine: k[0], theirs: k[1]}[row[0]],
+			workbook.ColReviewer: who[0], workbook.ColRole: who[1]} {
+			if err := f.SetCellStr("Review", col[h]+n, v); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -176,4 +182,57 @@ func TestReviewImportSigned(t *testing.T) {
 	if got := by[k[1]]; len(got[0])+len(got[1]) != 0 {
 		t.Errorf("%s: %v, want still only suggested", k[1], got)
 	}
+
+	// The apprentice's later rejection does not apply over the coach's
+	// signed acceptance: the next export says so on the Evidence and the
+	// Review sheets, in show's words, and importing that workbook as it
+	// is records nothing.
+	mustCode(t, cli(t, "-c", rl.cfg, "review", mine, "--reject", k[0]), 0)
+	mustCode(t, cli(t, "-c", rl.cfg, "export", "xlsx", "-o", book), 0)
+	f, err = excelize.OpenFile(book)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, sheet := range []string{"Evidence", "Review"} {
+		rows, _ := f.GetRows(sheet)
+		i := slices.Index(rows[0], workbook.ColDidNotApply)
+		if i < 0 {
+			t.Fatalf("%s has no %q column: %v", sheet, workbook.ColDidNotApply, rows[0])
+		}
+		for _, row := range rows[1:] {
+			got := ""
+			if i < len(row) {
+				got = row[i]
+			}
+			want := ""
+			if row[0] == mine {
+				want = k[0] + ": Pat Coach (coach) accept on "
+			}
+			if !strings.HasPrefix(got, want) || (want == "") != (got == "") ||
+				(want != "" && !strings.Contains(got, " stands over Jane Doe (apprentice) reject on ")) {
+				t.Errorf("%s %s of %s = %q, want %q…", sheet, workbook.ColDidNotApply, row[0], got, want)
+			}
+		}
+	}
+	r = cli(t, "-c", rl.cfg, "review", "import", book)
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stdout, "recorded 0 decisions") {
+		t.Errorf("importing the unfilled workbook said %q", r.stdout)
+	}
+}
+
+// reviewColumns maps each Review sheet header in head to its column letter.
+func reviewColumns(t *testing.T, head []string) map[string]string {
+	t.Helper()
+	col := map[string]string{}
+	for i, h := range head {
+		col[h], _ = excelize.ColumnNumberToName(i + 1)
+	}
+	for _, h := range []string{workbook.ColItem, workbook.ColAccept, workbook.ColReject, workbook.ColExclude, workbook.ColReviewer, workbook.ColRole} {
+		if col[h] == "" {
+			t.Fatalf("the Review sheet has no column %q: %v", h, head)
+		}
+	}
+	return col
 }

@@ -125,7 +125,8 @@ func peakKB(t *testing.T) int64 {
 }
 
 // benchInput is n synthetic commits tagged against the built-in catalogue,
-// with web URLs, facts and a declared KSB on every third.
+// with web URLs, facts, a declared KSB on every third and a decision that
+// did not apply on every tenth.
 func benchInput(n int) Input {
 	cat := ksb.Builtin()[0]
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -151,6 +152,12 @@ func benchInput(n int) Input {
 		}
 		items[i] = it
 		snap.Views[i] = ledger.View{Item: it, Tags: it.Tags, State: evidence.Fold(nil, &it, nil)}
+		if i%10 == 0 { // a decision that did not apply
+			at := base.Add(time.Duration(i) * time.Minute)
+			snap.Views[i].State.Conflicts = []evidence.Conflict{{KSB: k1,
+				Kept:      evidence.DecisionRef{ID: "d1", At: at, By: "Pat Coach", Role: "coach", Action: "reject"},
+				Overruled: evidence.DecisionRef{ID: "d2", At: at.Add(time.Hour), By: "Ada Lovelace", Role: "apprentice", Action: "accept"}}}
+		}
 	}
 	rep := coverage.Compute(cat, coverage.Target{}, "ada", items, nil, base)
 	return Input{Snapshot: snap, Coverage: rep}

@@ -67,6 +67,13 @@ const (
 	ColNote     = "Note"
 )
 
+// ColDidNotApply is the column, on the Evidence and the Review sheets,
+// that lists an item's decisions that did not apply (its review's
+// Conflicts), one a line, in the words of ksbfolio show: "S10: Pat
+// (coach) reject on 2026-03-01 09:00 stands over Ada (apprentice) accept
+// on 2026-03-02 10:00". ReadReview ignores it.
+const ColDidNotApply = "Decisions that did not apply"
+
 // Input is what the workbook shows. Snapshot and Coverage must describe
 // the same ledger read (pipeline.SnapshotCoverage of the snapshot).
 type Input struct {
@@ -82,7 +89,8 @@ type Input struct {
 	// ShowConfidential writes the content of items a review marked
 	// confidential. Without it they are listed as withheld: ID, kind,
 	// source, dates, KSBs and status only, their title "(confidential:
-	// withheld)" and every other field empty.
+	// withheld)" and every other field empty (the decisions that did not
+	// apply too, since they name the reviewers).
 	ShowConfidential bool
 }
 
@@ -99,6 +107,7 @@ func (in Input) withhold(v ledger.View) ledger.View {
 	v.Item = evidence.Item{Schema: it.Schema, ID: it.ID, Apprentice: it.Apprentice, Source: it.Source, SourceType: it.SourceType,
 		Kind: it.Kind, Title: Withheld, OccurredAt: it.OccurredAt, CollectedAt: it.CollectedAt, Tags: bareTags(it.Tags)}
 	v.Tags = bareTags(v.Tags)
+	v.State.Conflicts = nil
 	return v
 }
 
@@ -206,7 +215,7 @@ func Write(w io.Writer, in Input) error {
 	return normalize(w, raw.Bytes(), gen)
 }
 
-// maxPart bounds one part of the workbook read back by normalize.
+// maxPart bounds the part of the workbook normalize reads back.
 const maxPart = 1 << 30
 
 // defaultType is one <Default …/> of [Content_Types].xml.
@@ -240,7 +249,10 @@ func sortDefaults(b []byte) []byte {
 
 // normalize copies the XLSX zip in b to w with its parts in name order
 // and every part's time set to t: excelize writes its parts in map order,
-// so without this two workbooks of the same ledger differ in bytes.
+// so without this two workbooks of the same ledger differ in bytes. The
+// parts are copied compressed, as excelize wrote them (the same content
+// deflates to the same bytes); only [Content_Types].xml, whose entries
+// excelize also writes in map order, is read and written again.
 func normalize(w io.Writer, b []byte, t time.Time) error {
 	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
@@ -249,24 +261,9 @@ func normalize(w io.Writer, b []byte, t time.Time) error {
 	parts := slices.Clone(zr.File)
 	slices.SortFunc(parts, func(a, b *zip.File) int { return strings.Compare(a.Name, b.Name) })
 	zw := zip.NewWriter(w)
+	date, clock := msDosTime(t)
 	for _, p := range parts {
-		rc, err := p.Open()
-		if err != nil {
-			return fmt.Errorf("write workbook: reread %s: %w", p.Name, err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, maxPart))
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("write workbook: reread %s: %w", p.Name, err)
-		}
-		if p.Name == "[Content_Types].xml" {
-			data = sortDefaults(data)
-		}
-		hw, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name, Method: zip.Deflate, Modified: t.UTC()})
-		if err == nil {
-			_, err = hw.Write(data)
-		}
-		if err != nil {
+		if err := copyPart(zw, p, t, date, clock); err != nil {
 			return fmt.Errorf("write workbook: %s: %w", p.Name, err)
 		}
 	}
@@ -274,6 +271,55 @@ func normalize(w io.Writer, b []byte, t time.Time) error {
 		return fmt.Errorf("write workbook: %w", err)
 	}
 	return nil
+}
+
+// copyPart copies p to zw, its time set to t (date and clock: t in
+// MS-DOS form).
+func copyPart(zw *zip.Writer, p *zip.File, t time.Time, date, clock uint16) error {
+	if p.Name == "[Content_Types].xml" {
+		rc, err := p.Open()
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, maxPart))
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		hw, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name, Method: zip.Deflate, Modified: t.UTC()})
+		if err != nil {
+			return err
+		}
+		_, err = hw.Write(sortDefaults(data))
+		return err
+	}
+	raw, err := p.OpenRaw()
+	if err != nil {
+		return err
+	}
+	fh := p.FileHeader
+	fh.Modified, fh.ModifiedDate, fh.ModifiedTime = t.UTC(), date, clock
+	hw, err := zw.CreateRaw(&fh)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(hw, raw)
+	return err
+}
+
+// msDosTime is t (UTC) as a zip entry's MS-DOS date and time, which count
+// from 1980 to 2107 in two-second steps; a t outside is the nearest end.
+func msDosTime(t time.Time) (date, clock uint16) {
+	t = t.UTC()
+	switch {
+	case t.Year() < 1980:
+		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	case t.Year() > 2107:
+		t = time.Date(2107, 12, 31, 23, 59, 58, 0, time.UTC)
+	}
+	date = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9)
+	clock = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)
+	return date, clock
 }
 
 type builder struct {
@@ -412,10 +458,12 @@ func (b *builder) matrix() error {
 	if err := sw.SetColWidth(4, 4, 50); err != nil {
 		return err
 	}
-	if len(ids) > 0 {
-		if err := sw.SetColWidth(fixed+1, fixed+len(ids), 12); err != nil {
-			return err
-		}
+	// The item columns take the sheet's default width: a width set on
+	// them would be one column entry each, which excelize scans for
+	// every cell it streams (16,000 × the cells).
+	itemWidth := 12.0
+	if err := f.SetSheetProps(SheetMatrix, &excelize.SheetPropsOptions{DefaultColWidth: &itemWidth}); err != nil {
+		return err
 	}
 	head := []any{excelize.Cell{StyleID: hs, Value: "KSB"}, excelize.Cell{StyleID: hs, Value: "Kind"},
 		excelize.Cell{StyleID: hs, Value: "Status"}, excelize.Cell{StyleID: hs, Value: "Statement"}}
@@ -494,7 +542,7 @@ func (b *builder) statusFormats(sheet, ref string) error {
 // evidenceHeaders are the Evidence sheet's columns.
 var evidenceHeaders = []string{"ID", "Title", "Kind", "Source", "Source type", "Occurred at", "Collected at",
 	"KSBs (reviewed)", "Status", "Excluded", "Confidential", "Pack folder", "Web URL", "Origin URI", "Native ID",
-	"Summary", "Tags", "Artefacts", "Links", "Redactions", "Facts", "Decisions"}
+	"Summary", "Tags", "Artefacts", "Links", "Redactions", "Facts", "Decisions", ColDidNotApply}
 
 // status is the best standing of any KSB on the item in the report.
 func itemStatus(v ledger.View, confirmed, claimed map[string]bool) string {
@@ -618,7 +666,8 @@ func (b *builder) evidenceCells(v ledger.View, confirmed, claimed map[string]boo
 		str(strings.Join(ksbs, ", ")), str(itemStatus(v, confirmed, claimed)), v.Excluded, v.Confidential,
 		dirCell, webCell, str(it.Origin.URI), str(it.Origin.NativeID), str(it.Summary),
 		str(tagsText(v.Tags)), str(artefactsText(it.Artefacts)), str(linksText(it.Links)),
-		str(redactionsText(it.Redactions)), str(jsonText(it.Facts)), decisionCount(v.Review)}
+		str(redactionsText(it.Redactions)), str(jsonText(it.Facts)), decisionCount(v.Review),
+		str(conflictsText(v.State.Conflicts))}
 	return row, dir, web
 }
 
@@ -633,6 +682,25 @@ func decisionCount(r *evidence.Review) int {
 		return 0
 	}
 	return len(r.Decisions)
+}
+
+// conflictsText is the decisions that did not apply, one a line, as
+// ksbfolio show words them (cut to what a cell holds).
+func conflictsText(cs []evidence.Conflict) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		what := c.KSB
+		if what == "" {
+			what = c.Flag
+		}
+		parts[i] = fmt.Sprintf("%s: %s (%s) %s on %s stands over %s (%s) %s on %s", what,
+			c.Kept.By, c.Kept.Role, c.Kept.Action, c.Kept.At.UTC().Format("2006-01-02 15:04"),
+			c.Overruled.By, c.Overruled.Role, c.Overruled.Action, c.Overruled.At.UTC().Format("2006-01-02 15:04"))
+	}
+	return cellText(strings.Join(parts, "\n"))
 }
 
 func tagsText(tags []evidence.Tag) string {
@@ -734,10 +802,17 @@ func (b *builder) gaps() error {
 	return b.statusFormats(SheetGaps, fmt.Sprintf("C2:C%d", max(r-1, 2)))
 }
 
-// ReviewHeaders are the Review sheet's columns; the first five describe
-// the item, the rest are for the reviewer to fill in.
-var ReviewHeaders = []string{ColItem, "Title", "Occurred at", "KSBs (reviewed)", "Suggested, unreviewed",
+// ReviewHeaders are the Review sheet's columns; the first six describe
+// the item (the sixth, ColDidNotApply, its decisions that did not apply),
+// the rest are for the reviewer to fill in.
+var ReviewHeaders = []string{ColItem, "Title", "Occurred at", "KSBs (reviewed)", "Suggested, unreviewed", ColDidNotApply,
 	ColAccept, ColReject, ColExclude, ColReviewer, ColRole, ColNote}
+
+// reviewCol is the column letter of the Review sheet header h.
+func reviewCol(h string) string {
+	name, _ := excelize.ColumnNumberToName(slices.Index(ReviewHeaders, h) + 1)
+	return name
+}
 
 func (b *builder) review() error {
 	f := b.f
@@ -758,7 +833,11 @@ func (b *builder) review() error {
 	if err := sw.SetColWidth(2, 2, 48); err != nil {
 		return err
 	}
-	if err := sw.SetColWidth(6, 11, 14); err != nil {
+	fill := slices.Index(ReviewHeaders, ColAccept) + 1
+	if err := sw.SetColWidth(fill-1, fill-1, 40); err != nil { // ColDidNotApply
+		return err
+	}
+	if err := sw.SetColWidth(fill, len(ReviewHeaders), 14); err != nil {
 		return err
 	}
 	head := make([]any, len(ReviewHeaders))
@@ -777,7 +856,7 @@ func (b *builder) review() error {
 	}
 	n := len(b.in.Snapshot.Views) + 1
 	dv := excelize.NewDataValidation(true)
-	dv.Sqref = fmt.Sprintf("H2:H%d", max(n, 2))
+	dv.Sqref = fmt.Sprintf("%[1]s2:%[1]s%[2]d", reviewCol(ColExclude), max(n, 2))
 	if err := dv.SetDropList([]string{"yes", "no"}); err != nil {
 		return err
 	}
@@ -785,21 +864,22 @@ func (b *builder) review() error {
 		return err
 	}
 	roles := excelize.NewDataValidation(true)
-	roles.Sqref = fmt.Sprintf("J2:J%d", max(n, 2))
+	roles.Sqref = fmt.Sprintf("%[1]s2:%[1]s%[2]d", reviewCol(ColRole), max(n, 2))
 	if err := roles.SetDropList(evidence.Roles); err != nil {
 		return err
 	}
 	if err := f.AddDataValidation(SheetReview, roles); err != nil {
 		return err
 	}
-	if err := f.AutoFilter(SheetReview, fmt.Sprintf("A1:K%d", max(n, 2)), nil); err != nil {
+	last, _ := excelize.ColumnNumberToName(len(ReviewHeaders))
+	if err := f.AutoFilter(SheetReview, fmt.Sprintf("A1:%s%d", last, max(n, 2)), nil); err != nil {
 		return err
 	}
 	return sw.Flush()
 }
 
 // reviewCells is the Review row of v: the item's columns, then the empty
-// decision columns.
+// decision columns (in ReviewHeaders' order).
 func reviewCells(v ledger.View) []any {
 	var ksbs, pending []string
 	seen := map[string]bool{}
@@ -820,5 +900,6 @@ func reviewCells(v ledger.View) []any {
 		}
 	}
 	return []any{str(v.Item.ID), str(v.Item.Title), v.Item.OccurredAt.UTC(), str(strings.Join(ksbs, ", ")),
-		str(strings.Join(pending, ", ")), str(""), str(""), str(""), str(""), str(""), str("")}
+		str(strings.Join(pending, ", ")), str(conflictsText(v.State.Conflicts)),
+		str(""), str(""), str(""), str(""), str(""), str("")}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,11 @@ func TestSheetsCellsAndTypes(t *testing.T) {
 	if !found {
 		t.Error("Matrix has no K4 row")
 	}
+	for col, want := range map[string]float64{"D": 50, "E": 12, "F": 12} {
+		if w, err := f.GetColWidth("Matrix", col); err != nil || w != want {
+			t.Errorf("Matrix column %s width %v (%v), want %v", col, w, err, want)
+		}
+	}
 	panes, err := f.GetPanes("Matrix")
 	if err != nil || !panes.Freeze || panes.YSplit != 2 {
 		t.Errorf("Matrix panes = %+v, %v", panes, err)
@@ -190,6 +196,25 @@ func TestSheetsCellsAndTypes(t *testing.T) {
 	rrows, _ := f.GetRows("Review")
 	if len(rrows) != 9 || strings.Join(rrows[0], ",") != strings.Join(workbook.ReviewHeaders, ",") {
 		t.Errorf("Review header %v, %d rows", rrows[0], len(rrows))
+	}
+	// The drop-down lists sit on the Exclude and Role columns, wherever
+	// those are.
+	dvs, err := f.GetDataValidations("Review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lists []string
+	for _, dv := range dvs {
+		lists = append(lists, dv.Sqref+" "+dv.Formula1)
+	}
+	colOf := func(h string) string {
+		c, _ := excelize.ColumnNumberToName(slices.Index(rrows[0], h) + 1)
+		return c
+	}
+	want := []string{fmt.Sprintf("%[1]s2:%[1]s9 \"yes,no\"", colOf(workbook.ColExclude)),
+		fmt.Sprintf("%[1]s2:%[1]s9 \"%[2]s\"", colOf(workbook.ColRole), strings.Join(evidence.Roles, ","))}
+	if strings.Join(lists, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Review drop-downs %q, want %q", lists, want)
 	}
 }
 
@@ -334,17 +359,32 @@ func TestReadReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Fill two rows as a reviewer would; move nothing else.
-	set := func(ref, v string) {
+	// Fill two rows as a reviewer would, finding the columns by header;
+	// move nothing else. The Decisions that did not apply column is not
+	// read: text there (on a filled row, and on an otherwise empty one)
+	// records nothing.
+	head, err := f.GetRows("Review")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(h string, row int, v string) {
+		t.Helper()
+		i := slices.Index(head[0], h)
+		if i < 0 {
+			t.Fatalf("Review has no column %q", h)
+		}
+		ref, _ := excelize.CoordinatesToCellName(i+1, row)
 		if err := f.SetCellStr("Review", ref, v); err != nil {
 			t.Fatal(err)
 		}
 	}
-	set("F2", "S10, k4")
-	set("I2", "Grace")
-	set("J2", "coach")
-	set("H4", "yes")
-	set("K4", "=not a formula")
+	set(workbook.ColAccept, 2, "S10, k4")
+	set(workbook.ColReviewer, 2, "Grace")
+	set(workbook.ColRole, 2, "coach")
+	set(workbook.ColDidNotApply, 2, "K4: Pat (coach) reject on 2026-03-01 10:00 stands over Ada (apprentice) accept on 2026-03-01 11:00")
+	set(workbook.ColDidNotApply, 3, "S10, K4")
+	set(workbook.ColExclude, 4, "yes")
+	set(workbook.ColNote, 4, "=not a formula")
 	var buf bytes.Buffer
 	if _, err := f.WriteTo(&buf); err != nil {
 		t.Fatal(err)
@@ -462,6 +502,69 @@ func TestWriteIsReproducible(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		if b := write(t, snap, rep); !bytes.Equal(a, b) {
 			t.Fatalf("write %d differs from the first", i+2)
+		}
+	}
+}
+
+// TestReadReviewOldLayout: a Review sheet exported before the Decisions
+// that did not apply column (Accept in F) still reads by its headers.
+func TestReadReviewOldLayout(t *testing.T) {
+	f := excelize.NewFile()
+	defer f.Close()
+	if _, err := f.NewSheet("Review"); err != nil {
+		t.Fatal(err)
+	}
+	old := []string{"Item", "Title", "Occurred at", "KSBs (reviewed)", "Suggested, unreviewed",
+		"Accept", "Reject", "Exclude", "Reviewer", "Role", "Note"}
+	for i, row := range [][]string{old, {"git-1", "t", "", "", "", "S10", "K4", "no", "Pat", "coach", "n"}} {
+		for j, v := range row {
+			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellStr("Review", ref, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := workbook.ReadReview(&buf)
+	want := []workbook.ReviewRow{{Row: 2, Item: "git-1", Accept: "S10", Reject: "K4", Exclude: "no", Reviewer: "Pat", Role: "coach", Note: "n"}}
+	if err != nil || fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("rows = %+v, %v\nwant %+v", rows, err, want)
+	}
+}
+
+// TestPartsInOrderWithTheGenerationTime: every part of the zip is in name
+// order and carries the generation time, not the clock's, and reads back
+// whole (each part's CRC is checked).
+func TestPartsInOrderWithTheGenerationTime(t *testing.T) {
+	snap, rep := fixture(t, 8)
+	for _, gen := range []time.Time{rep.GeneratedAt, time.Date(2031, 7, 9, 23, 58, 31, 0, time.UTC)} {
+		var buf bytes.Buffer
+		if err := workbook.Write(&buf, workbook.Input{Snapshot: snap, Coverage: rep, Generated: gen}); err != nil {
+			t.Fatal(err)
+		}
+		z, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := gen.UTC().Truncate(2 * time.Second)
+		for i, f := range z.File {
+			if i > 0 && z.File[i-1].Name >= f.Name {
+				t.Errorf("part %s after %s", f.Name, z.File[i-1].Name)
+			}
+			if got := f.Modified.UTC().Truncate(2 * time.Second); !got.Equal(want) {
+				t.Errorf("part %s time %v, want %v", f.Name, got, want)
+			}
+			r, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				t.Errorf("part %s: %v", f.Name, err)
+			}
+			r.Close()
 		}
 	}
 }
