@@ -21,9 +21,9 @@ const maxNodes = 200_000
 // a *yamlstrict.Error whose lines read "name:line: path: message" (a
 // problem's Line is 1-based, or 0 when unknown; its Path names the key,
 // "rules[1].match.paths[0]", and is empty for the file as a whole), in
-// file order. KSB IDs are
-// normalised, and a missing confidence becomes DefaultConfidence. Every
-// rule's Origin is "name:line". An empty file holds no rules.
+// file order. KSB IDs are normalised, and a missing confidence becomes
+// DefaultConfidence. Every rule's Origin is "name:line". An empty file
+// holds no rules.
 //
 // The file is walked with the strict YAML walker shared with the config
 // file (internal/yamlstrict): it reads the document, checks every
