@@ -18,6 +18,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -123,7 +124,7 @@ func printInit(g *globals, d initFound) {
 // onlyEmailsMissing: with no address found, the config init writes lacks
 // only apprentice.emails, on purpose (the message says to add one).
 func onlyEmailsMissing(err error, d initFound) bool {
-	var ce *config.Error
+	var ce *yamlstrict.Error
 	if len(d.Emails) > 0 || !errors.As(err, &ce) {
 		return false
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ksbfolio/ksbfolio/internal/termsafe"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -18,8 +19,8 @@ const maxErrorLines = 20
 // maxErrorLines problems either way, and everything escaped for the
 // terminal (an error can quote a path or a message from a source).
 func errorText(err error) string {
-	var ce *config.Error
-	if errors.As(err, &ce) {
+	var ce *yamlstrict.Error
+	if errors.As(err, &ce) && errors.Is(ce, config.ErrInvalid) {
 		lines := strings.Split(ce.Error(), "\n")
 		return "invalid config:\n" + termsafe.String(strings.Join(termsafe.Cap(lines, maxErrorLines), "\n"))
 	}

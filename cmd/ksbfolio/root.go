@@ -55,8 +55,7 @@ func exitCode(ctx context.Context, err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	var ce *config.Error
-	if errors.As(err, &ce) {
+	if errors.Is(err, config.ErrInvalid) {
 		return exitUsage
 	}
 	if errors.Is(err, ledger.ErrLeaseHeld) {

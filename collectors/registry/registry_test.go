@@ -169,8 +169,7 @@ func TestAddCollector(t *testing.T) {
 		"    extensions: [md, .txt]\n" +
 		"  - {name: more, type: notes, dir: ./n, extensions: .md}\n"
 	_, err = config.Parse("ksbfolio.yaml", []byte(bad), dir, list)
-	var ce *config.Error
-	if !errors.As(err, &ce) {
+	if !errors.Is(err, config.ErrInvalid) {
 		t.Fatalf("bad notes config: %v", err)
 	}
 	want := "ksbfolio.yaml:3: sources[0].dir: required (a folder of notes)\n" +

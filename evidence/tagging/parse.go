@@ -11,25 +11,6 @@ import (
 	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
-// Problem is one thing wrong in a rules file: File is the name given to
-// ParseRules, Line is 1-based (0 when unknown), Path names the key
-// ("rules[1].match.paths[0]"; empty for the file as a whole). String gives
-// "file:line: path: message".
-type Problem = yamlstrict.Problem
-
-// ParseError lists every problem found in a rules file, in file order.
-type ParseError struct {
-	Problems []Problem
-}
-
-func (e *ParseError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
 // maxNodes bounds the work of walking a rules file whose aliases expand a
 // small text into a huge tree.
 const maxNodes = 200_000
@@ -37,9 +18,12 @@ const maxNodes = 200_000
 // ParseRules reads a rules file. name is used in messages only. Decoding is
 // strict: unknown keys, wrong types, missing fields, duplicate keys or IDs,
 // unknown kinds, bad expressions and bad globs are all reported at once, as
-// a *ParseError whose lines read "name:line: path: message". KSB IDs are
-// normalised, and a missing confidence becomes DefaultConfidence. Every
-// rule's Origin is "name:line". An empty file holds no rules.
+// a *yamlstrict.Error whose lines read "name:line: path: message" (a
+// problem's Line is 1-based, or 0 when unknown; its Path names the key,
+// "rules[1].match.paths[0]", and is empty for the file as a whole), in
+// file order. KSB IDs are normalised, and a missing confidence becomes
+// DefaultConfidence. Every rule's Origin is "name:line". An empty file
+// holds no rules.
 //
 // The file is walked with the strict YAML walker shared with the config
 // file (internal/yamlstrict): it reads the document, checks every
@@ -53,34 +37,17 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 	if root := d.Read(data); root != nil {
 		rules = p.document(root)
 	}
-	if err := p.err(); err != nil {
+	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	return rules, nil
 }
 
+// parser says what each key of a rules file means; its problems are
+// recorded with the walker's, in the order found.
 type parser struct {
 	d    *yamlstrict.Decoder
 	name string
-	// extra holds problems found by this file's checks; the walker holds
-	// its own.
-	extra []Problem
-}
-
-func (p *parser) add(line int, path, format string, args ...any) {
-	p.extra = append(p.extra, Problem{File: p.name, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
-}
-
-// count is how many problems have been found so far.
-func (p *parser) count() int { return len(p.d.Problems()) + len(p.extra) }
-
-func (p *parser) err() error {
-	probs := append(slices.Clone(p.d.Problems()), p.extra...)
-	if len(probs) == 0 {
-		return nil
-	}
-	yamlstrict.SortProblems(probs)
-	return &ParseError{Problems: probs}
 }
 
 // resolve follows aliases and counts the node against the walker's
@@ -149,7 +116,7 @@ func (p *parser) document(root *yaml.Node) []Rule {
 		return nil
 	}
 	if root.Kind != yaml.MappingNode {
-		p.add(root.Line, "", "want a mapping with a `rules:` list, got %s", describe(root))
+		p.d.Problemf(root.Line, "", "want a mapping with a `rules:` list, got %s", describe(root))
 		return nil
 	}
 	var rules []Rule
@@ -164,7 +131,7 @@ func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		p.add(n.Line, path, "want a list of rules, got %s", describe(n))
+		p.d.Problemf(n.Line, path, "want a list of rules, got %s", describe(n))
 		return nil
 	}
 	var rules []Rule
@@ -178,7 +145,7 @@ func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
 		r, idLine, ok := p.rule(c, rp)
 		if r.ID != "" {
 			if first, dup := ids[r.ID]; dup {
-				p.add(idLine, rp+".id", "duplicate rule id %q (first at line %d)", r.ID, first)
+				p.d.Problemf(idLine, rp+".id", "duplicate rule id %q (first at line %d)", r.ID, first)
 				continue
 			}
 			ids[r.ID] = idLine
@@ -194,10 +161,10 @@ func (p *parser) ruleList(n *yaml.Node, path string) []Rule {
 // recorded) or no usable ID.
 func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, path, "want a rule (a mapping), got %s", describe(n))
+		p.d.Problemf(n.Line, path, "want a rule (a mapping), got %s", describe(n))
 		return r, 0, false
 	}
-	before := p.count()
+	before := len(p.d.Problems())
 	r.Origin = fmt.Sprintf("%s:%d", p.name, n.Line)
 	idLine = n.Line
 	var haveID, haveKSBs, haveReason, haveMatch bool
@@ -211,7 +178,7 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 			if s, good := p.str(e.val, fp); good {
 				r.ID = s
 				if err := checkID(s); err != nil {
-					p.add(e.val.Line, fp, "%v", err)
+					p.d.Problemf(e.val.Line, fp, "%v", err)
 				}
 			}
 		case "ksbs":
@@ -224,7 +191,7 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 			for i, s := range list {
 				if s.ok {
 					if k, err := checkKSB(s.val); err != nil {
-						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						p.d.Problemf(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
 					} else if !slices.Contains(r.KSBs, k) {
 						r.KSBs = append(r.KSBs, k)
 					}
@@ -235,30 +202,30 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 			if s, good := p.str(e.val, fp); good {
 				r.Reason = strings.TrimSpace(s)
 				if err := checkReason(s); err != nil {
-					p.add(e.val.Line, fp, "%v", err)
+					p.d.Problemf(e.val.Line, fp, "%v", err)
 				}
 			}
 		case "confidence":
 			if e.val.Kind != yaml.ScalarNode || (e.val.Tag != "!!float" && e.val.Tag != "!!int") {
-				p.add(e.val.Line, fp, "want a number in (0,1], got %s", describe(e.val))
+				p.d.Problemf(e.val.Line, fp, "want a number in (0,1], got %s", describe(e.val))
 				break
 			}
 			var c float64
 			if err := e.val.Decode(&c); err != nil {
-				p.add(e.val.Line, fp, "want a number in (0,1], got %q", e.val.Value)
+				p.d.Problemf(e.val.Line, fp, "want a number in (0,1], got %q", e.val.Value)
 				break
 			}
 			if err := checkConfidence(c); err != nil {
-				p.add(e.val.Line, fp, "%v", err)
+				p.d.Problemf(e.val.Line, fp, "%v", err)
 			}
 			r.Confidence = c
 		case "disable":
 			if e.val.Kind != yaml.ScalarNode || e.val.Tag != "!!bool" {
-				p.add(e.val.Line, fp, "want true or false, got %s", describe(e.val))
+				p.d.Problemf(e.val.Line, fp, "want true or false, got %s", describe(e.val))
 				break
 			}
 			if err := e.val.Decode(&r.Disable); err != nil {
-				p.add(e.val.Line, fp, "want true or false, got %q", e.val.Value)
+				p.d.Problemf(e.val.Line, fp, "want true or false, got %q", e.val.Value)
 			}
 		case "match":
 			haveMatch = true
@@ -266,27 +233,27 @@ func (p *parser) rule(n *yaml.Node, path string) (r Rule, idLine int, ok bool) {
 		}
 	}
 	if !haveID {
-		p.add(n.Line, yamlstrict.KeyPath(path, "id"), "required")
+		p.d.Problemf(n.Line, yamlstrict.KeyPath(path, "id"), "required")
 	}
 	if !r.Disable {
 		if !haveKSBs {
-			p.add(n.Line, yamlstrict.KeyPath(path, "ksbs"), "required (at least one KSB)")
+			p.d.Problemf(n.Line, yamlstrict.KeyPath(path, "ksbs"), "required (at least one KSB)")
 		} else if ksbsGiven == 0 {
-			p.add(n.Line, yamlstrict.KeyPath(path, "ksbs"), "at least one KSB required")
+			p.d.Problemf(n.Line, yamlstrict.KeyPath(path, "ksbs"), "at least one KSB required")
 		}
 		if !haveReason {
-			p.add(n.Line, yamlstrict.KeyPath(path, "reason"), "required")
+			p.d.Problemf(n.Line, yamlstrict.KeyPath(path, "reason"), "required")
 		}
 		if !haveMatch {
-			p.add(n.Line, yamlstrict.KeyPath(path, "match"), "required (at least one condition)")
+			p.d.Problemf(n.Line, yamlstrict.KeyPath(path, "match"), "required (at least one condition)")
 		} else if conditionsGiven == 0 {
-			p.add(n.Line, yamlstrict.KeyPath(path, "match"), "at least one condition required")
+			p.d.Problemf(n.Line, yamlstrict.KeyPath(path, "match"), "at least one condition required")
 		}
 	}
 	if r.Confidence == 0 {
 		r.Confidence = DefaultConfidence
 	}
-	return r, idLine, p.count() == before
+	return r, idLine, len(p.d.Problems()) == before
 }
 
 // match parses a rule's conditions; given counts the conditions written,
@@ -296,14 +263,14 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 		return m, 0
 	}
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, path, "want a mapping of conditions, got %s", describe(n))
+		p.d.Problemf(n.Line, path, "want a mapping of conditions, got %s", describe(n))
 		return m, -1
 	}
 	given = len(n.Content) / 2
 	for _, e := range p.mapping(n, path, "kinds", "source_types", "paths", "text", "facts") {
 		fp := e.path
 		if yamlstrict.IsNull(e.val) || ((e.val.Kind == yaml.SequenceNode || e.val.Kind == yaml.MappingNode) && len(e.val.Content) == 0) {
-			p.add(e.val.Line, fp, "empty: give at least one, or leave the condition out")
+			p.d.Problemf(e.val.Line, fp, "empty: give at least one, or leave the condition out")
 			continue
 		}
 		switch e.key {
@@ -311,7 +278,7 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 			for i, s := range p.strList(e.val, fp) {
 				if s.ok {
 					if err := checkKind(s.val); err != nil {
-						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						p.d.Problemf(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
 						continue
 					}
 					m.Kinds = append(m.Kinds, evidence.Kind(s.val))
@@ -321,7 +288,7 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 			for i, s := range p.strList(e.val, fp) {
 				if s.ok {
 					if err := checkSourceType(s.val); err != nil {
-						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						p.d.Problemf(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
 						continue
 					}
 					m.SourceTypes = append(m.SourceTypes, s.val)
@@ -331,7 +298,7 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 			for i, s := range p.strList(e.val, fp) {
 				if s.ok {
 					if err := checkGlob(s.val); err != nil {
-						p.add(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
+						p.d.Problemf(s.line, fmt.Sprintf("%s[%d]", fp, i), "%v", err)
 						continue
 					}
 					m.Paths = append(m.Paths, s.val)
@@ -340,7 +307,7 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 		case "text":
 			if s, good := p.str(e.val, fp); good {
 				if _, err := checkRegexp(s); err != nil {
-					p.add(e.val.Line, fp, "%v", err)
+					p.d.Problemf(e.val.Line, fp, "%v", err)
 				}
 				m.Text = s
 			}
@@ -353,19 +320,19 @@ func (p *parser) match(n *yaml.Node, path string) (m Match, given int) {
 
 func (p *parser) facts(n *yaml.Node, path string) map[string]string {
 	if n.Kind != yaml.MappingNode {
-		p.add(n.Line, path, "want a mapping of fact path to expression, got %s", describe(n))
+		p.d.Problemf(n.Line, path, "want a mapping of fact path to expression, got %s", describe(n))
 		return nil
 	}
 	out := map[string]string{}
 	for _, e := range p.mapping(n, path) {
 		fp := e.path
 		if err := checkFactKey(e.key); err != nil {
-			p.add(e.kline, fp, "%v", err)
+			p.d.Problemf(e.kline, fp, "%v", err)
 			continue
 		}
 		if s, good := p.str(e.val, fp); good {
 			if _, err := checkRegexp(s); err != nil {
-				p.add(e.val.Line, fp, "%v", err)
+				p.d.Problemf(e.val.Line, fp, "%v", err)
 				continue
 			}
 			out[e.key] = s
@@ -377,7 +344,7 @@ func (p *parser) facts(n *yaml.Node, path string) map[string]string {
 // str reads a string scalar.
 func (p *parser) str(n *yaml.Node, path string) (string, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		p.add(n.Line, path, "want a string, got %s", describe(n))
+		p.d.Problemf(n.Line, path, "want a string, got %s", describe(n))
 		return "", false
 	}
 	return n.Value, true
@@ -393,7 +360,7 @@ type listItem struct {
 // come back with ok false.
 func (p *parser) strList(n *yaml.Node, path string) []listItem {
 	if n.Kind != yaml.SequenceNode {
-		p.add(n.Line, path, "want a list, got %s", describe(n))
+		p.d.Problemf(n.Line, path, "want a list, got %s", describe(n))
 		return nil
 	}
 	out := make([]listItem, 0, len(n.Content))

@@ -9,6 +9,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
 func TestParseRulesValid(t *testing.T) {
@@ -270,6 +271,16 @@ func TestParseRulesErrors(t *testing.T) {
 			want: []string{"rules.yaml:2: a second YAML document (after ---); the file must be one document"},
 		},
 		{
+			// Problems on one line come in the order they are written,
+			// whether the walker or the rules' own checks found them.
+			name: "one line, file order",
+			src:  "rules:\n  - {id: 7, ksbs: [S1], reason: r, match: {kinds: [commit], colour: red}}\n",
+			want: []string{
+				"rules.yaml:2: rules[0].id: want a string, got number 7",
+				`rules.yaml:2: rules[0].match.colour: unknown key (keys: kinds, source_types, paths, text, facts)`,
+			},
+		},
+		{
 			name: "confidence zero",
 			src:  "rules:\n  - {id: a, ksbs: [S1], reason: r, confidence: 0, match: {kinds: [commit]}}\n",
 			want: []string{"rules.yaml:2: rules[0].confidence: 0: want a number in (0,1]"},
@@ -284,9 +295,9 @@ func TestParseRulesErrors(t *testing.T) {
 			if rules != nil {
 				t.Errorf("want no rules with an error, got %+v", rules)
 			}
-			var pe *tagging.ParseError
+			var pe *yamlstrict.Error
 			if !errors.As(err, &pe) {
-				t.Fatalf("want *ParseError, got %T: %v", err, err)
+				t.Fatalf("want *yamlstrict.Error, got %T: %v", err, err)
 			}
 			got := strings.Split(err.Error(), "\n")
 			if !reflect.DeepEqual(got, tc.want) {
@@ -322,9 +333,9 @@ func FuzzParseRules(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rules, err := tagging.ParseRules("fuzz.yaml", data)
 		if err != nil {
-			var pe *tagging.ParseError
+			var pe *yamlstrict.Error
 			if !errors.As(err, &pe) || len(pe.Problems) == 0 {
-				t.Fatalf("error is not a non-empty *ParseError: %T %v", err, err)
+				t.Fatalf("error is not a non-empty *yamlstrict.Error: %T %v", err, err)
 			}
 			for _, p := range pe.Problems {
 				if p.File != "fuzz.yaml" || p.Msg == "" {

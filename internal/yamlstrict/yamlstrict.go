@@ -70,10 +70,20 @@ func SortProblems(ps []Problem) {
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
 }
 
-// Error is every problem found in one file, as Decoder.Err returns it.
+// Error is every problem found in one file, as Decoder.Err returns it:
+// the one error type of the config file, the tagging rules and the
+// catalogue importer. errors.As(err, new(*Error)) gives the problems.
 type Error struct {
+	// Kind, when not nil, says what kind of file had the problems:
+	// errors.Is(err, Kind) holds, so that a caller can tell one kind of
+	// file from another (an invalid config, config.ErrInvalid, from a bad
+	// catalogue). It is not part of the message.
+	Kind     error
 	Problems []Problem // sorted by line
 }
+
+// Is reports whether target is the error's Kind.
+func (e *Error) Is(target error) bool { return e.Kind != nil && target == e.Kind }
 
 // Error lists the problems, one a line ("file:line: path: msg").
 func (e *Error) Error() string {
@@ -112,6 +122,12 @@ type Decoder struct {
 	MaxNodes int
 	// Custom are the caller's own types, decoded by the caller.
 	Custom map[reflect.Type]Custom
+	// Kind is the Kind of the Error that Err returns.
+	Kind error
+	// MaxProblems, when above 0, bounds the problems Err lists: the
+	// first MaxProblems by line, then one more saying how many were left
+	// out ("N more problems not shown").
+	MaxProblems int
 
 	problems []Problem
 	// lines maps the path of every key and list item seen to its line,
@@ -132,15 +148,21 @@ func New(file string) *Decoder {
 // Problems returns the problems found so far, in the order found.
 func (d *Decoder) Problems() []Problem { return d.problems }
 
-// Err returns the problems found so far, sorted by line, as an *Error,
-// or nil when there are none.
+// Err returns the problems found so far, sorted by line (at most
+// MaxProblems of them and a count of the rest), as an *Error of d's
+// Kind, or nil when there are none.
 func (d *Decoder) Err() error {
 	if len(d.problems) == 0 {
 		return nil
 	}
 	ps := slices.Clone(d.problems)
 	SortProblems(ps)
-	return &Error{Problems: ps}
+	if n := d.MaxProblems; n > 0 && len(ps) > n {
+		more := Problem{File: d.File, Line: ps[n].Line, Path: d.Root,
+			Msg: fmt.Sprintf("%d more problems not shown", len(ps)-n)}
+		ps = append(ps[:n:n], more)
+	}
+	return &Error{Kind: d.Kind, Problems: ps}
 }
 
 // Problemf records a problem at an explicit line (the document as a whole

@@ -2,6 +2,7 @@ package yamlstrict_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -200,5 +201,49 @@ func TestErr(t *testing.T) {
 		`f.yaml:3: nmae: unknown key (did you mean "name"?)`
 	if err.Error() != want {
 		t.Errorf("Err:\n%s\nwant:\n%s", err, want)
+	}
+}
+
+// Kind classifies an Error for errors.Is, through any wrapping, without
+// showing in its text; an Error without a Kind is no kind.
+func TestErrKind(t *testing.T) {
+	invalidConfig, badCatalogue := errors.New("invalid config"), errors.New("bad catalogue")
+	d := decoder("f.yaml")
+	d.Kind = invalidConfig
+	d.Problemf(2, "name", "required")
+	err := fmt.Errorf("load: %w", d.Err())
+	if !errors.Is(err, invalidConfig) || errors.Is(err, badCatalogue) {
+		t.Errorf("Is(invalidConfig), Is(badCatalogue) = %t, %t; want true, false",
+			errors.Is(err, invalidConfig), errors.Is(err, badCatalogue))
+	}
+	if want := "load: f.yaml:2: name: required"; err.Error() != want {
+		t.Errorf("Error() = %q, want %q", err, want)
+	}
+	plain := decoder("g.yaml")
+	plain.Problemf(1, "", "empty")
+	if err := plain.Err(); errors.Is(err, invalidConfig) || errors.Is(err, nil) {
+		t.Errorf("an Error without a Kind is %v", err)
+	}
+}
+
+// MaxProblems keeps the first problems by line and counts the rest, in a
+// problem of the document as a whole at the first line left out.
+func TestErrMaxProblems(t *testing.T) {
+	for _, tc := range []struct {
+		max  int
+		want string
+	}{
+		{0, "f.yaml:1: (file): p1\nf.yaml:2: (file): p2\nf.yaml:3: (file): p3\nf.yaml:4: (file): p4"},
+		{4, "f.yaml:1: (file): p1\nf.yaml:2: (file): p2\nf.yaml:3: (file): p3\nf.yaml:4: (file): p4"},
+		{2, "f.yaml:1: (file): p1\nf.yaml:2: (file): p2\nf.yaml:3: (file): 2 more problems not shown"},
+	} {
+		d := decoder("f.yaml")
+		d.Root, d.MaxProblems = "(file)", tc.max
+		for _, line := range []int{4, 2, 3, 1} {
+			d.Problemf(line, "", "p%d", line)
+		}
+		if err := d.Err(); err.Error() != tc.want {
+			t.Errorf("MaxProblems %d:\n%s\nwant:\n%s", tc.max, err, tc.want)
+		}
 	}
 }

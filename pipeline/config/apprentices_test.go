@@ -79,8 +79,7 @@ sources:
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Parse("t.yaml", []byte(tc.yaml), testDir, registry.Default())
-			var ce *config.Error
-			if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want a problem containing %q", err, tc.want)
 			}
 		})

@@ -5,9 +5,11 @@
 //
 // The file is decoded strictly: an unknown key, a value of the wrong type,
 // a duplicate key, a missing required field or a value that fails
-// validation is a Problem naming the file, the line and the path of the
+// validation is a problem naming the file, the line and the path of the
 // key ("sources[1].refs"). Every problem is collected before Parse returns,
-// so the user sees them all at once in an *Error, sorted by line.
+// so the user sees them all at once, sorted by line, in a
+// *yamlstrict.Error (internal/yamlstrict, the error of every strictly
+// read YAML file) of Kind ErrInvalid.
 //
 // # Paths
 //
@@ -38,6 +40,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,7 +49,6 @@ import (
 	"strings"
 
 	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
-	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 )
 
 // Defaults applied when the key is absent.
@@ -235,39 +237,24 @@ func (c *Config) StandardFile() string {
 // StoreIsS3 reports whether Store is an s3:// URL rather than a folder.
 func (c *Config) StoreIsS3() bool { return strings.HasPrefix(c.Store, "s3://") }
 
-// Problem is one thing wrong with a config file. Line is 1-based, or 0
-// when the problem has no place in the file (an unreadable document).
-// Path is the key's path ("sources[0].auth.password"), or "(file)" for
-// the document as a whole. String gives "file:line: path: msg".
-type Problem = yamlstrict.Problem
-
 // RootPath is the Path of problems with the document as a whole.
 const RootPath = "(file)"
 
-// Error is every problem found in a config file. Load and Parse return it
-// (as error; use errors.As) whenever the file is not a valid config.
-type Error struct {
-	Problems []Problem // sorted by line
-}
-
-// Error lists the problems, one per line, sorted by line.
-func (e *Error) Error() string {
-	ps := slices.Clone(e.Problems)
-	sortProblems(ps)
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
-
-func sortProblems(ps []Problem) { yamlstrict.SortProblems(ps) }
+// ErrInvalid is the Kind of the *yamlstrict.Error that Load and Parse
+// return whenever the file is not a valid config: errors.Is(err,
+// ErrInvalid) tells it from the problems of other files (a rules file, a
+// catalogue), and errors.As(err, new(*yamlstrict.Error)) gives the
+// problems. A problem's Line is 1-based, or 0 when it has no place in the
+// file (an unreadable document); its Path is the key's path
+// ("sources[0].auth.password"), or RootPath for the document as a whole.
+var ErrInvalid = errors.New("invalid config")
 
 // Load reads and parses the config file at path; relative paths in it
 // resolve against the file's folder, and types decodes its sources
 // (registry.Default() for every collector of this build). A file that
 // cannot be read gives a wrapped I/O error (errors.Is(err, fs.ErrNotExist) when it is missing);
-// a file with any problem gives an *Error naming them all.
+// a file with any problem gives a *yamlstrict.Error of Kind ErrInvalid
+// naming them all.
 func Load(path string, types SourceTypes) (*Config, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -283,8 +270,9 @@ func Load(path string, types SourceTypes) (*Config, error) {
 		return nil, fmt.Errorf("load config: %w", err) // a *fs.PathError names the path
 	}
 	if len(data) > MaxFileSize {
-		return nil, &Error{Problems: []Problem{{File: path, Path: RootPath,
-			Msg: fmt.Sprintf("larger than %d bytes; this is not a config file", MaxFileSize)}}}
+		d := newDecoder(path, "", nil)
+		d.Problemf(0, "", "larger than %d bytes; this is not a config file", MaxFileSize)
+		return nil, d.Err()
 	}
 	c, err := Parse(path, data, filepath.Dir(abs), types)
 	if err != nil {
@@ -298,8 +286,9 @@ func Load(path string, types SourceTypes) (*Config, error) {
 // problems (and as Config.File); relative paths resolve against dir (the
 // working directory when dir is ""); each source's own keys are decoded
 // by its type's decoder in types (with types nil, no type is supported).
-// Any problem gives an *Error listing them all; a nil error means every
-// check passed and defaults are applied.
+// Any problem gives a *yamlstrict.Error of Kind ErrInvalid listing them
+// all (the first maxProblems by line, and a count of the rest); a nil
+// error means every check passed and defaults are applied.
 func Parse(name string, data []byte, dir string, types SourceTypes) (*Config, error) {
 	if dir == "" {
 		dir = "."
@@ -311,14 +300,8 @@ func Parse(name string, data []byte, dir string, types SourceTypes) (*Config, er
 	d := newDecoder(name, absDir, types)
 	c := &Config{Dir: absDir, File: name}
 	d.decodeFile(data, c)
-	if ps := slices.Clone(d.Problems()); len(ps) > 0 {
-		sortProblems(ps)
-		if len(ps) > maxProblems {
-			more := Problem{File: name, Line: ps[maxProblems].Line, Path: RootPath,
-				Msg: fmt.Sprintf("%d more problems not shown", len(ps)-maxProblems)}
-			ps = append(ps[:maxProblems:maxProblems], more)
-		}
-		return nil, &Error{Problems: ps}
+	if err := d.Err(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

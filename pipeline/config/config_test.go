@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -52,15 +54,17 @@ func gitSource(t *testing.T, s config.Source) *gitlog.SourceConfig {
 	return sc
 }
 
-// checkProblems asserts what every *Error must satisfy.
-func checkProblems(t *testing.T, file string, err error) *config.Error {
+// checkProblems asserts what every error of an invalid config must
+// satisfy: a *yamlstrict.Error of Kind config.ErrInvalid, its problems
+// complete and sorted, one a line.
+func checkProblems(t *testing.T, file string, err error) *yamlstrict.Error {
 	t.Helper()
-	var ce *config.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("error is %T, want *config.Error: %v", err, err)
+	var ce *yamlstrict.Error
+	if !errors.As(err, &ce) || !errors.Is(err, config.ErrInvalid) {
+		t.Fatalf("error is %T (Is ErrInvalid: %t), want a *yamlstrict.Error of Kind config.ErrInvalid: %v", err, errors.Is(err, config.ErrInvalid), err)
 	}
 	if len(ce.Problems) == 0 {
-		t.Fatal("*config.Error with no problems")
+		t.Fatal("*yamlstrict.Error with no problems")
 	}
 	for i, p := range ce.Problems {
 		if p.File != file || p.Line < 0 || p.Path == "" || p.Msg == "" {
@@ -351,9 +355,8 @@ func TestLoad(t *testing.T) {
 	}
 
 	_, err = config.Load(filepath.Join(dir, "missing.yaml"), registry.Default())
-	var ce *config.Error
-	if !errors.Is(err, fs.ErrNotExist) || errors.As(err, &ce) {
-		t.Errorf("missing file: %v, want fs.ErrNotExist and not *Error", err)
+	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, config.ErrInvalid) {
+		t.Errorf("missing file: %v, want fs.ErrNotExist and not ErrInvalid", err)
 	}
 
 	bad := filepath.Join(dir, "bad.yaml")
@@ -361,9 +364,27 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = config.Load(bad, registry.Default())
-	ce = checkProblems(t, bad, err)
+	ce := checkProblems(t, bad, err)
 	if !strings.HasPrefix(ce.Error(), bad+":1: apprentice.emails: required") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// A file too large to be a config is one problem of the file as a whole,
+// reported like any other.
+func TestLoadTooLarge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.yaml")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, config.MaxFileSize+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Load(path, registry.Default())
+	ce := checkProblems(t, path, err)
+	want := fmt.Sprintf("%s: (file): larger than %d bytes; this is not a config file", path, config.MaxFileSize)
+	if len(ce.Problems) != 1 || ce.Problems[0].Line != 0 || err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
 	}
 }
 

@@ -15,7 +15,7 @@ const maxProblems = 100
 
 // decoder walks a YAML node tree against the Config struct with the
 // strict walker (internal/yamlstrict), assigning what fits and recording a
-// Problem for everything else, then validates the result. It never stops
+// problem for everything else, then validates the result. It never stops
 // at the first problem.
 type decoder struct {
 	*yamlstrict.Decoder
@@ -26,6 +26,8 @@ type decoder struct {
 func newDecoder(file, dir string, types SourceTypes) *decoder {
 	d := &decoder{Decoder: yamlstrict.New(file), dir: dir, types: types}
 	d.Root = RootPath
+	d.Kind = ErrInvalid
+	d.MaxProblems = maxProblems
 	d.Custom = map[reflect.Type]yamlstrict.Custom{
 		reflect.TypeFor[sourceconfig.Date]():   {Want: "a date (YYYY-MM-DD)", Decode: d.date},
 		reflect.TypeFor[sourceconfig.Secret](): {Want: "a secret reference like ${env:NAME} or ${file:PATH}", Decode: d.secret},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 )
 
@@ -29,12 +30,12 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := config.Parse("f.yaml", data, "/cfg", registry.Default())
 		if err != nil {
-			var ce *config.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("error %T is not *config.Error: %v", err, err)
+			var ce *yamlstrict.Error
+			if !errors.As(err, &ce) || !errors.Is(err, config.ErrInvalid) {
+				t.Fatalf("error %T is not a *yamlstrict.Error of Kind ErrInvalid: %v", err, err)
 			}
 			if len(ce.Problems) == 0 {
-				t.Fatal("no problems in *config.Error")
+				t.Fatal("no problems in *yamlstrict.Error")
 			}
 			for _, p := range ce.Problems {
 				if p.Line < 0 || p.Path == "" || p.File != "f.yaml" || p.Msg == "" {
