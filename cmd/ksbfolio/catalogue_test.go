@@ -451,3 +451,19 @@ func equalJSON(t *testing.T, a, b any) bool {
 	}
 	return bytes.Equal(ja, jb)
 }
+
+// TestStandardImportErrorHeading: a catalogue with a problem exits 2 with
+// its own context (which file, read as what) and file:line: path: message,
+// never under the config's "invalid config:" heading, though both come
+// from the same strict YAML walker (internal/yamlstrict).
+func TestStandardImportErrorHeading(t *testing.T) {
+	_, cfg, _ := gitWorkspace(t, 3, "")
+	cat := filepath.Join(t.TempDir(), "cat.yaml")
+	writeFile(t, cat, "id: x\nksbs:\n  - {id: K1, txet: y}\n")
+	r := cli(t, "-c", cfg, "standard", "import", cat)
+	mustCode(t, r, 2)
+	if !strings.Contains(r.stderr, "import "+cat+": read as a catalogue (yaml): "+cat+":3:") ||
+		!strings.Contains(r.stderr, "txet") || strings.Contains(r.stderr, "invalid config") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
