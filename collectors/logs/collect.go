@@ -320,11 +320,11 @@ func splitSample(b []byte) []string {
 		if i < 0 {
 			break // the last line may be cut
 		}
-		out = append(out, strings.TrimSuffix(toText(b[:i]), "\r"))
+		out = append(out, strings.TrimSuffix(toText(string(b[:i])), "\r"))
 		b = b[i+1:]
 	}
 	if len(out) == 0 && len(b) > 0 {
-		out = append(out, toText(b[:min(len(b), 4096)]))
+		out = append(out, toText(string(b[:min(len(b), 4096)])))
 	}
 	return out
 }
@@ -397,7 +397,7 @@ func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped b
 		}
 		text := l.Text
 		if l.Start == 0 {
-			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+			text = strings.TrimPrefix(text, "\ufeff")
 		}
 		if binaryLine(text) {
 			binary++
