@@ -362,7 +362,9 @@ func (x *extractor) inference(r *record, t time.Time) error {
 		eps[r.Request]++
 	}
 	if _, p, _ := strings.Cut(r.Request, " "); strings.Contains(p, "/predictions/") {
-		model := path.Base(strings.SplitN(strings.SplitN(p, "/predictions/", 2)[1], "?", 2)[0])
+		_, p, _ = strings.Cut(p, "/predictions/")
+		p, _, _ = strings.Cut(p, "?")
+		model := path.Base(p)
 		models, _ := w.Facts["models"].([]string)
 		if model != "" && !contains(models, model) && len(models) < maxEndpoints {
 			w.Facts["models"] = append(models, model)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Formats of the format key. "auto" detects one per file from its first
@@ -41,23 +42,34 @@ type entry struct {
 	Client  string // client address of an access line
 }
 
-// levels maps level spellings to the canonical ones.
-var levels = map[string]string{
-	"TRACE": "DEBUG", "DEBUG": "DEBUG", "FINE": "DEBUG", "INFO": "INFO", "NOTICE": "INFO",
-	"WARN": "WARN", "WARNING": "WARN", "ERROR": "ERROR", "ERR": "ERROR", "SEVERE": "ERROR",
-	"CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL", "ALERT": "CRITICAL",
-	"EMERG": "CRITICAL", "PANIC": "CRITICAL",
-}
-
+// canonLevel returns the canonical level of a spelling (INFO, Warning,
+// err, FATAL …), or "".
 func canonLevel(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) < 3 || len(s) > 8 {
 		return ""
 	}
-	if lv, ok := levels[s]; ok { // upper case, as most logs write it
+	if lv := upperLevel(s); lv != "" { // upper case, as most logs write it
 		return lv
 	}
-	return levels[strings.ToUpper(s)]
+	return upperLevel(strings.ToUpper(s))
+}
+
+// upperLevel maps the upper-case level spellings to the canonical ones.
+func upperLevel(s string) string {
+	switch s {
+	case "TRACE", "DEBUG", "FINE":
+		return "DEBUG"
+	case "INFO", "NOTICE":
+		return "INFO"
+	case "WARN", "WARNING":
+		return "WARN"
+	case "ERROR", "ERR", "SEVERE":
+		return "ERROR"
+	case "CRITICAL", "CRIT", "FATAL", "ALERT", "EMERG", "PANIC":
+		return "CRITICAL"
+	}
+	return ""
 }
 
 // parseText parses a text log line: a leading timestamp (see leadingTime),
@@ -162,7 +174,13 @@ func cutLevel(s string) (string, string, bool) {
 		rest := strings.TrimLeft(s[i+1:], " ")
 		return lv, strings.TrimPrefix(rest, "- "), true
 	}
-	end := strings.IndexAny(s[:min(len(s), 10)], " :")
+	end := -1
+	for i := 0; i < min(len(s), 10); i++ {
+		if s[i] == ' ' || s[i] == ':' {
+			end = i
+			break
+		}
+	}
 	if end < 0 {
 		if lv := canonLevel(s); lv != "" && len(s) <= 8 {
 			return lv, "", true
@@ -170,7 +188,7 @@ func cutLevel(s string) (string, string, bool) {
 		return "", s, false
 	}
 	lv := canonLevel(s[:end])
-	if lv == "" || s[:end] != strings.ToUpper(s[:end]) {
+	if lv == "" || !isUpper(s[:end]) {
 		return "", s, false
 	}
 	rest := strings.TrimLeft(s[end:], ": ")
@@ -209,11 +227,11 @@ func parseAccess(s string) (entry, bool) {
 func parseRequest(s string) (entry, bool) {
 	var client string
 	if !strings.HasPrefix(s, `"`) {
-		c, rest, ok := strings.Cut(s, ` "`)
+		c, _, ok := strings.Cut(s, ` "`)
 		if !ok || strings.ContainsAny(c, " \t") {
 			return entry{}, false
 		}
-		client, s = c, `"`+rest
+		client, s = c, s[len(c)+1:] // from the quote on
 	}
 	end := strings.IndexByte(s[1:], '"')
 	if end < 0 {
@@ -221,7 +239,7 @@ func parseRequest(s string) (entry, bool) {
 	}
 	req, after := s[1:1+end], s[2+end:]
 	method, rest, ok := strings.Cut(req, " ")
-	if !ok || len(method) < 3 || len(method) > 7 || strings.ToUpper(method) != method || !isLetters(method) {
+	if !ok || len(method) < 3 || len(method) > 7 || !isLetters(method) {
 		return entry{}, false
 	}
 	path, proto, ok := strings.Cut(rest, " ")
@@ -236,6 +254,19 @@ func parseRequest(s string) (entry, bool) {
 		return entry{}, false
 	}
 	return entry{Status: st, Request: req[:len(method)+1+len(path)], Client: client}, true
+}
+
+// isUpper reports whether s == strings.ToUpper(s), without allocating
+// for ASCII.
+func isUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return s == strings.ToUpper(s)
+		} else if c >= 'a' && c <= 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func isLetters(s string) bool {

@@ -33,7 +33,7 @@ func checkEntry(t *testing.T, in string, e entry) {
 	if len(e.Message) > len(in) {
 		t.Errorf("message longer than its line: %q → %q", in, e.Message)
 	}
-	if e.Level != "" && levels[e.Level] != e.Level {
+	if e.Level != "" && upperLevel(e.Level) != e.Level {
 		t.Errorf("level %q is not canonical", e.Level)
 	}
 }

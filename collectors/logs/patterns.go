@@ -180,8 +180,9 @@ var stems = []string{"deploy", "roll", "model", "version", "scal", "replica", "s
 	"inference", "transition", "promot", "alias", "new size", "revert", "progressdeadline", "loaded",
 	"registered", "created", "updatemodel"}
 
-// stemIndex lists stems by their first letter, with their bit in a mask.
-type stemIndex [26][]stemBit
+// stemIndex lists stems by their first two letters (lower case), with
+// their bit in a mask.
+type stemIndex [26 * 26][]stemBit
 
 type stemBit struct {
 	word string
@@ -191,7 +192,8 @@ type stemBit struct {
 func newStemIndex() *stemIndex {
 	var x stemIndex
 	for i, st := range stems {
-		x[st[0]-'a'] = append(x[st[0]-'a'], stemBit{st, 1 << i})
+		k := int(st[0]-'a')*26 + int(st[1]-'a')
+		x[k] = append(x[k], stemBit{st, 1 << i})
 	}
 	return &x
 }
@@ -210,7 +212,14 @@ func (x *stemIndex) mask(s string) uint32 {
 			continue
 		}
 		prevLetter = true
-		for _, st := range x[c-'a'] {
+		if i+1 == len(s) {
+			break // every stem has two letters or more
+		}
+		c2 := s[i+1] | 0x20
+		if c2 < 'a' || c2 > 'z' {
+			continue
+		}
+		for _, st := range x[int(c-'a')*26+int(c2-'a')] {
 			if len(s)-i >= len(st.word) && equalFoldASCII(s[i:i+len(st.word)], st.word) {
 				m |= st.bit
 			}
@@ -269,31 +278,59 @@ func refs(msg string, facts map[string]any) {
 	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
 		return // every reference below holds one of these
 	}
-	lower := strings.ToLower(msg)
-	if _, ok := facts["mlflow_run_id"]; !ok && strings.Contains(lower, "run") && hasHexRun(msg, 32) {
+	has := func(w string) bool { return containsFold(msg, w) }
+	if _, ok := facts["mlflow_run_id"]; !ok && has("run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
 			facts["mlflow_run_id"] = m[1]
 		}
 	}
 	if _, ok := facts["commit"]; !ok {
-		if !strings.Contains(lower, "commit") {
+		if !has("commit") {
 		} else if m := commitRe.FindStringSubmatch(msg); m != nil {
 			facts["commit"] = strings.ToLower(m[1])
 		}
-		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !strings.Contains(lower, "run") {
+		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !has("run") {
 			if sha := fullSHARe.FindString(msg); sha != "" {
 				facts["commit"] = sha
 			}
 		}
 	}
-	if _, ok := facts["model_version"]; !ok && strings.Contains(lower, "model version") {
+	if _, ok := facts["model_version"]; !ok && has("model version") {
 		if m := modelVerRe.FindStringSubmatch(msg); m != nil {
 			facts["model_version"] = m[1]
 		}
 	}
-	if _, ok := facts["model"]; !ok && strings.Contains(lower, "model") {
+	if _, ok := facts["model"]; !ok && has("model") {
 		if m := modelNameRe.FindStringSubmatch(msg); m != nil {
 			facts["model"] = m[1]
 		}
 	}
+}
+
+// containsFold is strings.Contains(strings.ToLower(s), lower) for a
+// lower-case ASCII word, without allocating when s is ASCII.
+func containsFold(s, lower string) bool {
+	if !isASCII(s) {
+		return strings.Contains(strings.ToLower(s), lower)
+	}
+	if lower == "" {
+		return true
+	}
+	first := [2]byte{lower[0], lower[0]}
+	if c := lower[0]; c >= 'a' && c <= 'z' {
+		first[1] = c - ('a' - 'A')
+	}
+	for _, c := range first {
+		for i := 0; i+len(lower) <= len(s); i++ {
+			j := strings.IndexByte(s[i:len(s)-len(lower)+1], c)
+			if j < 0 {
+				break
+			}
+			i += j
+			if equalFoldASCII(s[i:i+len(lower)], lower) {
+				return true
+			}
+		}
+	}
+	return false
 }
