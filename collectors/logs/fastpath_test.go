@@ -15,7 +15,7 @@ var fastPathSeeds = []string{
 	"2025-09-01T00:00:00.038Z [INFO ] W-9000-churn_1.0 ACCESS_LOG - /10.2.30.7:35226 \"POST /predictions/churn HTTP/1.1\" 200",
 	"tab\there\tand there", "esc \x1b[31mred\x1b[0m", "del\x7f", "0123456789abcdef\x7fghijklmnopqrstuv", "0123456789abcdef\x01ghijklmnopqrstuv", "nul\x00", "ünïcödé model", "\xff\xfe broken",
 	"KELVIN \u212a and İstanbul ROLLİNG back", "scaled to 3 replicas; New size: 4; reason: load",
-	"12345678", "1234567\x80", "Run ID: 5183fedfa78c48cbb36e6fee2581613a", "COMMIT abcdef1",
+	"12345678", "1234567\x80", "redeploymentsandrollbacksandmodelsandversions", "abcdefghdeploy", "Run ID: 5183fedfa78c48cbb36e6fee2581613a", "COMMIT abcdef1",
 }
 
 // naivePrintable is printableASCII's byte-by-byte definition.

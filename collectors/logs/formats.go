@@ -110,7 +110,9 @@ func parseText(s string, year int) (entry, bool) {
 	// "W-9000-my_tc_1.0 TS_METRICS - msg"
 	if e.Level != "" && e.Logger == "" {
 		if a, b, ok := strings.Cut(rest, " "); ok && !strings.ContainsAny(a, "\t") {
-			if lg, msg, ok := strings.Cut(b, " - "); ok && isLoggerName(lg) {
+			// A logger name has no space: only a " - " at b's first
+			// space can end one.
+			if lg, msg, ok := cutFirstSpace(b, " - "); ok && isLoggerName(lg) {
 				e.Logger = lg
 				rest = msg
 			} else if lg, ok := strings.CutSuffix(b, " -"); ok && isLoggerName(lg) {
@@ -134,6 +136,17 @@ func parseText(s string, year int) (entry, bool) {
 		}
 	}
 	return e, true
+}
+
+// cutFirstSpace is strings.Cut(s, sep) for a sep that starts with a
+// space, when what comes before sep must hold no space: it looks for sep
+// only at s's first space.
+func cutFirstSpace(s, sep string) (before, after string, found bool) {
+	i := strings.IndexByte(s, ' ')
+	if i < 0 || !strings.HasPrefix(s[i:], sep) {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
 }
 
 // isLoggerName reports whether s looks like a Java class or an all-caps

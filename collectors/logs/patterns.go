@@ -2,6 +2,7 @@ package logs
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strings"
 
@@ -200,29 +201,59 @@ func newStemIndex() *stemIndex {
 
 // mask returns, in one pass without allocating, the bits of the stems
 // that start a word of s, ignoring ASCII case. Every built-in pattern
-// starts its words there (\bdeploy, \bscal, …).
+// starts its words there (\bdeploy, \bscal, …). It finds the starts of
+// words (an ASCII letter after anything else) 8 bytes at a time and looks
+// up the stems by their first two letters.
 func (x *stemIndex) mask(s string) uint32 {
 	var m uint32
-	prevLetter := false
-	for i := 0; i < len(s); i++ {
+	var prev uint64 // bit 7 set: the byte before the word was a letter
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		letters := letterBits(w)
+		starts := letters &^ (letters<<8 | prev)
+		prev = letters >> 56
+		for starts != 0 {
+			j := i + bits.TrailingZeros64(starts)/8
+			starts &= starts - 1
+			m |= x.at(s, j)
+		}
+	}
+	prevLetter := prev != 0
+	for ; i < len(s); i++ {
 		c := s[i] | 0x20
 		letter := c >= 'a' && c <= 'z'
-		if !letter || prevLetter {
-			prevLetter = letter
-			continue
+		if letter && !prevLetter {
+			m |= x.at(s, i)
 		}
-		prevLetter = true
-		if i+1 == len(s) {
-			break // every stem has two letters or more
-		}
-		c2 := s[i+1] | 0x20
-		if c2 < 'a' || c2 > 'z' {
-			continue
-		}
-		for _, st := range x[int(c-'a')*26+int(c2-'a')] {
-			if len(s)-i >= len(st.word) && equalFoldASCII(s[i:i+len(st.word)], st.word) {
-				m |= st.bit
-			}
+		prevLetter = letter
+	}
+	return m
+}
+
+// letterBits sets bit 7 of each byte of w that is an ASCII letter.
+func letterBits(w uint64) uint64 {
+	lower := w | 0x20*ones // A-Z to a-z; no other byte becomes a letter
+	ascii := ^w & highs
+	geA := (lower&^highs | highs) - 0x61*ones // bit 7 stays set where the byte is >= 'a'
+	leZ := (0x7a|0x80)*ones - lower&^highs    // bit 7 stays set where the byte is <= 'z'
+	return geA & leZ & ascii & highs
+}
+
+// at returns the bits of the stems that s[i:] starts with.
+func (x *stemIndex) at(s string, i int) uint32 {
+	if i+1 >= len(s) {
+		return 0 // every stem has two letters or more
+	}
+	c, c2 := s[i]|0x20, s[i+1]|0x20
+	if c2 < 'a' || c2 > 'z' {
+		return 0
+	}
+	var m uint32
+	for _, st := range x[int(c-'a')*26+int(c2-'a')] {
+		if len(s)-i >= len(st.word) && equalFoldASCII(s[i:i+len(st.word)], st.word) {
+			m |= st.bit
 		}
 	}
 	return m
