@@ -86,14 +86,14 @@ func parseText(s string, year int) (entry, bool) {
 		return entry{Message: s}, false
 	}
 	e := entry{Time: t}
-	rest = strings.TrimLeft(rest, " \t")
+	rest = trimBlanks(rest)
 	rest = strings.TrimPrefix(rest, "- ")
 	rest = strings.TrimPrefix(rest, "| ")
 	// Airflow: "{taskinstance.py:1149} INFO - msg"
 	if strings.HasPrefix(rest, "{") {
 		if i := strings.IndexByte(rest, '}'); i > 0 && i < 80 {
 			e.Logger = rest[:i+1]
-			rest = strings.TrimLeft(rest[i+1:], " ")
+			rest = trimSpaces(rest[i+1:])
 		}
 	}
 	// Level, bracketed or bare, followed by a space, " - " or ":".
@@ -109,7 +109,7 @@ func parseText(s string, year int) (entry, bool) {
 	// TorchServe: "main org.pytorch.serve.ModelServer - msg",
 	// "W-9000-my_tc_1.0 TS_METRICS - msg"
 	if e.Level != "" && e.Logger == "" {
-		if a, b, ok := strings.Cut(rest, " "); ok && !strings.ContainsAny(a, "\t") {
+		if a, b, ok := strings.Cut(rest, " "); ok && strings.IndexByte(a, '\t') < 0 {
 			// A logger name has no space: only a " - " at b's first
 			// space can end one.
 			if lg, msg, ok := cutFirstSpace(b, " - "); ok && isLoggerName(lg) {
@@ -138,6 +138,32 @@ func parseText(s string, year int) (entry, bool) {
 	return e, true
 }
 
+// trimBlanks is strings.TrimLeft(s, " \t"), trimSpaces
+// strings.TrimLeft(s, " ") and hasBlank strings.ContainsAny(s, " \t"),
+// cheaper: they run several times on every line.
+func trimBlanks(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+func trimSpaces(s string) string {
+	for len(s) > 0 && s[0] == ' ' {
+		s = s[1:]
+	}
+	return s
+}
+
+func hasBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return true
+		}
+	}
+	return false
+}
+
 // cutFirstSpace is strings.Cut(s, sep) for a sep that starts with a
 // space, when what comes before sep must hold no space: it looks for sep
 // only at s's first space.
@@ -152,7 +178,7 @@ func cutFirstSpace(s, sep string) (before, after string, found bool) {
 // isLoggerName reports whether s looks like a Java class or an all-caps
 // logger (TS_METRICS, MODEL_LOG).
 func isLoggerName(s string) bool {
-	if s == "" || len(s) > 120 || strings.ContainsAny(s, " \t") {
+	if s == "" || len(s) > 120 || hasBlank(s) {
 		return false
 	}
 	if strings.Count(s, ".") >= 2 {
@@ -184,7 +210,7 @@ func cutLevel(s string) (string, string, bool) {
 		if lv == "" {
 			return "", s, false
 		}
-		rest := strings.TrimLeft(s[i+1:], " ")
+		rest := trimSpaces(s[i+1:])
 		return lv, strings.TrimPrefix(rest, "- "), true
 	}
 	end := -1
@@ -241,7 +267,7 @@ func parseRequest(s string) (entry, bool) {
 	var client string
 	if !strings.HasPrefix(s, `"`) {
 		c, _, ok := strings.Cut(s, ` "`)
-		if !ok || strings.ContainsAny(c, " \t") {
+		if !ok || hasBlank(c) {
 			return entry{}, false
 		}
 		client, s = c, s[len(c)+1:] // from the quote on
@@ -256,7 +282,7 @@ func parseRequest(s string) (entry, bool) {
 		return entry{}, false
 	}
 	path, proto, ok := strings.Cut(rest, " ")
-	if !ok || path == "" || !strings.HasPrefix(proto, "HTTP/") || strings.ContainsAny(proto[5:], " \t") || len(proto) < 6 {
+	if !ok || path == "" || !strings.HasPrefix(proto, "HTTP/") || hasBlank(proto[5:]) || len(proto) < 6 {
 		return entry{}, false
 	}
 	if len(after) < 4 || after[0] != ' ' || (len(after) > 4 && after[4] != ' ') {
@@ -421,7 +447,7 @@ func parseCRI(s string, year int) (entry, bool) {
 func parseTSMetricHead(s string) (tsMetric, string, bool) {
 	head, dims, _ := strings.Cut(s, "|#")
 	nu, val, ok := strings.Cut(head, ":")
-	if !ok || nu == "" || strings.ContainsAny(nu, " \t") {
+	if !ok || nu == "" || hasBlank(nu) {
 		return tsMetric{}, "", false
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
