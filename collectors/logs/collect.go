@@ -399,11 +399,14 @@ func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped b
 		if l.Start == 0 {
 			text = strings.TrimPrefix(text, "\ufeff")
 		}
-		if binaryLine(text) {
-			binary++
-			continue
+		if !printableASCII(text) { // else text it is, and valid UTF-8
+			if binaryLine(text) {
+				binary++
+				continue
+			}
+			text = toText(text)
 		}
-		if err := asm.add(l, toText(text)); err != nil {
+		if err := asm.add(l, text); err != nil {
 			return 0, 0, err
 		}
 	}

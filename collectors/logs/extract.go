@@ -59,7 +59,9 @@ type extractor struct {
 	fp       string    // the file's head fingerprint, for IDs of aggregates
 	fallback time.Time // time of records without one (the file's mtime)
 	last     time.Time // the last record time seen
-	ring     []string  // the last contextLines lines
+	ring     [contextLines]string // the last lines, ring[(head+i)%contextLines] the i-th oldest
+	head     int
+	nring    int
 	pending  []*event  // events waiting for their context lines after
 	span     *event    // an open deployment
 	inc      *event    // an open incident cluster
@@ -67,17 +69,27 @@ type extractor struct {
 	out      func(*event) error
 }
 
+// context returns the last lines, oldest first.
 func (x *extractor) context() []string {
-	return append([]string(nil), x.ring...)
+	if x.nring == 0 {
+		return nil
+	}
+	out := make([]string, x.nring)
+	for i := range out {
+		out[i] = x.ring[(x.head+i)%contextLines]
+	}
+	return out
 }
 
 func (x *extractor) push(lines []string) {
 	for _, s := range lines {
-		if len(x.ring) == contextLines {
-			copy(x.ring, x.ring[1:])
-			x.ring = x.ring[:contextLines-1]
+		if x.nring < contextLines {
+			x.ring[(x.head+x.nring)%contextLines] = s
+			x.nring++
+			continue
 		}
-		x.ring = append(x.ring, s)
+		x.ring[x.head] = s
+		x.head = (x.head + 1) % contextLines
 	}
 }
 
