@@ -56,16 +56,16 @@ type extractor struct {
 	patterns []*pattern
 	stems    *stemIndex
 	gap      time.Duration
-	fp       string    // the file's head fingerprint, for IDs of aggregates
-	fallback time.Time // time of records without one (the file's mtime)
-	last     time.Time // the last record time seen
+	fp       string               // the file's head fingerprint, for IDs of aggregates
+	fallback time.Time            // time of records without one (the file's mtime)
+	last     time.Time            // the last record time seen
 	ring     [contextLines]string // the last lines, ring[(head+i)%contextLines] the i-th oldest
 	head     int
 	nring    int
-	pending  []*event  // events waiting for their context lines after
-	span     *event    // an open deployment
-	inc      *event    // an open incident cluster
-	win      *event    // an open inference window
+	pending  []*event // events waiting for their context lines after
+	span     *event   // an open deployment
+	inc      *event   // an open incident cluster
+	win      *event   // an open inference window
 	out      func(*event) error
 }
 
