@@ -43,6 +43,9 @@ type Collector struct {
 	maxLine  int
 	gap      time.Duration
 	pii      bool
+	// noSkim sends every record down the extractor's full path (tests
+	// compare the two).
+	noSkim bool
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -320,11 +323,11 @@ func splitSample(b []byte) []string {
 		if i < 0 {
 			break // the last line may be cut
 		}
-		out = append(out, strings.TrimSuffix(toText(string(b[:i])), "\r"))
+		out = append(out, strings.TrimSuffix(toText(b[:i]), "\r"))
 		b = b[i+1:]
 	}
 	if len(out) == 0 && len(b) > 0 {
-		out = append(out, toText(string(b[:min(len(b), 4096)])))
+		out = append(out, toText(b[:min(len(b), 4096)]))
 	}
 	return out
 }
@@ -372,6 +375,9 @@ func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped b
 	ex := &extractor{patterns: c.patterns, stems: c.stems, gap: c.gap, fp: fp, fallback: t.Info.ModTime().UTC()}
 	ex.out = func(ev *event) error { return r.emit(ev, t) }
 	asm := &assembler{format: format, year: year, stamped: stamped, emit: ex.record}
+	if !c.noSkim {
+		asm.skim = ex.skim
+	}
 	lr := newLineReader(rd, start, c.maxLine)
 	var binary, cut int
 	end := start
@@ -395,16 +401,19 @@ func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped b
 		if l.Cut {
 			cut++
 		}
-		text := l.Text
+		b := l.Text
 		if l.Start == 0 {
-			text = strings.TrimPrefix(text, "\ufeff")
+			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 		}
+		// text is the reader's buffer until the next line: add copies what
+		// it keeps.
+		text := view(b)
 		if !printableASCII(text) { // else text it is, and valid UTF-8
 			if binaryLine(text) {
 				binary++
 				continue
 			}
-			text = toText(text)
+			text = toText(b)
 		}
 		if err := asm.add(l, text); err != nil {
 			return 0, 0, err

@@ -163,6 +163,7 @@ func TestLineReader(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
+		l.Text = append([]byte(nil), l.Text...) // the reader's buffer until the next line
 		got = append(got, l)
 	}
 	if len(got) != 3 || string(got[0].Text) != "short" || got[0].Start != 100 || got[0].End != 107 ||

@@ -304,36 +304,43 @@ func hasHexRun(s string, n int) bool {
 }
 
 // refs finds the MLflow run ID and commit SHA a message names, so that
-// linking can happen later; nothing is looked up here.
-func refs(msg string, facts map[string]any) {
+// linking can happen later; nothing is looked up here. copies: msg is a
+// view (see assembler.arena), so the facts added are copied.
+func refs(msg string, facts map[string]any, copies bool) {
 	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
 		return // every reference below holds one of these
+	}
+	own := func(s string) string {
+		if copies {
+			return strings.Clone(s)
+		}
+		return s
 	}
 	has := func(w string) bool { return containsFold(msg, w) }
 	if _, ok := facts["mlflow_run_id"]; !ok && has("run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
-			facts["mlflow_run_id"] = m[1]
+			facts["mlflow_run_id"] = own(m[1])
 		}
 	}
 	if _, ok := facts["commit"]; !ok {
 		if !has("commit") {
 		} else if m := commitRe.FindStringSubmatch(msg); m != nil {
-			facts["commit"] = strings.ToLower(m[1])
+			facts["commit"] = own(strings.ToLower(m[1]))
 		}
 		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !has("run") {
 			if sha := fullSHARe.FindString(msg); sha != "" {
-				facts["commit"] = sha
+				facts["commit"] = own(sha)
 			}
 		}
 	}
 	if _, ok := facts["model_version"]; !ok && has("model version") {
 		if m := modelVerRe.FindStringSubmatch(msg); m != nil {
-			facts["model_version"] = m[1]
+			facts["model_version"] = own(m[1])
 		}
 	}
 	if _, ok := facts["model"]; !ok && has("model") {
 		if m := modelNameRe.FindStringSubmatch(msg); m != nil {
-			facts["model"] = m[1]
+			facts["model"] = own(m[1])
 		}
 	}
 }

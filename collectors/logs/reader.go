@@ -7,15 +7,14 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // line is one line of a log file, without its line break.
 type line struct {
-	// Text is the line, cut to the reader's limit. It is a substring of
-	// a block of whole lines the reader converted to a string at once,
-	// so that reading allocates per block, not per line; keeping it
-	// keeps its block (a few KiB) alive.
-	Text   string
+	// Text is the line, cut to the reader's limit; it is the reader's
+	// buffer, valid only until the next call to next.
+	Text   []byte
 	Start  int64 // offset of its first byte in the (decompressed) stream
 	End    int64 // offset just after its line break (or its last byte)
 	Num    int   // 1-based line number, counted from where reading began
@@ -29,8 +28,7 @@ type line struct {
 
 // Sizes of the line reader's buffers.
 const (
-	readBytes  = 256 << 10 // read buffer
-	blockBytes = 32 << 10  // lines are turned into strings this many bytes at a time
+	readBytes = 256 << 10 // read buffer
 	// maxEmptyReads is how many reads in a row may return nothing before
 	// the reader gives up (as bufio does).
 	maxEmptyReads = 100
@@ -46,7 +44,7 @@ type lineReader struct {
 	lo   int
 	hi   int
 	err  error  // the reader's error (io.EOF at the end), once it gave one
-	blk  string // whole lines of buf turned into one string
+	blk  []byte // whole lines of buf, returned one by one
 	pos  int    // where the next line of blk starts
 	long []byte // the kept head of a line longer than buf
 	off  int64  // offset of blk[pos] in the stream
@@ -66,7 +64,7 @@ func (lr *lineReader) next() (line, error) {
 		}
 	}
 	rest := lr.blk[lr.pos:]
-	n := strings.IndexByte(rest, '\n')
+	n := bytes.IndexByte(rest, '\n')
 	closed := n >= 0
 	if closed {
 		rest = rest[:n]
@@ -79,33 +77,27 @@ func (lr *lineReader) next() (line, error) {
 }
 
 // newLine makes the line of raw, the n bytes of the stream at lr.off.
-func (lr *lineReader) newLine(raw string, n int64, closed bool) line {
+func (lr *lineReader) newLine(raw []byte, n int64, closed bool) line {
 	l := line{Start: lr.off, End: lr.off + n, Closed: closed}
 	lr.off += n
 	if len(raw) > lr.max {
 		raw, l.Cut = raw[:lr.max], true
 	}
-	l.Text = strings.TrimSuffix(raw, "\r")
+	l.Text = bytes.TrimSuffix(raw, []byte{'\r'})
 	lr.num++
 	l.Num = lr.num
 	return l
 }
 
-// fill turns the next whole lines of the stream into a block, reading as
+// fill makes the next whole lines of the stream the block, reading as
 // needed. A line longer than the buffer is returned instead (ok), cut.
 func (lr *lineReader) fill() (line, bool, error) {
-	lr.blk, lr.pos = "", 0
+	lr.blk, lr.pos = nil, 0
 	for {
 		data := lr.buf[lr.lo:lr.hi]
-		i := bytes.LastIndexByte(data[:min(len(data), blockBytes)], '\n')
-		if i < 0 && len(data) > blockBytes {
-			if j := bytes.IndexByte(data[blockBytes:], '\n'); j >= 0 {
-				i = blockBytes + j
-			}
-		}
-		switch {
+		switch i := bytes.LastIndexByte(data, '\n'); {
 		case i >= 0:
-			lr.blk = string(data[:i+1])
+			lr.blk = data[:i+1]
 			lr.lo += i + 1
 			return line{}, false, nil
 		case lr.err != nil && !errors.Is(lr.err, io.EOF):
@@ -113,7 +105,7 @@ func (lr *lineReader) fill() (line, bool, error) {
 		case lr.err != nil && len(data) == 0:
 			return line{}, false, io.EOF
 		case lr.err != nil: // the last line has no line break
-			lr.blk = string(data)
+			lr.blk = data
 			lr.lo = lr.hi
 			return line{}, false, nil
 		case len(data) == len(lr.buf):
@@ -163,13 +155,13 @@ func (lr *lineReader) longLine() (line, error) {
 		lr.lo += len(part)
 		if i >= 0 {
 			lr.lo++
-			return lr.newLine(string(lr.long), n+1, true), nil
+			return lr.newLine(lr.long, n+1, true), nil
 		}
 		if lr.err != nil {
 			if !errors.Is(lr.err, io.EOF) {
 				return line{}, lr.err
 			}
-			return lr.newLine(string(lr.long), n, false), nil
+			return lr.newLine(lr.long, n, false), nil
 		}
 		lr.lo, lr.hi = 0, 0
 		lr.read()
@@ -256,11 +248,17 @@ func printableBytes(s string) bool {
 	return true
 }
 
-// toText returns s as valid UTF-8: invalid bytes become U+FFFD, so that a
-// stray Latin-1 byte keeps its line.
-func toText(s string) string {
-	if utf8.ValidString(s) {
-		return s
+// toText returns b as a valid UTF-8 string of its own: invalid bytes
+// become U+FFFD, so that a stray Latin-1 byte keeps its line.
+func toText(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return string(bytes.ToValidUTF8(b, []byte("\uFFFD")))
+}
+
+// view is b as a string without a copy, for code that reads it and keeps
+// nothing of it before b changes: a line being scanned.
+func view(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
