@@ -144,15 +144,11 @@ func (x *extractor) matches(r *record) bool {
 		return false
 	}
 	stems := x.stems.mask(msg)
-	lower := ""
 	for _, p := range x.patterns {
 		if len(p.any) > 0 && p.stems&stems == 0 {
 			continue
 		}
-		if lower == "" {
-			lower = strings.ToLower(msg)
-		}
-		if p.match(msg, lower) != nil {
+		if p.matches(msg) {
 			return true
 		}
 	}
@@ -232,15 +228,11 @@ func (x *extractor) patterns1(r *record, t time.Time) error {
 		return nil
 	}
 	stems := x.stems.mask(msg)
-	lower := ""
 	for _, p := range x.patterns {
 		if len(p.any) > 0 && p.stems&stems == 0 {
 			continue // a built-in pattern, and none of its words is here
 		}
-		if lower == "" {
-			lower = strings.ToLower(msg)
-		}
-		groups := p.match(msg, lower)
+		groups := p.match(msg)
 		if groups == nil {
 			continue
 		}

@@ -52,18 +52,11 @@ type pattern struct {
 	stems uint32
 }
 
-func (p *pattern) match(msg, lower string) map[string]string {
-	if len(p.any) > 0 {
-		found := false
-		for _, w := range p.any {
-			if strings.Contains(lower, w) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil
-		}
+// match returns the named groups of p's match in msg, or nil when it
+// does not match.
+func (p *pattern) match(msg string) map[string]string {
+	if !p.mayMatch(msg) {
+		return nil
 	}
 	m := p.re.FindStringSubmatch(msg)
 	if m == nil {
@@ -76,6 +69,25 @@ func (p *pattern) match(msg, lower string) map[string]string {
 		}
 	}
 	return groups
+}
+
+// matches reports whether p matches msg.
+func (p *pattern) matches(msg string) bool {
+	return p.mayMatch(msg) && p.re.MatchString(msg)
+}
+
+// mayMatch reports whether msg holds one of p's words (in any case), if
+// it has any.
+func (p *pattern) mayMatch(msg string) bool {
+	if len(p.any) == 0 {
+		return true
+	}
+	for _, w := range p.any {
+		if containsFold(msg, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // builtinPatterns are the patterns every logs source has unless
