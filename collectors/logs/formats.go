@@ -52,7 +52,18 @@ func canonLevel(s string) string {
 	if lv := upperLevel(s); lv != "" { // upper case, as most logs write it
 		return lv
 	}
-	return upperLevel(strings.ToUpper(s))
+	var up [8]byte // s in upper case, without allocating for ASCII
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return upperLevel(strings.ToUpper(s))
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up[i] = c
+	}
+	return upperLevel(string(up[:len(s)]))
 }
 
 // upperLevel maps the upper-case level spellings to the canonical ones.
@@ -230,9 +241,11 @@ func cutLevel(s string) (string, string, bool) {
 	if lv == "" || !isUpper(s[:end]) {
 		return "", s, false
 	}
-	rest := strings.TrimLeft(s[end:], ": ")
-	rest = strings.TrimPrefix(rest, "- ")
-	return lv, rest, true
+	rest := s[end:]
+	for len(rest) > 0 && (rest[0] == ':' || rest[0] == ' ') {
+		rest = rest[1:]
+	}
+	return lv, strings.TrimPrefix(rest, "- "), true
 }
 
 var (
