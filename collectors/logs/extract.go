@@ -76,6 +76,8 @@ type extractor struct {
 	inc     *event   // an open incident cluster
 	win     *event   // an open inference window
 	out     func(*event) error
+	// fold lower-cases messages for the patterns, refFold for refs.
+	fold, refFold folder
 }
 
 // context returns the last lines, oldest first.
@@ -144,11 +146,15 @@ func (x *extractor) matches(r *record) bool {
 		return false
 	}
 	stems := x.stems.mask(msg)
+	lower := ""
 	for _, p := range x.patterns {
 		if len(p.any) > 0 && p.stems&stems == 0 {
 			continue
 		}
-		if p.matches(msg) {
+		if lower == "" {
+			lower = x.fold.lower(msg)
+		}
+		if p.matches(msg, lower) {
 			return true
 		}
 	}
@@ -210,10 +216,10 @@ func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
 		for _, s := range r.Lines {
 			x.span.add1(strings.Clone(s))
 		}
-		refs(r.Message, x.span.Facts, true)
+		refs(r.Message, x.span.Facts, true, &x.refFold)
 	} else {
 		x.span.add(r.Lines)
-		refs(r.Message, x.span.Facts, false)
+		refs(r.Message, x.span.Facts, false, &x.refFold)
 	}
 	x.span.records++
 	if x.span.records > maxSpanRecords || t.Sub(x.span.Time) > maxSpan {
@@ -228,11 +234,15 @@ func (x *extractor) patterns1(r *record, t time.Time) error {
 		return nil
 	}
 	stems := x.stems.mask(msg)
+	lower := ""
 	for _, p := range x.patterns {
 		if len(p.any) > 0 && p.stems&stems == 0 {
 			continue // a built-in pattern, and none of its words is here
 		}
-		groups := p.match(msg)
+		if lower == "" {
+			lower = x.fold.lower(msg)
+		}
+		groups := p.match(msg, lower)
 		if groups == nil {
 			continue
 		}
@@ -260,7 +270,7 @@ func (x *extractor) newEvent(p *pattern, groups map[string]string, r *record, t 
 			ev.Facts[k] = v
 		}
 	}
-	refs(r.Message, ev.Facts, false)
+	refs(r.Message, ev.Facts, false, &x.refFold)
 	sum := sha256.Sum256([]byte(r.Message))
 	ev.Native = fmt.Sprintf("%s|%s|%s", p.Event, t.UTC().Format(time.RFC3339Nano), hex.EncodeToString(sum[:8]))
 	if r.Time.IsZero() {
@@ -351,7 +361,7 @@ func (x *extractor) incident(r *record, t time.Time) error {
 	default:
 		ev.Facts["errors"] = intFact(ev.Facts["errors"]) + 1
 	}
-	refs(r.Message, ev.Facts, false)
+	refs(r.Message, ev.Facts, false, &x.refFold)
 	return nil
 }
 

@@ -54,8 +54,8 @@ type pattern struct {
 
 // match returns the named groups of p's match in msg, or nil when it
 // does not match.
-func (p *pattern) match(msg string) map[string]string {
-	if !p.mayMatch(msg) {
+func (p *pattern) match(msg, lower string) map[string]string {
+	if !p.mayMatch(lower) {
 		return nil
 	}
 	m := p.re.FindStringSubmatch(msg)
@@ -72,18 +72,18 @@ func (p *pattern) match(msg string) map[string]string {
 }
 
 // matches reports whether p matches msg.
-func (p *pattern) matches(msg string) bool {
-	return p.mayMatch(msg) && p.re.MatchString(msg)
+func (p *pattern) matches(msg, lower string) bool {
+	return p.mayMatch(lower) && p.re.MatchString(msg)
 }
 
-// mayMatch reports whether msg holds one of p's words (in any case), if
-// it has any.
-func (p *pattern) mayMatch(msg string) bool {
+// mayMatch reports whether lower, a message in lower case, holds one of
+// p's words, if it has any.
+func (p *pattern) mayMatch(lower string) bool {
 	if len(p.any) == 0 {
 		return true
 	}
 	for _, w := range p.any {
-		if containsFold(msg, w) {
+		if strings.Contains(lower, w) {
 			return true
 		}
 	}
@@ -317,8 +317,9 @@ func hasHexRun(s string, n int) bool {
 
 // refs finds the MLflow run ID and commit SHA a message names, so that
 // linking can happen later; nothing is looked up here. copies: msg is a
-// view (see assembler.arena), so the facts added are copied.
-func refs(msg string, facts map[string]any, copies bool) {
+// view (see assembler.arena), so the facts added are copied. f (may be
+// nil) lower-cases msg.
+func refs(msg string, facts map[string]any, copies bool, f *folder) {
 	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
 		return // every reference below holds one of these
 	}
@@ -328,7 +329,13 @@ func refs(msg string, facts map[string]any, copies bool) {
 		}
 		return s
 	}
-	has := func(w string) bool { return containsFold(msg, w) }
+	lower := ""
+	has := func(w string) bool {
+		if lower == "" {
+			lower = f.lower(msg)
+		}
+		return strings.Contains(lower, w)
+	}
 	if _, ok := facts["mlflow_run_id"]; !ok && has("run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
 			facts["mlflow_run_id"] = own(m[1])
@@ -355,6 +362,26 @@ func refs(msg string, facts map[string]any, copies bool) {
 			facts["model"] = own(m[1])
 		}
 	}
+}
+
+// folder lower-cases text for substring tests, into a buffer it reuses
+// for ASCII: what lower returns is valid only until its next call.
+type folder struct{ buf []byte }
+
+// lower is strings.ToLower(s); f may be nil.
+func (f *folder) lower(s string) string {
+	if f == nil || !isASCII(s) {
+		return strings.ToLower(s)
+	}
+	f.buf = f.buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		f.buf = append(f.buf, c)
+	}
+	return view(f.buf)
 }
 
 // containsFold is strings.Contains(strings.ToLower(s), lower) for a
