@@ -214,7 +214,10 @@ func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
 	}
 	if copies {
 		for _, s := range r.Lines {
-			x.span.add1(strings.Clone(s))
+			if len(x.span.Excerpt) < maxSpanLines {
+				s = strings.Clone(s) // kept
+			}
+			x.span.add1(s)
 		}
 		refs(r.Message, x.span.Facts, true, &x.refFold)
 	} else {
