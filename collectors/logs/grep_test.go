@@ -198,7 +198,7 @@ func TestGrepPatterns(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ line, want string }{
-		{"2025-08-19 02:41:44,803 INFO MODEL DEPLOYMENT SUCCESSFUL!", ""},
+		{"2025-08-19 02:41:44,803 INFO MODEL DEPLOYMENT SUCCESSFUL!", "deployment-completed"},
 		{"2025-08-19 02:41:42,209 INFO Starting model deployment...", "deployment-started"},
 		{"2022-04-28T09:23:19,254 [INFO ] W-9000-my_tc_1.0 org.pytorch.serve.wlm.WorkerThread - Model my_tc loaded.", "torchserve-model-loaded"},
 		{"2025-01-01 INFO rolled back to revision 3", "rollback"},
