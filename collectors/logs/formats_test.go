@@ -155,7 +155,9 @@ func TestDetectFormat(t *testing.T) {
 }
 
 func TestLineReader(t *testing.T) {
-	in := "short\r\n" + strings.Repeat("y", 3000) + "\nlast"
+	// Lines longer than the limit are cut before a word (cutString): a
+	// line of one long word is cut to nothing.
+	in := "short\r\n" + strings.Repeat("y", 3000) + "\n" + strings.Repeat("word ", 600) + "\nlast"
 	lr := newLineReader(strings.NewReader(in), 100, 1024)
 	var got []line
 	for {
@@ -166,8 +168,10 @@ func TestLineReader(t *testing.T) {
 		l.Text = append([]byte(nil), l.Text...) // the reader's buffer until the next line
 		got = append(got, l)
 	}
-	if len(got) != 3 || string(got[0].Text) != "short" || got[0].Start != 100 || got[0].End != 107 ||
-		!got[1].Cut || len(got[1].Text) != 1024 || got[1].End != 107+3001 || got[2].Closed || string(got[2].Text) != "last" {
+	if len(got) != 4 || string(got[0].Text) != "short" || got[0].Start != 100 || got[0].End != 107 ||
+		!got[1].Cut || len(got[1].Text) != 0 || got[1].End != 107+3001 ||
+		!got[2].Cut || len(got[2].Text) != 1024 || !strings.HasSuffix(string(got[2].Text), " word") || got[2].End != 3108+3001 ||
+		got[3].Closed || string(got[3].Text) != "last" {
 		t.Errorf("lines %+v", got)
 	}
 }

@@ -80,8 +80,8 @@ func (lr *lineReader) next() (line, error) {
 func (lr *lineReader) newLine(raw []byte, n int64, closed bool) line {
 	l := line{Start: lr.off, End: lr.off + n, Closed: closed}
 	lr.off += n
-	if len(raw) > lr.max {
-		raw, l.Cut = raw[:lr.max], true
+	if len(raw) > lr.max { // cut before a word, see cutString
+		raw, l.Cut = raw[:lastBlank(view(raw), lr.max)], true
 	}
 	l.Text = bytes.TrimSuffix(raw, []byte{'\r'})
 	lr.num++

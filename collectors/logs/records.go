@@ -36,15 +36,22 @@ func (r *record) addLine(s string) {
 	r.Lines = append(r.Lines, cutString(s, maxExcerptLine))
 }
 
-// cutString cuts s to at most n bytes, at a rune boundary.
+// cutString cuts s to at most n bytes, before a space or tab, so that no
+// word is cut in two: what this collector cuts, the pipeline's redaction
+// has not seen yet, and a secret cut short might no longer be recognised
+// as one. A word that does not fit is left out whole; a text of one word
+// longer than n becomes "".
 func cutString(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return s[:lastBlank(s, n)]
+}
+
+// lastBlank is where to cut s to at most n bytes without cutting a word:
+// the last space or tab in s[:n+1] (s[n] may be one), or 0.
+func lastBlank(s string, n int) int {
+	return max(0, strings.LastIndexAny(s[:n+1], " \t"))
 }
 
 // assembler turns lines into records: it joins continuation lines (text
