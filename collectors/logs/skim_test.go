@@ -138,3 +138,48 @@ func firstDiff(a, b string) string {
 }
 
 func errorsAsPartial(err error, pe **collectors.PartialError) bool { return errors.As(err, pe) }
+
+// FuzzSkim: on any text, records skimmed give the events the full path
+// gives.
+func FuzzSkim(f *testing.F) {
+	f.Add(skimLog(40), "text")
+	f.Add("2025-08-19 02:41:42,209 INFO Starting model deployment...\nTraceback (most recent call last):\n  x\nValueError: y\n2025-08-19 02:41:44,803 INFO MODEL DEPLOYMENT SUCCESSFUL!\n", "text")
+	f.Add(`{"log":"a","time":"2019-01-01T00:00:00Z"}`+"\n", "docker")
+	f.Add("2016-10-06T00:17:09Z stdout P a\n2016-10-06T00:17:09Z stdout F b model loaded\n", "cri")
+	f.Fuzz(func(t *testing.T, text, format string) {
+		if _, ok := formatNames[format]; !ok || format == "" || format == formatAuto {
+			format = formatText
+		}
+		run := func(skim bool) string {
+			var out strings.Builder
+			x := &extractor{patterns: builtinPatterns(), stems: newStemIndex(), gap: defaultIncidentGap, out: func(ev *event) error {
+				fmt.Fprintf(&out, "%s %s %s %v %q %q %d %v\n", ev.Name, ev.Outcome, ev.Native, ev.Time, ev.Message, ev.Excerpt, ev.More, ev.Facts)
+				return nil
+			}}
+			a := &assembler{format: formatNames[format], year: 2025, stamped: true, emit: x.record}
+			if skim {
+				a.skim = x.skim
+			}
+			lr := newLineReader(strings.NewReader(text), 0, 1024)
+			for {
+				l, err := lr.next()
+				if err != nil {
+					break
+				}
+				if err := a.add(l, toText(l.Text)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.flush(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := x.finish(); err != nil {
+				t.Fatal(err)
+			}
+			return out.String()
+		}
+		if full, skim := run(false), run(true); full != skim {
+			t.Errorf("skimmed records change the events:\n%s", firstDiff(full, skim))
+		}
+	})
+}
