@@ -142,7 +142,8 @@ func errorsAsPartial(err error, pe **collectors.PartialError) bool { return erro
 // FuzzSkim: on any text, records skimmed give the events the full path
 // gives.
 func FuzzSkim(f *testing.F) {
-	f.Add(skimLog(40), "text")
+	f.Add(skimLog(400), "text")
+	f.Add("2022-04-28T09:23:21,378 [INFO ] W-9000-my_tc_1.0 ACCESS_LOG - /127.0.0.1:53188 \"POST /predictions/my_tc HTTP/1.1\" 200 2\n2022-04-28T09:23:22,378 [INFO ] pool-3-thread-1 TS_METRICS - CPUUtilization.Percent:0.0|#Level:Host|#hostname:h,timestamp:1651137801\n", "text")
 	f.Add("2025-08-19 02:41:42,209 INFO Starting model deployment...\nTraceback (most recent call last):\n  x\nValueError: y\n2025-08-19 02:41:44,803 INFO MODEL DEPLOYMENT SUCCESSFUL!\n", "text")
 	f.Add(`{"log":"a","time":"2019-01-01T00:00:00Z"}`+"\n", "docker")
 	f.Add("2016-10-06T00:17:09Z stdout P a\n2016-10-06T00:17:09Z stdout F b model loaded\n", "cri")
@@ -153,7 +154,8 @@ func FuzzSkim(f *testing.F) {
 		run := func(skim bool) string {
 			var out strings.Builder
 			x := &extractor{patterns: builtinPatterns(), stems: newStemIndex(), gap: defaultIncidentGap, out: func(ev *event) error {
-				fmt.Fprintf(&out, "%s %s %s %v %q %q %d %v\n", ev.Name, ev.Outcome, ev.Native, ev.Time, ev.Message, ev.Excerpt, ev.More, ev.Facts)
+				facts, err := json.Marshal(ev.Facts)
+				fmt.Fprintf(&out, "%s %s %s %v %q %q %d %s %v\n", ev.Name, ev.Outcome, ev.Native, ev.Time, ev.Message, ev.Excerpt, ev.More, facts, err)
 				return nil
 			}}
 			a := &assembler{format: formatNames[format], year: 2025, stamped: true, emit: x.record}
