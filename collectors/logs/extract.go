@@ -403,6 +403,16 @@ func isInference(req string) bool {
 		strings.Contains(p, "/invocations") || strings.HasSuffix(p, "/infer") || strings.Contains(p, "/generate")
 }
 
+// hourOf numbers the hour t is in: t.Truncate(time.Hour) for each hour,
+// cheaper (hours since the Unix epoch, which is on an hour).
+func hourOf(t time.Time) int64 {
+	s := t.Unix()
+	if s < 0 {
+		return (s - 3599) / 3600
+	}
+	return s / 3600
+}
+
 // inference counts served inference requests per hour. r's strings may
 // be views (skim): it copies what it keeps.
 func (x *extractor) inference(r *record, t time.Time) error {
@@ -419,15 +429,14 @@ func (x *extractor) inference(r *record, t time.Time) error {
 		}
 		model = metricModel(dims)
 	}
-	hour := t.UTC().Truncate(time.Hour)
-	if x.win != nil && !x.win.Time.UTC().Truncate(time.Hour).Equal(hour) {
+	if x.win != nil && hourOf(x.win.Time) != hourOf(t) {
 		if err := x.closeWindow(); err != nil {
 			return err
 		}
 	}
 	if x.win == nil {
 		x.win = &event{Name: "inference", Time: t, End: t, Line: r.Num, startOff: r.Start, Message: strings.Clone(r.Message),
-			Facts: map[string]any{}, Native: fmt.Sprintf("inference|%s|%s", x.fp, hour.Format(time.RFC3339))}
+			Facts: map[string]any{}, Native: fmt.Sprintf("inference|%s|%s", x.fp, t.UTC().Truncate(time.Hour).Format(time.RFC3339))}
 		x.win.Excerpt = nil
 	}
 	w := x.win

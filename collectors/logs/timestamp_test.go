@@ -29,3 +29,16 @@ func TestUTCTimeIsTimeDate(t *testing.T) {
 			rng.IntN(1e9), (rng.IntN(29)-14)*3600+rng.IntN(60)*60)
 	}
 }
+
+// TestHourOf: two times are in the same hour by hourOf exactly when
+// Truncate(time.Hour) says so.
+func TestHourOf(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 100000 {
+		a := time.Unix(rng.Int64N(1<<36)-1<<35, rng.Int64N(1e9)).UTC()
+		b := a.Add(time.Duration(rng.Int64N(int64(3*time.Hour))) - 90*time.Minute)
+		if got, want := hourOf(a) == hourOf(b), a.Truncate(time.Hour).Equal(b.Truncate(time.Hour)); got != want {
+			t.Fatalf("hourOf(%v) == hourOf(%v) is %v, want %v", a, b, got, want)
+		}
+	}
+}
