@@ -35,8 +35,9 @@ const (
 )
 
 // lineReader reads lines in constant memory: a line longer than max is
-// cut to its first max bytes and the rest discarded, so neither a 10 MB
-// line nor a file without line breaks grows the buffer.
+// cut before a word to at most max bytes (cutString) and the rest
+// discarded, so neither a 10 MB line nor a file without line breaks grows
+// the buffer past max.
 type lineReader struct {
 	r    io.Reader
 	max  int
@@ -93,9 +94,15 @@ func (lr *lineReader) newLine(raw []byte, n int64, closed bool) line {
 // needed. A line longer than the buffer is returned instead (ok), cut.
 func (lr *lineReader) fill() (line, bool, error) {
 	lr.blk, lr.pos = nil, 0
+	seen := 0 // bytes at the start of data known to hold no line break
 	for {
 		data := lr.buf[lr.lo:lr.hi]
-		switch i := bytes.LastIndexByte(data, '\n'); {
+		i := bytes.LastIndexByte(data[seen:], '\n')
+		if i >= 0 {
+			i += seen
+		}
+		seen = len(data)
+		switch {
 		case i >= 0:
 			lr.blk = data[:i+1]
 			lr.lo += i + 1
