@@ -43,6 +43,9 @@ type Collector struct {
 	maxLine  int
 	gap      time.Duration
 	pii      bool
+	// noSkim sends every record down the extractor's full path (tests
+	// compare the two).
+	noSkim bool
 }
 
 var _ collectors.Collector = (*Collector)(nil)
@@ -372,6 +375,9 @@ func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped b
 	ex := &extractor{patterns: c.patterns, stems: c.stems, gap: c.gap, fp: fp, fallback: t.Info.ModTime().UTC()}
 	ex.out = func(ev *event) error { return r.emit(ev, t) }
 	asm := &assembler{format: format, year: year, stamped: stamped, emit: ex.record}
+	if !c.noSkim {
+		asm.skim = ex.skim
+	}
 	lr := newLineReader(rd, start, c.maxLine)
 	var binary, cut int
 	end := start
@@ -395,15 +401,21 @@ func (r *run) scan(t target, rd io.Reader, start int64, format string, stamped b
 		if l.Cut {
 			cut++
 		}
-		text := l.Text
+		b := l.Text
 		if l.Start == 0 {
-			text = bytes.TrimPrefix(text, []byte("\xef\xbb\xbf"))
+			b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 		}
-		if binaryLine(text) {
-			binary++
-			continue
+		// text is the reader's buffer until the next line: add copies what
+		// it keeps.
+		text := view(b)
+		if !printableASCII(text) { // else text it is, and valid UTF-8
+			if binaryLine(text) {
+				binary++
+				continue
+			}
+			text = toText(b)
 		}
-		if err := asm.add(l, toText(text)); err != nil {
+		if err := asm.add(l, text); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -42,7 +42,7 @@ type SourceConfig struct {
 	// DisableBuiltinEvents keeps only the configured Events.
 	DisableBuiltinEvents bool `yaml:"disable_builtin_events,omitempty" json:"disable_builtin_events,omitempty"`
 	// MaxLineBytes is the longest line kept whole (default 64 KiB);
-	// longer lines are cut and counted.
+	// longer lines are cut before a word to at most this and counted.
 	MaxLineBytes int `yaml:"max_line_bytes,omitempty" json:"max_line_bytes,omitempty"`
 	// IncidentGap is how long without an error ends an incident
 	// (default 5m).

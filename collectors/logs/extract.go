@@ -39,16 +39,23 @@ type event struct {
 	Logger   string
 	startOff int64
 	records  int
+	// endpoints counts an inference window's requests per endpoint
+	// (facts "endpoints" when it closes).
+	endpoints map[string]*int
 }
 
 func (ev *event) add(lines []string) {
 	for _, s := range lines {
-		if len(ev.Excerpt) >= maxSpanLines {
-			ev.More++
-			continue
-		}
-		ev.Excerpt = append(ev.Excerpt, s)
+		ev.add1(s)
 	}
+}
+
+func (ev *event) add1(s string) {
+	if len(ev.Excerpt) >= maxSpanLines {
+		ev.More++
+		return
+	}
+	ev.Excerpt = append(ev.Excerpt, s)
 }
 
 // extractor turns one file's records into events.
@@ -59,26 +66,99 @@ type extractor struct {
 	fp       string    // the file's head fingerprint, for IDs of aggregates
 	fallback time.Time // time of records without one (the file's mtime)
 	last     time.Time // the last record time seen
-	ring     []string  // the last contextLines lines
-	pending  []*event  // events waiting for their context lines after
-	span     *event    // an open deployment
-	inc      *event    // an open incident cluster
-	win      *event    // an open inference window
-	out      func(*event) error
+	// ring holds copies of the last lines, ring[(head+i)%contextLines]
+	// the i-th oldest of nring: records skimmed leave only these behind.
+	ring    [contextLines][]byte
+	head    int
+	nring   int
+	pending []*event // events waiting for their context lines after
+	span    *event   // an open deployment
+	inc     *event   // an open incident cluster
+	win     *event   // an open inference window
+	out     func(*event) error
+	// fold lower-cases messages for the patterns, refFold for refs.
+	fold, refFold folder
 }
 
+// context returns the last lines, oldest first.
 func (x *extractor) context() []string {
-	return append([]string(nil), x.ring...)
+	if x.nring == 0 {
+		return nil
+	}
+	out := make([]string, x.nring)
+	for i := range out {
+		out[i] = string(x.ring[(x.head+i)%contextLines])
+	}
+	return out
 }
 
 func (x *extractor) push(lines []string) {
 	for _, s := range lines {
-		if len(x.ring) == contextLines {
-			copy(x.ring, x.ring[1:])
-			x.ring = x.ring[:contextLines-1]
+		i := x.head
+		if x.nring < contextLines {
+			i = (x.head + x.nring) % contextLines
+			x.nring++
+		} else {
+			x.head = (x.head + 1) % contextLines
 		}
-		x.ring = append(x.ring, s)
+		x.ring[i] = append(x.ring[i][:0], s...)
 	}
+}
+
+// skim takes a record whose strings are views (see assembler.arena) when
+// no event waits for context lines and the record is no error and matches
+// no pattern: it does what record would (the time, an incident closed by
+// the gap, inference counts, the open deployment, the context lines),
+// copying what it keeps, and returns true. For any other record it
+// changes nothing and returns false: record gets it, made of strings of
+// its own.
+func (x *extractor) skim(r *record) (bool, error) {
+	if len(x.pending) > 0 || r.isIncident() || x.matches(r) {
+		return false, nil
+	}
+	t := r.timeOr(x.last)
+	if t.IsZero() {
+		t = x.fallback
+	}
+	if !r.Time.IsZero() {
+		x.last = r.Time
+	}
+	if x.inc != nil && t.Sub(x.inc.End) > x.gap {
+		if err := x.closeIncident(); err != nil {
+			return false, err
+		}
+	}
+	if err := x.inference(r, t); err != nil { // it copies what it keeps
+		return false, err
+	}
+	if err := x.inSpan(r, t, true); err != nil {
+		return false, err
+	}
+	x.push(r.Lines)
+	return true, nil
+}
+
+// matches reports whether one of the patterns matches r, as patterns1
+// tries them.
+func (x *extractor) matches(r *record) bool {
+	msg := strings.TrimSpace(r.Message)
+	if msg == "" {
+		return false
+	}
+	stems := x.stems.mask(msg)
+	lower := ""
+	for _, p := range x.patterns {
+		if len(p.any) > 0 && p.stems&stems == 0 {
+			continue
+		}
+		if lower == "" {
+			lower = x.fold.lower(msg)
+		}
+		if p.matches(msg, lower) {
+			return true
+		}
+	}
+	return false
 }
 
 // record processes one record.
@@ -116,20 +196,38 @@ func (x *extractor) record(r *record) error {
 	if err := x.inference(r, t); err != nil {
 		return err
 	}
-	if x.span != nil {
-		x.span.add(r.Lines)
-		x.span.records++
-		refs(r.Message, x.span.Facts)
-		if x.span.records > maxSpanRecords || t.Sub(x.span.Time) > maxSpan {
-			if err := x.closeSpan(outUnknown, t, r); err != nil {
-				return err
-			}
-		}
+	if err := x.inSpan(r, t, false); err != nil {
+		return err
 	}
 	if err := x.patterns1(r, t); err != nil {
 		return err
 	}
 	x.push(r.Lines)
+	return nil
+}
+
+// inSpan adds r to the open deployment, if any, and closes it when it ran
+// too long. copies: r's strings are views, so what is kept is copied.
+func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
+	if x.span == nil {
+		return nil
+	}
+	if copies {
+		for _, s := range r.Lines {
+			if len(x.span.Excerpt) < maxSpanLines {
+				s = strings.Clone(s) // kept
+			}
+			x.span.add1(s)
+		}
+		refs(r.Message, x.span.Facts, true, &x.refFold)
+	} else {
+		x.span.add(r.Lines)
+		refs(r.Message, x.span.Facts, false, &x.refFold)
+	}
+	x.span.records++
+	if x.span.records > maxSpanRecords || t.Sub(x.span.Time) > maxSpan {
+		return x.closeSpan(outUnknown, t, r)
+	}
 	return nil
 }
 
@@ -145,7 +243,7 @@ func (x *extractor) patterns1(r *record, t time.Time) error {
 			continue // a built-in pattern, and none of its words is here
 		}
 		if lower == "" {
-			lower = strings.ToLower(msg)
+			lower = x.fold.lower(msg)
 		}
 		groups := p.match(msg, lower)
 		if groups == nil {
@@ -175,7 +273,7 @@ func (x *extractor) newEvent(p *pattern, groups map[string]string, r *record, t 
 			ev.Facts[k] = v
 		}
 	}
-	refs(r.Message, ev.Facts)
+	refs(r.Message, ev.Facts, false, &x.refFold)
 	sum := sha256.Sum256([]byte(r.Message))
 	ev.Native = fmt.Sprintf("%s|%s|%s", p.Event, t.UTC().Format(time.RFC3339Nano), hex.EncodeToString(sum[:8]))
 	if r.Time.IsZero() {
@@ -266,7 +364,7 @@ func (x *extractor) incident(r *record, t time.Time) error {
 	default:
 		ev.Facts["errors"] = intFact(ev.Facts["errors"]) + 1
 	}
-	refs(r.Message, ev.Facts)
+	refs(r.Message, ev.Facts, false, &x.refFold)
 	return nil
 }
 
@@ -305,7 +403,18 @@ func isInference(req string) bool {
 		strings.Contains(p, "/invocations") || strings.HasSuffix(p, "/infer") || strings.Contains(p, "/generate")
 }
 
-// inference counts served inference requests per hour.
+// hourOf numbers the hour t is in: t.Truncate(time.Hour) for each hour,
+// cheaper (hours since the Unix epoch, which is on an hour).
+func hourOf(t time.Time) int64 {
+	s := t.Unix()
+	if s < 0 {
+		return (s - 3599) / 3600
+	}
+	return s / 3600
+}
+
+// inference counts served inference requests per hour. r's strings may
+// be views (skim): it copies what it keeps.
 func (x *extractor) inference(r *record, t time.Time) error {
 	var metric tsMetric
 	var model string
@@ -320,15 +429,14 @@ func (x *extractor) inference(r *record, t time.Time) error {
 		}
 		model = metricModel(dims)
 	}
-	hour := t.UTC().Truncate(time.Hour)
-	if x.win != nil && !x.win.Time.UTC().Truncate(time.Hour).Equal(hour) {
+	if x.win != nil && hourOf(x.win.Time) != hourOf(t) {
 		if err := x.closeWindow(); err != nil {
 			return err
 		}
 	}
 	if x.win == nil {
-		x.win = &event{Name: "inference", Time: t, End: t, Line: r.Num, startOff: r.Start, Message: r.Message,
-			Facts: map[string]any{}, Native: fmt.Sprintf("inference|%s|%s", x.fp, hour.Format(time.RFC3339))}
+		x.win = &event{Name: "inference", Time: t, End: t, Line: r.Num, startOff: r.Start, Message: strings.Clone(r.Message),
+			Facts: map[string]any{}, Native: fmt.Sprintf("inference|%s|%s", x.fp, t.UTC().Truncate(time.Hour).Format(time.RFC3339))}
 		x.win.Excerpt = nil
 	}
 	w := x.win
@@ -339,7 +447,7 @@ func (x *extractor) inference(r *record, t time.Time) error {
 	}
 	w.records++
 	if len(w.Excerpt) < 10 {
-		w.Excerpt = append(w.Excerpt, r.Lines[0])
+		w.Excerpt = append(w.Excerpt, strings.Clone(r.Lines[0]))
 	} else {
 		w.More++
 	}
@@ -353,19 +461,23 @@ func (x *extractor) inference(r *record, t time.Time) error {
 		w.Facts["status"] = st
 	}
 	st[class]++
-	eps, _ := w.Facts["endpoints"].(map[string]int)
-	if eps == nil {
-		eps = map[string]int{}
-		w.Facts["endpoints"] = eps
-	}
-	if _, ok := eps[r.Request]; ok || len(eps) < maxEndpoints {
-		eps[r.Request]++
+	// Counted through pointers: assigning to a map with an equal key
+	// stores the new key, which may be a view.
+	if n := w.endpoints[r.Request]; n != nil {
+		*n++
+	} else if len(w.endpoints) < maxEndpoints {
+		if w.endpoints == nil {
+			w.endpoints = map[string]*int{}
+		}
+		w.endpoints[strings.Clone(r.Request)] = new(1)
 	}
 	if _, p, _ := strings.Cut(r.Request, " "); strings.Contains(p, "/predictions/") {
-		model := path.Base(strings.SplitN(strings.SplitN(p, "/predictions/", 2)[1], "?", 2)[0])
+		_, p, _ = strings.Cut(p, "/predictions/")
+		p, _, _ = strings.Cut(p, "?")
+		model := path.Base(p)
 		models, _ := w.Facts["models"].([]string)
 		if model != "" && !contains(models, model) && len(models) < maxEndpoints {
-			w.Facts["models"] = append(models, model)
+			w.Facts["models"] = append(models, strings.Clone(model))
 		}
 	}
 	return nil
@@ -398,8 +510,8 @@ func (x *extractor) addMetric(w *event, m tsMetric, model string) {
 		if len(ms) >= 40 || strings.HasPrefix(m.Name, "W-") { // per-worker load times: one name per worker
 			return
 		}
-		st = &metricStats{Unit: m.Unit, Min: m.Value, Max: m.Value}
-		ms[name] = st
+		st = &metricStats{Unit: strings.Clone(m.Unit), Min: m.Value, Max: m.Value}
+		ms[strings.Clone(name)] = st
 	}
 	st.Mean = (st.Mean*float64(st.Count) + m.Value) / float64(st.Count+1)
 	st.Count++
@@ -410,6 +522,13 @@ func (x *extractor) closeWindow() error {
 	w := x.win
 	x.win = nil
 	w.Facts["requests"] = w.records
+	if len(w.endpoints) > 0 {
+		eps := make(map[string]int, len(w.endpoints))
+		for k, n := range w.endpoints {
+			eps[k] = *n
+		}
+		w.Facts["endpoints"] = eps
+	}
 	w.Facts["first_seen"] = w.Time.UTC().Format(time.RFC3339Nano)
 	w.Facts["last_seen"] = w.End.UTC().Format(time.RFC3339Nano)
 	if m, ok := w.Facts["models"].([]string); ok {

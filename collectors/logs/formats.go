@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Formats of the format key. "auto" detects one per file from its first
@@ -41,23 +42,45 @@ type entry struct {
 	Client  string // client address of an access line
 }
 
-// levels maps level spellings to the canonical ones.
-var levels = map[string]string{
-	"TRACE": "DEBUG", "DEBUG": "DEBUG", "FINE": "DEBUG", "INFO": "INFO", "NOTICE": "INFO",
-	"WARN": "WARN", "WARNING": "WARN", "ERROR": "ERROR", "ERR": "ERROR", "SEVERE": "ERROR",
-	"CRITICAL": "CRITICAL", "CRIT": "CRITICAL", "FATAL": "CRITICAL", "ALERT": "CRITICAL",
-	"EMERG": "CRITICAL", "PANIC": "CRITICAL",
-}
-
+// canonLevel returns the canonical level of a spelling (INFO, Warning,
+// err, FATAL …), or "".
 func canonLevel(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) < 3 || len(s) > 8 {
 		return ""
 	}
-	if lv, ok := levels[s]; ok { // upper case, as most logs write it
+	if lv := upperLevel(s); lv != "" { // upper case, as most logs write it
 		return lv
 	}
-	return levels[strings.ToUpper(s)]
+	var up [8]byte // s in upper case, without allocating for ASCII
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return upperLevel(strings.ToUpper(s))
+		}
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up[i] = c
+	}
+	return upperLevel(string(up[:len(s)]))
+}
+
+// upperLevel maps the upper-case level spellings to the canonical ones.
+func upperLevel(s string) string {
+	switch s {
+	case "TRACE", "DEBUG", "FINE":
+		return "DEBUG"
+	case "INFO", "NOTICE":
+		return "INFO"
+	case "WARN", "WARNING":
+		return "WARN"
+	case "ERROR", "ERR", "SEVERE":
+		return "ERROR"
+	case "CRITICAL", "CRIT", "FATAL", "ALERT", "EMERG", "PANIC":
+		return "CRITICAL"
+	}
+	return ""
 }
 
 // parseText parses a text log line: a leading timestamp (see leadingTime),
@@ -74,14 +97,14 @@ func parseText(s string, year int) (entry, bool) {
 		return entry{Message: s}, false
 	}
 	e := entry{Time: t}
-	rest = strings.TrimLeft(rest, " \t")
+	rest = trimBlanks(rest)
 	rest = strings.TrimPrefix(rest, "- ")
 	rest = strings.TrimPrefix(rest, "| ")
 	// Airflow: "{taskinstance.py:1149} INFO - msg"
 	if strings.HasPrefix(rest, "{") {
 		if i := strings.IndexByte(rest, '}'); i > 0 && i < 80 {
 			e.Logger = rest[:i+1]
-			rest = strings.TrimLeft(rest[i+1:], " ")
+			rest = trimSpaces(rest[i+1:])
 		}
 	}
 	// Level, bracketed or bare, followed by a space, " - " or ":".
@@ -97,8 +120,10 @@ func parseText(s string, year int) (entry, bool) {
 	// TorchServe: "main org.pytorch.serve.ModelServer - msg",
 	// "W-9000-my_tc_1.0 TS_METRICS - msg"
 	if e.Level != "" && e.Logger == "" {
-		if a, b, ok := strings.Cut(rest, " "); ok && !strings.ContainsAny(a, "\t") {
-			if lg, msg, ok := strings.Cut(b, " - "); ok && isLoggerName(lg) {
+		if a, b, ok := strings.Cut(rest, " "); ok && strings.IndexByte(a, '\t') < 0 {
+			// A logger name has no space: only a " - " at b's first
+			// space can end one.
+			if lg, msg, ok := cutFirstSpace(b, " - "); ok && isLoggerName(lg) {
 				e.Logger = lg
 				rest = msg
 			} else if lg, ok := strings.CutSuffix(b, " -"); ok && isLoggerName(lg) {
@@ -124,10 +149,47 @@ func parseText(s string, year int) (entry, bool) {
 	return e, true
 }
 
+// trimBlanks is strings.TrimLeft(s, " \t"), trimSpaces
+// strings.TrimLeft(s, " ") and hasBlank strings.ContainsAny(s, " \t"),
+// cheaper: they run several times on every line.
+func trimBlanks(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
+}
+
+func trimSpaces(s string) string {
+	for len(s) > 0 && s[0] == ' ' {
+		s = s[1:]
+	}
+	return s
+}
+
+func hasBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' || s[i] == '\t' {
+			return true
+		}
+	}
+	return false
+}
+
+// cutFirstSpace is strings.Cut(s, sep) for a sep that starts with a
+// space, when what comes before sep must hold no space: it looks for sep
+// only at s's first space.
+func cutFirstSpace(s, sep string) (before, after string, found bool) {
+	i := strings.IndexByte(s, ' ')
+	if i < 0 || !strings.HasPrefix(s[i:], sep) {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
 // isLoggerName reports whether s looks like a Java class or an all-caps
 // logger (TS_METRICS, MODEL_LOG).
 func isLoggerName(s string) bool {
-	if s == "" || len(s) > 120 || strings.ContainsAny(s, " \t") {
+	if s == "" || len(s) > 120 || hasBlank(s) {
 		return false
 	}
 	if strings.Count(s, ".") >= 2 {
@@ -159,10 +221,16 @@ func cutLevel(s string) (string, string, bool) {
 		if lv == "" {
 			return "", s, false
 		}
-		rest := strings.TrimLeft(s[i+1:], " ")
+		rest := trimSpaces(s[i+1:])
 		return lv, strings.TrimPrefix(rest, "- "), true
 	}
-	end := strings.IndexAny(s[:min(len(s), 10)], " :")
+	end := -1
+	for i := 0; i < min(len(s), 10); i++ {
+		if s[i] == ' ' || s[i] == ':' {
+			end = i
+			break
+		}
+	}
 	if end < 0 {
 		if lv := canonLevel(s); lv != "" && len(s) <= 8 {
 			return lv, "", true
@@ -170,12 +238,14 @@ func cutLevel(s string) (string, string, bool) {
 		return "", s, false
 	}
 	lv := canonLevel(s[:end])
-	if lv == "" || s[:end] != strings.ToUpper(s[:end]) {
+	if lv == "" || !isUpper(s[:end]) {
 		return "", s, false
 	}
-	rest := strings.TrimLeft(s[end:], ": ")
-	rest = strings.TrimPrefix(rest, "- ")
-	return lv, rest, true
+	rest := s[end:]
+	for len(rest) > 0 && (rest[0] == ':' || rest[0] == ' ') {
+		rest = rest[1:]
+	}
+	return lv, strings.TrimPrefix(rest, "- "), true
 }
 
 var (
@@ -209,11 +279,11 @@ func parseAccess(s string) (entry, bool) {
 func parseRequest(s string) (entry, bool) {
 	var client string
 	if !strings.HasPrefix(s, `"`) {
-		c, rest, ok := strings.Cut(s, ` "`)
-		if !ok || strings.ContainsAny(c, " \t") {
+		c, _, ok := strings.Cut(s, ` "`)
+		if !ok || hasBlank(c) {
 			return entry{}, false
 		}
-		client, s = c, `"`+rest
+		client, s = c, s[len(c)+1:] // from the quote on
 	}
 	end := strings.IndexByte(s[1:], '"')
 	if end < 0 {
@@ -221,11 +291,11 @@ func parseRequest(s string) (entry, bool) {
 	}
 	req, after := s[1:1+end], s[2+end:]
 	method, rest, ok := strings.Cut(req, " ")
-	if !ok || len(method) < 3 || len(method) > 7 || strings.ToUpper(method) != method || !isLetters(method) {
+	if !ok || len(method) < 3 || len(method) > 7 || !isLetters(method) {
 		return entry{}, false
 	}
 	path, proto, ok := strings.Cut(rest, " ")
-	if !ok || path == "" || !strings.HasPrefix(proto, "HTTP/") || strings.ContainsAny(proto[5:], " \t") || len(proto) < 6 {
+	if !ok || path == "" || !strings.HasPrefix(proto, "HTTP/") || hasBlank(proto[5:]) || len(proto) < 6 {
 		return entry{}, false
 	}
 	if len(after) < 4 || after[0] != ' ' || (len(after) > 4 && after[4] != ' ') {
@@ -236,6 +306,19 @@ func parseRequest(s string) (entry, bool) {
 		return entry{}, false
 	}
 	return entry{Status: st, Request: req[:len(method)+1+len(path)], Client: client}, true
+}
+
+// isUpper reports whether s == strings.ToUpper(s), without allocating
+// for ASCII.
+func isUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return s == strings.ToUpper(s)
+		} else if c >= 'a' && c <= 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func isLetters(s string) bool {
@@ -377,7 +460,7 @@ func parseCRI(s string, year int) (entry, bool) {
 func parseTSMetricHead(s string) (tsMetric, string, bool) {
 	head, dims, _ := strings.Cut(s, "|#")
 	nu, val, ok := strings.Cut(head, ":")
-	if !ok || nu == "" || strings.ContainsAny(nu, " \t") {
+	if !ok || nu == "" || hasBlank(nu) {
 		return tsMetric{}, "", false
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)

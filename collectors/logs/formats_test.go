@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -155,7 +156,9 @@ func TestDetectFormat(t *testing.T) {
 }
 
 func TestLineReader(t *testing.T) {
-	in := "short\r\n" + strings.Repeat("y", 3000) + "\nlast"
+	// Lines longer than the limit are cut before a word (cutString): a
+	// line of one long word is cut to nothing.
+	in := "short\r\n" + strings.Repeat("y", 3000) + "\n" + strings.Repeat("word ", 600) + "\nlast"
 	lr := newLineReader(strings.NewReader(in), 100, 1024)
 	var got []line
 	for {
@@ -163,11 +166,77 @@ func TestLineReader(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		l.Text = append([]byte(nil), l.Text...)
+		l.Text = append([]byte(nil), l.Text...) // the reader's buffer until the next line
 		got = append(got, l)
 	}
-	if len(got) != 3 || string(got[0].Text) != "short" || got[0].Start != 100 || got[0].End != 107 ||
-		!got[1].Cut || len(got[1].Text) != 1024 || got[1].End != 107+3001 || got[2].Closed || string(got[2].Text) != "last" {
+	if len(got) != 4 || string(got[0].Text) != "short" || got[0].Start != 100 || got[0].End != 107 ||
+		!got[1].Cut || len(got[1].Text) != 0 || got[1].End != 107+3001 ||
+		!got[2].Cut || len(got[2].Text) != 1024 || !strings.HasSuffix(string(got[2].Text), " word") || got[2].End != 3108+3001 ||
+		got[3].Closed || string(got[3].Text) != "last" {
 		t.Errorf("lines %+v", got)
+	}
+}
+
+// refLines is what lineReader must return for in with limit max: lines
+// split at "\n", a final "\r" dropped, cut by cutString.
+func refLines(in string, max int) []string {
+	var out []string
+	for len(in) > 0 {
+		l, rest, found := strings.Cut(in, "\n")
+		if len(l) > max {
+			l = cutString(l, max)
+		}
+		out = append(out, strings.TrimSuffix(l, "\r"))
+		if !found {
+			break
+		}
+		in = rest
+	}
+	return out
+}
+
+// TestLineReaderLongLines: lines shorter and longer than the read buffer
+// and than the limit, read whole or a byte at a time or half a buffer at a
+// time, give the same lines as splitting the text.
+func TestLineReaderLongLines(t *testing.T) {
+	words := func(n int) string { return strings.Repeat("word ", n/5+1)[:n] }
+	in := "a\r\n" + words(300<<10) + "\r\n" + strings.Repeat("z", 700<<10) + "\n" + words(600<<10) + "\n\nend " + words(readBytes+3)
+	for _, max := range []int{1024, 512 << 10, 1 << 20} {
+		want := refLines(in, max)
+		for name, r := range map[string]func() io.Reader{
+			"whole":    func() io.Reader { return strings.NewReader(in) },
+			"one byte": func() io.Reader { return iotest.OneByteReader(strings.NewReader(in)) },
+			"half":     func() io.Reader { return iotest.HalfReader(strings.NewReader(in)) },
+		} {
+			lr := newLineReader(r(), 0, max)
+			var got []string
+			var end int64
+			for {
+				l, err := lr.next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := l.End - l.Start // the line's bytes, with its "\r" but not its "\n"
+				if l.Closed {
+					n--
+				}
+				if l.Start != end || l.Cut != (n > int64(max)) {
+					t.Fatalf("max %d, %s: line at %d: %+v", max, name, end, l)
+				}
+				end = l.End
+				got = append(got, string(l.Text))
+			}
+			if end != int64(len(in)) || len(got) != len(want) {
+				t.Fatalf("max %d, %s: %d lines to byte %d, want %d to %d", max, name, len(got), end, len(want), len(in))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("max %d, %s: line %d is %d bytes %.20q…, want %d bytes %.20q…", max, name, i+1, len(got[i]), got[i], len(want[i]), want[i])
+				}
+			}
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 )
 
@@ -33,7 +34,7 @@ func checkEntry(t *testing.T, in string, e entry) {
 	if len(e.Message) > len(in) {
 		t.Errorf("message longer than its line: %q → %q", in, e.Message)
 	}
-	if e.Level != "" && levels[e.Level] != e.Level {
+	if e.Level != "" && upperLevel(e.Level) != e.Level {
 		t.Errorf("level %q is not canonical", e.Level)
 	}
 }
@@ -117,8 +118,9 @@ func FuzzLineReader(f *testing.F) {
 	f.Add([]byte{0, 0xff, '\n', 0xc3}, 300)
 	f.Fuzz(func(t *testing.T, b []byte, max int) {
 		max = 256 + (max&0xffff)%4096
-		lr := newLineReader(strings.NewReader(string(b)), 0, max)
+		lr := newLineReader(iotest.HalfReader(strings.NewReader(string(b))), 0, max)
 		var pos int64
+		var got []string
 		for {
 			l, err := lr.next()
 			if err == io.EOF {
@@ -131,9 +133,13 @@ func FuzzLineReader(f *testing.F) {
 				t.Fatalf("line %+v at %d (max %d)", l, pos, max)
 			}
 			pos = l.End
+			got = append(got, string(l.Text))
 		}
 		if pos != int64(len(b)) {
 			t.Fatalf("read %d of %d bytes", pos, len(b))
+		}
+		if want := refLines(string(b), max); strings.Join(got, "\n") != strings.Join(want, "\n") || len(got) != len(want) {
+			t.Fatalf("lines %q, want %q", got, want)
 		}
 	})
 }

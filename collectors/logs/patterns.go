@@ -2,6 +2,7 @@ package logs
 
 import (
 	"fmt"
+	"math/bits"
 	"regexp"
 	"strings"
 
@@ -51,18 +52,11 @@ type pattern struct {
 	stems uint32
 }
 
+// match returns the named groups of p's match in msg, or nil when it
+// does not match.
 func (p *pattern) match(msg, lower string) map[string]string {
-	if len(p.any) > 0 {
-		found := false
-		for _, w := range p.any {
-			if strings.Contains(lower, w) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return nil
-		}
+	if !p.mayMatch(lower) {
+		return nil
 	}
 	m := p.re.FindStringSubmatch(msg)
 	if m == nil {
@@ -75,6 +69,25 @@ func (p *pattern) match(msg, lower string) map[string]string {
 		}
 	}
 	return groups
+}
+
+// matches reports whether p matches msg.
+func (p *pattern) matches(msg, lower string) bool {
+	return p.mayMatch(lower) && p.re.MatchString(msg)
+}
+
+// mayMatch reports whether lower, a message in lower case, holds one of
+// p's words, if it has any.
+func (p *pattern) mayMatch(lower string) bool {
+	if len(p.any) == 0 {
+		return true
+	}
+	for _, w := range p.any {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // builtinPatterns are the patterns every logs source has unless
@@ -180,8 +193,9 @@ var stems = []string{"deploy", "roll", "model", "version", "scal", "replica", "s
 	"inference", "transition", "promot", "alias", "new size", "revert", "progressdeadline", "loaded",
 	"registered", "created", "updatemodel"}
 
-// stemIndex lists stems by their first letter, with their bit in a mask.
-type stemIndex [26][]stemBit
+// stemIndex lists stems by their first two letters (lower case), with
+// their bit in a mask.
+type stemIndex [26 * 26][]stemBit
 
 type stemBit struct {
 	word string
@@ -191,29 +205,67 @@ type stemBit struct {
 func newStemIndex() *stemIndex {
 	var x stemIndex
 	for i, st := range stems {
-		x[st[0]-'a'] = append(x[st[0]-'a'], stemBit{st, 1 << i})
+		k := int(st[0]-'a')*26 + int(st[1]-'a')
+		x[k] = append(x[k], stemBit{st, 1 << i})
 	}
 	return &x
 }
 
 // mask returns, in one pass without allocating, the bits of the stems
 // that start a word of s, ignoring ASCII case. Every built-in pattern
-// starts its words there (\bdeploy, \bscal, …).
+// starts its words there (\bdeploy, \bscal, …). It finds the starts of
+// words (an ASCII letter after anything else) 8 bytes at a time and looks
+// up the stems by their first two letters.
 func (x *stemIndex) mask(s string) uint32 {
 	var m uint32
-	prevLetter := false
-	for i := 0; i < len(s); i++ {
+	var prev uint64 // bit 7 set: the byte before the word was a letter
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		letters := letterBits(w)
+		starts := letters &^ (letters<<8 | prev)
+		prev = letters >> 56
+		for starts != 0 {
+			j := i + bits.TrailingZeros64(starts)/8
+			starts &= starts - 1
+			m |= x.at(s, j)
+		}
+	}
+	prevLetter := prev != 0
+	for ; i < len(s); i++ {
 		c := s[i] | 0x20
 		letter := c >= 'a' && c <= 'z'
-		if !letter || prevLetter {
-			prevLetter = letter
-			continue
+		if letter && !prevLetter {
+			m |= x.at(s, i)
 		}
-		prevLetter = true
-		for _, st := range x[c-'a'] {
-			if len(s)-i >= len(st.word) && equalFoldASCII(s[i:i+len(st.word)], st.word) {
-				m |= st.bit
-			}
+		prevLetter = letter
+	}
+	return m
+}
+
+// letterBits sets bit 7 of each byte of w that is an ASCII letter.
+func letterBits(w uint64) uint64 {
+	lower := w | 0x20*ones // A-Z to a-z; no other byte becomes a letter
+	ascii := ^w & highs
+	geA := (lower&^highs | highs) - 0x61*ones // bit 7 stays set where the byte is >= 'a'
+	leZ := (0x7a|0x80)*ones - lower&^highs    // bit 7 stays set where the byte is <= 'z'
+	return geA & leZ & ascii & highs
+}
+
+// at returns the bits of the stems that s[i:] starts with.
+func (x *stemIndex) at(s string, i int) uint32 {
+	if i+1 >= len(s) {
+		return 0 // every stem has two letters or more
+	}
+	c, c2 := s[i]|0x20, s[i+1]|0x20
+	if c2 < 'a' || c2 > 'z' {
+		return 0
+	}
+	var m uint32
+	for _, st := range x[int(c-'a')*26+int(c2-'a')] {
+		if len(s)-i >= len(st.word) && equalFoldASCII(s[i:i+len(st.word)], st.word) {
+			m |= st.bit
 		}
 	}
 	return m
@@ -264,36 +316,98 @@ func hasHexRun(s string, n int) bool {
 }
 
 // refs finds the MLflow run ID and commit SHA a message names, so that
-// linking can happen later; nothing is looked up here.
-func refs(msg string, facts map[string]any) {
+// linking can happen later; nothing is looked up here. copies: msg is a
+// view (see assembler.arena), so the facts added are copied. f (may be
+// nil) lower-cases msg.
+func refs(msg string, facts map[string]any, copies bool, f *folder) {
 	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
 		return // every reference below holds one of these
 	}
-	lower := strings.ToLower(msg)
-	if _, ok := facts["mlflow_run_id"]; !ok && strings.Contains(lower, "run") && hasHexRun(msg, 32) {
+	own := func(s string) string {
+		if copies {
+			return strings.Clone(s)
+		}
+		return s
+	}
+	lower := ""
+	has := func(w string) bool {
+		if lower == "" {
+			lower = f.lower(msg)
+		}
+		return strings.Contains(lower, w)
+	}
+	if _, ok := facts["mlflow_run_id"]; !ok && has("run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
-			facts["mlflow_run_id"] = m[1]
+			facts["mlflow_run_id"] = own(m[1])
 		}
 	}
 	if _, ok := facts["commit"]; !ok {
-		if !strings.Contains(lower, "commit") {
+		if !has("commit") {
 		} else if m := commitRe.FindStringSubmatch(msg); m != nil {
-			facts["commit"] = strings.ToLower(m[1])
+			facts["commit"] = own(strings.ToLower(m[1]))
 		}
-		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !strings.Contains(lower, "run") {
+		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !has("run") {
 			if sha := fullSHARe.FindString(msg); sha != "" {
-				facts["commit"] = sha
+				facts["commit"] = own(sha)
 			}
 		}
 	}
-	if _, ok := facts["model_version"]; !ok && strings.Contains(lower, "model version") {
+	if _, ok := facts["model_version"]; !ok && has("model version") {
 		if m := modelVerRe.FindStringSubmatch(msg); m != nil {
-			facts["model_version"] = m[1]
+			facts["model_version"] = own(m[1])
 		}
 	}
-	if _, ok := facts["model"]; !ok && strings.Contains(lower, "model") {
+	if _, ok := facts["model"]; !ok && has("model") {
 		if m := modelNameRe.FindStringSubmatch(msg); m != nil {
-			facts["model"] = m[1]
+			facts["model"] = own(m[1])
 		}
 	}
+}
+
+// folder lower-cases text for substring tests, into a buffer it reuses
+// for ASCII: what lower returns is valid only until its next call.
+type folder struct{ buf []byte }
+
+// lower is strings.ToLower(s); f may be nil.
+func (f *folder) lower(s string) string {
+	if f == nil || !isASCII(s) {
+		return strings.ToLower(s)
+	}
+	f.buf = f.buf[:0]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		f.buf = append(f.buf, c)
+	}
+	return view(f.buf)
+}
+
+// containsFold is strings.Contains(strings.ToLower(s), lower) for a
+// lower-case ASCII word, without allocating when s is ASCII.
+func containsFold(s, lower string) bool {
+	if !isASCII(s) {
+		return strings.Contains(strings.ToLower(s), lower)
+	}
+	if lower == "" {
+		return true
+	}
+	first := [2]byte{lower[0], lower[0]}
+	if c := lower[0]; c >= 'a' && c <= 'z' {
+		first[1] = c - ('a' - 'A')
+	}
+	for _, c := range first {
+		for i := 0; i+len(lower) <= len(s); i++ {
+			j := strings.IndexByte(s[i:len(s)-len(lower)+1], c)
+			if j < 0 {
+				break
+			}
+			i += j
+			if equalFoldASCII(s[i:i+len(lower)], lower) {
+				return true
+			}
+		}
+	}
+	return false
 }

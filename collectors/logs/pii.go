@@ -42,14 +42,51 @@ func maskPII(s string) string {
 	if s == "" {
 		return s
 	}
-	if strings.ContainsRune(s, '.') {
+	// Each regexp runs only where it could mask something: regexps are
+	// slow and excerpts are long.
+	if mayHaveIPv4(s) {
 		s = replaceChecked(s, ipv4Re, maskIP, isIPToMask)
 	}
-	if strings.Count(s, ":") >= 2 {
+	if strings.Contains(s, "::") || strings.Count(s, ":") >= 7 { // see isIPv6ToMask
 		s = replaceChecked(s, ipv6Re, maskIP, isIPv6ToMask)
 	}
-	s = replaceChecked(s, phoneRe, maskPhone, isPhone)
+	if mayHavePhone(s) {
+		s = replaceChecked(s, phoneRe, maskPhone, isPhone)
+	}
 	return s
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// mayHaveIPv4 reports whether s holds three dots between digits, as every
+// match of ipv4Re does.
+func mayHaveIPv4(s string) bool {
+	n := 0
+	for i := 1; i+1 < len(s); i++ {
+		if s[i] == '.' && isDigit(s[i-1]) && isDigit(s[i+1]) {
+			if n++; n == 3 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayHavePhone reports whether s holds what every match of phoneRe
+// starts with or holds: "+" or "(" before a digit, or a digit (and maybe
+// a ")") then a space or "-" then three digits.
+func mayHavePhone(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		switch c := s[i]; {
+		case (c == '+' || c == '(') && isDigit(s[i+1]):
+			return true
+		case (c == ' ' || c == '-') && i > 0 && i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]):
+			if isDigit(s[i-1]) || s[i-1] == ')' && i > 1 && isDigit(s[i-2]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // replaceChecked replaces the matches of re in s that ok accepts and whose

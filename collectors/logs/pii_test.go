@@ -1,6 +1,11 @@
 package logs
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestMaskPII(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -23,5 +28,72 @@ func TestMaskPII(t *testing.T) {
 		if got := maskPII(tc.in); got != tc.want {
 			t.Errorf("maskPII(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// refMaskPII is maskPII without its prefilters: every regexp on every
+// string.
+func refMaskPII(s string) string {
+	s = replaceChecked(s, ipv4Re, maskIP, isIPToMask)
+	s = replaceChecked(s, ipv6Re, maskIP, isIPv6ToMask)
+	return replaceChecked(s, phoneRe, maskPhone, isPhone)
+}
+
+var piiSeeds = []string{
+	"client 203.0.113.7 connected", "call +44 20 7946 0958 or 020 7946 0958", "US (202) 555-0147 and 202-555-0147",
+	"mobile 07700 900123.", "from 2001:db8::17 via fe80::1", "1:2:3:4:5:6:7:8", "a:b:c:d:e:f:0:1 x", "(0123) 456 7890",
+	"0123)-456 7890", "1.2.3", "1.2.3.4", "x+1 y", "tel:+1-202-555-0147", "202 555 0147", "0207 946 0958", "+1 12 34 56 78", "+44(20)12 34 56",
+}
+
+// TestMaskPIIPrefilters: the prefilters never change what is masked, on
+// the seeds and on every line of the corpus's logs.
+func TestMaskPIIPrefilters(t *testing.T) {
+	lines := append([]string(nil), piiSeeds...)
+	filepath.WalkDir(internalCorpus(t), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".log") {
+			return nil
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			lines = append(lines, strings.Split(string(b), "\n")...)
+		}
+		return nil
+	})
+	if len(lines) < 1000 {
+		t.Fatalf("only %d lines in the corpus's logs", len(lines))
+	}
+	for _, s := range lines {
+		if got, want := maskPII(s), refMaskPII(s); got != want {
+			t.Errorf("maskPII(%q)\n got %q\nwant %q", s, got, want)
+		}
+	}
+}
+
+func FuzzMaskPIIPrefilters(f *testing.F) {
+	for _, s := range piiSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := maskPII(s), refMaskPII(s); got != want {
+			t.Errorf("maskPII(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// internalCorpus finds the shared corpus as corpusDir does, for this
+// package's internal tests: $KSBFOLIO_CORPUS or shared/corpus in a folder
+// above.
+func internalCorpus(t *testing.T) string {
+	if d := os.Getenv("KSBFOLIO_CORPUS"); d != "" {
+		return d
+	}
+	dir, _ := filepath.Abs(".")
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && fi.IsDir() {
+			return filepath.Join(dir, "shared", "corpus")
+		}
+		if filepath.Dir(dir) == dir {
+			t.Skip("the shared corpus is not here; set KSBFOLIO_CORPUS")
+		}
+		dir = filepath.Dir(dir)
 	}
 }

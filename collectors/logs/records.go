@@ -3,6 +3,7 @@ package logs
 import (
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Caps on what one record keeps, so that memory stays bounded whatever
@@ -35,15 +36,22 @@ func (r *record) addLine(s string) {
 	r.Lines = append(r.Lines, cutString(s, maxExcerptLine))
 }
 
-// cutString cuts s to at most n bytes, at a rune boundary.
+// cutString cuts s to at most n bytes, before a space or tab, so that no
+// word is cut in two: what this collector cuts, the pipeline's redaction
+// has not seen yet, and a secret cut short might no longer be recognised
+// as one. A word that does not fit is left out whole; a text of one word
+// longer than n becomes "".
 func cutString(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return s[:lastBlank(s, n)]
+}
+
+// lastBlank is where to cut s to at most n bytes without cutting a word:
+// the last space or tab in s[:n+1] (s[n] may be one), or 0.
+func lastBlank(s string, n int) int {
+	return max(0, strings.LastIndexAny(s[:n+1], " \t"))
 }
 
 // assembler turns lines into records: it joins continuation lines (text
@@ -60,14 +68,61 @@ type assembler struct {
 	tbRecs  int
 	// emit gets each record; it must not keep r, which is reused.
 	emit func(*record) error
+	// skim, if set, is offered each record before emit; when it says it
+	// handled the record (keeping none of its strings), emit does not
+	// get it.
+	skim func(*record) (bool, error)
+	// arena holds the text of cur's lines, spare the line being added:
+	// until a record is handed over, its strings are views of its arena,
+	// and lines are not copied into strings one by one. A record is made
+	// of strings of its own (materialize) before emit gets it.
+	arena, spare []byte
 }
 
-// add feeds one line.
+// keep appends text to cur's arena and returns it from there.
+func (a *assembler) keep(text string) string {
+	n := len(a.arena)
+	a.arena = append(a.arena, text...)
+	return view(a.arena[n:])
+}
+
+// materialize makes every string of r that is a view of the arena a
+// string of its own (one copy of the arena for them all). Views of an
+// earlier arena, left when the arena grew, are never written again.
+func (a *assembler) materialize(r *record) {
+	if len(a.arena) == 0 {
+		return
+	}
+	own := string(a.arena)
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(a.arena)))
+	hi := lo + uintptr(len(a.arena))
+	rebase := func(s *string) {
+		if len(*s) == 0 {
+			return
+		}
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(*s))); p >= lo && p < hi {
+			off := int(p - lo)
+			*s = own[off : off+len(*s)]
+		}
+	}
+	for _, s := range []*string{&r.Level, &r.Logger, &r.Message, &r.Stream, &r.Request, &r.Client, &r.Exception} {
+		rebase(s)
+	}
+	for i := range r.Lines {
+		rebase(&r.Lines[i])
+	}
+}
+
+// add feeds one line. text need only be valid during the call: what is
+// kept of it is copied.
 func (a *assembler) add(l line, text string) error {
+	a.spare = append(a.spare[:0], text...)
+	own := view(a.spare) // the new record's, if the line starts one
 	switch a.format {
 	case formatText, formatAccess:
-		e, header := parseText(text, a.year)
+		e, header := parseText(own, a.year)
 		if !header && !l.Fresh && a.stamped && a.cur != nil && len(a.cur.Lines) < maxRecordLines {
+			text := a.keep(text)
 			a.cur.addLine(text)
 			a.cur.End = l.End
 			if strings.TrimSpace(text) == tracebackHeader {
@@ -81,26 +136,26 @@ func (a *assembler) add(l line, text string) error {
 		if header && e.Message != "" && e.Message[0] >= '0' && e.Message[0] <= '9' {
 			e = inner(e, a.year) // Airflow quoting a Python log line
 		}
-		return a.start(e, l, text)
+		return a.start(e, l, own)
 	default:
 		var e entry
 		var ok bool
 		switch a.format {
 		case formatDocker:
-			e, ok = parseDocker(text, a.year)
+			e, ok = parseDocker(own, a.year)
 		case formatCRI:
-			e, ok = parseCRI(text, a.year)
+			e, ok = parseCRI(own, a.year)
 		default:
-			e, ok = parseJSON(text, a.year)
+			e, ok = parseJSON(own, a.year)
 		}
 		if !ok {
-			e = entry{Message: text}
+			e = entry{Message: own}
 		}
 		if a.cur != nil && a.cur.Partial {
 			// The previous line was partial: this one continues it.
-			a.cur.Message += e.Message
+			a.cur.Message += e.Message // a string of its own
 			a.cur.Partial = e.Partial
-			a.cur.addLine(text)
+			a.cur.addLine(a.keep(text))
 			a.cur.End = l.End
 			if !a.cur.Partial {
 				a.cur.entry = mergeInner(a.cur.entry, a.year)
@@ -110,7 +165,7 @@ func (a *assembler) add(l line, text string) error {
 		if !e.Partial {
 			e = mergeInner(e, a.year)
 		}
-		return a.start(e, l, text)
+		return a.start(e, l, own)
 	}
 }
 
@@ -120,11 +175,16 @@ func mergeInner(e entry, year int) entry {
 	return inner(e, year)
 }
 
-// start ends the current record and begins one.
+// start ends the current record and begins one; e and text are views of
+// the spare arena, which becomes the record's.
 func (a *assembler) start(e entry, l line, text string) error {
 	if err := a.done(); err != nil {
 		return err
 	}
+	// The record done is handed over: its arena is free. Zeroing it makes
+	// a view kept by mistake show as NULs rather than as later lines.
+	clear(a.arena)
+	a.arena, a.spare = a.spare, a.arena[:0]
 	r := a.free
 	a.free = nil
 	if r == nil {
@@ -150,6 +210,14 @@ func (a *assembler) done() error {
 	if r == nil {
 		return nil
 	}
+	if a.skim != nil && a.tb == nil && strings.TrimSpace(r.Message) != tracebackHeader {
+		if ok, err := a.skim(r); err != nil || ok {
+			clear(r.Lines)
+			a.free = r
+			return err
+		}
+	}
+	a.materialize(r)
 	if a.tb != nil {
 		msg := r.Message
 		switch {

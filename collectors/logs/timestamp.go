@@ -89,7 +89,7 @@ func isoTime(s string) (time.Time, string, bool) {
 		}
 		i = j
 	}
-	loc := time.UTC
+	off := 0 // the zone's offset east of UTC, in seconds
 	switch {
 	case i < len(s) && s[i] == 'Z':
 		i++
@@ -111,39 +111,89 @@ func isoTime(s string) (time.Time, string, bool) {
 			break
 		}
 		j += 2
-		off := (zh*60 + zm) * 60
+		off = (zh*60 + zm) * 60
 		if s[i] == '-' {
 			off = -off
 		}
 		if zh > 14 || zm > 59 {
 			return time.Time{}, s, false
 		}
-		if off != 0 {
-			loc = time.FixedZone("", off)
-		}
 		i = j
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, se, nsec, loc)
-	return t.UTC(), s[i:], true
+	return utcTime(y, mo, d, h, mi, se, nsec, off), s[i:], true
 }
 
-var months = map[string]time.Month{"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
-	"Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12}
+// utcTime is time.Date(y, mo, d, h, mi, se, nsec, a zone off seconds east
+// of UTC).UTC(), for fields already checked to be in range (a day past the
+// month's end and a leap second roll over, as time.Date's do), without
+// time.Date's cost: a log is a stream of timestamps.
+func utcTime(y, mo, d, h, mi, se, nsec, off int) time.Time {
+	// Days since 1970-01-01 of the proleptic Gregorian date (the
+	// days_from_civil algorithm), with March as the first month so that
+	// the leap day ends a year.
+	if mo <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	m := mo + 9
+	if mo > 2 {
+		m = mo - 3
+	}
+	doy := (153*m+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := int64(era)*146097 + int64(doe) - 719468
+	sec := days*86400 + int64(h*3600+mi*60+se-off)
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+// monthOf returns the month of an English abbreviation ("Jan"), or 0.
+func monthOf(s string) int {
+	switch s {
+	case "Jan":
+		return 1
+	case "Feb":
+		return 2
+	case "Mar":
+		return 3
+	case "Apr":
+		return 4
+	case "May":
+		return 5
+	case "Jun":
+		return 6
+	case "Jul":
+		return 7
+	case "Aug":
+		return 8
+	case "Sep":
+		return 9
+	case "Oct":
+		return 10
+	case "Nov":
+		return 11
+	case "Dec":
+		return 12
+	}
+	return 0
+}
 
 // syslogTime parses "Jan _2 15:04:05" at the start of s.
 func syslogTime(s string, year int) (time.Time, string, bool) {
 	if len(s) < 15 || s[3] != ' ' || s[9] != ':' || s[12] != ':' {
 		return time.Time{}, s, false
 	}
-	mo, ok := months[s[:3]]
-	if !ok {
+	mo := monthOf(s[:3])
+	if mo == 0 {
 		return time.Time{}, s, false
 	}
-	ds := s[4:6]
-	if ds[0] == ' ' {
-		ds = "0" + ds[1:]
+	d, ok1 := digits(s[4:6], 2)
+	if s[4] == ' ' {
+		d, ok1 = digits(s[5:6], 1)
 	}
-	d, ok1 := digits(ds, 2)
 	h, ok2 := digits(s[7:], 2)
 	mi, ok3 := digits(s[10:], 2)
 	se, ok4 := digits(s[13:], 2)
@@ -164,5 +214,5 @@ func syslogTime(s string, year int) (time.Time, string, bool) {
 		}
 		i = j
 	}
-	return time.Date(year, mo, d, h, mi, se, nsec, time.UTC), s[i:], true
+	return utcTime(year, mo, d, h, mi, se, nsec, 0), s[i:], true
 }
