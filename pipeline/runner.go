@@ -232,8 +232,9 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, stored *sto
 	// emission, skip and warning through red.Guard, on its writers): what
 	// it emits, skips and warns about, and the error and the cursor it
 	// returns, are all redacted before they are stored, reported or logged.
-	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, stored: stored, slots: make(chan struct{}, writers)}
+	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, stored: stored, work: make(chan job)}
 	sk.guard = red.Guard(storeSink{sk}, MaxArtefact)
+	sk.start(writers)
 	next, err := src.Collector.Collect(ctx, cursor, sk)
 	storeErr := sk.wait()
 	// What was stored is made durable whatever happened next; the cursor
@@ -282,10 +283,36 @@ type sink struct {
 	// stored collects the link entries of the items stored (for Link).
 	stored *storedLinks
 
-	slots chan struct{} // one per running writer
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	err   error // the first store error
+	work chan job // to the writers; closed by wait
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error // the first store error
+}
+
+// job is one emission for a writer, with the context Emit was given.
+type job struct {
+	ctx context.Context
+	e   collectors.Emission
+}
+
+// start starts n writers. Each takes emissions until wait closes the
+// channel: a fixed pool rather than a goroutine per item, whose stack
+// would grow again for every item.
+func (s *sink) start(n int) {
+	for range n {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for j := range s.work {
+				if s.failed() != nil {
+					continue // a write failed: the collector is stopping
+				}
+				if err := s.guard.Emit(j.ctx, j.e); err != nil {
+					s.fail(err)
+				}
+			}
+		}()
+	}
 }
 
 func (s *sink) Skip(sk collectors.Skipped) { s.guard.Skip(sk) }
@@ -319,18 +346,11 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 		return nil
 	}
 	select {
-	case s.slots <- struct{}{}:
+	case s.work <- job{ctx, e}:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.wg.Add(1)
-	go func() {
-		defer func() { <-s.slots; s.wg.Done() }()
-		if err := s.guard.Emit(ctx, e); err != nil {
-			s.fail(err)
-		}
-	}()
-	return nil
 }
 
 func (s *sink) fail(err error) {
@@ -347,8 +367,10 @@ func (s *sink) failed() error {
 	return s.err
 }
 
-// wait waits for every writer and returns the first store error.
+// wait waits for every writer to finish and returns the first store
+// error. The collector must have returned.
 func (s *sink) wait() error {
+	close(s.work)
 	s.wg.Wait()
 	return s.failed()
 }

@@ -70,6 +70,7 @@ type Ledger struct {
 	s          store.Store
 	apprentice string
 	prefix     string
+	encoders   encoders // for items
 }
 
 // New returns the ledger of apprentice in s. The ID must be ValidName.
@@ -223,11 +224,12 @@ func (l *Ledger) putItem(ctx context.Context, it *evidence.Item, opts store.PutO
 	if err := it.Validate(); err != nil {
 		return store.Info{}, fmt.Errorf("put item %s: %w", it.ID, err)
 	}
-	b, err := json.MarshalIndent(it, "", "  ")
+	enc := l.encoders.get()
+	defer l.encoders.put(enc)
+	b, err := enc.encode(it)
 	if err != nil {
 		return store.Info{}, fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
-	b = append(b, '\n')
 	info, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), opts)
 	if err != nil {
 		return store.Info{}, fmt.Errorf("put item %s: %w", it.ID, err)
