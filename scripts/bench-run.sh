@@ -74,7 +74,7 @@ for round in 1 2 3; do
 	cfg=$(config "collect-$round")
 	b+=("$(timed ksb "$cfg" collect)")
 	cb+=("$(cat "$work/cpu.txt")")
-	stored=$(sed -n 's/.*: [a-z]*, \([0-9]*\) items\{0,1\} stored.*/\1/p' "$work/out.txt" | head -1)
+	stored=$(sed -n 's/.*: [a-z]*, \([0-9,]*\) items\{0,1\} stored.*/\1/p' "$work/out.txt" | head -1)
 
 	cfg=$(config "run-$round")
 	c+=("$(timed ksb "$cfg" run)")
