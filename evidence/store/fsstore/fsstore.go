@@ -603,15 +603,22 @@ func (w *walker) walk(dir string, dirInfo fs.FileInfo) error {
 // readDir returns the objects and subdirectories of dir that can hold keys
 // with the prefix, sorted in key order.
 func (w *walker) readDir(dir string) ([]entry, error) {
-	d, err := w.s.root.Open(dir)
-	if notFound(err) {
-		return nil, nil // removed while we walked
+	d, err := w.s.root.OpenRoot(dir) // for one stat per entry, in it
+	if err != nil {
+		// Removed while we walked, or a file where a directory was: no
+		// keys there.
+		if fi, serr := w.s.root.Stat(dir); notFound(serr) || (serr == nil && !fi.IsDir()) {
+			return nil, nil
+		}
+		return nil, err
 	}
+	defer d.Close()
+	f, err := d.Open(".")
 	if err != nil {
 		return nil, err
 	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
+	names, err := f.Readdirnames(-1)
+	f.Close()
 	if err != nil && !notFound(err) {
 		return nil, err
 	}
@@ -628,7 +635,12 @@ func (w *walker) readDir(dir string) ([]entry, error) {
 		if !strings.HasPrefix(key, w.prefix) && !strings.HasPrefix(w.prefix, key) {
 			continue
 		}
-		fi, err := w.s.root.Stat(key) // follows links that stay inside the root
+		// One stat in the directory; a symbolic link is followed from
+		// the root, as long as it stays inside.
+		fi, err := d.Lstat(name)
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			fi, err = w.s.root.Stat(key)
+		}
 		if notFound(err) {
 			continue // removed while we walked, or a dangling link
 		}
