@@ -16,6 +16,10 @@
 # The repository is built once (or reused) at REPO, default
 # $KSBFOLIO_BENCH_DIR/repo-COMMITS, shared with bench-git.sh
 # (KSBFOLIO_BENCH_DIR defaults to ${TMPDIR:-/tmp}/ksbfolio-bench-git).
+# The stores go under TMPDIR: TMPDIR=/dev/shm (with KSBFOLIO_BENCH_DIR
+# kept on disk) measures the pipeline without the filesystem's cost of
+# creating 20,000 files, which on ext4 without a journal grows with the
+# files deleted in the last minutes (so leave a few minutes between runs).
 set -euo pipefail
 commits=${1:-50000}
 root=$(cd "$(dirname "$0")/.." && pwd)
