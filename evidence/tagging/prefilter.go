@@ -86,10 +86,16 @@ func analyse(re *syntax.Regexp) facts {
 		}
 		return exactly(lit{s: strings.ToLower(s)})
 	case syntax.OpCharClass:
+		// Only the class's ASCII members can match in the ASCII texts the
+		// prefilter is used on (case folding is already in the class:
+		// (?i)s is [Ssſ]).
 		var ls []lit
 		for i := 0; i+1 < len(re.Rune); i += 2 {
-			lo, hi := re.Rune[i], re.Rune[i+1]
-			if hi >= utf8.RuneSelf || hi-lo >= maxPrefilter || len(ls) > 8 {
+			lo, hi := re.Rune[i], min(re.Rune[i+1], utf8.RuneSelf-1)
+			if lo > hi {
+				continue
+			}
+			if hi-lo >= maxPrefilter || len(ls) > 8 {
 				return facts{}
 			}
 			for r := lo; r <= hi; r++ {
