@@ -31,3 +31,27 @@ func TestEncoderIsMarshalIndent(t *testing.T) {
 		p.put(e)
 	}
 }
+
+// indent gives json.Indent's bytes for any JSON value json.Marshal writes.
+func FuzzIndent(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,{"b":"x\"y,{}:"},[]],"c":{}}`, `"s"`, `[[[]]]`, `{"k":"\\"}`, `3`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		compact, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, compact, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := indent(nil, compact); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("indent(%s) =\n%s\nwant\n%s", compact, got, want.Bytes())
+		}
+	})
+}
