@@ -2,14 +2,19 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
 // Link relations the linking step makes (docs/ledger.md, "Links"). The
@@ -69,6 +74,59 @@ var (
 	shaPattern   = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 )
 
+// linkFacts are the facts the link step reads (newLinkIndex, references);
+// a linkEntry keeps only these.
+var linkFacts = [...]string{"run_id", "mlflow_run_id", "mlflow_run_ids", "commit", "git_commit"}
+
+// linkEntry is what the link step knows of one item: everything of it
+// that resolving references reads, and its links. The link index holds one
+// per item with the ETag of the version it was made from.
+type linkEntry struct {
+	ID         string          `json:"id"`
+	ETag       string          `json:"etag"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Kind       evidence.Kind   `json:"kind"`
+	SourceType string          `json:"source_type"`
+	NativeID   string          `json:"native_id,omitempty"`
+	Facts      map[string]any  `json:"facts,omitempty"` // linkFacts only
+	Links      []evidence.Link `json:"links,omitempty"`
+}
+
+// newLinkEntry summarises the item stored with etag. Its facts and links
+// are taken as a JSON round trip gives them, that is as they are stored:
+// an item the runner holds in memory (with a []string where the stored
+// item has a list) gives the entry reading it back would.
+func newLinkEntry(it *evidence.Item, etag string) linkEntry {
+	e := linkEntry{ID: it.ID, ETag: etag, OccurredAt: it.OccurredAt, Kind: it.Kind, SourceType: it.SourceType, NativeID: it.Origin.NativeID}
+	var facts map[string]any
+	for _, k := range linkFacts {
+		if v, ok := it.Facts[k]; ok {
+			if facts == nil {
+				facts = map[string]any{}
+			}
+			facts[k] = v
+		}
+	}
+	if facts == nil && len(it.Links) == 0 {
+		return e
+	}
+	rt := struct {
+		Facts map[string]any  `json:"facts,omitempty"`
+		Links []evidence.Link `json:"links,omitempty"`
+	}{facts, it.Links}
+	b, err := json.Marshal(rt)
+	if err == nil {
+		rt.Facts, rt.Links = nil, nil
+		err = json.Unmarshal(b, &rt)
+	}
+	if err != nil { // not JSON: the item cannot be stored either
+		e.Facts, e.Links = facts, it.Links
+		return e
+	}
+	e.Facts, e.Links = rt.Facts, rt.Links
+	return e
+}
+
 // linkIndex finds the items that references name.
 type linkIndex struct {
 	runs    map[string]string // MLflow run ID → training_run item ID
@@ -77,20 +135,20 @@ type linkIndex struct {
 
 type commitEntry struct{ sha, id string }
 
-func newLinkIndex(items []evidence.Item) *linkIndex {
+func newLinkIndex(entries []linkEntry) *linkIndex {
 	ix := &linkIndex{runs: map[string]string{}}
-	for i := range items {
-		it := &items[i]
+	for i := range entries {
+		e := &entries[i]
 		switch {
-		case it.Kind == evidence.KindTrainingRun && it.SourceType == "mlflow":
-			for _, id := range []string{it.Origin.NativeID, str(it.Facts["run_id"])} {
+		case e.Kind == evidence.KindTrainingRun && e.SourceType == "mlflow":
+			for _, id := range []string{e.NativeID, str(e.Facts["run_id"])} {
 				if id = norm(id); id != "" {
-					ix.runs[id] = it.ID
+					ix.runs[id] = e.ID
 				}
 			}
-		case (it.Kind == evidence.KindCommit || it.Kind == evidence.KindMerge) && it.SourceType == "git":
-			if sha := norm(it.Origin.NativeID); shaPattern.MatchString(sha) {
-				ix.commits = append(ix.commits, commitEntry{sha, it.ID})
+		case (e.Kind == evidence.KindCommit || e.Kind == evidence.KindMerge) && e.SourceType == "git":
+			if sha := norm(e.NativeID); shaPattern.MatchString(sha) {
+				ix.commits = append(ix.commits, commitEntry{sha, e.ID})
 			}
 		}
 	}
@@ -137,11 +195,14 @@ type reference struct {
 	fact, ref, value, rel string
 }
 
-// references lists what it's facts name.
-func references(it *evidence.Item) []reference {
+// references lists what e's facts name.
+func references(e *linkEntry) []reference {
+	if len(e.Facts) == 0 {
+		return nil
+	}
 	var out []reference
 	runRel := RelMentionsRun
-	if it.Kind == evidence.KindDeployment || it.Kind == evidence.KindRollback {
+	if e.Kind == evidence.KindDeployment || e.Kind == evidence.KindRollback {
 		runRel = RelDeploysRun
 	}
 	seen := map[string]bool{}
@@ -153,15 +214,15 @@ func references(it *evidence.Item) []reference {
 		seen[ref+"\x00"+norm(s)] = true
 		out = append(out, reference{fact: fact, ref: ref, value: s, rel: rel})
 	}
-	add("mlflow_run_id", RefMLflowRun, runRel, it.Facts["mlflow_run_id"])
-	if l, ok := it.Facts["mlflow_run_ids"].([]any); ok {
+	add("mlflow_run_id", RefMLflowRun, runRel, e.Facts["mlflow_run_id"])
+	if l, ok := e.Facts["mlflow_run_ids"].([]any); ok {
 		for _, v := range l {
 			add("mlflow_run_ids", RefMLflowRun, runRel, v)
 		}
 	}
-	add("commit", RefCommit, RelMentionsCommit, it.Facts["commit"])
-	if it.Kind == evidence.KindTrainingRun {
-		add("git_commit", RefCommit, RelTrainedFrom, it.Facts["git_commit"])
+	add("commit", RefCommit, RelMentionsCommit, e.Facts["commit"])
+	if e.Kind == evidence.KindTrainingRun {
+		add("git_commit", RefCommit, RelTrainedFrom, e.Facts["git_commit"])
 	}
 	return out
 }
@@ -176,28 +237,37 @@ func references(it *evidence.Item) []reference {
 // item order) and links nothing. An item never links to itself. The
 // result maps item ID to its links of the owned relations, sorted.
 func ResolveLinks(items []evidence.Item) (map[string][]evidence.Link, []Unresolved) {
-	ix := newLinkIndex(items)
+	entries := make([]linkEntry, len(items))
+	for i := range items {
+		entries[i] = newLinkEntry(&items[i], "")
+	}
+	return resolveEntries(entries)
+}
+
+// resolveEntries is ResolveLinks on the items' entries, in their order.
+func resolveEntries(entries []linkEntry) (map[string][]evidence.Link, []Unresolved) {
+	ix := newLinkIndex(entries)
 	links := map[string][]evidence.Link{}
 	var unresolved []Unresolved
-	for i := range items {
-		it := &items[i]
-		for _, r := range references(it) {
+	for i := range entries {
+		e := &entries[i]
+		for _, r := range references(e) {
 			var target, why string
 			if r.ref == RefMLflowRun {
 				target, why = ix.run(r.value)
 			} else {
 				target, why = ix.commit(r.value)
 			}
-			if target == it.ID {
+			if target == e.ID {
 				continue
 			}
 			if target == "" {
-				unresolved = append(unresolved, Unresolved{Item: it.ID, Fact: r.fact, Ref: r.ref, Value: r.value, Reason: why})
+				unresolved = append(unresolved, Unresolved{Item: e.ID, Fact: r.fact, Ref: r.ref, Value: r.value, Reason: why})
 				continue
 			}
 			l := evidence.Link{Rel: r.rel, Item: target}
-			if !containsLink(links[it.ID], l) {
-				links[it.ID] = append(links[it.ID], l)
+			if !containsLink(links[e.ID], l) {
+				links[e.ID] = append(links[e.ID], l)
 			}
 		}
 	}
@@ -252,45 +322,216 @@ const (
 	MaxUnresolvedWarned   = 10
 )
 
-// Link resolves the references of every item in the ledger (ResolveLinks)
-// and stores again each item whose links of the owned relations change.
+// LinkOptions tune Link. The zero value trusts the link index.
+type LinkOptions struct {
+	// Rebuild reads every item instead of trusting the link index, and
+	// rebuilds it (run --full).
+	Rebuild bool
+	// stored holds the entries of the items the run stored.
+	stored *storedLinks
+}
+
+// linkIndexName names the ledger index the link step keeps
+// (index/links.json): a linkIndexFile.
+const linkIndexName = "links"
+
+// linkIndexFile is the stored link index: one entry per item, sorted by
+// ID. Another schema is not read (the index is rebuilt).
+type linkIndexFile struct {
+	Schema int         `json:"schema"`
+	Items  []linkEntry `json:"items"`
+}
+
+const linkIndexSchema = 1
+
+// storedLinks collects the entries of the items a run stores, from its
+// writers.
+type storedLinks struct {
+	mu sync.Mutex
+	m  map[string]linkEntry
+}
+
+func (s *storedLinks) add(e linkEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]linkEntry{}
+	}
+	s.m[e.ID] = e
+}
+
+func (s *storedLinks) get(id string) (linkEntry, bool) {
+	if s == nil {
+		return linkEntry{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[id]
+	return e, ok
+}
+
+// Link resolves the references of every item in the ledger (ResolveLinks,
+// the items in the order of ledger.Snapshot) and stores again each item
+// whose links of the owned relations change.
 // It runs at the end of a run, holding the run's lease, so references
 // across sources resolve whatever order the sources ran in, and a link
 // whose target has gone (quarantined, never collected) is removed.
+//
+// It reads no item it already knows: it lists the items with their ETags
+// and takes each one's entry from what the run stored (opts.stored) or
+// from the link index, if made from the version listed; it reads only the
+// others (all of them when the index is missing or unreadable, or
+// opts.Rebuild), then stores the index again. The result is the same as
+// reading every item.
+//
 // It returns what it did and the run report's warnings about the
 // unresolved references. Objects that cannot be read are left to the
 // coverage step to report.
-func Link(ctx context.Context, l *ledger.Ledger) (*LinkSummary, []string, error) {
-	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{})
+func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, error) {
+	versions, err := l.ItemVersions(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the ledger: %w", err)
 	}
-	items := snap.Items()
-	want, unresolved := ResolveLinks(items)
+	var cached map[string]linkEntry
+	if !opts.Rebuild {
+		cached = readLinkIndex(ctx, l)
+	}
+	entries := make([]linkEntry, 0, len(versions))
+	var unknown []string
+	dirty := len(cached) != len(versions) // an item went, or came
+	for _, v := range versions {
+		if e, ok := opts.stored.get(v.ID); ok && e.ETag != "" && e.ETag == v.ETag {
+			dirty = dirty || cached[v.ID].ETag != e.ETag
+			entries = append(entries, e)
+			continue
+		}
+		if e, ok := cached[v.ID]; ok && e.ETag != "" && e.ETag == v.ETag {
+			entries = append(entries, e)
+			continue
+		}
+		unknown = append(unknown, v.ID)
+	}
+	read, err := readLinkEntries(ctx, l, unknown)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the ledger: %w", err)
+	}
+	dirty = dirty || len(read) > 0
+	entries = append(entries, read...)
+	// The order of ledger.Snapshot: oldest first, then by ID.
+	sort.Slice(entries, func(i, j int) bool {
+		a, b := &entries[i], &entries[j]
+		if !a.OccurredAt.Equal(b.OccurredAt) {
+			return a.OccurredAt.Before(b.OccurredAt)
+		}
+		return a.ID < b.ID
+	})
+
+	want, unresolved := resolveEntries(entries)
 	warnings := linkWarnings(unresolved)
 	sum := &LinkSummary{UnresolvedTotal: len(unresolved), Unresolved: unresolved[:min(len(unresolved), MaxUnresolvedReported)]}
 	if sum.Unresolved == nil {
 		sum.Unresolved = []Unresolved{}
 	}
-	for i := range items {
-		it := items[i]
-		sum.Links += len(want[it.ID])
-		out, changed := applyLinks(it.Links, want[it.ID])
-		if !changed {
+	for i := range entries {
+		e := &entries[i]
+		sum.Links += len(want[e.ID])
+		if _, changed := applyLinks(e.Links, want[e.ID]); !changed {
 			continue
 		}
-		it.Links = out
-		if err := l.PutItemBatched(ctx, &it); err != nil {
-			return sum, warnings, fmt.Errorf("store links of %s: %w", it.ID, err)
+		it, etag, err := l.GetItemVersion(ctx, e.ID)
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, ledger.ErrCorrupt) {
+			continue // gone since it was listed, or left to coverage to report
 		}
-		sum.Updated++
+		if err != nil {
+			return sum, warnings, fmt.Errorf("store links of %s: %w", e.ID, err)
+		}
+		if out, changed := applyLinks(it.Links, want[e.ID]); changed {
+			it.Links = out
+			if etag, err = l.PutItemBatched(ctx, it); err != nil {
+				return sum, warnings, fmt.Errorf("store links of %s: %w", e.ID, err)
+			}
+			sum.Updated++
+		}
+		*e = newLinkEntry(it, etag)
+		dirty = true
 	}
 	if sum.Updated > 0 {
 		if err := l.Sync(ctx); err != nil {
 			return sum, warnings, fmt.Errorf("store links: %w", err)
 		}
 	}
+	if dirty {
+		sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
+		if err := l.PutIndex(ctx, linkIndexName, linkIndexFile{Schema: linkIndexSchema, Items: entries}); err != nil {
+			// Only a cache: the next run reads the items instead.
+			warnings = append(warnings, "links: index not saved, the next run reads every item again: "+err.Error())
+		}
+	}
 	return sum, warnings, nil
+}
+
+// readLinkIndex returns the stored link index by item ID; nil when there
+// is none or it cannot be read (then every item is read instead).
+func readLinkIndex(ctx context.Context, l *ledger.Ledger) map[string]linkEntry {
+	var f linkIndexFile
+	if ok, err := l.Index(ctx, linkIndexName, &f); !ok || err != nil || f.Schema != linkIndexSchema {
+		return nil
+	}
+	m := make(map[string]linkEntry, len(f.Items))
+	for _, e := range f.Items {
+		m[e.ID] = e
+	}
+	return m
+}
+
+// readLinkEntries reads the items ids names, ledger.DefaultConcurrency at
+// a time, and returns their entries, leaving out those gone or corrupt.
+func readLinkEntries(ctx context.Context, l *ledger.Ledger, ids []string) ([]linkEntry, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	got := make([]linkEntry, len(ids))
+	ok := make([]bool, len(ids))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(ledger.DefaultConcurrency, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				it, etag, err := l.GetItemVersion(ctx, ids[i])
+				switch {
+				case err == nil:
+					got[i], ok[i] = newLinkEntry(it, etag), true
+				case errors.Is(err, store.ErrNotFound), errors.Is(err, ledger.ErrCorrupt):
+				default:
+					cancel(err)
+				}
+			}
+		}()
+	}
+feed:
+	for i := range ids {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	out := got[:0]
+	for i := range got {
+		if ok[i] {
+			out = append(out, got[i])
+		}
+	}
+	return out, nil
 }
 
 // linkWarnings are the run report's warnings for unresolved references:

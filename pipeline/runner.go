@@ -99,6 +99,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	defer release()
 
 	found := false
+	stored := &storedLinks{}
 	for _, src := range r.Sources {
 		if opts.Only != "" && src.Name != opts.Only {
 			continue
@@ -107,7 +108,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		if runCtx.Err() != nil {
 			break
 		}
-		sr := r.collect(runCtx, src, opts.Full, now, log)
+		sr := r.collect(runCtx, src, opts.Full, stored, now, log)
 		rep.Sources = append(rep.Sources, sr)
 		rep.Outcome = runOutcome(rep.Outcome, sr.Outcome)
 	}
@@ -115,15 +116,16 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, fmt.Errorf("no source named %q in the config", opts.Only)
 	}
 
-	stored := 0
+	nstored := 0
 	for _, s := range rep.Sources {
-		stored += s.Items
+		nstored += s.Items
 	}
-	if runCtx.Err() == nil && (stored > 0 || opts.Full) {
+	if runCtx.Err() == nil && (nstored > 0 || opts.Full) {
 		// Linking runs once every source is collected, so a reference
 		// resolves whatever order the sources ran in. A run that stored
-		// nothing has nothing new to link (and spares reading the ledger).
-		sum, warns, err := Link(runCtx, r.Ledger)
+		// nothing has nothing new to link (and spares listing the ledger).
+		// The items this run stored are not read back.
+		sum, warns, err := Link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
 		rep.Links = sum
 		rep.Warnings = append(rep.Warnings, warns...)
 		if err != nil && runCtx.Err() == nil {
@@ -136,7 +138,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if opts.Coverage && runCtx.Err() == nil {
-		sum, corrupt, err := r.refreshCoverage(runCtx, stored > 0, now)
+		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
 		if len(corrupt) > 0 {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
@@ -195,7 +197,7 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() t
 // PutItemBatched), and the source's cursor is saved only after every
 // writer is done and the ledger is synced, so a crash at any point loses
 // at most what the next run collects again.
-func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() time.Time, log *slog.Logger) (sr SourceReport) {
+func (r *Runner) collect(ctx context.Context, src Source, full bool, stored *storedLinks, now func() time.Time, log *slog.Logger) (sr SourceReport) {
 	log = log.With("source", src.Name)
 	t0 := now()
 	sr = SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
@@ -230,8 +232,9 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, now func() 
 	// emission, skip and warning through red.Guard, on its writers): what
 	// it emits, skips and warns about, and the error and the cursor it
 	// returns, are all redacted before they are stored, reported or logged.
-	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, slots: make(chan struct{}, writers)}
+	sk := &sink{r: r, src: src, obs: obs, timed: timed, now: now, log: log, stored: stored, work: make(chan job)}
 	sk.guard = red.Guard(storeSink{sk}, MaxArtefact)
+	sk.start(writers)
 	next, err := src.Collector.Collect(ctx, cursor, sk)
 	storeErr := sk.wait()
 	// What was stored is made durable whatever happened next; the cursor
@@ -277,11 +280,39 @@ type sink struct {
 	timed func(op string, f func() error) error
 	now   func() time.Time
 	log   *slog.Logger
+	// stored collects the link entries of the items stored (for Link).
+	stored *storedLinks
 
-	slots chan struct{} // one per running writer
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	err   error // the first store error
+	work chan job // to the writers; closed by wait
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error // the first store error
+}
+
+// job is one emission for a writer, with the context Emit was given.
+type job struct {
+	ctx context.Context
+	e   collectors.Emission
+}
+
+// start starts n writers. Each takes emissions until wait closes the
+// channel: a fixed pool rather than a goroutine per item, whose stack
+// would grow again for every item.
+func (s *sink) start(n int) {
+	for range n {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for j := range s.work {
+				if s.failed() != nil {
+					continue // a write failed: the collector is stopping
+				}
+				if err := s.guard.Emit(j.ctx, j.e); err != nil {
+					s.fail(err)
+				}
+			}
+		}()
+	}
 }
 
 func (s *sink) Skip(sk collectors.Skipped) { s.guard.Skip(sk) }
@@ -315,18 +346,11 @@ func (s *sink) Emit(ctx context.Context, e collectors.Emission) error {
 		return nil
 	}
 	select {
-	case s.slots <- struct{}{}:
+	case s.work <- job{ctx, e}:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.wg.Add(1)
-	go func() {
-		defer func() { <-s.slots; s.wg.Done() }()
-		if err := s.guard.Emit(ctx, e); err != nil {
-			s.fail(err)
-		}
-	}()
-	return nil
 }
 
 func (s *sink) fail(err error) {
@@ -343,8 +367,10 @@ func (s *sink) failed() error {
 	return s.err
 }
 
-// wait waits for every writer and returns the first store error.
+// wait waits for every writer to finish and returns the first store
+// error. The collector must have returned.
 func (s *sink) wait() error {
+	close(s.work)
 	s.wg.Wait()
 	return s.failed()
 }
@@ -374,9 +400,11 @@ func (s *sink) store(ctx context.Context, e collectors.Emission) error {
 	for _, w := range s.r.Tagger.Tag(&it) {
 		storeSink{s}.Warn(w)
 	}
-	if err := s.timed("put_item", func() error { return s.r.Ledger.PutItemBatched(ctx, &it) }); err != nil {
+	var etag string
+	if err := s.timed("put_item", func() (err error) { etag, err = s.r.Ledger.PutItemBatched(ctx, &it); return err }); err != nil {
 		return err
 	}
+	s.stored.add(newLinkEntry(&it, etag))
 	s.obs.ItemStored(s.src.Name, StoredItem{ID: it.ID, Kind: it.Kind, Artefacts: nfiles, Redactions: it.Redactions})
 	return nil
 }

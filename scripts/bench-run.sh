@@ -16,6 +16,10 @@
 # The repository is built once (or reused) at REPO, default
 # $KSBFOLIO_BENCH_DIR/repo-COMMITS, shared with bench-git.sh
 # (KSBFOLIO_BENCH_DIR defaults to ${TMPDIR:-/tmp}/ksbfolio-bench-git).
+# The stores go under TMPDIR: TMPDIR=/dev/shm (with KSBFOLIO_BENCH_DIR
+# kept on disk) measures the pipeline without the filesystem's cost of
+# creating 20,000 files, which on ext4 without a journal grows with the
+# files deleted in the last minutes (so leave a few minutes between runs).
 set -euo pipefail
 commits=${1:-50000}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -74,7 +78,7 @@ for round in 1 2 3; do
 	cfg=$(config "collect-$round")
 	b+=("$(timed ksb "$cfg" collect)")
 	cb+=("$(cat "$work/cpu.txt")")
-	stored=$(sed -n 's/.*: [a-z]*, \([0-9]*\) items\{0,1\} stored.*/\1/p' "$work/out.txt" | head -1)
+	stored=$(sed -n 's/.*: [a-z]*, \([0-9,]*\) items\{0,1\} stored.*/\1/p' "$work/out.txt" | head -1)
 
 	cfg=$(config "run-$round")
 	c+=("$(timed ksb "$cfg" run)")

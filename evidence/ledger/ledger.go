@@ -70,6 +70,7 @@ type Ledger struct {
 	s          store.Store
 	apprentice string
 	prefix     string
+	encoders   encoders // for items
 }
 
 // New returns the ledger of apprentice in s. The ID must be ValidName.
@@ -192,16 +193,19 @@ func (l *Ledger) HasBlob(ctx context.Context, sum string) (bool, error) {
 // blobs it names must already be stored. The item is durable when it
 // returns.
 func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
-	return l.putItem(ctx, it, store.PutOptions{})
+	_, err := l.putItem(ctx, it, store.PutOptions{})
+	return err
 }
 
 // PutItemBatched is PutItem for a batch: the item is visible at once but
 // durable only after the next Sync (store.PutOptions.NoSync). A crash
 // before that may lose it or leave it unreadable (then reported corrupt),
 // so the caller must be able to write it again: the runner saves a
-// source's cursor only after Sync.
-func (l *Ledger) PutItemBatched(ctx context.Context, it *evidence.Item) error {
-	return l.putItem(ctx, it, store.PutOptions{NoSync: true})
+// source's cursor only after Sync. It returns the ETag of the stored
+// version, as ItemVersions lists it until the item is written again.
+func (l *Ledger) PutItemBatched(ctx context.Context, it *evidence.Item) (etag string, err error) {
+	info, err := l.putItem(ctx, it, store.PutOptions{NoSync: true})
+	return info.ETag, err
 }
 
 // Sync makes everything stored so far durable (store.Sync).
@@ -212,23 +216,25 @@ func (l *Ledger) Sync(ctx context.Context) error {
 	return nil
 }
 
-func (l *Ledger) putItem(ctx context.Context, it *evidence.Item, opts store.PutOptions) error {
+func (l *Ledger) putItem(ctx context.Context, it *evidence.Item, opts store.PutOptions) (store.Info, error) {
 	it.Normalize()
 	if it.Apprentice != l.apprentice {
-		return fmt.Errorf("put item %s: belongs to apprentice %q, not %q", it.ID, it.Apprentice, l.apprentice)
+		return store.Info{}, fmt.Errorf("put item %s: belongs to apprentice %q, not %q", it.ID, it.Apprentice, l.apprentice)
 	}
 	if err := it.Validate(); err != nil {
-		return fmt.Errorf("put item %s: %w", it.ID, err)
+		return store.Info{}, fmt.Errorf("put item %s: %w", it.ID, err)
 	}
-	b, err := json.MarshalIndent(it, "", "  ")
+	enc := l.encoders.get()
+	defer l.encoders.put(enc)
+	b, err := enc.encode(it)
 	if err != nil {
-		return fmt.Errorf("encode item %s: %w", it.ID, err)
+		return store.Info{}, fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
-	b = append(b, '\n')
-	if _, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), opts); err != nil {
-		return fmt.Errorf("put item %s: %w", it.ID, err)
+	info, err := l.s.Put(ctx, l.ItemKey(it.ID), bytes.NewReader(b), int64(len(b)), opts)
+	if err != nil {
+		return store.Info{}, fmt.Errorf("put item %s: %w", it.ID, err)
 	}
-	return nil
+	return info, nil
 }
 
 // GetItem reads one item: store.ErrNotFound if absent, a *CorruptError if
@@ -241,23 +247,29 @@ func (l *Ledger) GetItem(ctx context.Context, id string) (*evidence.Item, error)
 }
 
 func (l *Ledger) readItem(ctx context.Context, key string) (*evidence.Item, error) {
-	b, _, err := store.ReadAll(ctx, l.s, key, MaxObject)
+	it, _, err := l.readItemInfo(ctx, key)
+	return it, err
+}
+
+// readItemInfo is readItem that also returns the Info of the version read.
+func (l *Ledger) readItemInfo(ctx context.Context, key string) (*evidence.Item, store.Info, error) {
+	b, info, err := store.ReadAll(ctx, l.s, key, MaxObject)
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 	var it evidence.Item
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&it); err != nil {
-		return nil, &CorruptError{Key: key, Err: fmt.Errorf("decode: %w", err)}
+		return nil, info, &CorruptError{Key: key, Err: fmt.Errorf("decode: %w", err)}
 	}
 	if err := it.Validate(); err != nil {
-		return nil, &CorruptError{Key: key, Err: err}
+		return nil, info, &CorruptError{Key: key, Err: err}
 	}
 	if want := l.ItemKey(it.ID); want != key {
-		return nil, &CorruptError{Key: key, Err: fmt.Errorf("holds item %s", it.ID)}
+		return nil, info, &CorruptError{Key: key, Err: fmt.Errorf("holds item %s", it.ID)}
 	}
 	it.Normalize()
-	return &it, nil
+	return &it, info, nil
 }
 
 // ItemIDs lists the IDs of stored items, sorted.

@@ -25,7 +25,8 @@ type CompileOptions struct {
 // Compiling prepares one pass per item: every distinct path glob of every
 // rule is kept once (globs) and matched at most once per path of an item,
 // and each text expression gets a literal prefilter that spares running it
-// on texts that cannot match.
+// on texts that cannot match; the literals of all the prefilters are
+// found in one scan of the item's text (literals).
 type Tagger struct {
 	catalogue string
 	revision  string
@@ -33,6 +34,7 @@ type Tagger struct {
 	rules     []compiled
 	globs     []glob         // distinct path globs of all rules
 	globIndex map[string]int // pattern → index in globs
+	literals  literals       // the prefilter literals of all rules
 }
 
 type compiled struct {
@@ -46,6 +48,7 @@ type compiled struct {
 	paths       []int // indexes into Tagger.globs
 	text        *regexp.Regexp
 	textFilter  prefilter // nil: run text on every item
+	textLits    []int32   // textFilter's literals in Tagger.literals
 	facts       []factCond
 }
 
@@ -53,6 +56,10 @@ type factCond struct {
 	key  string
 	segs []string
 	re   *regexp.Regexp
+	// lit, if literal, is the whole of re: a plain substring test then
+	// gives re's answer.
+	lit     string
+	literal bool
 }
 
 // Compile checks rules against cat and prepares them for Tag. Rules with
@@ -126,6 +133,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 	if len(errs) > 0 {
 		return nil, warnings, fmt.Errorf("compile rules against catalogue %s: %w", cat.ID, errors.Join(errs...))
 	}
+	t.literals.build()
 	return t, warnings, nil
 }
 
@@ -168,13 +176,17 @@ func (t *Tagger) compileRule(r Rule, ksbs []string) (compiled, error) {
 		}
 		c.text = re
 		c.textFilter = newPrefilter(r.Match.Text)
+		if c.textFilter != nil {
+			c.textLits = t.literals.add(c.textFilter)
+		}
 	}
 	for _, k := range sortedKeys(r.Match.Facts) {
 		re, err := regexp.Compile(r.Match.Facts[k])
 		if err != nil {
 			return c, fmt.Errorf("match.facts.%s: %w", k, err)
 		}
-		c.facts = append(c.facts, factCond{key: k, segs: strings.Split(k, "."), re: re})
+		lit, literal := re.LiteralPrefix()
+		c.facts = append(c.facts, factCond{key: k, segs: strings.Split(k, "."), re: re, lit: lit, literal: literal})
 	}
 	return c, nil
 }

@@ -57,7 +57,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	}
 
 	if len(t.rules) > 0 {
-		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs}
+		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs, literals: &t.literals}
 		for i := range t.rules {
 			r := &t.rules[i]
 			if !r.matches(&in) {
@@ -104,6 +104,11 @@ type matchInput struct {
 	globs     []glob
 	globTried []uint64 // bit i: globs[i] tried on the paths
 	globHit   []uint64 // bit i: globs[i] matches some path
+
+	facts []renderedFact // the fact keys looked up so far
+
+	literals *literals // all the rules' prefilter literals
+	found    []uint64  // bit i: literals.lits[i] occurs in lower; nil until scanned
 }
 
 func (in *matchInput) filePaths() []string {
@@ -114,17 +119,42 @@ func (in *matchInput) filePaths() []string {
 	return in.paths
 }
 
-// textMayMatch reports whether the rule's text expression can match: false
-// only when its prefilter rules it out.
+// textMayMatch reports whether the text expression with prefilter p can
+// match: false only when p rules it out. (The reference for
+// ruleTextMayMatch.)
 func (in *matchInput) textMayMatch(p prefilter) bool {
 	if p == nil {
 		return true
 	}
+	return !in.getLower() || p.admits(in.lower)
+}
+
+// getLower lower-cases the text once; false if it is not ASCII (then no
+// prefilter applies).
+func (in *matchInput) getLower() bool {
 	if !in.gotLower {
 		in.lower, in.lowerOK = asciiLower(in.text)
 		in.gotLower = true
 	}
-	return !in.lowerOK || p.admits(in.lower)
+	return in.lowerOK
+}
+
+// ruleTextMayMatch is textMayMatch(r.textFilter), from one scan of the
+// text for every rule's literals.
+func (in *matchInput) ruleTextMayMatch(r *compiled) bool {
+	if r.textLits == nil || !in.getLower() {
+		return true
+	}
+	if in.found == nil {
+		in.found = make([]uint64, in.literals.words())
+		in.literals.scan(in.lower, in.found)
+	}
+	for _, id := range r.textLits {
+		if in.found[id/64]&(1<<(id%64)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // globMatches reports whether globs[i] matches any of the item's paths.
@@ -158,16 +188,49 @@ func (r *compiled) matches(in *matchInput) bool {
 	if len(r.paths) > 0 && !r.anyPath(in) {
 		return false
 	}
-	if r.text != nil && (!in.textMayMatch(r.textFilter) || !r.text.MatchString(in.text)) {
+	if r.text != nil && (!in.ruleTextMayMatch(r) || !r.text.MatchString(in.text)) {
 		return false
 	}
-	for _, f := range r.facts {
-		v, ok := lookupFact(it.Facts, f.segs)
-		if !ok || !f.re.MatchString(renderFact(v)) {
+	for i := range r.facts {
+		f := &r.facts[i]
+		v, ok := in.fact(f)
+		if !ok {
+			return false
+		}
+		if f.literal {
+			if !strings.Contains(v, f.lit) {
+				return false
+			}
+		} else if !f.re.MatchString(v) {
 			return false
 		}
 	}
 	return true
+}
+
+// fact returns the rendered value of the fact f names (renderFact), and
+// whether the item has it, looking each key up once per item however many
+// rules name it.
+func (in *matchInput) fact(f *factCond) (string, bool) {
+	for i := range in.facts {
+		if in.facts[i].key == f.key {
+			return in.facts[i].value, in.facts[i].ok
+		}
+	}
+	v, ok := lookupFact(in.item.Facts, f.segs)
+	r := renderedFact{key: f.key, ok: ok}
+	if ok {
+		r.value = renderFact(v)
+	}
+	in.facts = append(in.facts, r)
+	return r.value, r.ok
+}
+
+// renderedFact is one fact key's rendered value for an item.
+type renderedFact struct {
+	key   string
+	value string
+	ok    bool
 }
 
 func (r *compiled) anyPath(in *matchInput) bool {

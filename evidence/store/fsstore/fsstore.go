@@ -19,8 +19,10 @@
 // before the rename and the directory after it, two fsyncs per object.
 // A Put with store.PutOptions.NoSync does neither, and Sync (the
 // store.Syncer barrier) later makes every object written so far durable at
-// once with syncfs(2) on the store's filesystem. Readers see no
-// difference: a NoSync object is visible, whole, as soon as Put returns.
+// once with syncfs(2) on the store's filesystem. The directories a batch
+// writes into are opened once for the batch (see dirs) and closed by
+// Sync. Readers see no difference: a NoSync object is visible, whole, as
+// soon as Put returns.
 // A process that dies (even by SIGKILL) loses nothing either: the data is
 // in the kernel. What a NoSync Put gives up is only this: if the machine
 // loses power or the kernel crashes before the next Sync returns, an
@@ -89,6 +91,8 @@ type Store struct {
 	syncFile func(f *os.File) error
 	syncDir  func(dir string) error
 	syncFS   func(fd int) error
+	// dirs keeps open the directories Puts write into, until Sync.
+	dirs dirs
 }
 
 var (
@@ -136,13 +140,17 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err := s.syncFS(int(d.Fd())); err != nil {
 		return fmt.Errorf("sync %s: %w", s.path, err)
 	}
+	s.dirs.forgetAll()
 	return nil
 }
 
 // Close releases the store's handle on its folder. Calling it is optional
 // (the handle is released when the Store is garbage collected); after Close
 // every method fails.
-func (s *Store) Close() error { return s.root.Close() }
+func (s *Store) Close() error {
+	s.dirs.forgetAll()
+	return s.root.Close()
+}
 
 // String returns the store's absolute root path.
 func (s *Store) String() string { return s.path }
@@ -193,7 +201,7 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 
 	dir := path.Dir(key)
-	d, f, tmp, err := s.createTemp(dir)
+	d, f, tmp, err := s.createTemp(dir, opts.NoSync)
 	if err != nil {
 		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
 	}
@@ -202,9 +210,9 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 			f.Close()
 		}
 		if tmp != "" {
-			d.Remove(tmp)
+			unix.Unlinkat(d.fd(), tmp, 0)
 		}
-		d.Close()
+		s.dirs.release(d)
 	}()
 
 	src := store.NewSource(ctx, r)
@@ -225,9 +233,9 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	}
 	// A full-precision modification time makes the ETag unique even when
 	// an inode number is reused within one clock tick.
-	now := time.Now()
-	if err := d.Chtimes(tmp, now, now); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, err)
+	now := unix.NsecToTimespec(time.Now().UnixNano())
+	if err := unix.UtimesNanoAt(d.fd(), tmp, []unix.Timespec{now, now}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, &fs.PathError{Op: "utimensat", Path: tmp, Err: err})
 	}
 	if !opts.NoSync {
 		if err := s.syncFile(f); err != nil {
@@ -294,7 +302,7 @@ func (s *Store) checkCondition(key string, opts store.PutOptions) error {
 
 // commit moves the finished temporary file tmp of the key's directory d
 // to key, under the store lock.
-func (s *Store) commit(ctx context.Context, d *os.Root, tmp, key string, opts store.PutOptions) error {
+func (s *Store) commit(ctx context.Context, d *dir, tmp, key string, opts store.PutOptions) error {
 	how := syscall.LOCK_SH
 	if opts.IfMatch != "" {
 		how = syscall.LOCK_EX
@@ -304,30 +312,40 @@ func (s *Store) commit(ctx context.Context, d *os.Root, tmp, key string, opts st
 		return err
 	}
 	defer unlock()
+	name := path.Base(key)
 	switch {
 	case opts.IfAbsent:
-		err := d.Link(tmp, path.Base(key))
+		err := unix.Linkat(d.fd(), tmp, d.fd(), name, 0)
 		if errors.Is(err, fs.ErrExist) {
 			return s.checkCondition(key, opts)
 		}
-		return err
+		if err != nil {
+			return &os.LinkError{Op: "linkat", Old: tmp, New: name, Err: err}
+		}
+		return nil
 	case opts.IfMatch != "":
 		if err := s.checkCondition(key, opts); err != nil {
 			return err
 		}
 	}
-	return d.Rename(tmp, path.Base(key))
+	if err := unix.Renameat(d.fd(), tmp, d.fd(), name); err != nil {
+		return &os.LinkError{Op: "renameat", Old: tmp, New: name, Err: err}
+	}
+	return nil
 }
 
 // createTemp creates a new temporary file in dir, creating dir if needed.
-// It returns the directory opened as a Root (every later step of the Put
-// works in it, one system call each, instead of walking the key's path
-// again), the file, and the file's name in d.
-func (s *Store) createTemp(dir string) (d *os.Root, f *os.File, name string, err error) {
+// It returns the directory, open (every later step of the Put works in
+// it, one system call each, instead of walking the key's path again; kept
+// open in s.dirs for the rest of a batch), the file, and the file's name
+// in d. The caller releases d.
+func (s *Store) createTemp(name string, batch bool) (d *dir, f *os.File, tmp string, err error) {
 	for attempt := 0; ; attempt++ {
-		d, err = s.root.OpenRoot(dir)
+		d, err = s.dirs.acquire(s.root, name, batch)
 		if notFound(err) && attempt < 10 {
-			if err := s.root.MkdirAll(dir, dirPerm); err != nil {
+			// A concurrent Delete may remove a parent just made, once
+			// empty: try again.
+			if err := s.root.MkdirAll(name, dirPerm); err != nil && (!notFound(err) || attempt == 9) {
 				return nil, nil, "", fmt.Errorf("create directory: %w", err)
 			}
 			continue
@@ -337,19 +355,21 @@ func (s *Store) createTemp(dir string) (d *os.Root, f *os.File, name string, err
 		}
 		var b [12]byte
 		rand.Read(b[:])
-		name = tmpPrefix + hex.EncodeToString(b[:])
-		f, err = d.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
-		// A concurrent Delete may remove the directory once it is empty
-		// (creating in a removed directory fails); make it again.
+		tmp = tmpPrefix + hex.EncodeToString(b[:])
+		fd, err := unix.Openat(d.fd(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, filePerm)
+		// A concurrent Delete (or CleanTemp) may remove the directory once
+		// it is empty (creating in a removed directory fails): forget it,
+		// and make it again.
 		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
-			d.Close()
+			s.dirs.forget(d)
+			s.dirs.release(d)
 			continue
 		}
 		if err != nil {
-			d.Close()
-			return nil, nil, "", fmt.Errorf("create temporary file: %w", err)
+			s.dirs.release(d)
+			return nil, nil, "", fmt.Errorf("create temporary file: %w", &fs.PathError{Op: "openat", Path: tmp, Err: err})
 		}
-		return d, f, name, nil
+		return d, os.NewFile(uintptr(fd), path.Join(s.path, name, tmp)), tmp, nil
 	}
 }
 
@@ -583,15 +603,22 @@ func (w *walker) walk(dir string, dirInfo fs.FileInfo) error {
 // readDir returns the objects and subdirectories of dir that can hold keys
 // with the prefix, sorted in key order.
 func (w *walker) readDir(dir string) ([]entry, error) {
-	d, err := w.s.root.Open(dir)
-	if notFound(err) {
-		return nil, nil // removed while we walked
+	d, err := w.s.root.OpenRoot(dir) // for one stat per entry, in it
+	if err != nil {
+		// Removed while we walked, or a file where a directory was: no
+		// keys there.
+		if fi, serr := w.s.root.Stat(dir); notFound(serr) || (serr == nil && !fi.IsDir()) {
+			return nil, nil
+		}
+		return nil, err
 	}
+	defer d.Close()
+	f, err := d.Open(".")
 	if err != nil {
 		return nil, err
 	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
+	names, err := f.Readdirnames(-1)
+	f.Close()
 	if err != nil && !notFound(err) {
 		return nil, err
 	}
@@ -608,7 +635,12 @@ func (w *walker) readDir(dir string) ([]entry, error) {
 		if !strings.HasPrefix(key, w.prefix) && !strings.HasPrefix(w.prefix, key) {
 			continue
 		}
-		fi, err := w.s.root.Stat(key) // follows links that stay inside the root
+		// One stat in the directory; a symbolic link is followed from
+		// the root, as long as it stays inside.
+		fi, err := d.Lstat(name)
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			fi, err = w.s.root.Stat(key)
+		}
 		if notFound(err) {
 			continue // removed while we walked, or a dangling link
 		}

@@ -1,0 +1,91 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/evidence/store"
+)
+
+// ItemVersion names one stored version of an item: the item's ID and the
+// ETag of its object. The ETag changes whenever the item is written again
+// (by any writer), so a summary of an item kept beside its ETag is known
+// to be current while ItemVersions lists the same ETag.
+type ItemVersion struct {
+	ID   string
+	ETag string
+}
+
+// ItemVersions lists every stored item with the ETag of its version, in
+// key order, with one List and no Get. Keys under items/ that are not an
+// item's key are left out (Snapshot reports them as corrupt).
+func (l *Ledger) ItemVersions(ctx context.Context) ([]ItemVersion, error) {
+	var out []ItemVersion
+	p := l.prefix + "items/"
+	err := l.s.List(ctx, p, func(in store.Info) error {
+		id, ok := strings.CutSuffix(strings.TrimPrefix(in.Key, p), ".json")
+		if ok && evidence.ValidID(id) {
+			out = append(out, ItemVersion{ID: id, ETag: in.ETag})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	return out, nil
+}
+
+// GetItemVersion is GetItem that also returns the ETag of the version it
+// read.
+func (l *Ledger) GetItemVersion(ctx context.Context, id string) (*evidence.Item, string, error) {
+	if !evidence.ValidID(id) {
+		return nil, "", fmt.Errorf("item %q: %w", id, store.ErrNotFound)
+	}
+	it, info, err := l.readItemInfo(ctx, l.ItemKey(id))
+	if err != nil {
+		return nil, "", err
+	}
+	return it, info.ETag, nil
+}
+
+// IndexKey is the key of the index called name:
+// apprentices/<id>/index/<name>.json. An index is a cache the pipeline
+// derives from the items (the link step's summary of every item, for
+// one): nothing is lost when it is missing, stale or unreadable, since it
+// is rebuilt from the items, and its holder checks each entry against the
+// items (ItemVersions) before trusting it.
+func (l *Ledger) IndexKey(name string) string { return l.prefix + "index/" + name + ".json" }
+
+// Index decodes the index called name into v. found is false (and err
+// nil) when there is none; a *CorruptError when it cannot be decoded.
+func (l *Ledger) Index(ctx context.Context, name string, v any) (found bool, err error) {
+	if !ValidName(name) {
+		return false, fmt.Errorf("index name %q: not a valid name", name)
+	}
+	_, err = l.getJSON(ctx, l.IndexKey(name), v)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// PutIndex stores v (compact JSON) as the index called name, durably.
+func (l *Ledger) PutIndex(ctx context.Context, name string, v any) error {
+	if !ValidName(name) {
+		return fmt.Errorf("index name %q: not a valid name", name)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode index %s: %w", name, err)
+	}
+	b = append(b, '\n')
+	if _, err := l.s.Put(ctx, l.IndexKey(name), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+		return fmt.Errorf("put index %s: %w", name, err)
+	}
+	return nil
+}
