@@ -5,7 +5,7 @@
 #   scripts/bench-git.sh [COMMITS] [REPO]
 #
 # Builds (or reuses) a repository of COMMITS commits (default 50000) with
-# gittest, at REPO (default $KSBFOLIO_BENCH_DIR/repo-COMMITS, where
+# pipeline/demo/demorepo (cmd/gitgen), at REPO (default $KSBFOLIO_BENCH_DIR/repo-COMMITS, where
 # KSBFOLIO_BENCH_DIR defaults to ${TMPDIR:-/tmp}/ksbfolio-bench-git), then
 # runs three rounds, alternating:
 #   (a) git log --all --no-renames --numstat --author=EMAIL >/dev/null
@@ -25,7 +25,7 @@ mkdir -p "$work/bin"
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
 cd "$root"
-go build -o "$work/bin/gitgen" ./collectors/gitlog/gittest/cmd/gitgen
+go build -o "$work/bin/gitgen" ./pipeline/demo/demorepo/cmd/gitgen
 go build -o "$work/bin/gitbench" ./collectors/gitlog/cmd/gitbench
 
 if [ -d "$repo/.git" ]; then

@@ -31,7 +31,7 @@ mkdir -p "$work/bin"
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
 cd "$root"
-go build -o "$work/bin/gitgen" ./collectors/gitlog/gittest/cmd/gitgen
+go build -o "$work/bin/gitgen" ./pipeline/demo/demorepo/cmd/gitgen
 go build -o "$work/bin/gitbench" ./collectors/gitlog/cmd/gitbench
 go build -o "$work/bin/ksbfolio" ./cmd/ksbfolio
 

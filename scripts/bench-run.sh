@@ -31,7 +31,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$bench"
 
 cd "$root"
-go build -o "$work/gitgen" ./collectors/gitlog/gittest/cmd/gitgen
+go build -o "$work/gitgen" ./pipeline/demo/demorepo/cmd/gitgen
 go build -o "$work/gitbench" ./collectors/gitlog/cmd/gitbench
 go build -o "$work/ksbfolio" ./cmd/ksbfolio
 if [ -d "$repo/.git" ]; then

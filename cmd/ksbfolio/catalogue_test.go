@@ -18,8 +18,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // officialList reads the embedded copy of the official list (itself
@@ -315,7 +315,7 @@ func TestRetagLedgerFromPreviousVersion(t *testing.T) {
 	// An empty repository: run collects nothing and still checks coverage.
 	repo := filepath.Join(dir, "fraud-model")
 	ctx := context.Background()
-	if _, err := gittest.Git(ctx, dir, "init", "-q", repo); err != nil {
+	if _, err := demorepo.Git(ctx, dir, "init", "-q", repo); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "ksbfolio.yaml")

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
@@ -31,7 +31,7 @@ func fleetWorkspace(t *testing.T, ids []string, broken, storeSpec string) (cfg s
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := gittest.Build(context.Background(), repo, gittest.Options{Commits: 6, TrailerEvery: 2, Seed: 3}); err != nil {
+	if _, err := demorepo.Build(context.Background(), repo, demorepo.Options{Commits: 6, TrailerEvery: 2, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
@@ -42,7 +42,7 @@ func fleetWorkspace(t *testing.T, ids []string, broken, storeSpec string) (cfg s
 			path = "./no-such-repo"
 		}
 		fmt.Fprintf(&b, "  - id: %s\n    emails: [%s]\n    gateway: 2030-01-01\n    sources:\n      - {name: work, type: git, path: %s}\n",
-			id, gittest.DefaultAuthors()[0].Email, path)
+			id, demorepo.DefaultAuthors()[0].Email, path)
 	}
 	if storeSpec != "" {
 		b.WriteString("store: " + storeSpec + "\n")

@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // storeHolds returns the files under root that contain any of secrets, as
@@ -94,14 +94,14 @@ func TestPlantedSecretsEverywhere(t *testing.T) {
 	}
 	writeFile(t, cfg, string(b)+"  - name: missing\n    type: git\n    path: ./gone/password="+inPath+"\n")
 
-	me := gittest.DefaultAuthors()[0]
+	me := demorepo.DefaultAuthors()[0]
 	env := []string{"GIT_AUTHOR_NAME=" + me.Name, "GIT_AUTHOR_EMAIL=" + me.Email, "GIT_COMMITTER_NAME=" + me.Name, "GIT_COMMITTER_EMAIL=" + me.Email}
 	ctx := context.Background()
-	if _, err := gittest.GitEnv(ctx, repo, env, nil, "checkout", "-q", "-b", "fix/"+inBranch); err != nil {
+	if _, err := demorepo.GitEnv(ctx, repo, env, nil, "checkout", "-q", "-b", "fix/"+inBranch); err != nil {
 		t.Fatal(err)
 	}
 	msg := strings.Repeat("Tune the drift thresholds ", 8)[:185] + " key " + inTitle + " tail\n\nKSB: S8, " + inTrailer + "\n"
-	if _, err := gittest.GitEnv(ctx, repo, env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
+	if _, err := demorepo.GitEnv(ctx, repo, env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
 		t.Fatal(err)
 	}
 	r := cli(t, "-c", cfg, "--log-level", "debug", "--log-format", "json", "run")

@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // The churn-pipeline corpus: the MLflow run a deployment names that the
@@ -35,7 +35,7 @@ const (
 func TestRunLinksAcrossSources(t *testing.T) {
 	dir, cfg, _ := gitWorkspace(t, 8, "")
 	repo := filepath.Join(dir, "model-repo")
-	sha, err := gittest.Git(context.Background(), repo, "log", "-1", "--format=%H", "--author="+gittest.DefaultAuthors()[0].Email)
+	sha, err := demorepo.Git(context.Background(), repo, "log", "-1", "--format=%H", "--author="+demorepo.DefaultAuthors()[0].Email)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 	"github.com/ksbfolio/ksbfolio/pipeline/demo"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 type result struct {
@@ -44,14 +44,14 @@ func cliCtx(t *testing.T, ctx context.Context, args ...string) result {
 
 func requireGit(t *testing.T) {
 	t.Helper()
-	if _, err := gittest.Git(context.Background(), t.TempDir(), "--version"); err != nil {
+	if _, err := demorepo.Git(context.Background(), t.TempDir(), "--version"); err != nil {
 		storetest.RequireOrSkip(t, "git", "apt-get install git")
 	}
 }
 
 // workspace builds a repository of n commits and a config collecting it
 // into storeSpec ("" = the default folder store).
-func gitWorkspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum gittest.Summary) {
+func gitWorkspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum demorepo.Summary) {
 	t.Helper()
 	requireGit(t)
 	dir = t.TempDir()
@@ -59,7 +59,7 @@ func gitWorkspace(t *testing.T, n int, storeSpec string) (dir, cfg string, sum g
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	sum, err := gittest.Build(context.Background(), repo, gittest.Options{Commits: n, TrailerEvery: 5, Branches: 3, Mailmap: true, Seed: 7})
+	sum, err := demorepo.Build(context.Background(), repo, demorepo.Options{Commits: n, TrailerEvery: 5, Branches: 3, Mailmap: true, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ standard: st1398-v1.0
   - name: model-repo
     type: git
     path: ./model-repo
-`, gittest.DefaultAuthors()[0].Email, store))
+`, demorepo.DefaultAuthors()[0].Email, store))
 	return dir, cfg, sum
 }
 
@@ -114,14 +114,14 @@ func TestInitRunCoverage(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sum, err := gittest.Build(ctx, repo, gittest.Options{Commits: 200, TrailerEvery: 4, Branches: 2, Mailmap: true})
+	sum, err := demorepo.Build(ctx, repo, demorepo.Options{Commits: 200, TrailerEvery: 4, Branches: 2, Mailmap: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// init reads the apprentice from git's user.name / user.email.
-	me := gittest.DefaultAuthors()[0]
+	me := demorepo.DefaultAuthors()[0]
 	for _, kv := range [][2]string{{"user.email", me.Email}, {"user.name", me.Name}} {
-		if _, err := gittest.Git(ctx, repo, "config", kv[0], kv[1]); err != nil {
+		if _, err := demorepo.Git(ctx, repo, "config", kv[0], kv[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -292,10 +292,10 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 		"\nKSB: S8\n"
 	for _, storeSpec := range []string{"", "'" + srv.URL("p") + "'"} {
 		dir, cfg, _ := gitWorkspace(t, 20, storeSpec)
-		me := gittest.DefaultAuthors()[0]
+		me := demorepo.DefaultAuthors()[0]
 		env := []string{"GIT_AUTHOR_NAME=" + me.Name, "GIT_AUTHOR_EMAIL=" + me.Email,
 			"GIT_COMMITTER_NAME=" + me.Name, "GIT_COMMITTER_EMAIL=" + me.Email}
-		if _, err := gittest.GitEnv(context.Background(), filepath.Join(dir, "model-repo"), env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
+		if _, err := demorepo.GitEnv(context.Background(), filepath.Join(dir, "model-repo"), env, strings.NewReader(msg), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
 			t.Fatal(err)
 		}
 		r := cli(t, "-c", cfg, "run")

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/pipeline/demo"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 func TestVersion(t *testing.T) {
@@ -178,23 +178,23 @@ func TestInitInRepository(t *testing.T) {
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	me := gittest.DefaultAuthors()[0]
-	if _, err := gittest.Build(ctx, repo, gittest.Options{Commits: 60, Mailmap: true, Branches: 2}); err != nil {
+	me := demorepo.DefaultAuthors()[0]
+	if _, err := demorepo.Build(ctx, repo, demorepo.Options{Commits: 60, Mailmap: true, Branches: 2}); err != nil {
 		t.Fatal(err)
 	}
 	// Two commits under her name from an address the config does not know.
 	for i := range 2 {
 		env := []string{"GIT_AUTHOR_NAME=" + me.Name, "GIT_AUTHOR_EMAIL=jane.d@home.example"}
-		if _, err := gittest.GitEnv(ctx, repo, env, nil, "commit", "--allow-empty", "-qm", fmt.Sprintf("weekend fix %d", i)); err != nil {
+		if _, err := demorepo.GitEnv(ctx, repo, env, nil, "commit", "--allow-empty", "-qm", fmt.Sprintf("weekend fix %d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, kv := range [][2]string{{"user.email", me.Email}, {"user.name", me.Name}} {
-		if _, err := gittest.Git(ctx, repo, "config", kv[0], kv[1]); err != nil {
+		if _, err := demorepo.Git(ctx, repo, "config", kv[0], kv[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	before, err := gittest.Git(ctx, repo, "status", "--porcelain", "--ignored")
+	before, err := demorepo.Git(ctx, repo, "status", "--porcelain", "--ignored")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestInitInRepository(t *testing.T) {
 		t.Errorf("the other address is not offered in the config:\n%s", cfg)
 	}
 	// Only the config file is new in the work tree, and nothing is staged.
-	after, err := gittest.Git(ctx, repo, "status", "--porcelain", "--ignored")
+	after, err := demorepo.Git(ctx, repo, "status", "--porcelain", "--ignored")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,15 +397,15 @@ func TestRunFullRecollects(t *testing.T) {
 func TestTerminalControlsEscaped(t *testing.T) {
 	dir, cfg, _ := gitWorkspace(t, 5, "")
 	repo := filepath.Join(dir, "model-repo")
-	me := gittest.DefaultAuthors()[0]
+	me := demorepo.DefaultAuthors()[0]
 	title := "Fix \x1b]0;pwned\x07 title \x1b[2J clear \u202eexe.txt\r over"
 	env := []string{"GIT_AUTHOR_NAME=" + me.Name, "GIT_AUTHOR_EMAIL=" + me.Email}
-	if _, err := gittest.GitEnv(context.Background(), repo, env, strings.NewReader(title+"\n\nbody \x1b[31mred\x1b[0m\n"), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
+	if _, err := demorepo.GitEnv(context.Background(), repo, env, strings.NewReader(title+"\n\nbody \x1b[31mred\x1b[0m\n"), "commit", "--allow-empty", "-q", "-F", "-"); err != nil {
 		t.Fatal(err)
 	}
 	run := cli(t, "-c", cfg, "run")
 	mustCode(t, run, 0)
-	sha, err := gittest.Git(context.Background(), repo, "rev-parse", "HEAD")
+	sha, err := demorepo.Git(context.Background(), repo, "rev-parse", "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}

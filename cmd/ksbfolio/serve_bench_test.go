@@ -37,8 +37,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
 
@@ -70,10 +70,10 @@ func BenchmarkServeRefresh(b *testing.B) {
 	if err := os.MkdirAll(repo, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := gittest.Build(ctx, repo, gittest.Options{Commits: 60, TrailerEvery: 5, Branches: 3, Seed: 7}); err != nil {
+	if _, err := demorepo.Build(ctx, repo, demorepo.Options{Commits: 60, TrailerEvery: 5, Branches: 3, Seed: 7}); err != nil {
 		b.Skipf("git: %v", err)
 	}
-	email := gittest.DefaultAuthors()[0].Email
+	email := demorepo.DefaultAuthors()[0].Email
 	one := filepath.Join(dir, "one.yaml")
 	benchWrite(b, one, fmt.Sprintf("apprentice: {id: jane, emails: [%s], gateway: 2030-01-01}\nstore: %s\nsources:\n  - {name: model-repo, type: git, path: ./model-repo}\n", email, spec))
 	var out, errb bytes.Buffer

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // benchRepo is the repository BenchmarkCollect uses: KSBFOLIO_BENCH_REPO,
@@ -50,8 +50,8 @@ func benchRepoDir(b *testing.B) string {
 		benchRepo.tmp = tmp
 		benchRepo.dir = filepath.Join(tmp, "repo")
 		start := time.Now()
-		_, benchRepo.err = gittest.Build(context.Background(), benchRepo.dir,
-			gittest.Options{Commits: n, Seed: 1, Branches: n / 200, TrailerEvery: 5, Mailmap: true})
+		_, benchRepo.err = demorepo.Build(context.Background(), benchRepo.dir,
+			demorepo.Options{Commits: n, Seed: 1, Branches: n / 200, TrailerEvery: 5, Mailmap: true})
 		fmt.Fprintf(os.Stderr, "built %d commits in %.1fs\n", n, time.Since(start).Seconds())
 	})
 	if benchRepo.err != nil {

@@ -10,19 +10,19 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // TestConformance runs the collector conformance suite on a generated
 // history with merges, an open branch, a .mailmap and KSB trailers.
 func TestConformance(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "repo")
-	sum, err := gittest.Build(context.Background(), dir, gittest.Options{
+	sum, err := demorepo.Build(context.Background(), dir, demorepo.Options{
 		Commits: 120, Branches: 3, TrailerEvery: 4, Mailmap: true, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	apprentice := gittest.DefaultAuthors()[0]
+	apprentice := demorepo.DefaultAuthors()[0]
 	collectortest.Check(t, collectortest.Fixture{
 		New: func(t testing.TB) collectors.Collector {
 			c, err := gitlog.New(gitlog.Config{Name: "model-repo", Path: dir, Emails: []string{apprentice.Email}, Apprentice: "jdoe"},
@@ -38,7 +38,7 @@ func TestConformance(t *testing.T) {
 			env := []string{"GIT_AUTHOR_NAME=" + apprentice.Name, "GIT_AUTHOR_EMAIL=" + apprentice.Email,
 				"GIT_COMMITTER_NAME=" + apprentice.Name, "GIT_COMMITTER_EMAIL=" + apprentice.Email,
 				"GIT_AUTHOR_DATE=1798761600 +0000", "GIT_COMMITTER_DATE=1798761600 +0000"}
-			if _, err := gittest.GitEnv(context.Background(), dir, env, nil,
+			if _, err := demorepo.GitEnv(context.Background(), dir, env, nil,
 				"commit", "-q", "--allow-empty", "--no-verify", "-m", "Write down what grew\n\nKSB: B5"); err != nil {
 				t.Fatal(err)
 			}

@@ -15,10 +15,10 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
 	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // TestREADMESampleConfig loads the README's sample config with the
@@ -142,7 +142,7 @@ func TestSeveralRepositories(t *testing.T) {
 	r1.write("a.py", "1\n")
 	shared := r1.commit(jane, "Shared")
 	r2dir := filepath.Join(t.TempDir(), "clone")
-	if _, err := gittest.Git(context.Background(), r1.dir, "clone", "-q", r1.dir, r2dir); err != nil {
+	if _, err := demorepo.Git(context.Background(), r1.dir, "clone", "-q", r1.dir, r2dir); err != nil {
 		t.Fatal(err)
 	}
 	r1.write("a.py", "2\n")

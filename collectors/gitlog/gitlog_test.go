@@ -15,8 +15,8 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 func TestNewValidates(t *testing.T) {
@@ -202,11 +202,11 @@ func TestMergeAndTrailers(t *testing.T) {
 func TestIncremental(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "repo")
-	sum, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 120, Seed: 3, Branches: 3, Mailmap: true})
+	sum, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 120, Seed: 3, Branches: 3, Mailmap: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &repo{t: t, dir: dir, when: gittestEnd(t, dir)}
+	r := &repo{t: t, dir: dir, when: demoRepoEnd(t, dir)}
 	logs := &logRecorder{}
 	c, err := gitlog.New(gitlog.Config{Name: "r", Apprentice: "jdoe", Path: dir, Emails: []string{janeE}}, slog.New(logs), nil)
 	if err != nil {
@@ -276,10 +276,10 @@ func TestIncremental(t *testing.T) {
 	}
 }
 
-// gittestEnd is the time of the last commit of a generated repo.
-func gittestEnd(t *testing.T, dir string) time.Time {
+// demoRepoEnd is the time of the last commit of a generated repo.
+func demoRepoEnd(t *testing.T, dir string) time.Time {
 	t.Helper()
-	out, err := gittest.Git(context.Background(), dir, "log", "-1", "--all", "--format=%ct", "--date-order")
+	out, err := demorepo.Git(context.Background(), dir, "log", "-1", "--all", "--format=%ct", "--date-order")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,10 +329,10 @@ func TestShallowClone(t *testing.T) {
 		r.commit(jane, "Step")
 	}
 	dst := filepath.Join(t.TempDir(), "shallow")
-	if _, err := gittest.Git(context.Background(), r.dir, "clone", "-q", "--depth", "5", "file://"+r.dir, dst); err != nil {
+	if _, err := demorepo.Git(context.Background(), r.dir, "clone", "-q", "--depth", "5", "file://"+r.dir, dst); err != nil {
 		t.Fatal(err)
 	}
-	boundary, err := gittest.Git(context.Background(), dst, "rev-list", "--max-parents=1", "--reverse", "HEAD")
+	boundary, err := demorepo.Git(context.Background(), dst, "rev-list", "--max-parents=1", "--reverse", "HEAD")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func TestPartialClone(t *testing.T) {
 	skipped := map[string]int{}
 	for _, filter := range []string{"blob:none", "blob:limit=12"} {
 		dst := filepath.Join(t.TempDir(), "partial")
-		if _, err := gittest.Git(context.Background(), r.dir, "clone", "-q", "--no-checkout", "--filter="+filter, "file://"+r.dir, dst); err != nil {
+		if _, err := demorepo.Git(context.Background(), r.dir, "clone", "-q", "--no-checkout", "--filter="+filter, "file://"+r.dir, dst); err != nil {
 			t.Fatal(err)
 		}
 		c := newCollector(t, gitlog.Config{Path: dst, Emails: []string{janeE}})
@@ -474,7 +474,7 @@ func TestRefsConfig(t *testing.T) {
 func TestCancelAndSinkErrors(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "repo")
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 60, Seed: 5}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 60, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 	c := newCollector(t, gitlog.Config{Path: dir, Emails: []string{janeE}})
@@ -508,7 +508,7 @@ func TestCancelAndSinkErrors(t *testing.T) {
 func TestSameIDsTwice(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "repo")
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 80, Seed: 9, Branches: 2, TrailerEvery: 2}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 80, Seed: 9, Branches: 2, TrailerEvery: 2}); err != nil {
 		t.Fatal(err)
 	}
 	c := newCollector(t, gitlog.Config{Path: dir, Emails: []string{janeE}})
@@ -596,7 +596,7 @@ func TestBareRepositoryAndEncoding(t *testing.T) {
 	latin := r.git("rev-parse", "HEAD")
 
 	bare := filepath.Join(t.TempDir(), "bare.git")
-	if _, err := gittest.Git(context.Background(), r.dir, "clone", "-q", "--bare", r.dir, bare); err != nil {
+	if _, err := demorepo.Git(context.Background(), r.dir, "clone", "-q", "--bare", r.dir, bare); err != nil {
 		t.Fatal(err)
 	}
 	c := newCollector(t, gitlog.Config{Path: bare, Emails: []string{janeE}})

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 func TestGoldenItems(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "repo")
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 30, Seed: 42, Branches: 2, TrailerEvery: 2, Mailmap: true}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 30, Seed: 42, Branches: 2, TrailerEvery: 2, Mailmap: true}); err != nil {
 		t.Fatal(err)
 	}
 	c := newCollector(t, gitlog.Config{Path: dir, Emails: []string{janeE}})

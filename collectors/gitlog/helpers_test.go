@@ -14,8 +14,8 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // recordingSink keeps what a collector reports. Emitted items are
@@ -143,7 +143,7 @@ func newRepo(t testing.TB) *repo {
 
 func (r *repo) git(args ...string) string {
 	r.t.Helper()
-	out, err := gittest.Git(context.Background(), r.dir, args...)
+	out, err := demorepo.Git(context.Background(), r.dir, args...)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func (r *repo) commitIndex(author, msg string, extra ...string) string {
 	env := []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_AUTHOR_DATE=" + date,
 		"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email, "GIT_COMMITTER_DATE=" + date}
 	args := append([]string{"commit", "-q", "--allow-empty", "--no-verify", "-m", msg}, extra...)
-	if _, err := gittest.GitEnv(context.Background(), r.dir, env, nil, args...); err != nil {
+	if _, err := demorepo.GitEnv(context.Background(), r.dir, env, nil, args...); err != nil {
 		r.t.Fatal(err)
 	}
 	return r.git("rev-parse", "HEAD")
@@ -192,7 +192,7 @@ func (r *repo) mergeNoFF(author, branch, msg string) string {
 	date := fmt.Sprintf("%d +0000", r.when.Unix())
 	env := []string{"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_AUTHOR_DATE=" + date,
 		"GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email, "GIT_COMMITTER_DATE=" + date}
-	if _, err := gittest.GitEnv(context.Background(), r.dir, env, nil, "merge", "-q", "--no-ff", "-m", msg, branch); err != nil {
+	if _, err := demorepo.GitEnv(context.Background(), r.dir, env, nil, "merge", "-q", "--no-ff", "-m", msg, branch); err != nil {
 		r.t.Fatal(err)
 	}
 	return r.git("rev-parse", "HEAD")

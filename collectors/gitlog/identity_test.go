@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // TestCoAuthoredBy: a colleague's commit with the apprentice in a
@@ -123,7 +123,7 @@ func TestReleases(t *testing.T) {
 	tag := func(who, name, msg string) {
 		n, e, _ := strings.Cut(strings.TrimSuffix(who, ">"), " <")
 		env := []string{"GIT_COMMITTER_NAME=" + n, "GIT_COMMITTER_EMAIL=" + e, "GIT_COMMITTER_DATE=1767600000 +0000"}
-		if _, err := gittest.GitEnv(context.Background(), r.dir, env, nil, "tag", "-a", name, "-m", msg); err != nil {
+		if _, err := demorepo.GitEnv(context.Background(), r.dir, env, nil, "tag", "-a", name, "-m", msg); err != nil {
 			t.Fatal(err)
 		}
 	}

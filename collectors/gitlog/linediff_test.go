@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 func TestLineStat(t *testing.T) {
@@ -114,7 +114,7 @@ func TestLineStatMatchesGitDiff(t *testing.T) {
 		if err := os.WriteFile(pb, []byte(b), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := gittest.Git(context.Background(), dir, "diff", "--no-index", "--numstat", "a.txt", "b.txt")
+		out, err := demorepo.Git(context.Background(), dir, "diff", "--no-index", "--numstat", "a.txt", "b.txt")
 		wi, wd := 0, 0
 		if err != nil && out == "" && a != b {
 			t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 const testMailmap = `# comment line
@@ -68,7 +68,7 @@ func TestMailmapMatchesGit(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
-	if _, err := gittest.Git(ctx, dir, "init", "-q"); err != nil {
+	if _, err := demorepo.Git(ctx, dir, "init", "-q"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".mailmap"), []byte(testMailmap), 0o644); err != nil {
@@ -80,7 +80,7 @@ func TestMailmapMatchesGit(t *testing.T) {
 		{"Alex K", "shared@corp.example"}, {"ci bot", "SHARED@corp.example"}, {"Someone", "shared@corp.example"},
 		{"s", "spaced@corp.example"}, {"X", "x@y"}, {"Nobody", "nobody@corp.example"},
 	} {
-		out, err := gittest.Git(ctx, dir, "check-mailmap", id[0]+" <"+id[1]+">")
+		out, err := demorepo.Git(ctx, dir, "check-mailmap", id[0]+" <"+id[1]+">")
 		if err != nil {
 			t.Fatal(err)
 		}

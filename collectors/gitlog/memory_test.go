@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // TestLargeBlobBoundedMemory: an 80 MB text file (over the 64 MiB cap),
@@ -38,7 +38,7 @@ func TestLargeBlobBoundedMemory(t *testing.T) {
 	c := newCollector(t, gitlog.Config{Path: r.dir, Emails: []string{janeE}})
 	for _, layout := range []string{"loose", "packed"} {
 		if layout == "packed" {
-			if _, err := gittest.Git(context.Background(), r.dir, "-c", "pack.window=0", "repack", "-adq"); err != nil {
+			if _, err := demorepo.Git(context.Background(), r.dir, "-c", "pack.window=0", "repack", "-adq"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // gitNumstat runs git log over every branch for one author (after
@@ -20,7 +20,7 @@ import (
 // -1/-1 for binary files.
 func gitNumstat(t *testing.T, dir, email string) map[string]map[string]fileCount {
 	t.Helper()
-	out, err := gittest.Git(context.Background(), dir, "log", "--branches", "--no-renames", "--numstat",
+	out, err := demorepo.Git(context.Background(), dir, "log", "--branches", "--no-renames", "--numstat",
 		"--diff-merges=first-parent", "--use-mailmap", "--regexp-ignore-case",
 		"--author=<"+regexp.QuoteMeta(email)+">", "--format=%x00%H")
 	if err != nil {
@@ -65,7 +65,7 @@ func TestNumstatMatchesGit(t *testing.T) {
 		if seed == 3 {
 			files = 400
 		}
-		sum, err := gittest.Build(context.Background(), dir, gittest.Options{
+		sum, err := demorepo.Build(context.Background(), dir, demorepo.Options{
 			Commits: 400, Seed: seed, Branches: 6, TrailerEvery: 4, Mailmap: true, Files: files})
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // catAll returns every object of the repository as git cat-file shows it.
@@ -26,7 +26,7 @@ func catAll(t *testing.T, dir string) map[plumbing.Hash]struct {
 	content []byte
 } {
 	t.Helper()
-	out, err := gittest.Git(context.Background(), dir, "cat-file", "--batch-all-objects", "--batch", "--unordered")
+	out, err := demorepo.Git(context.Background(), dir, "cat-file", "--batch-all-objects", "--batch", "--unordered")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func catAll(t *testing.T, dir string) map[plumbing.Hash]struct {
 func TestPackReaderMatchesGit(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "repo")
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 300, Seed: 4, Branches: 3, Files: 120}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 300, Seed: 4, Branches: 3, Files: 120}); err != nil {
 		t.Fatal(err)
 	}
 	want := catAll(t, dir)
@@ -87,7 +87,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 				explodeHalf(t, dir)
 				continue
 			}
-			if _, err := gittest.Git(context.Background(), dir, c...); err != nil {
+			if _, err := demorepo.Git(context.Background(), dir, c...); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -129,7 +129,7 @@ func TestPackReaderMatchesGit(t *testing.T) {
 func explodeHalf(t *testing.T, dir string) {
 	t.Helper()
 	ctx := context.Background()
-	list, err := gittest.Git(ctx, dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
+	list, err := demorepo.Git(ctx, dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func explodeHalf(t *testing.T, dir string) {
 	// unpack-objects skips what the repository holds: the packs go first
 	removeGlob(t, filepath.Join(dir, ".git", "objects", "pack", "pack-*"))
 	for _, c := range contents {
-		if _, err := gittest.GitEnv(ctx, dir, nil, c, "unpack-objects", "-q"); err != nil {
+		if _, err := demorepo.GitEnv(ctx, dir, nil, c, "unpack-objects", "-q"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -151,7 +151,7 @@ func explodeHalf(t *testing.T, dir string) {
 			half = append(half, h)
 		}
 	}
-	if _, err := gittest.GitEnv(ctx, dir, nil, strings.NewReader(strings.Join(half, "\n")+"\n"),
+	if _, err := demorepo.GitEnv(ctx, dir, nil, strings.NewReader(strings.Join(half, "\n")+"\n"),
 		"pack-objects", "-q", filepath.Join(".git", "objects", "pack", "pack")); err != nil {
 		t.Fatal(err)
 	}

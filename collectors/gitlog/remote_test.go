@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // upstream is a bare repository to collect remotely and a work tree that
@@ -36,11 +36,11 @@ func newUpstream(t *testing.T) *upstream {
 	ctx := context.Background()
 	root := t.TempDir()
 	src := filepath.Join(root, "src")
-	if _, err := gittest.Build(ctx, src, gittest.Options{Commits: 300, Seed: 8, Branches: 4, TrailerEvery: 3}); err != nil {
+	if _, err := demorepo.Build(ctx, src, demorepo.Options{Commits: 300, Seed: 8, Branches: 4, TrailerEvery: 3}); err != nil {
 		t.Fatal(err)
 	}
 	bare := filepath.Join(root, "up.git")
-	if _, err := gittest.Git(ctx, root, "clone", "-q", "--bare", src, bare); err != nil {
+	if _, err := demorepo.Git(ctx, root, "clone", "-q", "--bare", src, bare); err != nil {
 		t.Fatal(err)
 	}
 	work := &repo{t: t, dir: src, when: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)}
@@ -50,7 +50,7 @@ func newUpstream(t *testing.T) *upstream {
 
 // janeCommits is how many of jane's commits the bare repository's branches hold.
 func (u *upstream) janeCommits() int {
-	out, err := gittest.Git(context.Background(), u.bare, "log", "--branches", "--format=%H", "--regexp-ignore-case", "--author=<"+janeE+">")
+	out, err := demorepo.Git(context.Background(), u.bare, "log", "--branches", "--format=%H", "--regexp-ignore-case", "--author=<"+janeE+">")
 	if err != nil {
 		u.t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestRemoteHTTPS(t *testing.T) {
 	if got := natives(s.items); !sameSet(got, []string{rewritten}) {
 		t.Fatalf("after the force-push and delete: emitted %v, want only %s", got, rewritten)
 	}
-	if refs, _ := gittest.Git(context.Background(), clones[0], "for-each-ref", "--format=%(refname)"); strings.Contains(refs, branches[0]) {
+	if refs, _ := demorepo.Git(context.Background(), clones[0], "for-each-ref", "--format=%(refname)"); strings.Contains(refs, branches[0]) {
 		t.Errorf("deleted branch %s still in the clone:\n%s", branches[0], refs)
 	}
 	// Nothing new: nothing emitted.

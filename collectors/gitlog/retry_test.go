@@ -11,7 +11,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // looseObject is the path of a loose object of r.
@@ -80,7 +80,7 @@ func TestRetryAfterRepair(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if out, err := gittest.Git(context.Background(), r.dir, "fsck", "--no-dangling"); err != nil {
+	if out, err := demorepo.Git(context.Background(), r.dir, "fsck", "--no-dangling"); err != nil {
 		t.Fatalf("repository not repaired: %v %s", err, out)
 	}
 	s, cur, err = collect(t, c, cur2)
@@ -108,7 +108,7 @@ func TestShallowThenUnshallow(t *testing.T) {
 		all = append(all, r.commit(jane, "Step"))
 	}
 	dst := filepath.Join(t.TempDir(), "shallow")
-	if _, err := gittest.Git(context.Background(), r.dir, "clone", "-q", "--depth", "5", "file://"+r.dir, dst); err != nil {
+	if _, err := demorepo.Git(context.Background(), r.dir, "clone", "-q", "--depth", "5", "file://"+r.dir, dst); err != nil {
 		t.Fatal(err)
 	}
 	c := newCollector(t, gitlog.Config{Path: dst, Emails: []string{janeE}})
@@ -122,7 +122,7 @@ func TestShallowThenUnshallow(t *testing.T) {
 		t.Fatalf("still shallow, nothing new: err %v, %d items", err, len(s.items))
 	}
 
-	if _, err := gittest.Git(context.Background(), dst, "fetch", "-q", "--unshallow"); err != nil {
+	if _, err := demorepo.Git(context.Background(), dst, "fetch", "-q", "--unshallow"); err != nil {
 		t.Fatal(err)
 	}
 	s, cur, err = collect(t, c, cur)

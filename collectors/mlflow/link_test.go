@@ -9,9 +9,9 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 // TestRunAndCommitLinkBothWays collects a real git repository and a file
@@ -21,10 +21,10 @@ import (
 func TestRunAndCommitLinkBothWays(t *testing.T) {
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")
-	if _, err := gittest.Build(context.Background(), repo, gittest.Options{Commits: 4, Seed: 3}); err != nil {
+	if _, err := demorepo.Build(context.Background(), repo, demorepo.Options{Commits: 4, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
-	g, err := gitlog.New(gitlog.Config{Name: "repo", Path: repo, Emails: []string{gittest.DefaultAuthors()[0].Email}, Apprentice: "jdoe"},
+	g, err := gitlog.New(gitlog.Config{Name: "repo", Path: repo, Emails: []string{demorepo.DefaultAuthors()[0].Email}, Apprentice: "jdoe"},
 		slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -15,9 +15,9 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 var t0 = time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -254,10 +254,10 @@ func TestChartParsesWithOnePathPerSeries(t *testing.T) {
 // collector and checks that CommitItemID names its items.
 func TestCommitItemIDMatchesGit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "repo")
-	if _, err := gittest.Build(context.Background(), dir, gittest.Options{Commits: 3, Seed: 1}); err != nil {
+	if _, err := demorepo.Build(context.Background(), dir, demorepo.Options{Commits: 3, Seed: 1}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := gitlog.New(gitlog.Config{Name: "r", Path: dir, Emails: []string{gittest.DefaultAuthors()[0].Email}, Apprentice: "a"},
+	c, err := gitlog.New(gitlog.Config{Name: "r", Path: dir, Emails: []string{demorepo.DefaultAuthors()[0].Email}, Apprentice: "a"},
 		slog.New(slog.DiscardHandler), time.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 // Package demorepo generates the git repository of `ksbfolio demo`: a
 // realistic, deterministic history of a machine-learning project. Tests and
-// benchmarks reach the same generator through collectors/gitlog/gittest.
+// benchmarks use the same generator, so that they collect the kind of
+// history a user sees in the demo; cmd/gitgen writes one from the shell.
 //
 // Build writes the whole history as one `git fast-import` stream and runs
 // the git CLI once to import it, so 50,000 commits take seconds, not the

@@ -1,7 +1,7 @@
-// Command gitgen builds a generated git history with gittest.Build and
+// Command gitgen builds a generated git history with demorepo.Build and
 // prints its summary as JSON. It is used by scripts/bench-git.sh.
 //
-//	go run ./collectors/gitlog/gittest/cmd/gitgen -commits 50000 -o /tmp/repo
+//	go run ./pipeline/demo/demorepo/cmd/gitgen -commits 50000 -o /tmp/repo
 //	gitgen -commits 100000 -authors 20 -apprentice-share 2 -files 3000 -o /tmp/big
 package main
 
@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/ksbfolio/ksbfolio/collectors/gitlog/gittest"
+	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
 func main() {
@@ -40,16 +40,16 @@ func main() {
 	if b < 0 {
 		b = *commits / 200
 	}
-	var team []gittest.Author
+	var team []demorepo.Author
 	if *authors > 0 {
 		if *authors < 2 || *share <= 0 || *share >= 100 {
 			fmt.Fprintln(os.Stderr, "gitgen: -authors needs at least 2 and -apprentice-share between 0 and 100")
 			os.Exit(2)
 		}
-		team = gittest.ScaleAuthors(*authors, *share)
+		team = demorepo.ScaleAuthors(*authors, *share)
 	}
 	start := time.Now()
-	s, err := gittest.Build(ctx, *out, gittest.Options{Commits: *commits, Seed: *seed, Authors: team,
+	s, err := demorepo.Build(ctx, *out, demorepo.Options{Commits: *commits, Seed: *seed, Authors: team,
 		Branches: b, TrailerEvery: *trailer, Mailmap: *mailmap, Files: *files})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gitgen:", err)
@@ -58,7 +58,7 @@ func main() {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(struct {
-		gittest.Summary
+		demorepo.Summary
 		Seconds float64 `json:"seconds"`
 	}{s, time.Since(start).Seconds()})
 }
