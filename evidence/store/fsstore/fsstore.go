@@ -344,8 +344,10 @@ func (s *Store) createTemp(name string, batch bool) (d *dir, f *os.File, tmp str
 		d, err = s.dirs.acquire(s.root, name, batch)
 		if notFound(err) && attempt < 10 {
 			// A concurrent Delete may remove a parent just made, once
-			// empty: try again.
-			if err := s.root.MkdirAll(name, dirPerm); err != nil && (!notFound(err) || attempt == 9) {
+			// empty: try again. A concurrent Put may make the same
+			// directory at the same moment (os.Root.MkdirAll then says it
+			// exists): try again too; a file in the way fails the acquire.
+			if err := s.root.MkdirAll(name, dirPerm); err != nil && ((!notFound(err) && !errors.Is(err, fs.ErrExist)) || attempt == 9) {
 				return nil, nil, "", fmt.Errorf("create directory: %w", err)
 			}
 			continue
