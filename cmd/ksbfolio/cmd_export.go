@@ -35,7 +35,8 @@ a coverage chart), Matrix (KSB rows × evidence columns, coloured by status),
 Evidence (every field of every item, with links to the item's folder in the
 pack, evidence/NN-<slug>/, and to its web page), Gaps, and Review, whose
 Accept, Reject, Exclude, Reviewer, Role and Note columns
-ksbfolio review import reads back. Source text is always a text cell,
+ksbfolio review import reads back (by header). Evidence and Review also
+list each item's decisions that did not apply, in show's words. Source text is always a text cell,
 never a formula. Items a review marked confidential are listed as withheld
 (ID, kind, source, dates, KSBs; no title, summary, facts or links) unless
 --show-confidential. The file is written whole or not at all.`,
