@@ -584,13 +584,7 @@ func (b *builder) evidence() error {
 	if err != nil {
 		return err
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 38); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(2, 2, 48); err != nil {
+	if err := itemSheetLayout(sw); err != nil {
 		return err
 	}
 	head := make([]any, len(evidenceHeaders))
@@ -824,13 +818,7 @@ func (b *builder) review() error {
 	if err != nil {
 		return err
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 38); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(2, 2, 48); err != nil {
+	if err := itemSheetLayout(sw); err != nil {
 		return err
 	}
 	fill := slices.Index(ReviewHeaders, ColAccept) + 1
@@ -902,4 +890,16 @@ func reviewCells(v ledger.View) []any {
 	return []any{str(v.Item.ID), str(v.Item.Title), v.Item.OccurredAt.UTC(), str(strings.Join(ksbs, ", ")),
 		str(strings.Join(pending, ", ")), str(conflictsText(v.State.Conflicts)),
 		str(""), str(""), str(""), str(""), str(""), str("")}
+}
+
+// itemSheetLayout freezes the header row and the ID column of a sheet with
+// one item per row (Evidence, Review) and widens the ID and title columns.
+func itemSheetLayout(sw *excelize.StreamWriter) error {
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight"}); err != nil {
+		return err
+	}
+	if err := sw.SetColWidth(1, 1, 38); err != nil {
+		return err
+	}
+	return sw.SetColWidth(2, 2, 48)
 }
