@@ -32,7 +32,7 @@ if [ ! -x "$gobin/versitygw" ] && ! command -v versitygw >/dev/null 2>&1; then
   go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
 fi
 export PATH="$gobin:$PATH"
-export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,pushgateway,chromium,libreoffice}"
+export KSBFOLIO_TEST_REQUIRE="${KSBFOLIO_TEST_REQUIRE:-s3,git,sshd,prometheus,pushgateway,chromium,libreoffice,corpus}"
 # The pack's screenshots and PDFs (internal/chromiumtest) are kept here, one folder per test.
 export KSBFOLIO_TEST_ARTIFACTS="${KSBFOLIO_TEST_ARTIFACTS:-$PWD/test-artifacts}"
 
