@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 	"github.com/ksbfolio/ksbfolio/pipeline"
 	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
@@ -41,10 +42,10 @@ func TestRunLinksAcrossSources(t *testing.T) {
 	}
 	sha = strings.TrimSpace(sha)
 	mlruns := filepath.Join(dir, "mlruns")
-	collectortest.CopyDir(t, sharedCorpus(t, filepath.Join("churn-pipeline", "mlruns")), mlruns)
+	collectortest.CopyDir(t, corpustest.Dir(t, filepath.Join("churn-pipeline", "mlruns")), mlruns)
 	writeFile(t, filepath.Join(mlruns, churnExperiment, churnRun, "tags", "mlflow.source.git.commit"), sha)
 	logs := filepath.Join(dir, "logs")
-	collectortest.CopyDir(t, sharedCorpus(t, filepath.Join("churn-pipeline", "logs")), logs)
+	collectortest.CopyDir(t, corpustest.Dir(t, filepath.Join("churn-pipeline", "logs")), logs)
 	writeFile(t, filepath.Join(logs, "release.log"),
 		"2025-08-21 09:00:00,000 INFO Deployment completed for commit "+sha[:8]+"\n")
 	b, err := os.ReadFile(cfg)

@@ -1,37 +1,21 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
-
-// sharedCorpus finds shared/corpus/<name> above the test's folder.
-func sharedCorpus(t *testing.T, name string) string {
-	t.Helper()
-	dir, _ := filepath.Abs(".")
-	for {
-		p := filepath.Join(dir, "shared", "corpus", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatalf("corpus %s not found", name)
-		}
-		dir = filepath.Dir(dir)
-	}
-}
 
 // TestRunTrainingSources: `ksbfolio run` with a tensorboard and a wandb
 // source stores every run as a training_run item, its chart as an
 // artefact, and a second run adds nothing.
 func TestRunTrainingSources(t *testing.T) {
 	dir := t.TempDir()
-	collectortest.CopyDir(t, sharedCorpus(t, "tensorboard-lightning"), filepath.Join(dir, "tb"))
+	collectortest.CopyDir(t, corpustest.Dir(t, "tensorboard-lightning"), filepath.Join(dir, "tb"))
 	collectortest.CopyDir(t, filepath.Join("..", "..", "collectors", "wandb", "testdata", "project"), filepath.Join(dir, "fraud-model"))
 	cfg := filepath.Join(dir, "ksbfolio.yaml")
 	writeFile(t, cfg, `apprentice: {id: jane, name: Jane Doe, emails: [jane@corp.example]}

@@ -10,40 +10,17 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 	"github.com/ksbfolio/ksbfolio/pipeline/config/configtest"
 )
 
 var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// corpusDir finds the shared corpus: $KSBFOLIO_CORPUS, or shared/corpus in
-// a folder above this one (../shared/corpus of the project root, also from
-// a worktree further down). Tests that need it skip without it.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("KSBFOLIO_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && fi.IsDir() {
-			return filepath.Join(dir, "shared", "corpus")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("the shared corpus is not here; set KSBFOLIO_CORPUS")
-		}
-		dir = parent
-	}
-}
-
 // copyCorpus copies corpus files into a fresh folder.
 func copyCorpus(t testing.TB, dst string, files map[string]string) {
 	t.Helper()
 	for to, from := range files {
-		b, err := os.ReadFile(filepath.Join(corpusDir(t), from))
+		b, err := os.ReadFile(corpustest.Dir(t, from))
 		if err != nil {
 			t.Fatal(err)
 		}

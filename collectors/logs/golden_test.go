@@ -16,6 +16,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -118,7 +119,7 @@ func byKind(items []evidence.Item, k evidence.Kind) []evidence.Item {
 // registration, default version, loading, workers, the inference API
 // coming up and the inference requests served.
 func TestTorchServeGolden(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "torchserve-logs", "logs")
+	dir := corpustest.Dir(t, "torchserve-logs/logs")
 	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
 	items := s.Items()
 	golden(t, "torchserve", goldenLines(items))
@@ -158,7 +159,7 @@ func TestTorchServeGolden(t *testing.T) {
 // TestChurnPipelineGolden reads the churn pipeline's logs: deployment.log
 // becomes deployments (one failed), the Airflow task logs pipeline runs.
 func TestChurnPipelineGolden(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "churn-pipeline", "logs")
+	dir := corpustest.Dir(t, "churn-pipeline/logs")
 	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
 	items := s.Items()
 	golden(t, "churn-deployments", goldenLines(items, evidence.KindDeployment, evidence.KindModelVersion))
@@ -207,7 +208,7 @@ func TestChurnPipelineGolden(t *testing.T) {
 // TestGitHubActionsGolden reads a downloaded GitHub Actions log archive
 // (unpacked) as one CI job with its steps and their durations.
 func TestGitHubActionsGolden(t *testing.T) {
-	dir := filepath.Join(corpusDir(t), "gha-log-archive", "logs")
+	dir := corpustest.Dir(t, "gha-log-archive/logs")
 	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
 	items := s.Items()
 	if len(items) != 1 || items[0].Kind != evidence.KindCIJob {
@@ -229,7 +230,7 @@ func TestGitHubActionsGolden(t *testing.T) {
 // TestGitHubActionsZip reads the same archive as downloaded, a zip: the
 // same job item, read once across runs.
 func TestGitHubActionsZip(t *testing.T) {
-	src := filepath.Join(corpusDir(t), "gha-log-archive", "logs")
+	src := corpustest.Dir(t, "gha-log-archive/logs")
 	zipPath := filepath.Join(t.TempDir(), "logs_42.zip")
 	zipFolder(t, src, zipPath)
 	folder := collectAll(t, logs.SourceConfig{Paths: []string{src}}).Items()

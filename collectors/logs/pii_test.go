@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 func TestMaskPII(t *testing.T) {
@@ -49,7 +51,7 @@ var piiSeeds = []string{
 // the seeds and on every line of the corpus's logs.
 func TestMaskPIIPrefilters(t *testing.T) {
 	lines := append([]string(nil), piiSeeds...)
-	filepath.WalkDir(internalCorpus(t), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(corpustest.Dir(t, ""), func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".log") {
 			return nil
 		}
@@ -77,23 +79,4 @@ func FuzzMaskPIIPrefilters(f *testing.F) {
 			t.Errorf("maskPII(%q) = %q, want %q", s, got, want)
 		}
 	})
-}
-
-// internalCorpus finds the shared corpus as corpusDir does, for this
-// package's internal tests: $KSBFOLIO_CORPUS or shared/corpus in a folder
-// above.
-func internalCorpus(t *testing.T) string {
-	if d := os.Getenv("KSBFOLIO_CORPUS"); d != "" {
-		return d
-	}
-	dir, _ := filepath.Abs(".")
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && fi.IsDir() {
-			return filepath.Join(dir, "shared", "corpus")
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("the shared corpus is not here; set KSBFOLIO_CORPUS")
-		}
-		dir = filepath.Dir(dir)
-	}
 }

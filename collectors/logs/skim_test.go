@@ -15,6 +15,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 // skimLines are the shapes of TestSkimIsFullPath's log: quiet lines,
@@ -94,7 +95,7 @@ func TestSkimIsFullPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths := []string{filepath.Join(dir, "mixed.log")}
-	filepath.WalkDir(internalCorpus(t), func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(corpustest.Dir(t, ""), func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".log") && !strings.Contains(p, "attempt=") {
 			paths = append(paths, p)
 		}

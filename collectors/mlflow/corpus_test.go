@@ -2,8 +2,6 @@ package mlflow_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,33 +9,10 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 var fixedNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// corpusDir finds a folder of the shared test corpus: under
-// $KSBFOLIO_CORPUS, or in a shared/corpus folder above this one (the
-// repository sits beside it, or in a worktree folder beside it). Tests
-// that need it are skipped without it.
-func corpusDir(t testing.TB, rel string) string {
-	t.Helper()
-	if env := os.Getenv("KSBFOLIO_CORPUS"); env != "" {
-		return filepath.Join(env, rel)
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range 6 {
-		dir = filepath.Dir(dir)
-		cand := filepath.Join(dir, "shared", "corpus", rel)
-		if _, err := os.Stat(cand); err == nil {
-			return cand
-		}
-	}
-	t.Skipf("corpus %s not found; set KSBFOLIO_CORPUS", rel)
-	return ""
-}
 
 func newFile(t testing.TB, dir string, mod func(*mlflow.SourceConfig)) *mlflow.Collector {
 	t.Helper()
@@ -74,7 +49,7 @@ func byKind(s *collectortest.Sink, k evidence.Kind) []evidence.Item {
 }
 
 func TestCorpusABTest(t *testing.T) {
-	dir := corpusDir(t, "mlflow-abtest/notebooks/mlruns")
+	dir := corpustest.Dir(t, "mlflow-abtest/notebooks/mlruns")
 	s, err := collectAll(t, newFile(t, dir, nil))
 	if err != nil {
 		t.Fatalf("collect: %v (skips %v)", err, s.Skips())
@@ -154,7 +129,7 @@ func containsAny(list any, s string) bool {
 }
 
 func TestCorpusChurn(t *testing.T) {
-	dir := corpusDir(t, "churn-pipeline/mlruns")
+	dir := corpustest.Dir(t, "churn-pipeline/mlruns")
 	s, err := collectAll(t, newFile(t, dir, nil))
 	if err != nil {
 		t.Fatalf("collect: %v", err)

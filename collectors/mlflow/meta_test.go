@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 // TestFlatMetaMatchesYAML checks the fast meta.yaml reader against the
@@ -20,46 +22,49 @@ func TestFlatMetaMatchesYAML(t *testing.T) {
 		"a: 'x''\n", "a: x\r\nb: 'y'\r\n", "a: 1\na: 2\n", "- a\n", "a: \"q\"\n", "a: .nan\n", "a: 0x10\n", "a: 1e3\n", "a: +1\n",
 		"a: Churn Prediction (Airflow)\n", "a: 0349ac2712b54981adcaca35f5cd725e\n", "a: 1e5\n", "a: 0b101\n", "a: 12e3\n", "a: 1abc\n", "a: file:///C:/Users/x/OneDrive%20-%20Comcast\n",
 	}
-	root := os.Getenv("KSBFOLIO_CORPUS")
-	for up := "../.."; root == ""; up += "/.." {
-		if _, err := os.Stat(filepath.Join(up, "shared", "corpus")); err == nil {
-			root = filepath.Join(up, "shared", "corpus")
-		} else if len(up) > 20 {
-			root = "-"
-		}
-	}
-	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Name() == "meta.yaml" {
-			if b, err := os.ReadFile(p); err == nil {
-				docs = append(docs, string(b))
+	// check compares the two readers on docs and returns how many the
+	// flat reader accepted.
+	check := func(t *testing.T, docs []string) int {
+		accepted := 0
+		for _, doc := range docs {
+			flat, ok := parseFlatMeta([]byte(doc))
+			if !ok {
+				continue
+			}
+			accepted++
+			var want map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &want); err != nil {
+				t.Errorf("flat reader accepted %q, which YAML refuses: %v", doc, err)
+				continue
+			}
+			if want == nil {
+				want = map[string]any{}
+			}
+			if !reflect.DeepEqual(map[string]any(flat), want) {
+				t.Errorf("%q: flat %#v, YAML %#v", doc, flat, want)
 			}
 		}
-		return nil
-	})
-	if len(docs) < 100 {
-		t.Logf("corpus not found under %s; checking %d documents", root, len(docs))
+		t.Logf("%d documents, %d read by the flat reader", len(docs), accepted)
+		return accepted
 	}
-	accepted := 0
-	for _, doc := range docs {
-		flat, ok := parseFlatMeta([]byte(doc))
-		if !ok {
-			continue
-		}
-		accepted++
-		var want map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &want); err != nil {
-			t.Errorf("flat reader accepted %q, which YAML refuses: %v", doc, err)
-			continue
-		}
-		if want == nil {
-			want = map[string]any{}
-		}
-		if !reflect.DeepEqual(map[string]any(flat), want) {
-			t.Errorf("%q: flat %#v, YAML %#v", doc, flat, want)
-		}
-	}
-	t.Logf("%d documents, %d read by the flat reader", len(docs), accepted)
-	if accepted < 3 {
+	if accepted := check(t, docs); accepted < 3 {
 		t.Errorf("flat reader accepted only %d documents", accepted)
 	}
+	// The corpus's real meta.yaml files.
+	t.Run("corpus", func(t *testing.T) {
+		var docs []string
+		root := corpustest.Dir(t, "")
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Name() == "meta.yaml" {
+				if b, err := os.ReadFile(p); err == nil {
+					docs = append(docs, string(b))
+				}
+			}
+			return nil
+		})
+		if len(docs) < 100 {
+			t.Errorf("only %d meta.yaml files under %s", len(docs), root)
+		}
+		check(t, docs)
+	})
 }

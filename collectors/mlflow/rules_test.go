@@ -2,12 +2,14 @@ package mlflow_test
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 // TestTrainingRules checks the suggested training-run rules against the
@@ -28,7 +30,7 @@ func TestTrainingRules(t *testing.T) {
 		rules[i].Builtin = true
 	}
 	cat := ksb.Builtin()[0]
-	if std, err := os.ReadFile(corpusDir(t, "../reference/st1398-v1.0.yaml")); err == nil {
+	if std, err := os.ReadFile(filepath.Join(corpustest.Dir(t, ""), "..", "reference", "st1398-v1.0.yaml")); err == nil {
 		if c, err := ksb.Parse("st1398-v1.0.yaml", std, ksb.ImportOptions{}); err == nil {
 			cat = c // the whole standard
 		} else {
@@ -55,8 +57,8 @@ func TestTrainingRules(t *testing.T) {
 			}
 		}
 	}
-	ab, _ := collectAll(t, newFile(t, corpusDir(t, "mlflow-abtest/notebooks/mlruns"), nil))
-	ch, _ := collectAll(t, newFile(t, corpusDir(t, "churn-pipeline/mlruns"), nil))
+	ab, _ := collectAll(t, newFile(t, corpustest.Dir(t, "mlflow-abtest/notebooks/mlruns"), nil))
+	ch, _ := collectAll(t, newFile(t, corpustest.Dir(t, "churn-pipeline/mlruns"), nil))
 	tagAll(ab.Items())
 	tagAll(ch.Items())
 	want := map[string]int{

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 // TestCorpusSequence counts the runs of the two real stores that
@@ -37,7 +38,7 @@ func TestCorpusSequence(t *testing.T) {
 			[]string{"c6d3fdab", "bfd3adb9", "3aec329c"}},
 	} {
 		t.Run(tc.rel, func(t *testing.T) {
-			s, err := collectAll(t, newFile(t, corpusDir(t, tc.rel), nil))
+			s, err := collectAll(t, newFile(t, corpustest.Dir(t, tc.rel), nil))
 			if err != nil {
 				t.Fatalf("collect: %v", err)
 			}
@@ -82,7 +83,7 @@ func TestCorpusSequence(t *testing.T) {
 		})
 	}
 	// The first run of an experiment that improves gives the numbers.
-	s, _ := collectAll(t, newFile(t, corpusDir(t, "churn-pipeline/mlruns"), nil))
+	s, _ := collectAll(t, newFile(t, corpustest.Dir(t, "churn-pipeline/mlruns"), nil))
 	for _, it := range byKind(s, evidence.KindTrainingRun) {
 		if it.Origin.NativeID[:8] != "e1dc7446" {
 			continue

@@ -7,13 +7,14 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 // TestConformanceSaved runs the conformance suite on a copy of the saved
 // query_range corpus and the exposition snapshots; Grow saves one more
 // result.
 func TestConformanceSaved(t *testing.T) {
-	src := corpus(t)
+	src := corpustest.Dir(t, corpusDir)
 	dir := t.TempDir()
 	for _, from := range []string{filepath.Join(src, "20190728-201907281200.json"), filepath.Join(src, "20190728-201907281800.json"),
 		"testdata/envelope.json", "testdata/snapshot.prom", "testdata/snapshot.om.txt"} {

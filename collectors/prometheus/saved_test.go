@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,38 +13,14 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/evidence"
-	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 // corpusDir holds real query_range results saved without their
-// envelope, in the project's shared corpus: shared/corpus beside the
-// checkout (or one of its parents).
-const corpusDir = "shared/corpus/prometheus-query-range"
+// envelope, in the shared corpus.
+const corpusDir = "prometheus-query-range"
 
 var fixedNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-
-func corpus(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if p := filepath.Join(dir, corpusDir); isDir(p) {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			storetest.RequireOrSkip(t, "corpus", "the shared corpus in a parent folder as "+corpusDir)
-		}
-		dir = parent
-	}
-}
-
-func isDir(p string) bool {
-	info, err := os.Stat(p)
-	return err == nil && info.IsDir()
-}
 
 func newFiles(t testing.TB, globs ...string) *Collector {
 	t.Helper()
@@ -60,7 +35,7 @@ func newFiles(t testing.TB, globs ...string) *Collector {
 // TestCorpusReadsAsMonitoringWindows reads the saved corpus: each file is
 // one window over its nine `up` series.
 func TestCorpusReadsAsMonitoringWindows(t *testing.T) {
-	dir := corpus(t)
+	dir := corpustest.Dir(t, corpusDir)
 	s := &collectortest.Sink{}
 	if _, err := newFiles(t, filepath.Join(dir, "*.json")).Collect(context.Background(), nil, s); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/tensorboard"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 const (
@@ -37,31 +38,6 @@ func newCollector(t testing.TB, dir string) collectors.Collector {
 		t.Fatal(err)
 	}
 	return c
-}
-
-// corpus finds a corpus folder: under $KSBFOLIO_CORPUS, else under the
-// first shared/corpus folder above the test's folder. Not finding it
-// fails the test: these are the real inputs the collector is checked on.
-func corpus(t testing.TB, name string) string {
-	t.Helper()
-	if root := os.Getenv("KSBFOLIO_CORPUS"); root != "" {
-		return filepath.Join(root, name)
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "corpus", name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("corpus %s not found above the test folder; set KSBFOLIO_CORPUS", name)
-		}
-		dir = parent
-	}
 }
 
 // copyTree copies a folder (event files and all) into a temporary one.
@@ -90,7 +66,7 @@ func metricFacts(t testing.TB, it evidence.Item) map[string]any {
 // the raw bytes: a simple_value Value holds its tag once), and the hparams
 // of version_20.
 func TestLightningCorpus(t *testing.T) {
-	dir := corpus(t, lightning)
+	dir := corpustest.Dir(t, lightning)
 	s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +177,7 @@ func keys[V any](m map[string]V) []string {
 // subtest "tensors" rewrites them as tf.summary.scalar writes tensors
 // and checks that the same series come out.
 func TestKerasCorpus(t *testing.T) {
-	dir := corpus(t, keras)
+	dir := corpustest.Dir(t, keras)
 	s, _, err := collectortest.Collect(t, newCollector(t, dir), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +248,7 @@ func checkKeras(t *testing.T, s *collectortest.Sink) {
 // failure; a flipped byte costs one counted record and reading resumes;
 // empty and tiny files are fine.
 func TestDamagedCopies(t *testing.T) {
-	src := filepath.Join(corpus(t, lightning), "lightning_logs/version_20")
+	src := filepath.Join(corpustest.Dir(t, lightning), "lightning_logs/version_20")
 	const file = "events.out.tfevents.1707963507.jithish-ThinkPad-P53.52223.0"
 	clean, _, err := collectortest.Collect(t, newCollector(t, copyTree(t, src)), nil)
 	if err != nil {
@@ -344,7 +320,7 @@ func TestDamagedCopies(t *testing.T) {
 // TestIncremental: from the cursor nothing is read again; a file that
 // grows re-emits its run only, with the new points.
 func TestIncremental(t *testing.T) {
-	dir := copyTree(t, corpus(t, lightning))
+	dir := copyTree(t, corpustest.Dir(t, lightning))
 	c := newCollector(t, dir)
 	first, cur, err := collectortest.Collect(t, c, nil)
 	if err != nil || len(first.Items()) != 4 {
@@ -381,7 +357,7 @@ func TestMissingFolder(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	dir := copyTree(t, corpus(t, lightning))
+	dir := copyTree(t, corpustest.Dir(t, lightning))
 	collectortest.Check(t, collectortest.Fixture{
 		New:  func(t testing.TB) collectors.Collector { return newCollector(t, dir) },
 		Dirs: []string{dir},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -21,7 +22,7 @@ func TestGoldenItems(t *testing.T) {
 		{lightning, "lightning_logs/version_20", "lightning-version_20"},
 		{keras, "0e3c2b77a56c4e029cb3b6efd00d4b80/train", "keras-0e3c2b77"},
 	} {
-		root := corpus(t, tc.corpus)
+		root := corpustest.Dir(t, tc.corpus)
 		s, _, err := collectortest.Collect(t, newCollector(t, root), nil)
 		if err != nil {
 			t.Fatal(err)

@@ -2,7 +2,6 @@ package tagging_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -14,30 +13,8 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/mlflow"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/internal/corpustest"
 )
-
-// corpusDir finds the shared corpus: $KSBFOLIO_CORPUS, or shared/corpus in
-// a folder above this one. Tests that need it skip without it.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("KSBFOLIO_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil && fi.IsDir() {
-			return filepath.Join(dir, "shared", "corpus")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("the shared corpus is not here; set KSBFOLIO_CORPUS")
-		}
-		dir = parent
-	}
-}
 
 // TestBuiltinOnCorpusLogs collects the corpus's real logs (the churn
 // pipeline's deployment and Airflow logs, a TorchServe server's logs, a
@@ -49,7 +26,7 @@ func TestBuiltinOnCorpusLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	corpus := corpusDir(t)
+	corpus := corpustest.Dir(t, "")
 	c, err := logs.New(logs.Config{Name: "logs", Apprentice: "jdoe", SourceConfig: logs.SourceConfig{Paths: []string{
 		filepath.Join(corpus, "churn-pipeline", "logs"),
 		filepath.Join(corpus, "torchserve-logs", "logs"),
@@ -120,7 +97,7 @@ func TestBuiltinOnCorpusMLflow(t *testing.T) {
 	byRule := map[string]int{}
 	runs, parents := 0, map[any]bool{}
 	for _, dir := range []string{"mlflow-abtest/notebooks/mlruns", "churn-pipeline/mlruns"} {
-		dir = filepath.Join(corpusDir(t), dir)
+		dir = corpustest.Dir(t, dir)
 		c, err := mlflow.New(mlflow.Config{Name: "tracking", Apprentice: "jdoe", Kind: "file", Location: dir,
 			SourceConfig: mlflow.SourceConfig{URI: "file://" + dir}},
 			collectors.Settings{Name: "tracking", Now: func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }})
