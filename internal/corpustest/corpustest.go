@@ -43,7 +43,7 @@ func Dir(t testing.TB, rel string) string {
 		}
 		dir = parent
 	}
-	storetest.RequireOrSkip(t, "corpus", filepath.Join("shared", "corpus", rel)+
-		" in a folder above "+wd+" (a checkout beside the project's shared folder), or set KSBFOLIO_CORPUS")
+	storetest.RequireOrSkip(t, "corpus", "a folder "+filepath.Join("shared", "corpus", rel)+" above "+wd+
+		" (clone beside the project's shared folder), or KSBFOLIO_CORPUS=<the corpus folder>")
 	return ""
 }
