@@ -129,6 +129,14 @@ type State struct {
 	// Review.Decisions; never nil.
 	Checks    []Check
 	Conflicts []Conflict
+	// EmployerApproved reports whether the employer released the item's
+	// content for the portfolio pack, confidential or not: after the
+	// latest decision that marked it confidential, a decision of the role
+	// employer whose signature verified accepts a KSB or sets
+	// confidential=false (docs/cli.md, "Confidential items"). A coach's
+	// or an assessor's decision, an unverified one, one made before the
+	// latest marking, or one that itself marks the item, does not count.
+	EmployerApproved bool
 }
 
 // Fold works out the effect of r's decisions on it, the item as stored
@@ -205,6 +213,12 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 		}
 		if d.Confidential != nil {
 			s.Conflicts = append(s.Conflicts, marks.apply(vd, *d.Confidential)...)
+		}
+		switch {
+		case d.Confidential != nil && *d.Confidential:
+			s.EmployerApproved = false
+		case d.Role == RoleEmployer && c.Status == SigVerified && (len(d.Accept) > 0 || d.Confidential != nil):
+			s.EmployerApproved = true
 		}
 	}
 	for k, h := range ksbs {

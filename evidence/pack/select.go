@@ -74,49 +74,15 @@ func Levels(v *ledger.View) map[string]Level {
 	return out
 }
 
-// EmployerApproved reports whether a confidential item may go in the pack
-// all the same. The rule (docs/cli.md, "Confidential items"): after the
-// latest decision that marked the item confidential, in time order, a
-// decision of the role employer whose signature verified (a configured
-// reviewer's key, over the item as stored now) accepts a KSB or sets
-// confidential=false. Only the employer can release the employer's
-// information: a coach's or an assessor's decision, an unsigned or
-// unverified one, or one made before the latest marking, does not count;
-// nor does a decision that marks the item confidential itself.
-func EmployerApproved(v *ledger.View) bool {
-	if v.Review == nil {
-		return false
-	}
-	ds := v.Review.Decisions
-	order := make([]int, len(ds))
-	for i := range order {
-		order[i] = i
-	}
-	// The order Fold applies decisions in: by time, then as stored.
-	slices.SortStableFunc(order, func(a, b int) int { return ds[a].At.Compare(ds[b].At) })
-	approved := false
-	for _, i := range order {
-		d := ds[i]
-		switch {
-		case d.Confidential != nil && *d.Confidential:
-			approved = false
-		case d.Role == evidence.RoleEmployer && i < len(v.State.Checks) && v.State.Checks[i].Status == evidence.SigVerified &&
-			(len(d.Accept) > 0 || d.Confidential != nil):
-			approved = true
-		}
-	}
-	return approved
-}
-
 // Released returns snap as the pack shows it: every confidential item the
-// employer approved (EmployerApproved) no longer marked confidential, so
-// that what goes beside index.html (the workbook) withholds exactly what
-// the page withholds. snap itself is not changed.
+// employer approved (evidence.State.EmployerApproved) no longer marked
+// confidential, so that what goes beside index.html (the workbook)
+// withholds exactly what the page withholds. snap itself is not changed.
 func Released(snap *ledger.Snapshot) *ledger.Snapshot {
 	out := *snap
 	out.Views = slices.Clone(snap.Views)
 	for i := range out.Views {
-		if v := &out.Views[i]; v.Confidential && EmployerApproved(v) {
+		if v := &out.Views[i]; v.Confidential && v.State.EmployerApproved {
 			v.Confidential = false
 		}
 	}
@@ -174,7 +140,7 @@ func richness(v *ledger.View) int {
 }
 
 // Select chooses the items of views for the pack. Excluded items never
-// appear; confidential ones are withheld unless EmployerApproved. With max
+// appear; confidential ones are withheld unless State.EmployerApproved. With max
 // <= 0 it takes every remaining item that evidences a KSB. Otherwise it
 // takes at most max items by a greedy weighted set cover over covers:
 // each step takes the item that adds the most weight (weight) over the
@@ -189,7 +155,7 @@ func Select(views []ledger.View, covers []string, max int) Selection {
 		case v.Excluded:
 			sel.Excluded++
 			continue
-		case v.Confidential && !EmployerApproved(v):
+		case v.Confidential && !v.State.EmployerApproved:
 			sel.Withheld = append(sel.Withheld, Withheld{ID: v.Item.ID, Kind: v.Item.Kind, At: v.Item.OccurredAt.UTC().Format("2006-01-02")})
 			continue
 		}

@@ -76,6 +76,7 @@ func TestSelectRanksAndFilters(t *testing.T) {
 		{Role: "employer", Accept: []string{"K5"}},
 	}}
 	approved.State.Checks = []evidence.Check{{Status: evidence.SigUnsigned}, {Status: evidence.SigVerified}}
+	approved.State.EmployerApproved = true // as Fold gives for these decisions and checks (TestEmployerApproval)
 	unsignedOK := view("unsigned", "K6")
 	unsignedOK.Confidential = true
 	unsignedOK.Review = &evidence.Review{Decisions: []evidence.Decision{{Role: "employer", Confidential: &fa}}}
@@ -201,7 +202,7 @@ func TestEmployerApproval(t *testing.T) {
 			v.Review = &evidence.Review{Item: v.Item.ID, Decisions: tc.decisions}
 			v.State = evidence.Fold(v.Review, &v.Item, verifier)
 			v.Confidential = true // whatever the flag's holder: only the release is under test
-			if got := EmployerApproved(&v); got != tc.approved {
+			if got := v.State.EmployerApproved; got != tc.approved {
 				t.Errorf("EmployerApproved = %v, want %v (checks %+v)", got, tc.approved, v.State.Checks)
 			}
 			sel := Select([]ledger.View{v}, []string{"K1"}, 0)
@@ -220,7 +221,7 @@ func TestEmployerApproval(t *testing.T) {
 	v.Item.Title = "changed since"
 	v.State = evidence.Fold(v.Review, &v.Item, verifier)
 	v.Confidential = true
-	if EmployerApproved(&v) {
+	if v.State.EmployerApproved {
 		t.Errorf("approved with a stale signature: %+v", v.State.Checks)
 	}
 }
