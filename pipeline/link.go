@@ -487,49 +487,13 @@ func readLinkIndex(ctx context.Context, l *ledger.Ledger) map[string]linkEntry {
 // readLinkEntries reads the items ids names, ledger.DefaultConcurrency at
 // a time, and returns their entries, leaving out those gone or corrupt.
 func readLinkEntries(ctx context.Context, l *ledger.Ledger, ids []string) ([]linkEntry, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	got := make([]linkEntry, len(ids))
-	ok := make([]bool, len(ids))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(ledger.DefaultConcurrency, len(ids)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				it, etag, err := l.GetItemVersion(ctx, ids[i])
-				switch {
-				case err == nil:
-					got[i], ok[i] = newLinkEntry(it, etag), true
-				case errors.Is(err, store.ErrNotFound), errors.Is(err, ledger.ErrCorrupt):
-				default:
-					cancel(err)
-				}
-			}
-		}()
-	}
-feed:
-	for i := range ids {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+	read, err := l.GetItemVersions(ctx, ids)
+	if err != nil {
 		return nil, err
 	}
-	out := got[:0]
-	for i := range got {
-		if ok[i] {
-			out = append(out, got[i])
-		}
+	out := make([]linkEntry, len(read))
+	for i, v := range read {
+		out[i] = newLinkEntry(v.Item, v.ETag)
 	}
 	return out, nil
 }

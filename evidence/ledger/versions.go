@@ -53,6 +53,42 @@ func (l *Ledger) GetItemVersion(ctx context.Context, id string) (*evidence.Item,
 	return it, info.ETag, nil
 }
 
+// Versioned is an item as read, with the ETag of the version read.
+type Versioned struct {
+	Item *evidence.Item
+	ETag string
+}
+
+// GetItemVersions reads the items ids names (GetItemVersion), at most
+// DefaultConcurrency at once, and returns them in the order of ids. An item
+// deleted since it was listed, or that cannot be decoded (Snapshot reports
+// it as corrupt), is left out; any other error ends the read and is
+// returned.
+func (l *Ledger) GetItemVersions(ctx context.Context, ids []string) ([]Versioned, error) {
+	got := make([]Versioned, len(ids))
+	err := readEach(ctx, 0, ids, func(ctx context.Context, i int, id string) error {
+		it, etag, err := l.GetItemVersion(ctx, id)
+		switch {
+		case err == nil:
+			got[i] = Versioned{it, etag}
+		case errors.Is(err, store.ErrNotFound), errors.Is(err, ErrCorrupt):
+		default:
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := got[:0]
+	for _, v := range got {
+		if v.Item != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // IndexKey is the key of the index called name:
 // apprentices/<id>/index/<name>.json. An index is a cache the pipeline
 // derives from the items (the link step's summary of every item, for
