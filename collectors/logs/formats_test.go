@@ -83,6 +83,14 @@ func records(t *testing.T, format, text string) []*record {
 		out = append(out, &cp)
 		return nil
 	}}
+	feedLines(t, a, text)
+	return out
+}
+
+// feedLines reads text line by line (lines cut at 1 KiB) into a, then
+// flushes it.
+func feedLines(t testing.TB, a *assembler, text string) {
+	t.Helper()
 	lr := newLineReader(strings.NewReader(text), 0, 1<<10)
 	for {
 		l, err := lr.next()
@@ -99,7 +107,6 @@ func records(t *testing.T, format, text string) []*record {
 	if err := a.flush(); err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 func TestAssembler(t *testing.T) {

@@ -163,19 +163,7 @@ func FuzzSkim(f *testing.F) {
 			if skim {
 				a.skim = x.skim
 			}
-			lr := newLineReader(strings.NewReader(text), 0, 1024)
-			for {
-				l, err := lr.next()
-				if err != nil {
-					break
-				}
-				if err := a.add(l, toText(l.Text)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := a.flush(); err != nil {
-				t.Fatal(err)
-			}
+			feedLines(t, a, text)
 			if _, err := x.finish(); err != nil {
 				t.Fatal(err)
 			}
