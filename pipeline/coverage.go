@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -25,12 +26,50 @@ func LoadLedger(ctx context.Context, l *ledger.Ledger) ([]evidence.Item, map[str
 }
 
 // ComputeCoverage reads a snapshot of the ledger and computes its coverage.
+// It reads only the items the link index does not know at the version
+// listed, and those with a review (knownItems): the result is the
+// coverage of every item read.
 func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{Verifier: target.Reviewers})
+	return computeCoverage(ctx, l, cat, target, now, indexedItems(ctx, l))
+}
+
+// computeCoverage is ComputeCoverage taking what is known of the items
+// from known (nil: every item is read).
+func computeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time, known map[string]ledger.Known) (coverage.Report, []string, error) {
+	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{Verifier: target.Reviewers, Known: known})
 	if err != nil {
 		return coverage.Report{}, nil, err
 	}
 	return SnapshotCoverage(snap, cat, target, now), snap.CorruptStrings(), nil
+}
+
+// indexedItems is knownItems of the stored link index (nil when there is
+// none or it cannot be read).
+func indexedItems(ctx context.Context, l *ledger.Ledger) map[string]ledger.Known {
+	return knownItems(slices.Collect(maps.Values(readLinkIndex(ctx, l))))
+}
+
+// knownItems turns link entries into the summaries a coverage Snapshot
+// takes in place of reading the items (ledger.SnapshotOptions.Known): each
+// item's ID, kind, source type, time, native ID, links and tags, which is
+// everything coverage.Compute reads of an item without a review. Entries
+// without an ETag are left out.
+func knownItems(entries []linkEntry) map[string]ledger.Known {
+	if len(entries) == 0 {
+		return nil
+	}
+	known := make(map[string]ledger.Known, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		if e.ETag == "" {
+			continue
+		}
+		it := evidence.Item{ID: e.ID, Kind: e.Kind, SourceType: e.SourceType, OccurredAt: e.OccurredAt,
+			Origin: evidence.Origin{NativeID: e.NativeID}, Links: e.Links, Tags: e.Tags}
+		it.Normalize()
+		known[e.ID] = ledger.Known{ETag: e.ETag, Item: it}
+	}
+	return known
 }
 
 // SnapshotCoverage computes coverage from a snapshot already read.
@@ -44,7 +83,13 @@ func SnapshotCoverage(snap *ledger.Snapshot, cat *ksb.Catalogue, target coverage
 // with, so that retag can say what the change did; it is dropped once no
 // item is stale.
 func UpdateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	rep, corrupt, err := ComputeCoverage(ctx, l, cat, target, now)
+	return updateCoverage(ctx, l, cat, target, now, indexedItems(ctx, l))
+}
+
+// updateCoverage is UpdateCoverage taking what is known of the items from
+// known (see computeCoverage).
+func updateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time, known map[string]ledger.Known) (coverage.Report, []string, error) {
+	rep, corrupt, err := computeCoverage(ctx, l, cat, target, now, known)
 	if err != nil {
 		return rep, corrupt, err
 	}

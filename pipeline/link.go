@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -78,9 +79,11 @@ var (
 // a linkEntry keeps only these.
 var linkFacts = [...]string{"run_id", "mlflow_run_id", "mlflow_run_ids", "commit", "git_commit"}
 
-// linkEntry is what the link step knows of one item: everything of it
-// that resolving references reads, and its links. The link index holds one
-// per item with the ETag of the version it was made from.
+// linkEntry is what a run knows of one item without reading it: everything
+// of it that resolving references reads, its links, and its tags, which is
+// all the coverage step reads of an item without a review (knownItems).
+// The link index holds one per item with the ETag of the version it was
+// made from.
 type linkEntry struct {
 	ID         string          `json:"id"`
 	ETag       string          `json:"etag"`
@@ -90,6 +93,7 @@ type linkEntry struct {
 	NativeID   string          `json:"native_id,omitempty"`
 	Facts      map[string]any  `json:"facts,omitempty"` // linkFacts only
 	Links      []evidence.Link `json:"links,omitempty"`
+	Tags       []evidence.Tag  `json:"tags,omitempty"`
 }
 
 // newLinkEntry summarises the item stored with etag. Its facts and links
@@ -98,6 +102,9 @@ type linkEntry struct {
 // item has a list) gives the entry reading it back would.
 func newLinkEntry(it *evidence.Item, etag string) linkEntry {
 	e := linkEntry{ID: it.ID, ETag: etag, OccurredAt: it.OccurredAt, Kind: it.Kind, SourceType: it.SourceType, NativeID: it.Origin.NativeID}
+	if len(it.Tags) > 0 {
+		e.Tags = slices.Clone(it.Tags) // plain strings and a float64: as stored
+	}
 	var facts map[string]any
 	for _, k := range linkFacts {
 		if v, ok := it.Facts[k]; ok {
@@ -342,7 +349,9 @@ type linkIndexFile struct {
 	Items  []linkEntry `json:"items"`
 }
 
-const linkIndexSchema = 1
+// linkIndexSchema 2 added the items' tags (for the coverage step); an
+// index of schema 1 is rebuilt.
+const linkIndexSchema = 2
 
 // storedLinks collects the entries of the items a run stores, from its
 // writers.
@@ -388,9 +397,16 @@ func (s *storedLinks) get(id string) (linkEntry, bool) {
 // unresolved references. Objects that cannot be read are left to the
 // coverage step to report.
 func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, error) {
+	sum, warnings, _, err := link(ctx, l, opts)
+	return sum, warnings, err
+}
+
+// link is Link that also returns the entry of every item listed, as the
+// index now holds it (nil on error), for the coverage step.
+func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, []linkEntry, error) {
 	versions, err := l.ItemVersions(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the ledger: %w", err)
+		return nil, nil, nil, fmt.Errorf("read the ledger: %w", err)
 	}
 	var cached map[string]linkEntry
 	if !opts.Rebuild {
@@ -413,7 +429,7 @@ func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 	}
 	read, err := readLinkEntries(ctx, l, unknown)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the ledger: %w", err)
+		return nil, nil, nil, fmt.Errorf("read the ledger: %w", err)
 	}
 	dirty = dirty || len(read) > 0
 	entries = append(entries, read...)
@@ -443,12 +459,12 @@ func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 			continue // gone since it was listed, or left to coverage to report
 		}
 		if err != nil {
-			return sum, warnings, fmt.Errorf("store links of %s: %w", e.ID, err)
+			return sum, warnings, nil, fmt.Errorf("store links of %s: %w", e.ID, err)
 		}
 		if out, changed := applyLinks(it.Links, want[e.ID]); changed {
 			it.Links = out
 			if etag, err = l.PutItemBatched(ctx, it); err != nil {
-				return sum, warnings, fmt.Errorf("store links of %s: %w", e.ID, err)
+				return sum, warnings, nil, fmt.Errorf("store links of %s: %w", e.ID, err)
 			}
 			sum.Updated++
 		}
@@ -457,7 +473,7 @@ func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 	}
 	if sum.Updated > 0 {
 		if err := l.Sync(ctx); err != nil {
-			return sum, warnings, fmt.Errorf("store links: %w", err)
+			return sum, warnings, nil, fmt.Errorf("store links: %w", err)
 		}
 	}
 	if dirty {
@@ -467,7 +483,7 @@ func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 			warnings = append(warnings, "links: index not saved, the next run reads every item again: "+err.Error())
 		}
 	}
-	return sum, warnings, nil
+	return sum, warnings, entries, nil
 }
 
 // readLinkIndex returns the stored link index by item ID; nil when there

@@ -120,12 +120,18 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, s := range rep.Sources {
 		nstored += s.Items
 	}
+	// entries are what the link step knows of every item: the coverage
+	// step reads only the others (and those with a review).
+	var entries []linkEntry
 	if runCtx.Err() == nil && (nstored > 0 || opts.Full) {
 		// Linking runs once every source is collected, so a reference
 		// resolves whatever order the sources ran in. A run that stored
 		// nothing has nothing new to link (and spares listing the ledger).
 		// The items this run stored are not read back.
-		sum, warns, err := Link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
+		var sum *LinkSummary
+		var warns []string
+		var err error
+		sum, warns, entries, err = link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
 		rep.Links = sum
 		rep.Warnings = append(rep.Warnings, warns...)
 		if err != nil && runCtx.Err() == nil {
@@ -138,7 +144,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if opts.Coverage && runCtx.Err() == nil {
-		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, now)
+		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, entries, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
 		if len(corrupt) > 0 {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
@@ -177,14 +183,19 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // refreshCoverage recomputes coverage.json, unless nothing was stored and
-// the existing summary was made against the same catalogue.
-func (r *Runner) refreshCoverage(ctx context.Context, changed bool, now func() time.Time) (*CoverageSummary, []string, error) {
+// the existing summary was made against the same catalogue. entries are
+// what the link step knows of the items (nil: what the link index knows).
+func (r *Runner) refreshCoverage(ctx context.Context, changed bool, entries []linkEntry, now func() time.Time) (*CoverageSummary, []string, error) {
 	if !changed {
 		if prev, err := ReadCoverage(ctx, r.Ledger); err == nil && sameTarget(prev, r.Catalogue, r.Target) {
 			return summaryOf(prev), nil, nil
 		}
 	}
-	rep, corrupt, err := UpdateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now())
+	known := knownItems(entries)
+	if entries == nil {
+		known = indexedItems(ctx, r.Ledger)
+	}
+	rep, corrupt, err := updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), known)
 	if err != nil {
 		return nil, corrupt, err
 	}

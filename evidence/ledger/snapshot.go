@@ -25,6 +25,25 @@ type SnapshotOptions struct {
 	// Verifier checks the reviews' signatures against the configured
 	// reviewers (nil: none configured, nothing is confirmed).
 	Verifier *evidence.Verifier
+	// Known holds, by item ID, what the caller already knows of stored
+	// items. Snapshot takes Known[id].Item in place of reading the item
+	// when the List gives the version Known[id].ETag, unless the item has
+	// a review: a review's signatures are checked against the whole item,
+	// so a reviewed item is always read. A Known item may be a summary
+	// rather than the whole item, and the Views then hold the summary: a
+	// summary with the item's ID, Kind, SourceType, OccurredAt and Tags as
+	// stored gives the same coverage (coverage.Compute reads no more of an
+	// unreviewed item), so only a caller that computes coverage should pass
+	// summaries. The caller vouches that each Known item was made from the
+	// version its ETag names; Snapshot cannot check what it does not read.
+	Known map[string]Known
+}
+
+// Known is what a caller knows of one stored item without reading it: the
+// item (or a summary of it) and the ETag of the version it was made from.
+type Known struct {
+	ETag string
+	Item evidence.Item
 }
 
 // View is one item as the outputs show it: the stored item, its review
@@ -101,21 +120,36 @@ func (s *Snapshot) CorruptStrings() []string {
 
 // Snapshot reads every item and review of the ledger, with at most
 // opts.Concurrency reads at once and one request (a Get) per object, plus
-// one List per folder. Objects that cannot be read as what their key says
-// are skipped and listed in Corrupt; an object deleted between the List
-// and its Get is left out silently. Any other error (the store failing,
-// ctx ending) ends the read and is returned.
+// one List per folder; it reads no item that opts.Known already holds
+// (see SnapshotOptions.Known). Objects that cannot be read as what their
+// key says are skipped and listed in Corrupt; an object deleted between
+// the List and its Get is left out silently. Any other error (the store
+// failing, ctx ending) ends the read and is returned.
 func (l *Ledger) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot, error) {
 	snap := &Snapshot{Apprentice: l.apprentice}
-	onCorrupt := func(err error) { snap.Corrupt = append(snap.Corrupt, err) }
-	items, err := l.items(ctx, opts.Concurrency, onCorrupt)
-	if err != nil {
-		return nil, err
-	}
+	var corrupt []error
+	onCorrupt := func(err error) { corrupt = append(corrupt, err) }
+	var err error
 	snap.Reviews, err = l.reviews(ctx, opts.Concurrency, onCorrupt)
 	if err != nil {
 		return nil, err
 	}
+	// A reviewed item is always read (its signatures cover the whole item).
+	known := func(id, etag string) (evidence.Item, bool) {
+		k, ok := opts.Known[id]
+		if !ok || k.ETag == "" || k.ETag != etag || snap.Reviews[id] != nil {
+			return evidence.Item{}, false
+		}
+		return k.Item, true
+	}
+	if opts.Known == nil {
+		known = nil
+	}
+	items, err := l.itemsKnown(ctx, opts.Concurrency, known, onCorrupt)
+	if err != nil {
+		return nil, err
+	}
+	snap.Corrupt = corrupt
 	sort.SliceStable(snap.Corrupt, func(i, j int) bool { return corruptKey(snap.Corrupt[i]) < corruptKey(snap.Corrupt[j]) })
 	snap.Views = make([]View, len(items))
 	for i, it := range items {
@@ -208,13 +242,46 @@ feed:
 
 // items reads every stored item; see Items.
 func (l *Ledger) items(ctx context.Context, n int, onCorrupt func(error)) ([]*evidence.Item, error) {
-	keys, err := l.listKeys(ctx, "items/")
+	return l.itemsKnown(ctx, n, nil, onCorrupt)
+}
+
+// itemsKnown is items that takes from known (when not nil) each item it
+// holds at the version listed, instead of reading it.
+func (l *Ledger) itemsKnown(ctx context.Context, n int, known func(id, etag string) (evidence.Item, bool), onCorrupt func(error)) ([]*evidence.Item, error) {
+	p := l.prefix + "items/"
+	var keys []string
+	got := []*evidence.Item{}
+	err := l.s.List(ctx, p, func(in store.Info) error {
+		keys = append(keys, in.Key)
+		got = append(got, nil)
+		if known == nil {
+			return nil
+		}
+		if id, ok := strings.CutSuffix(strings.TrimPrefix(in.Key, p), ".json"); ok {
+			if it, ok := known(id, in.ETag); ok {
+				got[len(got)-1] = &it
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
-	got := make([]*evidence.Item, len(keys))
 	errs := make([]error, len(keys))
-	err = readEach(ctx, n, keys, func(ctx context.Context, i int, k string) error {
+	todo, at := keys, []int(nil) // the keys to read; at[j] is todo[j]'s index in keys
+	if known != nil {
+		todo = nil
+		for i, k := range keys {
+			if got[i] == nil {
+				todo, at = append(todo, k), append(at, i)
+			}
+		}
+	}
+	err = readEach(ctx, n, todo, func(ctx context.Context, j int, k string) error {
+		i := j
+		if at != nil {
+			i = at[j]
+		}
 		if !strings.HasSuffix(k, ".json") {
 			errs[i] = &CorruptError{Key: k, Err: errors.New("not an item key")}
 			return nil

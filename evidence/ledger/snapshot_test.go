@@ -176,3 +176,80 @@ func tagKSBs(tags []evidence.Tag) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// TestSnapshotKnown checks that Snapshot takes a Known item in place of
+// reading it only at the version listed and only when it has no review,
+// reads every other item, and never shows a Known item that is not stored.
+func TestSnapshotKnown(t *testing.T) {
+	backends(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		l, err := ledger.New(s, "jane")
+		if err != nil {
+			t.Fatal(err)
+		}
+		const n = 10
+		for i := range n {
+			if err := l.PutItem(ctx, item(fmt.Sprintf("k%02d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reviewed, changed := item("k03").ID, item("k04").ID
+		if _, err := l.AddDecision(ctx, reviewed, evidence.Decision{At: time.Now(), By: "pat", Role: "coach", Note: "seen"}); err != nil {
+			t.Fatal(err)
+		}
+		versions, err := l.ItemVersions(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := map[string]ledger.Known{}
+		for _, v := range versions {
+			sum := evidence.Item{ID: v.ID, Title: "known"}
+			sum.Normalize()
+			known[v.ID] = ledger.Known{ETag: v.ETag, Item: sum}
+		}
+		ghost := item("ghost").ID
+		known[ghost] = ledger.Known{ETag: "x", Item: evidence.Item{ID: ghost, Title: "known"}}
+		// Stored again after the caller learnt it: another version.
+		again := item("k04")
+		again.Title = "stored again"
+		if err := l.PutItem(ctx, again); err != nil {
+			t.Fatal(err)
+		}
+		bad := l.ItemKey(item("bad").ID)
+		if _, err := s.Put(ctx, bad, strings.NewReader("{not json"), -1, store.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+
+		c := &counting{Store: s}
+		cl, _ := ledger.New(c, "jane")
+		snap, err := cl.Snapshot(ctx, ledger.SnapshotOptions{Known: known})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Read: the reviewed item, the one stored again, the bad one, and the review.
+		if c.calls["get"] != 4 || c.calls["list"] != 2 {
+			t.Errorf("requests %v, want 4 gets (3 items, 1 review) and 2 lists", c.calls)
+		}
+		if len(snap.Views) != n {
+			t.Fatalf("%d views, want %d (the ghost is not stored)", len(snap.Views), n)
+		}
+		for _, v := range snap.Views {
+			want := "known"
+			switch v.Item.ID {
+			case reviewed:
+				want = item("k03").Title
+			case changed:
+				want = "stored again"
+			}
+			if v.Item.Title != want {
+				t.Errorf("%s: title %q, want %q", v.Item.ID, v.Item.Title, want)
+			}
+		}
+		if snap.Views[0].Review != nil && snap.Views[0].Item.ID != reviewed {
+			t.Error("a review attached to the wrong item")
+		}
+		if len(snap.Corrupt) != 1 || !strings.Contains(snap.Corrupt[0].Error(), bad) {
+			t.Errorf("corrupt %v, want the bad item", snap.Corrupt)
+		}
+	})
+}
