@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,13 +146,24 @@ func TestCoverageFromIndexMatchesFull(t *testing.T) {
 	same("coverage after a rewrite", got)
 	reads("coverage after a rewrite", a.ID, b.ID, d.ID)
 
-	// A corrupt index: every item is read.
-	if err := os.WriteFile(filepath.Join(root, "apprentices", "jane", "index", "links.json"), []byte("{not json"), 0o644); err != nil {
+	// A corrupt index, or one whose tags name an origin it does not
+	// have: every item is read.
+	index := filepath.Join(root, "apprentices", "jane", "index", "links.json")
+	b0, err := os.ReadFile(index)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err = pipeline.ComputeCoverage(ctx, r.Ledger, r.Catalogue, r.Target, time.Now()); err != nil {
-		t.Fatal(err)
+	for _, bad := range []string{"{not json", strings.Replace(string(b0), `"tag_from":[0`, `"tag_from":[99`, 1)} {
+		if bad == string(b0) {
+			t.Fatalf("no tag_from in the index: %.300s", b0)
+		}
+		if err := os.WriteFile(index, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err = pipeline.ComputeCoverage(ctx, r.Ledger, r.Catalogue, r.Target, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		same("corrupt index", got)
+		reads("corrupt index", a.ID, b.ID, c.ID, d.ID, e.ID)
 	}
-	same("corrupt index", got)
-	reads("corrupt index", a.ID, b.ID, c.ID, d.ID, e.ID)
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -93,7 +92,12 @@ type linkEntry struct {
 	NativeID   string          `json:"native_id,omitempty"`
 	Facts      map[string]any  `json:"facts,omitempty"` // linkFacts only
 	Links      []evidence.Link `json:"links,omitempty"`
-	Tags       []evidence.Tag  `json:"tags,omitempty"`
+	// Tags are the item's tags as coverage reads them: each one's KSB,
+	// By, Catalogue and Revision (not its reason or confidence). The
+	// index stores them as TagKSBs and TagFrom (linkIndexFile).
+	Tags    []evidence.Tag `json:"-"`
+	TagKSBs []string       `json:"tag_ksbs,omitempty"`
+	TagFrom []int          `json:"tag_from,omitempty"` // each tag's origin in linkIndexFile.TagOrigins
 }
 
 // newLinkEntry summarises the item stored with etag. Its facts and links
@@ -103,7 +107,10 @@ type linkEntry struct {
 func newLinkEntry(it *evidence.Item, etag string) linkEntry {
 	e := linkEntry{ID: it.ID, ETag: etag, OccurredAt: it.OccurredAt, Kind: it.Kind, SourceType: it.SourceType, NativeID: it.Origin.NativeID}
 	if len(it.Tags) > 0 {
-		e.Tags = slices.Clone(it.Tags) // plain strings and a float64: as stored
+		e.Tags = make([]evidence.Tag, len(it.Tags))
+		for i, t := range it.Tags { // plain strings: as stored
+			e.Tags[i] = evidence.Tag{KSB: t.KSB, By: t.By, Catalogue: t.Catalogue, Revision: t.Revision}
+		}
 	}
 	var facts map[string]any
 	for _, k := range linkFacts {
@@ -343,10 +350,66 @@ type LinkOptions struct {
 const linkIndexName = "links"
 
 // linkIndexFile is the stored link index: one entry per item, sorted by
-// ID. Another schema is not read (the index is rebuilt).
+// ID. Another schema is not read (the index is rebuilt). Each distinct
+// origin of the items' tags (By, Catalogue, Revision) is stored once, in
+// TagOrigins, and an entry's tags as two lists of the same length: the
+// KSBs, and the position of each one's origin. A ledger of 20,000 items
+// with five tags each would otherwise repeat the catalogue's name and
+// revision 100,000 times.
 type linkIndexFile struct {
-	Schema int         `json:"schema"`
-	Items  []linkEntry `json:"items"`
+	Schema     int         `json:"schema"`
+	TagOrigins [][3]string `json:"tag_origins,omitempty"`
+	Items      []linkEntry `json:"items"`
+}
+
+// newLinkIndexFile returns the index file of entries (not changed).
+func newLinkIndexFile(entries []linkEntry) linkIndexFile {
+	f := linkIndexFile{Schema: linkIndexSchema, Items: make([]linkEntry, len(entries))}
+	at := map[[3]string]int{}
+	for i, e := range entries {
+		if len(e.Tags) > 0 {
+			e.TagKSBs, e.TagFrom = make([]string, len(e.Tags)), make([]int, len(e.Tags))
+			for j, t := range e.Tags {
+				o := [3]string{t.By, t.Catalogue, t.Revision}
+				n, ok := at[o]
+				if !ok {
+					n = len(f.TagOrigins)
+					at[o] = n
+					f.TagOrigins = append(f.TagOrigins, o)
+				}
+				e.TagKSBs[j], e.TagFrom[j] = t.KSB, n
+			}
+		}
+		e.Tags = nil
+		f.Items[i] = e
+	}
+	return f
+}
+
+// entries returns the entries f holds by item ID, their tags restored;
+// false if any entry's tags do not fit the origins (the index is then
+// rebuilt).
+func (f *linkIndexFile) entries() (map[string]linkEntry, bool) {
+	m := make(map[string]linkEntry, len(f.Items))
+	for _, e := range f.Items {
+		if len(e.TagKSBs) != len(e.TagFrom) {
+			return nil, false
+		}
+		if len(e.TagKSBs) > 0 {
+			e.Tags = make([]evidence.Tag, len(e.TagKSBs))
+			for j, k := range e.TagKSBs {
+				n := e.TagFrom[j]
+				if n < 0 || n >= len(f.TagOrigins) {
+					return nil, false
+				}
+				o := f.TagOrigins[n]
+				e.Tags[j] = evidence.Tag{KSB: k, By: o[0], Catalogue: o[1], Revision: o[2]}
+			}
+		}
+		e.TagKSBs, e.TagFrom = nil, nil
+		m[e.ID] = e
+	}
+	return m, true
 }
 
 // linkIndexSchema 2 added the items' tags (for the coverage step); an
@@ -478,7 +541,7 @@ func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 	}
 	if dirty {
 		sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
-		if err := l.PutIndex(ctx, linkIndexName, linkIndexFile{Schema: linkIndexSchema, Items: entries}); err != nil {
+		if err := l.PutIndex(ctx, linkIndexName, newLinkIndexFile(entries)); err != nil {
 			// Only a cache: the next run reads the items instead.
 			warnings = append(warnings, "links: index not saved, the next run reads every item again: "+err.Error())
 		}
@@ -493,9 +556,9 @@ func readLinkIndex(ctx context.Context, l *ledger.Ledger) map[string]linkEntry {
 	if ok, err := l.Index(ctx, linkIndexName, &f); !ok || err != nil || f.Schema != linkIndexSchema {
 		return nil
 	}
-	m := make(map[string]linkEntry, len(f.Items))
-	for _, e := range f.Items {
-		m[e.ID] = e
+	m, ok := f.entries()
+	if !ok {
+		return nil
 	}
 	return m
 }

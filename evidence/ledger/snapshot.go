@@ -31,10 +31,10 @@ type SnapshotOptions struct {
 	// a review: a review's signatures are checked against the whole item,
 	// so a reviewed item is always read. A Known item may be a summary
 	// rather than the whole item, and the Views then hold the summary: a
-	// summary with the item's ID, Kind, SourceType, OccurredAt and Tags as
-	// stored gives the same coverage (coverage.Compute reads no more of an
-	// unreviewed item), so only a caller that computes coverage should pass
-	// summaries. The caller vouches that each Known item was made from the
+	// summary with the item's ID and its tags' KSB, By, Catalogue and
+	// Revision as stored gives the same coverage (coverage.Compute reads
+	// no more of an unreviewed item), so only a caller that computes
+	// coverage should pass summaries. The caller vouches that each Known item was made from the
 	// version its ETag names; Snapshot cannot check what it does not read.
 	Known map[string]Known
 }
