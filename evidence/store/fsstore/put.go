@@ -263,10 +263,12 @@ func (s *Store) create(name string, batch bool) (*pending, error) {
 			return nil, err
 		}
 		p := &pending{d: d, batch: batch}
-		err = s.createIn(p)
 		// A concurrent Delete (or CleanTemp) may remove the directory once
 		// it is empty (creating in a removed directory fails): forget it,
-		// and make it again.
+		// and make it again. An unnamed file does not keep the directory
+		// from being empty, a named one does: when Deletes keep emptying
+		// it, try with a named one.
+		err = s.createIn(p, attempt == 0)
 		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
 			s.dirs.forget(d)
 			s.dirs.release(d)
@@ -280,10 +282,10 @@ func (s *Store) create(name string, batch bool) (*pending, error) {
 	}
 }
 
-// createIn opens the file of p in p.d.
-func (s *Store) createIn(p *pending) error {
+// createIn opens the file of p in p.d, unnamed if unnamed and s can.
+func (s *Store) createIn(p *pending, unnamed bool) error {
 	dirPath := path.Join(s.path, p.d.name)
-	if s.tmpfile.Load() != tmpfileOff {
+	if unnamed && s.tmpfile.Load() != tmpfileOff {
 		fd, err := unix.Openat(p.d.fd(), ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, filePerm)
 		switch {
 		case err == nil:
