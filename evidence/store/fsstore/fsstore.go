@@ -30,7 +30,16 @@
 // around compare-and-rename and every other change holds it shared while
 // it commits (links, renames or removes), so conditions hold across
 // processes sharing the folder (on filesystems where flock works: local
-// disks, not every NFS).
+// disks, not every NFS). A flock belongs to an open file: each exclusive
+// holder opens the lock file anew, while the shared holders of one Store
+// share the open file New made, flocked shared as long as any of them
+// holds it. An exclusive holder, in this process or another, therefore
+// waits for exactly the same commits as if each had its own open file,
+// and no commit waits for a batch: the lock is held per commit, not per
+// batch (a lease renewed with IfMatch during a long batch would otherwise
+// wait for its end). The lock file must stay in place while stores use
+// the folder: one removed and made again would be another file to lock.
+// The store never removes it (its name is reserved).
 //
 // # Durability
 //
@@ -88,7 +97,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -119,6 +127,8 @@ type Store struct {
 	// tmpfile says whether Puts write unnamed files (tmpfileOn), named
 	// temporary ones (tmpfileOff), or have not tried yet.
 	tmpfile atomic.Int32
+	// shared is the store lock as this Store's shared holders hold it.
+	shared sharedLock
 }
 
 var (
@@ -145,8 +155,8 @@ func New(root string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("fs store %s: create lock file: %w", abs, err)
 	}
-	f.Close()
 	st := &Store{path: abs, root: r, syncFile: (*os.File).Sync, syncFS: unix.Syncfs}
+	st.shared.f = f
 	st.syncDir = st.fsyncDir
 	return st, nil
 }
@@ -175,6 +185,7 @@ func (s *Store) Sync(ctx context.Context) error {
 // every method fails.
 func (s *Store) Close() error {
 	s.dirs.forgetAll()
+	s.shared.f.Close()
 	return s.root.Close()
 }
 
@@ -217,41 +228,6 @@ func (s *Store) fsyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// lock takes the store lock, shared or exclusive (syscall.LOCK_SH or
-// LOCK_EX), waiting for it as long as ctx allows. Each call opens the lock
-// file anew: flock locks belong to an open file, so this excludes other
-// goroutines as well as other processes.
-func (s *Store) lock(ctx context.Context, how int) (unlock func(), err error) {
-	f, err := s.root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, filePerm)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	fd := int(f.Fd())
-	wait := 100 * time.Microsecond
-	for {
-		err := syscall.Flock(fd, how|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(fd, syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", lockName, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 10*time.Millisecond)
-	}
 }
 
 // Get implements store.Store. The caller closes the returned file.
