@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/evidence/store/fsstore"
@@ -129,6 +130,15 @@ func TestPutPaths(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("new key", names)
+			// Put sets the time itself (both times, to one instant, with
+			// full precision), rather than leaving the kernel's.
+			var st syscall.Stat_t
+			if err := syscall.Stat(filepath.Join(dir, "k"), &st); err != nil {
+				t.Fatal(err)
+			}
+			if st.Atim != st.Mtim || !first.ModTime.Equal(time.Unix(st.Mtim.Unix())) {
+				t.Errorf("times of a new object: access %v, modification %v, Put said %v; want all equal", st.Atim, st.Mtim, first.ModTime)
+			}
 			second, names, err := putL("d/k", "two", store.PutOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -174,7 +184,36 @@ func TestPutPaths(t *testing.T) {
 			if got := get(t, s, "d/k"); got != "four" {
 				t.Errorf("after IfMatch d/k = %q", got)
 			}
-			if got, want := tree(t, dir), []string{"k", "new"}; !slices.Equal(got, want) {
+
+			// The check that counts is the one at commit: the key made, or
+			// the object replaced, while the Put writes.
+			l := &lister{dir: dir, data: "late", hook: func() {
+				if err := os.WriteFile(filepath.Join(dir, "race"), []byte("first"), 0o644); err != nil {
+					t.Error(err)
+				}
+			}}
+			if _, err := s.Put(ctx, "d/race", l, 4, store.PutOptions{IfAbsent: true}); !errors.Is(err, store.ErrPrecondition) {
+				t.Errorf("IfAbsent when the key appeared mid-Put = %v, want ErrPrecondition", err)
+			}
+			if got := get(t, s, "d/race"); got != "first" {
+				t.Errorf("after IfAbsent lost the race d/race = %q", got)
+			}
+			before, err := s.Stat(ctx, "d/race")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l = &lister{dir: dir, data: "late", hook: func() {
+				if err := put(t, s, "d/race", "second", store.PutOptions{}); err != nil {
+					t.Error(err)
+				}
+			}}
+			if _, err := s.Put(ctx, "d/race", l, 4, store.PutOptions{IfMatch: before.ETag}); !errors.Is(err, store.ErrPrecondition) {
+				t.Errorf("IfMatch when the object was replaced mid-Put = %v, want ErrPrecondition", err)
+			}
+			if got := get(t, s, "d/race"); got != "second" {
+				t.Errorf("after IfMatch lost the race d/race = %q", got)
+			}
+			if got, want := tree(t, dir), []string{"k", "new", "race"}; !slices.Equal(got, want) {
 				t.Errorf("d/ holds %q, want %q", got, want)
 			}
 			if fi, err := os.Stat(filepath.Join(dir, "k")); err != nil || fi.Mode().Perm() != 0o644&^umask() {
