@@ -12,8 +12,9 @@
 // Where the filesystem allows it (ext4, XFS, btrfs, tmpfs: Linux's
 // O_TMPFILE), the new file is unnamed while written: nothing in the
 // directory shows it, and a process or machine that dies mid-Put leaves
-// no file at all (the kernel frees it; at most an empty directory the Put
-// made remains). It gets its name with linkat(2) from /proc/self/fd/N
+// nothing in the folder but, at most, an empty directory the Put made
+// (the kernel frees the file when the process dies; after a machine crash
+// the filesystem's recovery does). It gets its name with linkat(2) from /proc/self/fd/N
 // (AT_SYMLINK_FOLLOW; no privilege needed). linkat never replaces a name,
 // so it is the whole commit of a new key, and of IfAbsent, where the name
 // existing is the precondition failing. To replace an existing object the
