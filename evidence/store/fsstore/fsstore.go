@@ -14,8 +14,9 @@
 // directory shows it, and a process or machine that dies mid-Put leaves
 // nothing in the folder but, at most, an empty directory the Put made
 // (the kernel frees the file when the process dies; after a machine crash
-// the filesystem's recovery does). It gets its name with linkat(2) from /proc/self/fd/N
-// (AT_SYMLINK_FOLLOW; no privilege needed). linkat never replaces a name,
+// the filesystem's recovery does). It gets its name with linkat(2) from
+// /proc/self/fd/N (AT_SYMLINK_FOLLOW; no privilege needed, unlike
+// AT_EMPTY_PATH). linkat never replaces a name,
 // so it is the whole commit of a new key, and of IfAbsent, where the name
 // existing is the precondition failing. To replace an existing object the
 // file is linked to a temporary name (".ksbfolio-tmp-…") and renamed over
@@ -57,8 +58,8 @@
 // loses power or the kernel crashes before the next Sync returns, an
 // object written with NoSync since the last Sync may afterwards be absent,
 // hold its previous content, or (where the filesystem commits a link or
-// rename before the file's data, as ext4 and XFS may for new files) exist empty
-// or shorter than written. Objects written before a Sync that returned
+// rename before the file's data, as ext4 and XFS may for new files) exist
+// empty or shorter than written. Objects written before a Sync that returned
 // nil, and every Put without NoSync, are unaffected. Callers therefore
 // write with NoSync only what they write again if a crash loses it, and
 // call Sync before writing anything that names it or says it is done (the
