@@ -15,7 +15,8 @@ const maxDirs = 512
 // instead of walking the key's path through the root for each; any Put
 // uses them. A directory is opened through the root
 // (os.Root: no symbolic link leads out of it) and every later step works
-// on single names in it (openat, renameat, linkat), so nothing is written
+// in it, on itself (an unnamed file: openat ".", O_TMPFILE) or on single
+// names (openat, linkat, renameat, unlinkat), so nothing is written
 // outside the folder. Sync and Close forget them all: a directory moved
 // or removed meanwhile is not written into after the batch that was
 // writing into it; one removed (a Delete or CleanTemp removes empty

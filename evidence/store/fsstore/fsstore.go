@@ -4,19 +4,49 @@
 //
 // # Atomicity
 //
-// Put writes a temporary file in the object's directory, fsyncs it (see
-// Durability) and then renames it over the object (or, for IfAbsent,
-// hard-links it into place, which fails if anything is there), so readers
-// see the old object or the new one, never a mix, and a failed Put leaves
-// nothing behind but, after a crash, a temporary file that List ignores and CleanTemp removes. Conditional writes hold an exclusive
-// flock(2) on ROOT/.ksbfolio-lock around compare-and-rename and every other
-// change holds it shared, so conditions hold across processes sharing the
-// folder (on filesystems where flock works: local disks, not every NFS).
+// Put writes the object's data to a new file in the object's directory,
+// sets its time, fsyncs it (see Durability) and only then gives it the
+// key's name, so readers see the old object or the new one, never a mix,
+// and a failed Put leaves nothing behind.
+//
+// Where the filesystem allows it (ext4, XFS, btrfs, tmpfs: Linux's
+// O_TMPFILE), the new file is unnamed while written: nothing in the
+// directory shows it, and a process or machine that dies mid-Put leaves
+// nothing in the folder but, at most, an empty directory the Put made
+// (the kernel frees the file when the process dies; after a machine crash
+// the filesystem's recovery does). It gets its name with linkat(2) from
+// /proc/self/fd/N (AT_SYMLINK_FOLLOW; no privilege needed, unlike
+// AT_EMPTY_PATH). linkat never replaces a name,
+// so it is the whole commit of a new key, and of IfAbsent, where the name
+// existing is the precondition failing. To replace an existing object the
+// file is linked to a temporary name (".ksbfolio-tmp-…") and renamed over
+// the object. Where O_TMPFILE is refused (EOPNOTSUPP, EISDIR or EINVAL)
+// or /proc/self/fd does not name open files, the Store writes a named
+// temporary file instead and renames it over the object (for IfAbsent,
+// hard-links it into place, which fails if anything is there); it finds
+// out at its first Put and remembers. So a crash leaves a temporary file
+// only with the fallback, or in the moment between a replace's temporary
+// link and its rename: List ignores it and CleanTemp removes it.
+//
+// Conditional writes hold an exclusive flock(2) on ROOT/.ksbfolio-lock
+// around compare-and-rename and every other change holds it shared while
+// it commits (links, renames or removes), so conditions hold across
+// processes sharing the folder (on filesystems where flock works: local
+// disks, not every NFS). A flock belongs to an open file: each exclusive
+// holder opens the lock file anew, while the shared holders of one Store
+// share the open file New made, flocked shared as long as any of them
+// holds it. An exclusive holder, in this process or another, therefore
+// waits for exactly the same commits as if each had its own open file,
+// and no commit waits for a batch: the lock is held per commit, not per
+// batch (a lease renewed with IfMatch during a long batch would otherwise
+// wait for its end). The lock file must stay in place while stores use
+// the folder: one removed and made again would be another file to lock.
+// The store never removes it (its name is reserved).
 //
 // # Durability
 //
-// A Put returns once the object is durable: it fsyncs the temporary file
-// before the rename and the directory after it, two fsyncs per object.
+// A Put returns once the object is durable: it fsyncs the new file
+// before naming it and the directory after, two fsyncs per object.
 // A Put with store.PutOptions.NoSync does neither, and Sync (the
 // store.Syncer barrier) later makes every object written so far durable at
 // once with syncfs(2) on the store's filesystem. The directories a batch
@@ -27,9 +57,9 @@
 // in the kernel. What a NoSync Put gives up is only this: if the machine
 // loses power or the kernel crashes before the next Sync returns, an
 // object written with NoSync since the last Sync may afterwards be absent,
-// hold its previous content, or (where the filesystem commits a rename
-// before the file's data, as ext4 and XFS may for new files) exist empty
-// or shorter than written. Objects written before a Sync that returned
+// hold its previous content, or (where the filesystem commits a link or
+// rename before the file's data, as ext4 and XFS may for new files) exist
+// empty or shorter than written. Objects written before a Sync that returned
 // nil, and every Put without NoSync, are unaffected. Callers therefore
 // write with NoSync only what they write again if a crash loses it, and
 // call Sync before writing anything that names it or says it is done (the
@@ -38,23 +68,26 @@
 // # ETags
 //
 // An ETag is the file's inode, size and modification time in nanoseconds;
-// Put sets that time to the wall clock with full precision, and every
-// replace is a new inode, so the ETag changes on every replace.
+// Put sets that time to the wall clock with full precision (futimens on
+// the new file), and every replace is a new inode, so the ETag changes on
+// every replace. Linking and renaming keep all three, so the Info a Put
+// returns (from one fstat of the new file) is the object's.
 //
 // # Names
 //
 // Names starting with ".ksbfolio-" are the store's own (temporary files, the
 // lock file): keys with such a segment are refused with store.ErrInvalidKey,
-// and List never shows them. All access goes through os.Root: a key whose
-// path crosses a symbolic link leading out of the root gives an error.
+// and List never shows them. All access goes through os.Root, or through
+// single names in directories opened with it (see dirs): a key whose path
+// crosses a symbolic link leading out of the root gives an error. The one
+// other path used, /proc/self/fd/N, is linkat's source only: the Put's own
+// open file.
 // Symbolic links that stay inside the root are followed (directory cycles are
 // not); files that are not regular files are not objects.
 package fsstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -64,8 +97,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -93,6 +126,11 @@ type Store struct {
 	syncFS   func(fd int) error
 	// dirs keeps open the directories Puts write into, until Sync.
 	dirs dirs
+	// tmpfile says whether Puts write unnamed files (tmpfileOn), named
+	// temporary ones (tmpfileOff), or have not tried yet.
+	tmpfile atomic.Int32
+	// shared is the store lock as this Store's shared holders hold it.
+	shared sharedLock
 }
 
 var (
@@ -119,8 +157,8 @@ func New(root string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("fs store %s: create lock file: %w", abs, err)
 	}
-	f.Close()
 	st := &Store{path: abs, root: r, syncFile: (*os.File).Sync, syncFS: unix.Syncfs}
+	st.shared.f = f
 	st.syncDir = st.fsyncDir
 	return st, nil
 }
@@ -149,6 +187,7 @@ func (s *Store) Sync(ctx context.Context) error {
 // every method fails.
 func (s *Store) Close() error {
 	s.dirs.forgetAll()
+	s.shared.f.Close()
 	return s.root.Close()
 }
 
@@ -184,197 +223,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64, op
 	return info, nil
 }
 
-func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, opts store.PutOptions) (store.Info, error) {
-	if err := checkKey(key); err != nil {
-		return store.Info{}, err
-	}
-	if opts.IfAbsent && opts.IfMatch != "" {
-		return store.Info{}, fmt.Errorf("put %s: IfAbsent and IfMatch are mutually exclusive", key)
-	}
-	if err := ctx.Err(); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
-	}
-	// Fail early, before reading the data, when the condition already
-	// fails; the check that counts is made again at commit.
-	if err := s.checkCondition(key, opts); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
-	}
-
-	dir := path.Dir(key)
-	d, f, tmp, err := s.createTemp(dir, opts.NoSync)
-	if err != nil {
-		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
-	}
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if tmp != "" {
-			unix.Unlinkat(d.fd(), tmp, 0)
-		}
-		s.dirs.release(d)
-	}()
-
-	src := store.NewSource(ctx, r)
-	var from io.Reader = src
-	if size >= 0 {
-		from = io.LimitReader(src, size+1) // one byte more shows a reader longer than size
-	}
-	n, err := io.Copy(f, from)
-	switch {
-	case src.Err() != nil:
-		return store.Info{}, fmt.Errorf("put %s: read: %w", key, src.Err())
-	case err != nil:
-		return store.Info{}, fmt.Errorf("put %s: write %s: %w", key, tmp, err)
-	case size >= 0 && n > size:
-		return store.Info{}, fmt.Errorf("put %s: reader holds more than the %d bytes size says", key, size)
-	case size >= 0 && n < size:
-		return store.Info{}, fmt.Errorf("put %s: reader ended after %d bytes, size says %d: %w", key, n, size, io.ErrUnexpectedEOF)
-	}
-	// A full-precision modification time makes the ETag unique even when
-	// an inode number is reused within one clock tick.
-	now := unix.NsecToTimespec(time.Now().UnixNano())
-	if err := unix.UtimesNanoAt(d.fd(), tmp, []unix.Timespec{now, now}, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: set time: %w", key, &fs.PathError{Op: "utimensat", Path: tmp, Err: err})
-	}
-	if !opts.NoSync {
-		if err := s.syncFile(f); err != nil {
-			return store.Info{}, fmt.Errorf("put %s: sync: %w", key, err)
-		}
-	}
-	// The temporary file becomes the object (rename or link keep its inode,
-	// size and time), so its Info is the object's.
-	fi, err := f.Stat()
-	if err != nil {
-		return store.Info{}, fmt.Errorf("put %s: stat: %w", key, err)
-	}
-	info := infoOf(key, fi)
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return store.Info{}, fmt.Errorf("put %s: close: %w", key, err)
-	}
-	if err := ctx.Err(); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
-	}
-
-	if err := s.commit(ctx, d, tmp, key, opts); err != nil {
-		return store.Info{}, fmt.Errorf("put %s: %w", key, err)
-	}
-	if !opts.IfAbsent {
-		tmp = "" // renamed: nothing to remove
-	}
-	if !opts.NoSync {
-		if err := s.syncDir(dir); err != nil {
-			return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
-		}
-	}
-	return info, nil
-}
-
-// checkCondition checks opts against the object now at key.
-func (s *Store) checkCondition(key string, opts store.PutOptions) error {
-	switch {
-	case opts.IfAbsent:
-		fi, err := s.root.Lstat(key)
-		switch {
-		case notFound(err):
-			return nil
-		case err != nil:
-			return err
-		case fi.IsDir():
-			return fmt.Errorf("a directory is in the way of the object")
-		}
-		return fmt.Errorf("object exists: %w", store.ErrPrecondition)
-	case opts.IfMatch != "":
-		info, err := s.stat(key)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return fmt.Errorf("no object to match ETag %q: %w", opts.IfMatch, store.ErrPrecondition)
-		case err != nil:
-			return err
-		case info.ETag != opts.IfMatch:
-			return fmt.Errorf("ETag is %q, not %q: %w", info.ETag, opts.IfMatch, store.ErrPrecondition)
-		}
-	}
-	return nil
-}
-
-// commit moves the finished temporary file tmp of the key's directory d
-// to key, under the store lock.
-func (s *Store) commit(ctx context.Context, d *dir, tmp, key string, opts store.PutOptions) error {
-	how := syscall.LOCK_SH
-	if opts.IfMatch != "" {
-		how = syscall.LOCK_EX
-	}
-	unlock, err := s.lock(ctx, how)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	name := path.Base(key)
-	switch {
-	case opts.IfAbsent:
-		err := unix.Linkat(d.fd(), tmp, d.fd(), name, 0)
-		if errors.Is(err, fs.ErrExist) {
-			return s.checkCondition(key, opts)
-		}
-		if err != nil {
-			return &os.LinkError{Op: "linkat", Old: tmp, New: name, Err: err}
-		}
-		return nil
-	case opts.IfMatch != "":
-		if err := s.checkCondition(key, opts); err != nil {
-			return err
-		}
-	}
-	if err := unix.Renameat(d.fd(), tmp, d.fd(), name); err != nil {
-		return &os.LinkError{Op: "renameat", Old: tmp, New: name, Err: err}
-	}
-	return nil
-}
-
-// createTemp creates a new temporary file in dir, creating dir if needed.
-// It returns the directory, open (every later step of the Put works in
-// it, one system call each, instead of walking the key's path again; kept
-// open in s.dirs for the rest of a batch), the file, and the file's name
-// in d. The caller releases d.
-func (s *Store) createTemp(name string, batch bool) (d *dir, f *os.File, tmp string, err error) {
-	for attempt := 0; ; attempt++ {
-		d, err = s.dirs.acquire(s.root, name, batch)
-		if notFound(err) && attempt < 10 {
-			// A concurrent Delete may remove a parent just made, once
-			// empty: try again. A concurrent Put may make the same
-			// directory at the same moment (os.Root.MkdirAll then says it
-			// exists): try again too; a file in the way fails the acquire.
-			if err := s.root.MkdirAll(name, dirPerm); err != nil && ((!notFound(err) && !errors.Is(err, fs.ErrExist)) || attempt == 9) {
-				return nil, nil, "", fmt.Errorf("create directory: %w", err)
-			}
-			continue
-		}
-		if err != nil {
-			return nil, nil, "", fmt.Errorf("open directory: %w", err)
-		}
-		var b [12]byte
-		rand.Read(b[:])
-		tmp = tmpPrefix + hex.EncodeToString(b[:])
-		fd, err := unix.Openat(d.fd(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, filePerm)
-		// A concurrent Delete (or CleanTemp) may remove the directory once
-		// it is empty (creating in a removed directory fails): forget it,
-		// and make it again.
-		if errors.Is(err, fs.ErrNotExist) && attempt < 10 {
-			s.dirs.forget(d)
-			s.dirs.release(d)
-			continue
-		}
-		if err != nil {
-			s.dirs.release(d)
-			return nil, nil, "", fmt.Errorf("create temporary file: %w", &fs.PathError{Op: "openat", Path: tmp, Err: err})
-		}
-		return d, os.NewFile(uintptr(fd), path.Join(s.path, name, tmp)), tmp, nil
-	}
-}
-
 func (s *Store) fsyncDir(dir string) error {
 	d, err := s.root.Open(dir)
 	if err != nil {
@@ -382,41 +230,6 @@ func (s *Store) fsyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-// lock takes the store lock, shared or exclusive (syscall.LOCK_SH or
-// LOCK_EX), waiting for it as long as ctx allows. Each call opens the lock
-// file anew: flock locks belong to an open file, so this excludes other
-// goroutines as well as other processes.
-func (s *Store) lock(ctx context.Context, how int) (unlock func(), err error) {
-	f, err := s.root.OpenFile(lockName, os.O_RDWR|os.O_CREATE, filePerm)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	fd := int(f.Fd())
-	wait := 100 * time.Microsecond
-	for {
-		err := syscall.Flock(fd, how|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(fd, syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", lockName, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			f.Close()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 10*time.Millisecond)
-	}
 }
 
 // Get implements store.Store. The caller closes the returned file.

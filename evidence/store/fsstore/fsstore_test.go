@@ -28,12 +28,6 @@ func newStore(t *testing.T, root string) *fsstore.Store {
 	return s
 }
 
-func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return newStore(t, filepath.Join(t.TempDir(), "store"))
-	})
-}
-
 // tree lists every file and directory under dir, relative, with "/" after
 // directories.
 func tree(t *testing.T, dir string) []string {

@@ -1,0 +1,11 @@
+package fsstore
+
+// NamedTemporaryFiles makes s write each Put's data to a named temporary
+// file, as it does where the filesystem refuses unnamed ones (O_TMPFILE).
+func NamedTemporaryFiles(s *Store) { s.tmpfile.Store(tmpfileOff) }
+
+// PutPath says how s writes a Put's data: "unnamed" or "named" files, or
+// "untried" before its first Put.
+func PutPath(s *Store) string {
+	return map[int32]string{tmpfileUnknown: "untried", tmpfileOn: "unnamed", tmpfileOff: "named"}[s.tmpfile.Load()]
+}
