@@ -123,56 +123,29 @@ func (r *Redactor) viaJSON(v any, c Counts) (any, bool) {
 	return g, true
 }
 
-// mapAny masks the keys and values of m. When nothing in it needs masking
-// it returns m itself (and false); otherwise a new map (and true), leaving
-// m as it was but for lists in it, which are masked in place. A nil map
-// gives a new empty one, as the store writes {} for it.
+// mapAny masks the keys and values of m (see maskMap).
 func (r *Redactor) mapAny(m map[string]any, c Counts) (map[string]any, bool) {
-	if m == nil {
-		return map[string]any{}, true
-	}
-	if anyKeyMasked(r, m) {
-		newKeys := keys(r, m, c)
-		out := make(map[string]any, len(m))
-		for k, v := range m {
-			v, _ = r.value(v, c)
-			out[newKeys[k]] = v
-		}
-		return out, true
-	}
-	var out map[string]any // a copy of m, once some value is new
-	for k, v := range m {
-		nv, ok := r.value(v, c)
-		if !ok {
-			continue
-		}
-		if out == nil {
-			out = maps.Clone(m)
-		}
-		out[k] = nv
-	}
-	if out == nil {
-		return m, false
-	}
-	return out, true
+	return maskMap(r, m, c, r.value)
 }
 
-// mapString is mapAny for map[string]string.
+// mapString masks the keys and values of m (see maskMap).
 func (r *Redactor) mapString(m map[string]string, c Counts) (map[string]string, bool) {
+	return maskMap(r, m, c, r.mask)
+}
+
+// maskMap masks the keys of m and, with val, its values. When nothing in
+// it needs masking it returns m itself (and false); otherwise a new map
+// (and true), leaving m as it was but for lists in it, which val masks in
+// place. A nil map gives a new empty one, as the store writes {} for it.
+func maskMap[V any](r *Redactor, m map[string]V, c Counts, val func(V, Counts) (V, bool)) (map[string]V, bool) {
 	if m == nil {
-		return map[string]string{}, true
+		return map[string]V{}, true
 	}
-	if anyKeyMasked(r, m) {
-		newKeys := keys(r, m, c)
-		out := make(map[string]string, len(m))
-		for k, v := range m {
-			out[newKeys[k]], _ = r.mask(v, c)
-		}
-		return out, true
-	}
-	var out map[string]string
+	var out map[string]V // a copy of m, once some value is new
+	renamed := false     // some key is masked
 	for k, v := range m {
-		nv, ok := r.mask(v, c)
+		renamed = renamed || len(r.candidates(k)) > 0
+		nv, ok := val(v, c)
 		if !ok {
 			continue
 		}
@@ -181,20 +154,21 @@ func (r *Redactor) mapString(m map[string]string, c Counts) (map[string]string, 
 		}
 		out[k] = nv
 	}
+	if renamed {
+		if out == nil {
+			out = m
+		}
+		newKeys := keys(r, m, c)
+		named := make(map[string]V, len(m))
+		for k, v := range out {
+			named[newKeys[k]] = v
+		}
+		return named, true
+	}
 	if out == nil {
 		return m, false
 	}
 	return out, true
-}
-
-// anyKeyMasked reports whether masking would change some key of m.
-func anyKeyMasked[V any](r *Redactor, m map[string]V) bool {
-	for k := range m {
-		if len(r.candidates(k)) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // keys masks the keys of m and returns old → new, keeping new keys
