@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,6 +32,8 @@ type Tagger struct {
 	catalogue string
 	revision  string
 	known     map[string]bool
+	// order places every KSB of known in CompareKSB's order.
+	order     map[string]int
 	rules     []compiled
 	globs     []glob         // distinct path globs of all rules
 	globIndex map[string]int // pattern → index in globs
@@ -78,6 +81,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 		return nil, nil, errors.New("compile rules: no KSB catalogue")
 	}
 	t := &Tagger{catalogue: cat.ID, revision: cat.Revision(), known: catalogueIDs(cat), globIndex: map[string]int{}}
+	t.order = ksbOrder(t.known)
 	var errs []error
 	var warnings []string
 	seen := map[string]string{}
@@ -198,6 +202,18 @@ func catalogueIDs(cat *ksb.Catalogue) map[string]bool {
 		known[evidence.NormalizeKSB(k.ID)] = true
 	}
 	return known
+}
+
+// ksbOrder numbers the KSB IDs of known in CompareKSB's order (which is
+// total: it gives 0 only for equal IDs).
+func ksbOrder(known map[string]bool) map[string]int {
+	ids := sortedKeys(known)
+	slices.SortFunc(ids, CompareKSB)
+	order := make(map[string]int, len(ids))
+	for i, id := range ids {
+		order[id] = i
+	}
+	return order
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,9 +1,11 @@
 package tagging
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,12 +72,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 		}
 	}
 
-	sort.SliceStable(tags, func(i, j int) bool {
-		if c := CompareKSB(tags[i].KSB, tags[j].KSB); c != 0 {
-			return c < 0
-		}
-		return tags[i].By < tags[j].By
-	})
+	t.sortTags(tags)
 	out := tags[:0]
 	for i, tg := range tags {
 		if i > 0 && tg.KSB == out[len(out)-1].KSB && tg.By == out[len(out)-1].By {
@@ -86,6 +83,45 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	it.Tags = out
 	sort.Strings(warnings)
 	return warnings
+}
+
+// sortTags sorts tags stably by KSB (CompareKSB), then By. The KSBs of
+// the catalogue are compared by their place in it (Tagger.order), which
+// CompareKSB gave at Compile; only others need CompareKSB itself.
+func (t *Tagger) sortTags(tags []evidence.Tag) {
+	if len(tags) < 2 {
+		return
+	}
+	keyed := make([]orderedTag, len(tags))
+	for i, tg := range tags {
+		ord, ok := t.order[tg.KSB]
+		if !ok {
+			ord = -1
+		}
+		keyed[i] = orderedTag{ord, tg}
+	}
+	slices.SortStableFunc(keyed, func(a, b orderedTag) int {
+		c := 0
+		if a.ord >= 0 && b.ord >= 0 {
+			c = cmp.Compare(a.ord, b.ord)
+		} else {
+			c = CompareKSB(a.tag.KSB, b.tag.KSB)
+		}
+		if c != 0 {
+			return c
+		}
+		return strings.Compare(a.tag.By, b.tag.By)
+	})
+	for i := range keyed {
+		tags[i] = keyed[i].tag
+	}
+}
+
+// orderedTag is a tag and the place of its KSB in Tagger.order (-1: not
+// there).
+type orderedTag struct {
+	ord int
+	tag evidence.Tag
 }
 
 // matchInput caches what several rules look at, so that each item is
@@ -338,11 +374,71 @@ func renderFact(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
+	if b, ok := appendPlainJSON(nil, v); ok {
+		return string(b)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// appendPlainJSON appends json.Marshal's encoding of v for the common
+// shapes of a fact: nil, a bool, an int, a string of printable ASCII that
+// JSON need not escape, and lists of these. ok is false (and dst is to be
+// dropped) for anything else; json.Marshal then does it.
+func appendPlainJSON(dst []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case string:
+		for i := 0; i < len(x); i++ {
+			if c := x[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return dst, false
+			}
+		}
+		dst = append(dst, '"')
+		dst = append(dst, x...)
+		return append(dst, '"'), true
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendPlainJSON(dst, e); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case []string:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendPlainJSON(dst, e); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	}
+	return dst, false
 }
 
 // CompareKSB orders KSB IDs naturally (see evidence.CompareKSB).
