@@ -50,8 +50,9 @@ type compiled struct {
 	sourceTypes map[string]bool
 	paths       []int // indexes into Tagger.globs
 	text        *regexp.Regexp
-	textFilter  prefilter // nil: run text on every item
-	textLits    []int32   // textFilter's literals in Tagger.literals
+	textFilter  prefilter  // nil: run text on every item
+	textLits    []int32    // textFilter's literals in Tagger.literals
+	textParts   []textPart // text split (splitText); nil: run text whole
 	facts       []factCond
 }
 
@@ -182,6 +183,12 @@ func (t *Tagger) compileRule(r Rule, ksbs []string) (compiled, error) {
 		c.textFilter = newPrefilter(r.Match.Text)
 		if c.textFilter != nil {
 			c.textLits = t.literals.add(c.textFilter)
+		}
+		c.textParts = splitText(r.Match.Text)
+		for i := range c.textParts {
+			if f := newPrefilter(c.textParts[i].re.String()); f != nil {
+				c.textParts[i].lits = t.literals.add(f)
+			}
 		}
 	}
 	for _, k := range sortedKeys(r.Match.Facts) {

@@ -181,12 +181,40 @@ func (in *matchInput) ruleTextMayMatch(r *compiled) bool {
 	if r.textLits == nil || !in.getLower() {
 		return true
 	}
+	return in.anyFound(r.textLits)
+}
+
+// anyFound reports whether one of the literals ids occurs in the text,
+// which must be ASCII (getLower); no literals: true.
+func (in *matchInput) anyFound(ids []int32) bool {
+	if ids == nil {
+		return true
+	}
 	if in.found == nil {
 		in.found = make([]uint64, in.literals.words())
 		in.literals.scan(in.lower, in.found)
 	}
-	for _, id := range r.textLits {
+	for _, id := range ids {
 		if in.found[id/64]&(1<<(id%64)) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// textMatches reports whether r.text matches the text: by its parts whose
+// prefilters admit the text when it is ASCII and r.text is split,
+// otherwise whole; in either case only if ruleTextMayMatch.
+func (in *matchInput) textMatches(r *compiled) bool {
+	if !in.ruleTextMayMatch(r) {
+		return false
+	}
+	if r.textParts == nil || !in.getLower() {
+		return r.text.MatchString(in.text)
+	}
+	for i := range r.textParts {
+		p := &r.textParts[i]
+		if in.anyFound(p.lits) && p.match(in.text, in.lower) {
 			return true
 		}
 	}
@@ -224,7 +252,7 @@ func (r *compiled) matches(in *matchInput) bool {
 	if len(r.paths) > 0 && !r.anyPath(in) {
 		return false
 	}
-	if r.text != nil && (!in.ruleTextMayMatch(r) || !r.text.MatchString(in.text)) {
+	if r.text != nil && !in.textMatches(r) {
 		return false
 	}
 	for i := range r.facts {
