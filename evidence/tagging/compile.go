@@ -37,6 +37,7 @@ type Tagger struct {
 	rules     []compiled
 	globs     []glob         // distinct path globs of all rules
 	globIndex map[string]int // pattern → index in globs
+	globNames globNames      // globs by the name they look for
 	literals  literals       // the prefilter literals of all rules
 }
 
@@ -139,6 +140,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 		return nil, warnings, fmt.Errorf("compile rules against catalogue %s: %w", cat.ID, errors.Join(errs...))
 	}
 	t.literals.build()
+	t.globNames = newGlobNames(t.globs)
 	return t, warnings, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,7 +58,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	}
 
 	if len(t.rules) > 0 {
-		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs, literals: &t.literals}
+		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs, names: &t.globNames, literals: &t.literals}
 		for i := range t.rules {
 			r := &t.rules[i]
 			if !r.matches(&in) {
@@ -92,36 +91,42 @@ func (t *Tagger) sortTags(tags []evidence.Tag) {
 	if len(tags) < 2 {
 		return
 	}
-	keyed := make([]orderedTag, len(tags))
-	for i, tg := range tags {
+	var buf [16]int
+	ords := buf[:0]
+	for _, tg := range tags {
 		ord, ok := t.order[tg.KSB]
 		if !ok {
 			ord = -1
 		}
-		keyed[i] = orderedTag{ord, tg}
+		ords = append(ords, ord)
 	}
-	slices.SortStableFunc(keyed, func(a, b orderedTag) int {
+	less := func(i, j int) bool { // tags[i] before tags[j]
 		c := 0
-		if a.ord >= 0 && b.ord >= 0 {
-			c = cmp.Compare(a.ord, b.ord)
+		if ords[i] >= 0 && ords[j] >= 0 {
+			c = cmp.Compare(ords[i], ords[j])
 		} else {
-			c = CompareKSB(a.tag.KSB, b.tag.KSB)
+			c = CompareKSB(tags[i].KSB, tags[j].KSB)
 		}
 		if c != 0 {
-			return c
+			return c < 0
 		}
-		return strings.Compare(a.tag.By, b.tag.By)
-	})
-	for i := range keyed {
-		tags[i] = keyed[i].tag
+		return tags[i].By < tags[j].By
 	}
+	sort.Stable(tagSorter{tags, ords, less})
 }
 
-// orderedTag is a tag and the place of its KSB in Tagger.order (-1: not
-// there).
-type orderedTag struct {
-	ord int
-	tag evidence.Tag
+// tagSorter sorts tags and their ords together.
+type tagSorter struct {
+	tags []evidence.Tag
+	ords []int
+	less func(i, j int) bool
+}
+
+func (s tagSorter) Len() int           { return len(s.tags) }
+func (s tagSorter) Less(i, j int) bool { return s.less(i, j) }
+func (s tagSorter) Swap(i, j int) {
+	s.tags[i], s.tags[j] = s.tags[j], s.tags[i]
+	s.ords[i], s.ords[j] = s.ords[j], s.ords[i]
 }
 
 // matchInput caches what several rules look at, so that each item is
@@ -138,8 +143,9 @@ type matchInput struct {
 	lowerOK   bool   // text is ASCII, so the prefilters apply
 	gotLower  bool
 	globs     []glob
-	globTried []uint64 // bit i: globs[i] tried on the paths
-	globHit   []uint64 // bit i: globs[i] matches some path
+	names     *globNames // indexes globs; nil: every glob is tried
+	globTried []uint64   // bit i: globs[i] tried on the paths
+	globHit   []uint64   // bit i: globs[i] matches some path
 
 	facts []renderedFact // the fact keys looked up so far
 
@@ -227,6 +233,10 @@ func (in *matchInput) globMatches(i int) bool {
 		words := (len(in.globs) + 63) / 64
 		bits := make([]uint64, 2*words)
 		in.globTried, in.globHit = bits[:words], bits[words:]
+		// The globs indexed by name are decided at once.
+		if in.names != nil && in.names.match(in.filePaths(), in.globHit) {
+			copy(in.globTried, in.names.covered)
+		}
 	}
 	w, bit := i/64, uint64(1)<<(i%64)
 	if in.globTried[w]&bit == 0 {
