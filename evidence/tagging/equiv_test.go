@@ -46,6 +46,11 @@ func FuzzRenderFact(f *testing.F) {
 func FuzzSortTags(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 200, 201, 7, 7, 9, 250, 1, 0})
 	f.Add([]byte{255, 254, 253, 3, 3, 3})
+	long := make([]byte, 90) // more tags than the insertion sort takes
+	for i := range long {
+		long[i] = byte(i * 37 % 7 * 41)
+	}
+	f.Add(long)
 	f.Add([]byte{5, 1, 5, 0, 5, 2, 5, 3, 5, 0, 220, 1, 220, 0, 210, 2, 210, 1})
 	tg := builtinTagger(f)
 	ids := sortedKeys(tg.known)

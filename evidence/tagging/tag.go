@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,45 +89,38 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 // the catalogue are compared by their place in it (Tagger.order), which
 // CompareKSB gave at Compile; only others need CompareKSB itself.
 func (t *Tagger) sortTags(tags []evidence.Tag) {
-	if len(tags) < 2 {
-		return
-	}
-	var buf [16]int
-	ords := buf[:0]
-	for _, tg := range tags {
-		ord, ok := t.order[tg.KSB]
-		if !ok {
-			ord = -1
+	ordOf := func(k string) int {
+		if ord, ok := t.order[k]; ok {
+			return ord
 		}
-		ords = append(ords, ord)
+		return -1
 	}
-	less := func(i, j int) bool { // tags[i] before tags[j]
+	compare := func(a, b *evidence.Tag, oa, ob int) int {
 		c := 0
-		if ords[i] >= 0 && ords[j] >= 0 {
-			c = cmp.Compare(ords[i], ords[j])
+		if oa >= 0 && ob >= 0 {
+			c = cmp.Compare(oa, ob)
 		} else {
-			c = CompareKSB(tags[i].KSB, tags[j].KSB)
+			c = CompareKSB(a.KSB, b.KSB)
 		}
 		if c != 0 {
-			return c < 0
+			return c
 		}
-		return tags[i].By < tags[j].By
+		return strings.Compare(a.By, b.By)
 	}
-	sort.Stable(tagSorter{tags, ords, less})
-}
-
-// tagSorter sorts tags and their ords together.
-type tagSorter struct {
-	tags []evidence.Tag
-	ords []int
-	less func(i, j int) bool
-}
-
-func (s tagSorter) Len() int           { return len(s.tags) }
-func (s tagSorter) Less(i, j int) bool { return s.less(i, j) }
-func (s tagSorter) Swap(i, j int) {
-	s.tags[i], s.tags[j] = s.tags[j], s.tags[i]
-	s.ords[i], s.ords[j] = s.ords[j], s.ords[i]
+	const few = 16
+	if len(tags) > few {
+		slices.SortStableFunc(tags, func(a, b evidence.Tag) int { return compare(&a, &b, ordOf(a.KSB), ordOf(b.KSB)) })
+		return
+	}
+	// Insertion sort (stable), each tag's place looked up once.
+	var ords [few]int
+	for i := range tags {
+		ords[i] = ordOf(tags[i].KSB)
+		for j := i; j > 0 && compare(&tags[j], &tags[j-1], ords[j], ords[j-1]) < 0; j-- {
+			tags[j], tags[j-1] = tags[j-1], tags[j]
+			ords[j], ords[j-1] = ords[j-1], ords[j]
+		}
+	}
 }
 
 // matchInput caches what several rules look at, so that each item is
@@ -412,7 +406,8 @@ func renderFact(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	if b, ok := appendPlainJSON(nil, v); ok {
+	var buf [128]byte
+	if b, ok := appendPlainJSON(buf[:0], v); ok {
 		return string(b)
 	}
 	b, err := json.Marshal(v)
