@@ -52,7 +52,7 @@ type compiled struct {
 	paths       []int // indexes into Tagger.globs
 	text        *regexp.Regexp
 	textFilter  prefilter  // nil: run text on every item
-	textLits    []int32    // textFilter's literals in Tagger.literals
+	textLits    litSet     // textFilter's literals in Tagger.literals
 	textParts   []textPart // text split (splitText); nil: run text whole
 	facts       []factCond
 }

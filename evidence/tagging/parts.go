@@ -18,7 +18,7 @@ import (
 // textPart is one part of a rule's text expression.
 type textPart struct {
 	re   *regexp.Regexp
-	lits []int32 // its prefilter's literals in Tagger.literals; nil: none
+	lits litSet // its prefilter's literals in Tagger.literals; nil: none
 	// lit, if set, starts every match of re (after a word boundary, if
 	// bound): lower-case ASCII when fold (any case matches), exact
 	// otherwise. A match can then only start where lit occurs, and

@@ -184,22 +184,17 @@ func (in *matchInput) ruleTextMayMatch(r *compiled) bool {
 	return in.anyFound(r.textLits)
 }
 
-// anyFound reports whether one of the literals ids occurs in the text,
-// which must be ASCII (getLower); no literals: true.
-func (in *matchInput) anyFound(ids []int32) bool {
-	if ids == nil {
+// anyFound reports whether one of the literals of set occurs in the
+// text, which must be ASCII (getLower); an empty set: true.
+func (in *matchInput) anyFound(set litSet) bool {
+	if set == nil {
 		return true
 	}
 	if in.found == nil {
 		in.found = make([]uint64, in.literals.words())
 		in.literals.scan(in.lower, in.found)
 	}
-	for _, id := range ids {
-		if in.found[id/64]&(1<<(id%64)) != 0 {
-			return true
-		}
-	}
-	return false
+	return set.any(in.found)
 }
 
 // textMatches reports whether r.text matches the text: by its parts whose
