@@ -23,7 +23,10 @@ import (
 // alone; any other value is walked in its JSON form (the form the store
 // writes), and replaced by that form only if something in it was masked.
 // When masking makes two map keys equal, the later (in sorted order) gets
-// a " #2", " #3", … suffix, so no fact is lost.
+// a " #2", " #3", … suffix, so no fact is lost. Lists are masked in place;
+// a map with something to mask is replaced by a masked copy, and one with
+// nothing is kept as it is (a nil map becomes an empty one, as the store
+// writes {} for it).
 //
 // Masking an item twice changes nothing more and counts nothing more.
 // Artefact names, IDs, source names and tag KSBs are not touched: they come
