@@ -10,7 +10,9 @@ import (
 // in lower case) matches in any ASCII case, another only exactly.
 type keywordIndex struct {
 	words []keyword
-	pairs [256][4]uint64 // bit set: some keyword starts with this pair
+	// pairs has bit [b0][b1] set when some keyword starts with the bytes
+	// b0 b1 once lower-cased (so the scan need not lower-case them).
+	pairs [256][4]uint64
 	// first[c0] holds the keywords starting with c0, by second byte
 	// (both lower-cased).
 	first [256][]bucket
@@ -45,7 +47,11 @@ func (x *keywordIndex) add(text string, fold bool) int {
 	}
 	x.words = append(x.words, k)
 	c0, c1 := lowerTab[text[0]], lowerTab[text[1]]
-	x.pairs[c0][c1>>6] |= 1 << (c1 & 63)
+	for _, b0 := range cases(c0) {
+		for _, b1 := range cases(c1) {
+			x.pairs[b0][b1>>6] |= 1 << (b1 & 63)
+		}
+	}
 	w := len(x.words) - 1
 	for i := range x.first[c0] {
 		if b := &x.first[c0][i]; b.c1 == c1 {
@@ -71,11 +77,10 @@ func (x *keywordIndex) sortBuckets() {
 func (x *keywordIndex) scan(s string) []hit {
 	var hits []hit
 	for i := 0; i+1 < len(s); i++ {
-		c0, c1 := lowerTab[s[i]], lowerTab[s[i+1]]
-		if x.pairs[c0][c1>>6]&(1<<(c1&63)) == 0 {
+		if b1 := s[i+1]; x.pairs[s[i]][b1>>6]&(1<<(b1&63)) == 0 {
 			continue
 		}
-		for _, w := range x.bucket(c0, c1) {
+		for _, w := range x.bucket(lowerTab[s[i]], lowerTab[s[i+1]]) {
 			k := x.words[w]
 			if len(s)-i < len(k.text) {
 				continue
@@ -87,6 +92,15 @@ func (x *keywordIndex) scan(s string) []hit {
 		}
 	}
 	return hits
+}
+
+// cases returns the bytes that lower-case to lower (itself a lower-cased
+// byte).
+func cases(lower byte) []byte {
+	if 'a' <= lower && lower <= 'z' {
+		return []byte{lower, lower - 'a' + 'A'}
+	}
+	return []byte{lower}
 }
 
 // equalLower reports whether s, ASCII-lower-cased, equals lower.
