@@ -24,10 +24,14 @@ type CompileOptions struct {
 // concurrent use.
 //
 // Compiling prepares one pass per item: every distinct path glob of every
-// rule is kept once (globs) and matched at most once per path of an item,
-// and each text expression gets a literal prefilter that spares running it
-// on texts that cannot match; the literals of all the prefilters are
-// found in one scan of the item's text (literals).
+// rule is kept once (globs) and matched at most once per path of an item
+// (those naming a directory or a plain base name are looked up by the
+// path's names instead, globNames), and each text expression gets a
+// literal prefilter that spares running it on texts that cannot match;
+// the literals of all the prefilters are found in one scan of the item's
+// text (literals). An expression that is an alternation is also split
+// into its alternatives (textParts), each with its own prefilter, so that
+// only those whose literals occur run (see splitText).
 type Tagger struct {
 	catalogue string
 	revision  string
