@@ -3,6 +3,7 @@ package tagging
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"testing"
@@ -77,4 +78,22 @@ func FuzzSortTags(f *testing.F) {
 			t.Fatalf("sortTags gave\n%v\nwant\n%v", tags, want)
 		}
 	})
+}
+
+// lookupFact's short cut for a plain key gives what walking the facts
+// with reflect gives, for values of every kind (pointers too).
+func TestLookupFactShortCut(t *testing.T) {
+	str, n := "x", 3
+	facts := map[string]any{"s": "v", "b": true, "i": 2, "i64": int64(4), "f": 1.5, "num": json.Number("7"), "l": []any{"a"},
+		"ls": []string{"a"}, "m": map[string]any{"k": 1}, "nil": nil, "ps": &str, "pi": &n, "pnil": (*int)(nil),
+		"ms": map[string]string{"k": "v"}, "u8": uint8(1), "a.b": "dotted", "a": map[string]any{"b": "nested"}}
+	keys := []string{"s", "b", "i", "i64", "f", "num", "l", "ls", "m", "nil", "ps", "pi", "pnil", "ms", "u8", "a.b", "a", "missing", ""}
+	for _, k := range keys {
+		segs := []string{k}
+		got, gok := lookupFact(facts, segs)
+		want, wok := lookup(reflect.ValueOf(facts), segs, 0)
+		if gok != wok || !reflect.DeepEqual(got, want) || renderFact(got) != renderFact(want) {
+			t.Errorf("lookupFact(%q) = %#v, %v; walking gives %#v, %v", k, got, gok, want, wok)
+		}
+	}
 }

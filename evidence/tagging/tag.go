@@ -350,6 +350,18 @@ func FilePaths(facts map[string]any) []string {
 // ("metrics" → "val.loss") is found by "metrics.val.loss". Maps with string
 // keys of any value type are walked, and a number segment indexes a list.
 func lookupFact(facts map[string]any, segs []string) (any, bool) {
+	if len(segs) == 1 {
+		// A plain key and a value that is not a pointer (which lookup
+		// would follow): the map lookup is lookup's answer.
+		v, ok := facts[segs[0]]
+		if !ok {
+			return nil, false
+		}
+		switch v.(type) {
+		case nil, string, bool, int, int64, float64, json.Number, []any, []string, map[string]any:
+			return v, true
+		}
+	}
 	return lookup(reflect.ValueOf(facts), segs, 0)
 }
 
