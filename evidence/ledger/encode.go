@@ -65,13 +65,7 @@ func indent(dst, src []byte) []byte {
 		switch c {
 		case '"':
 			// Copy the string whole: its punctuation is not JSON's.
-			j := i + 1
-			for j < len(src) && src[j] != '"' {
-				if src[j] == '\\' {
-					j++
-				}
-				j++
-			}
+			j := stringEnd(src, i+1)
 			dst = append(dst, src[i:min(j+1, len(src))]...)
 			i = j
 		case '{', '[':
@@ -95,6 +89,27 @@ func indent(dst, src []byte) []byte {
 		}
 	}
 	return dst
+}
+
+// stringEnd returns the index of the quote that ends the JSON string
+// whose contents start at i (len(src) if there is none): the first quote
+// not escaped, that is, not after an odd number of backslashes.
+func stringEnd(src []byte, i int) int {
+	for j := i; ; {
+		k := bytes.IndexByte(src[j:], '"')
+		if k < 0 {
+			return len(src)
+		}
+		q := j + k
+		n := 0
+		for p := q - 1; p >= i && src[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		j = q + 1
+	}
 }
 
 func newline(dst []byte, depth int) []byte {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,17 +24,24 @@ type CompileOptions struct {
 // concurrent use.
 //
 // Compiling prepares one pass per item: every distinct path glob of every
-// rule is kept once (globs) and matched at most once per path of an item,
-// and each text expression gets a literal prefilter that spares running it
-// on texts that cannot match; the literals of all the prefilters are
-// found in one scan of the item's text (literals).
+// rule is kept once (globs) and matched at most once per path of an item
+// (those naming a directory or a plain base name are looked up by the
+// path's names instead, globNames), and each text expression gets a
+// literal prefilter that spares running it on texts that cannot match;
+// the literals of all the prefilters are found in one scan of the item's
+// text (literals). An expression that is an alternation is also split
+// into its alternatives (textParts), each with its own prefilter, so that
+// only those whose literals occur run (see splitText).
 type Tagger struct {
 	catalogue string
 	revision  string
 	known     map[string]bool
+	// order places every KSB of known in CompareKSB's order.
+	order     map[string]int
 	rules     []compiled
 	globs     []glob         // distinct path globs of all rules
 	globIndex map[string]int // pattern → index in globs
+	globNames globNames      // globs by the name they look for
 	literals  literals       // the prefilter literals of all rules
 }
 
@@ -47,8 +55,9 @@ type compiled struct {
 	sourceTypes map[string]bool
 	paths       []int // indexes into Tagger.globs
 	text        *regexp.Regexp
-	textFilter  prefilter // nil: run text on every item
-	textLits    []int32   // textFilter's literals in Tagger.literals
+	textFilter  prefilter  // nil: run text on every item
+	textLits    litSet     // textFilter's literals in Tagger.literals
+	textParts   []textPart // text split (splitText); nil: run text whole
 	facts       []factCond
 }
 
@@ -78,6 +87,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 		return nil, nil, errors.New("compile rules: no KSB catalogue")
 	}
 	t := &Tagger{catalogue: cat.ID, revision: cat.Revision(), known: catalogueIDs(cat), globIndex: map[string]int{}}
+	t.order = ksbOrder(t.known)
 	var errs []error
 	var warnings []string
 	seen := map[string]string{}
@@ -134,6 +144,7 @@ func Compile(rules []Rule, cat *ksb.Catalogue, opts CompileOptions) (*Tagger, []
 		return nil, warnings, fmt.Errorf("compile rules against catalogue %s: %w", cat.ID, errors.Join(errs...))
 	}
 	t.literals.build()
+	t.globNames = newGlobNames(t.globs)
 	return t, warnings, nil
 }
 
@@ -179,6 +190,12 @@ func (t *Tagger) compileRule(r Rule, ksbs []string) (compiled, error) {
 		if c.textFilter != nil {
 			c.textLits = t.literals.add(c.textFilter)
 		}
+		c.textParts = splitText(r.Match.Text)
+		for i := range c.textParts {
+			if f := newPrefilter(c.textParts[i].re.String()); f != nil {
+				c.textParts[i].lits = t.literals.add(f)
+			}
+		}
 	}
 	for _, k := range sortedKeys(r.Match.Facts) {
 		re, err := regexp.Compile(r.Match.Facts[k])
@@ -198,6 +215,18 @@ func catalogueIDs(cat *ksb.Catalogue) map[string]bool {
 		known[evidence.NormalizeKSB(k.ID)] = true
 	}
 	return known
+}
+
+// ksbOrder numbers the KSB IDs of known in CompareKSB's order (which is
+// total: it gives 0 only for equal IDs).
+func ksbOrder(known map[string]bool) map[string]int {
+	ids := sortedKeys(known)
+	slices.SortFunc(ids, CompareKSB)
+	order := make(map[string]int, len(ids))
+	for i, id := range ids {
+		order[id] = i
+	}
+	return order
 }
 
 func sortedKeys[V any](m map[string]V) []string {

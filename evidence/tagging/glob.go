@@ -111,3 +111,60 @@ func (g *glob) match(p string) bool {
 	ok, _ := doublestar.Match(g.pattern, p)
 	return ok
 }
+
+// globNames indexes the globs that name a directory (globAnyDir) or a
+// base name without metacharacters (globAnyBase) by that name, so that
+// which of them an item's paths match is found by looking up each path's
+// names, rather than by trying every glob on every path.
+type globNames struct {
+	dirs    map[string][]int // directory name → globs (by index)
+	bases   map[string][]int // base name → globs
+	covered []uint64         // bit i: globs[i] is in dirs or bases
+}
+
+func newGlobNames(globs []glob) globNames {
+	n := globNames{dirs: map[string][]int{}, bases: map[string][]int{}, covered: make([]uint64, (len(globs)+63)/64)}
+	for i, g := range globs {
+		switch {
+		case g.shape == globAnyDir:
+			n.dirs[g.lit] = append(n.dirs[g.lit], i)
+		case g.shape == globAnyBase && !g.litMeta:
+			n.bases[g.lit] = append(n.bases[g.lit], i)
+		default:
+			continue
+		}
+		n.covered[i/64] |= 1 << (i % 64)
+	}
+	return n
+}
+
+// match sets in hit the bit of every covered glob that matches one of
+// paths, as glob.match would, and reports true; or, if a path is empty or
+// ends in a slash (where glob.match asks doublestar), false without
+// setting any.
+func (n *globNames) match(paths []string, hit []uint64) bool {
+	for _, p := range paths {
+		if p == "" || strings.HasSuffix(p, "/") {
+			return false
+		}
+	}
+	set := func(gs []int) {
+		for _, i := range gs {
+			hit[i/64] |= 1 << (i % 64)
+		}
+	}
+	for _, p := range paths {
+		// "**/B" with a plain B: the base name is B. "**/D/**": some
+		// name along the path (the base name too) is D.
+		set(n.bases[p[strings.LastIndexByte(p, '/')+1:]])
+		for rest := p; ; {
+			name, after, more := strings.Cut(rest, "/")
+			set(n.dirs[name])
+			if !more {
+				break
+			}
+			rest = after
+		}
+	}
+	return true
+}

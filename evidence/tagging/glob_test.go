@@ -54,3 +54,64 @@ func TestGlobFastPaths(t *testing.T) {
 		}
 	}
 }
+
+// globNames decides the globs it covers as trying each on every path
+// does, for lists of random paths (and says it cannot for a list with an
+// empty path or one ending in a slash).
+func TestGlobNames(t *testing.T) {
+	patterns := []string{"**/monitoring/**", "**/.", "**/..", "**/./**", "**/NEWS", "**/a.b", "**/x/**/y", "**/*.tf", "docs/**"}
+	for _, r := range Builtin() {
+		patterns = append(patterns, r.Match.Paths...)
+	}
+	var globs []glob
+	for _, p := range patterns {
+		globs = append(globs, compileGlob(p))
+	}
+	names := newGlobNames(globs)
+	covered := 0
+	for i := range globs {
+		if names.covered[i/64]&(1<<(i%64)) != 0 {
+			covered++
+		}
+	}
+	if covered < len(globs)/2 {
+		t.Fatalf("only %d of %d globs covered", covered, len(globs))
+	}
+	segs := []string{"monitoring", "k8s", "deploy", "docs", "tests", "README.md", "NEWS", "main.tf", "a.b", "Dockerfile",
+		"x", "y", ".github", "workflows", "ci.yml", "Jenkinsfile", "conftest.py", "helm", ".", "..", "", "é", "charts", "grafana"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		var paths []string
+		for range 1 + rng.IntN(3) {
+			parts := make([]string, 1+rng.IntN(4))
+			for i := range parts {
+				parts[i] = segs[rng.IntN(len(segs))]
+			}
+			paths = append(paths, strings.Join(parts, "/"))
+		}
+		hit := make([]uint64, len(names.covered))
+		ok := names.match(paths, hit)
+		odd := false
+		for _, p := range paths {
+			odd = odd || p == "" || strings.HasSuffix(p, "/")
+		}
+		if ok == odd {
+			t.Fatalf("match(%q) = %v", paths, ok)
+		}
+		if !ok {
+			continue
+		}
+		for i, g := range globs {
+			if names.covered[i/64]&(1<<(i%64)) == 0 {
+				continue
+			}
+			want := false
+			for _, p := range paths {
+				want = want || g.match(p)
+			}
+			if got := hit[i/64]&(1<<(i%64)) != 0; got != want {
+				t.Fatalf("glob %q on %q: by name %v, by trying %v", g.pattern, paths, got, want)
+			}
+		}
+	}
+}

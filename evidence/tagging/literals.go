@@ -1,6 +1,9 @@
 package tagging
 
-import "unicode/utf8"
+import (
+	"slices"
+	"unicode/utf8"
+)
 
 // literals holds the prefilter literals of every rule of a Tagger in one
 // Aho–Corasick automaton, so that one pass over an item's lower-cased
@@ -13,17 +16,28 @@ type literals struct {
 
 	classes [utf8.RuneSelf]uint8 // byte → class; 0: a byte no literal holds
 	nclass  int
-	next    []int32   // state*nclass + class → next state (failure links folded in)
-	out     [][]int32 // state → the literals ending there (own and via failure links)
+	// next is state*nclass + class → next state (failure links folded
+	// in), with hasOut set when literals end there. It is kept small, for
+	// the cache: nil when there are more states than fit (scan then says
+	// every literal occurs, which only lets every rule's expression run).
+	next []uint16
+	out  [][]int32 // state → the literals ending there (own and via failure links)
 }
 
-// add returns the ids of p's literals, adding those not yet known. It
+// hasOut marks a state of literals.next where literals end; maxStates is
+// how many states fit beside it.
+const (
+	hasOut    = 1 << 15
+	maxStates = hasOut
+)
+
+// add returns the set of p's literals, adding those not yet known. It
 // must be called before build.
-func (a *literals) add(p prefilter) []int32 {
+func (a *literals) add(p prefilter) litSet {
 	if a.index == nil {
 		a.index = map[lit]int32{}
 	}
-	ids := make([]int32, 0, len(p))
+	var set litSet
 	for _, l := range p {
 		id, ok := a.index[l]
 		if !ok {
@@ -31,9 +45,34 @@ func (a *literals) add(p prefilter) []int32 {
 			a.index[l] = id
 			a.lits = append(a.lits, l)
 		}
-		ids = append(ids, id)
+		w, bit := int(id/64), uint64(1)<<(id%64)
+		if i := slices.IndexFunc(set, func(x litWord) bool { return x.w == w }); i >= 0 {
+			set[i].bits |= bit
+		} else {
+			set = append(set, litWord{w, bit})
+		}
 	}
-	return ids
+	return set
+}
+
+// litSet is a set of literals, as the words of a found set (see scan)
+// that hold them: literal id is in it if bit id%64 of the entry for word
+// id/64 is set.
+type litSet []litWord
+
+type litWord struct {
+	w    int
+	bits uint64
+}
+
+// any reports whether found holds one of the literals of set.
+func (set litSet) any(found []uint64) bool {
+	for _, x := range set {
+		if found[x.w]&x.bits != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // build makes the automaton of the literals added.
@@ -99,9 +138,18 @@ func (a *literals) build() {
 			}
 		}
 	}
-	a.next = make([]int32, 0, len(goTo)*a.nclass)
+	if len(goTo) > maxStates {
+		return
+	}
+	a.next = make([]uint16, 0, len(goTo)*a.nclass)
 	for _, row := range goTo {
-		a.next = append(a.next, row...)
+		for _, t := range row {
+			n := uint16(t)
+			if len(a.out[t]) > 0 {
+				n |= hasOut
+			}
+			a.next = append(a.next, n)
+		}
 	}
 }
 
@@ -112,14 +160,23 @@ func (a *literals) scan(lower string, found []uint64) {
 	if len(a.lits) == 0 {
 		return
 	}
-	s := int32(0)
+	if a.next == nil {
+		for id := range a.lits {
+			found[id/64] |= 1 << (id % 64)
+		}
+		return
+	}
+	s := uint16(0)
 	for i := 0; i < len(lower); i++ {
 		var c uint8
 		if b := lower[i]; b < utf8.RuneSelf {
 			c = a.classes[b]
 		}
-		s = a.next[int(s)*a.nclass+int(c)]
-		for _, id := range a.out[s] {
+		s = a.next[int(s&^hasOut)*a.nclass+int(c)]
+		if s&hasOut == 0 {
+			continue
+		}
+		for _, id := range a.out[s&^hasOut] {
 			l := &a.lits[id]
 			if (l.before && !boundary(lower, i+1-len(l.s))) || (l.after && !boundary(lower, i+1)) {
 				continue

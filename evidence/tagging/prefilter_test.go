@@ -1,6 +1,7 @@
 package tagging
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -168,4 +169,26 @@ func FuzzLiterals(f *testing.F) {
 	}
 	tg := builtinTagger(f)
 	f.Fuzz(func(t *testing.T, txt string) { literalsAgree(t, tg, txt) })
+}
+
+// An automaton too large for literals.next gives up: every literal is
+// said to occur, so every expression runs and none is wrongly skipped.
+func TestLiteralsTooMany(t *testing.T) {
+	var a literals
+	var p prefilter
+	for i := range 6000 { // little shared prefix: about 10 states each
+		p = append(p, lit{s: fmt.Sprintf("%x", uint64(i+1)*0x9e3779b97f4a7c15)})
+	}
+	a.add(p)
+	a.build()
+	if a.next != nil {
+		t.Fatalf("automaton of %d literals built", len(a.lits))
+	}
+	found := make([]uint64, a.words())
+	a.scan("nothing", found)
+	for id := range a.lits {
+		if found[id/64]&(1<<(id%64)) == 0 {
+			t.Fatalf("literal %d not reported", id)
+		}
+	}
 }

@@ -1,9 +1,11 @@
 package tagging
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,7 +59,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	}
 
 	if len(t.rules) > 0 {
-		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs, literals: &t.literals}
+		in := matchInput{item: it, text: it.Title + "\n" + it.Summary, globs: t.globs, names: &t.globNames, literals: &t.literals}
 		for i := range t.rules {
 			r := &t.rules[i]
 			if !r.matches(&in) {
@@ -70,12 +72,7 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 		}
 	}
 
-	sort.SliceStable(tags, func(i, j int) bool {
-		if c := CompareKSB(tags[i].KSB, tags[j].KSB); c != 0 {
-			return c < 0
-		}
-		return tags[i].By < tags[j].By
-	})
+	t.sortTags(tags)
 	out := tags[:0]
 	for i, tg := range tags {
 		if i > 0 && tg.KSB == out[len(out)-1].KSB && tg.By == out[len(out)-1].By {
@@ -86,6 +83,44 @@ func (t *Tagger) Tag(it *evidence.Item) []string {
 	it.Tags = out
 	sort.Strings(warnings)
 	return warnings
+}
+
+// sortTags sorts tags stably by KSB (CompareKSB), then By. The KSBs of
+// the catalogue are compared by their place in it (Tagger.order), which
+// CompareKSB gave at Compile; only others need CompareKSB itself.
+func (t *Tagger) sortTags(tags []evidence.Tag) {
+	ordOf := func(k string) int {
+		if ord, ok := t.order[k]; ok {
+			return ord
+		}
+		return -1
+	}
+	compare := func(a, b *evidence.Tag, oa, ob int) int {
+		c := 0
+		if oa >= 0 && ob >= 0 {
+			c = cmp.Compare(oa, ob)
+		} else {
+			c = CompareKSB(a.KSB, b.KSB)
+		}
+		if c != 0 {
+			return c
+		}
+		return strings.Compare(a.By, b.By)
+	}
+	const few = 16
+	if len(tags) > few {
+		slices.SortStableFunc(tags, func(a, b evidence.Tag) int { return compare(&a, &b, ordOf(a.KSB), ordOf(b.KSB)) })
+		return
+	}
+	// Insertion sort (stable), each tag's place looked up once.
+	var ords [few]int
+	for i := range tags {
+		ords[i] = ordOf(tags[i].KSB)
+		for j := i; j > 0 && compare(&tags[j], &tags[j-1], ords[j], ords[j-1]) < 0; j-- {
+			tags[j], tags[j-1] = tags[j-1], tags[j]
+			ords[j], ords[j-1] = ords[j-1], ords[j]
+		}
+	}
 }
 
 // matchInput caches what several rules look at, so that each item is
@@ -102,8 +137,9 @@ type matchInput struct {
 	lowerOK   bool   // text is ASCII, so the prefilters apply
 	gotLower  bool
 	globs     []glob
-	globTried []uint64 // bit i: globs[i] tried on the paths
-	globHit   []uint64 // bit i: globs[i] matches some path
+	names     *globNames // indexes globs; nil: every glob is tried
+	globTried []uint64   // bit i: globs[i] tried on the paths
+	globHit   []uint64   // bit i: globs[i] matches some path
 
 	facts []renderedFact // the fact keys looked up so far
 
@@ -145,12 +181,35 @@ func (in *matchInput) ruleTextMayMatch(r *compiled) bool {
 	if r.textLits == nil || !in.getLower() {
 		return true
 	}
+	return in.anyFound(r.textLits)
+}
+
+// anyFound reports whether one of the literals of set occurs in the
+// text, which must be ASCII (getLower); an empty set: true.
+func (in *matchInput) anyFound(set litSet) bool {
+	if set == nil {
+		return true
+	}
 	if in.found == nil {
 		in.found = make([]uint64, in.literals.words())
 		in.literals.scan(in.lower, in.found)
 	}
-	for _, id := range r.textLits {
-		if in.found[id/64]&(1<<(id%64)) != 0 {
+	return set.any(in.found)
+}
+
+// textMatches reports whether r.text matches the text: by its parts whose
+// prefilters admit the text when it is ASCII and r.text is split,
+// otherwise whole; in either case only if ruleTextMayMatch.
+func (in *matchInput) textMatches(r *compiled) bool {
+	if !in.ruleTextMayMatch(r) {
+		return false
+	}
+	if r.textParts == nil || !in.getLower() {
+		return r.text.MatchString(in.text)
+	}
+	for i := range r.textParts {
+		p := &r.textParts[i]
+		if in.anyFound(p.lits) && p.match(in.text, in.lower) {
 			return true
 		}
 	}
@@ -163,6 +222,10 @@ func (in *matchInput) globMatches(i int) bool {
 		words := (len(in.globs) + 63) / 64
 		bits := make([]uint64, 2*words)
 		in.globTried, in.globHit = bits[:words], bits[words:]
+		// The globs indexed by name are decided at once.
+		if in.names != nil && in.names.match(in.filePaths(), in.globHit) {
+			copy(in.globTried, in.names.covered)
+		}
 	}
 	w, bit := i/64, uint64(1)<<(i%64)
 	if in.globTried[w]&bit == 0 {
@@ -188,7 +251,7 @@ func (r *compiled) matches(in *matchInput) bool {
 	if len(r.paths) > 0 && !r.anyPath(in) {
 		return false
 	}
-	if r.text != nil && (!in.ruleTextMayMatch(r) || !r.text.MatchString(in.text)) {
+	if r.text != nil && !in.textMatches(r) {
 		return false
 	}
 	for i := range r.facts {
@@ -287,6 +350,18 @@ func FilePaths(facts map[string]any) []string {
 // ("metrics" → "val.loss") is found by "metrics.val.loss". Maps with string
 // keys of any value type are walked, and a number segment indexes a list.
 func lookupFact(facts map[string]any, segs []string) (any, bool) {
+	if len(segs) == 1 {
+		// A plain key and a value that is not a pointer (which lookup
+		// would follow): the map lookup is lookup's answer.
+		v, ok := facts[segs[0]]
+		if !ok {
+			return nil, false
+		}
+		switch v.(type) {
+		case nil, string, bool, int, int64, float64, json.Number, []any, []string, map[string]any:
+			return v, true
+		}
+	}
 	return lookup(reflect.ValueOf(facts), segs, 0)
 }
 
@@ -338,11 +413,72 @@ func renderFact(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
+	var buf [128]byte
+	if b, ok := appendPlainJSON(buf[:0], v); ok {
+		return string(b)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// appendPlainJSON appends json.Marshal's encoding of v for the common
+// shapes of a fact: nil, a bool, an int, a string of printable ASCII that
+// JSON need not escape, and lists of these. ok is false (and dst is to be
+// dropped) for anything else; json.Marshal then does it.
+func appendPlainJSON(dst []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...), true
+	case bool:
+		return strconv.AppendBool(dst, x), true
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10), true
+	case int64:
+		return strconv.AppendInt(dst, x, 10), true
+	case string:
+		for i := 0; i < len(x); i++ {
+			if c := x[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return dst, false
+			}
+		}
+		dst = append(dst, '"')
+		dst = append(dst, x...)
+		return append(dst, '"'), true
+	case []any:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendPlainJSON(dst, e); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	case []string:
+		if x == nil {
+			return append(dst, "null"...), true
+		}
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var ok bool
+			if dst, ok = appendPlainJSON(dst, e); !ok {
+				return dst, false
+			}
+		}
+		return append(dst, ']'), true
+	}
+	return dst, false
 }
 
 // CompareKSB orders KSB IDs naturally (see evidence.CompareKSB).

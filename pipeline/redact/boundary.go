@@ -121,7 +121,7 @@ func (g *guard) Warn(msg string) { g.next.Warn(g.r.Message(msg)) }
 // Message redacts s, then caps it at MaxMessageBytes: for warnings, skip
 // reasons and other one-line messages.
 func (r *Redactor) Message(s string) string {
-	s, _ = r.String(s)
+	s, _ = r.mask(s, nil)
 	s, _ = capBytes(s, MaxMessageBytes)
 	return s
 }
@@ -132,7 +132,7 @@ func (r *Redactor) Error(err error) string {
 	if err == nil {
 		return ""
 	}
-	s, _ := r.String(err.Error())
+	s, _ := r.mask(err.Error(), nil)
 	return s
 }
 
@@ -153,7 +153,7 @@ func (r *Redactor) Cursor(c json.RawMessage) json.RawMessage {
 		return json.RawMessage(s)
 	}
 	counts := Counts{}
-	v = r.value(v, counts)
+	v, _ = r.value(v, counts)
 	if len(counts) == 0 {
 		return c
 	}
@@ -179,7 +179,7 @@ type logHandler struct {
 func (h *logHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
 
 func (h *logHandler) Handle(ctx context.Context, rec slog.Record) error {
-	msg, _ := h.r.String(rec.Message)
+	msg, _ := h.r.mask(rec.Message, nil)
 	out := slog.NewRecord(rec.Time, rec.Level, msg, rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.attr(a))
@@ -201,11 +201,11 @@ func (h *logHandler) WithGroup(name string) slog.Handler {
 }
 
 func (h *logHandler) attr(a slog.Attr) slog.Attr {
-	a.Key, _ = h.r.String(a.Key)
+	a.Key, _ = h.r.mask(a.Key, nil)
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		s, _ := h.r.String(v.String())
+		s, _ := h.r.mask(v.String(), nil)
 		a.Value = slog.StringValue(s)
 	case slog.KindGroup:
 		g := v.Group()
@@ -219,7 +219,7 @@ func (h *logHandler) attr(a slog.Attr) slog.Attr {
 		if err, ok := v.Any().(error); ok {
 			s = h.r.Error(err)
 		} else {
-			s, _ = h.r.String(fmt.Sprint(v.Any()))
+			s, _ = h.r.mask(fmt.Sprint(v.Any()), nil)
 		}
 		a.Value = slog.StringValue(s)
 	default:

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"math/bits"
 	"regexp"
 	"slices"
 	"sort"
@@ -85,25 +86,9 @@ const maxMatches = 100_000
 type span struct{ a, b, ri int }
 
 // pass finds every candidate in s, merges overlapping ones, and masks them.
-// It adds to counts and reports whether s changed.
+// It adds to counts (unless nil) and reports whether s changed.
 func (r *Redactor) pass(s string, counts Counts) (string, bool) {
-	hits := r.kw.scan(s)
-	var spans []span
-	for ri := range r.rules {
-		for di := range r.rules[ri].dets {
-			d := &r.rules[ri].dets[di]
-			if len(d.keywords) > 0 && len(hits) == 0 {
-				continue
-			}
-			spans = d.find(s, hits, r.detKw[ri][di], ri, spans)
-		}
-	}
-	if len(spans) == 0 {
-		return s, false
-	}
-	spans = dropMasked(s, spans, func(ri int) bool {
-		return len(r.rules[ri].dets) > 0 && r.rules[ri].dets[0].configured
-	})
+	spans := r.candidates(s)
 	if len(spans) == 0 {
 		return s, false
 	}
@@ -125,11 +110,58 @@ func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 		name := r.rules[cur.ri].name
 		sb.WriteString(s[last:cur.a])
 		sb.WriteString(Mask(name))
-		counts[name]++
+		if counts != nil {
+			counts[name]++
+		}
 		last = cur.b
 	}
 	sb.WriteString(s[last:])
 	return sb.String(), true
+}
+
+// candidates returns what pass masks in s, unordered: none when s is
+// left as it is.
+func (r *Redactor) candidates(s string) []span {
+	hits := r.kw.scan(s)
+	var spans []span
+	if len(hits) == 0 {
+		for _, f := range r.whole {
+			spans = r.find(f, s, nil, spans)
+		}
+	} else {
+		// Only the detectors whose keywords occur can find anything;
+		// they run in the order of r.dets, as all of them would.
+		var buf [4]uint64
+		run := buf[:]
+		if n := (len(r.dets) + 63) / 64; n > len(buf) {
+			run = make([]uint64, n)
+		}
+		for _, f := range r.whole {
+			run[f/64] |= 1 << (f % 64)
+		}
+		for _, h := range hits {
+			for _, f := range r.byKw[h.k] {
+				run[f/64] |= 1 << (f % 64)
+			}
+		}
+		for w, word := range run {
+			for ; word != 0; word &= word - 1 {
+				spans = r.find(w*64+bits.TrailingZeros64(word), s, hits, spans)
+			}
+		}
+	}
+	if len(spans) == 0 {
+		return nil
+	}
+	return dropMasked(s, spans, func(ri int) bool {
+		return len(r.rules[ri].dets) > 0 && r.rules[ri].dets[0].configured
+	})
+}
+
+// find runs detector r.dets[f] on s (see detector.find).
+func (r *Redactor) find(f int, s string, hits []hit, spans []span) []span {
+	ref := r.dets[f]
+	return r.rules[ref.ri].dets[ref.di].find(s, hits, r.detKw[ref.ri][ref.di], ref.ri, spans)
 }
 
 // dropMasked removes candidates that lie wholly inside masks already in s,

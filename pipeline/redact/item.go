@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"time"
@@ -22,24 +23,23 @@ import (
 // alone; any other value is walked in its JSON form (the form the store
 // writes), and replaced by that form only if something in it was masked.
 // When masking makes two map keys equal, the later (in sorted order) gets
-// a " #2", " #3", … suffix, so no fact is lost.
+// a " #2", " #3", … suffix, so no fact is lost. Lists are masked in place;
+// a map with something to mask is replaced by a masked copy, and one with
+// nothing is kept as it is (a nil map becomes an empty one, as the store
+// writes {} for it).
 //
 // Masking an item twice changes nothing more and counts nothing more.
 // Artefact names, IDs, source names and tag KSBs are not touched: they come
 // from configuration or are derived, not free text.
 func (r *Redactor) Item(it *evidence.Item) Counts {
 	c := Counts{}
-	str := func(p *string) {
-		s, n := r.String(*p)
-		*p = s
-		c.Add(n)
-	}
+	str := func(p *string) { *p, _ = r.mask(*p, c) }
 	str(&it.Title)
 	str(&it.Summary)
 	str(&it.Origin.URI)
 	str(&it.Origin.NativeID)
 	if it.Facts != nil {
-		it.Facts = r.mapAny(it.Facts, c)
+		it.Facts, _ = r.mapAny(it.Facts, c)
 	}
 	for i := range it.Links {
 		str(&it.Links[i].Rel)
@@ -64,27 +64,30 @@ func merge(rs []evidence.Redaction, c Counts) []evidence.Redaction {
 	return all.Redactions()
 }
 
-// value masks the strings in a fact value, returning the value to store.
-func (r *Redactor) value(v any, c Counts) any {
+// value masks the strings in a fact value. It returns the value to store
+// and whether that is a new one; lists are masked in place (and are not
+// new), and a value that needs no masking is returned as it is.
+func (r *Redactor) value(v any, c Counts) (any, bool) {
 	switch x := v.(type) {
 	case nil, bool, json.Number, time.Time, time.Duration:
-		return v
+		return v, false
 	case string:
-		s, n := r.String(x)
-		c.Add(n)
-		return s
+		if s, ok := r.mask(x, c); ok {
+			return s, true
+		}
+		return v, false
 	case []any:
 		for i := range x {
-			x[i] = r.value(x[i], c)
+			if nv, ok := r.value(x[i], c); ok {
+				x[i] = nv
+			}
 		}
-		return x
+		return v, false
 	case []string:
 		for i := range x {
-			s, n := r.String(x[i])
-			c.Add(n)
-			x[i] = s
+			x[i], _ = r.mask(x[i], c)
 		}
-		return x
+		return v, false
 	case map[string]any:
 		return r.mapAny(x, c)
 	case map[string]string:
@@ -94,7 +97,7 @@ func (r *Redactor) value(v any, c Counts) any {
 	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
 		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
-		return v
+		return v, false
 	}
 	return r.viaJSON(v, c)
 }
@@ -103,44 +106,72 @@ func (r *Redactor) value(v any, c Counts) any {
 // secret the value is kept as it is; otherwise the masked JSON form
 // replaces it. A value that cannot be marshalled is kept: the store cannot
 // write it either, and says so.
-func (r *Redactor) viaJSON(v any, c Counts) any {
+func (r *Redactor) viaJSON(v any, c Counts) (any, bool) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return v
+		return v, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var g any
 	if err := dec.Decode(&g); err != nil {
-		return v
+		return v, false
 	}
 	local := Counts{}
-	g = r.value(g, local)
+	g, _ = r.value(g, local)
 	if len(local) == 0 {
-		return v
+		return v, false
 	}
 	c.Add(local)
-	return g
+	return g, true
 }
 
-func (r *Redactor) mapAny(m map[string]any, c Counts) map[string]any {
-	newKeys := keys(r, m, c)
-	out := make(map[string]any, len(m))
-	for _, k := range sortedKeys(m) {
-		out[newKeys[k]] = r.value(m[k], c)
-	}
-	return out
+// mapAny masks the keys and values of m (see maskMap).
+func (r *Redactor) mapAny(m map[string]any, c Counts) (map[string]any, bool) {
+	return maskMap(r, m, c, r.value)
 }
 
-func (r *Redactor) mapString(m map[string]string, c Counts) map[string]string {
-	newKeys := keys(r, m, c)
-	out := make(map[string]string, len(m))
-	for _, k := range sortedKeys(m) {
-		s, n := r.String(m[k])
-		c.Add(n)
-		out[newKeys[k]] = s
+// mapString masks the keys and values of m (see maskMap).
+func (r *Redactor) mapString(m map[string]string, c Counts) (map[string]string, bool) {
+	return maskMap(r, m, c, r.mask)
+}
+
+// maskMap masks the keys of m and, with val, its values. When nothing in
+// it needs masking it returns m itself (and false); otherwise a new map
+// (and true), leaving m as it was but for lists in it, which val masks in
+// place. A nil map gives a new empty one, as the store writes {} for it.
+func maskMap[V any](r *Redactor, m map[string]V, c Counts, val func(V, Counts) (V, bool)) (map[string]V, bool) {
+	if m == nil {
+		return map[string]V{}, true
 	}
-	return out
+	var out map[string]V // a copy of m, once some value is new
+	renamed := false     // some key is masked
+	for k, v := range m {
+		renamed = renamed || len(r.candidates(k)) > 0
+		nv, ok := val(v, c)
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(m)
+		}
+		out[k] = nv
+	}
+	if renamed {
+		if out == nil {
+			out = m
+		}
+		newKeys := keys(r, m, c)
+		named := make(map[string]V, len(m))
+		for k, v := range out {
+			named[newKeys[k]] = v
+		}
+		return named, true
+	}
+	if out == nil {
+		return m, false
+	}
+	return out, true
 }
 
 // keys masks the keys of m and returns old → new, keeping new keys
@@ -151,13 +182,12 @@ func keys[V any](r *Redactor, m map[string]V, c Counts) map[string]string {
 	used := make(map[string]bool, len(m))
 	var changed []string
 	for k := range m {
-		nk, n := r.String(k)
-		if len(n) == 0 {
+		nk, ok := r.mask(k, c)
+		if !ok {
 			out[k] = k
 			used[k] = true
 			continue
 		}
-		c.Add(n)
 		out[k] = nk
 		changed = append(changed, k)
 	}
@@ -168,23 +198,10 @@ func keys[V any](r *Redactor, m map[string]V, c Counts) map[string]string {
 			// The space keeps the suffix out of a masked value; should
 			// the suffixed key still match a rule, mask that too, so the
 			// key is a fixed point.
-			nk = fmt.Sprintf("%s #%d", out[k], i)
-			if s, n := r.String(nk); len(n) > 0 {
-				c.Add(n)
-				nk = s
-			}
+			nk, _ = r.mask(fmt.Sprintf("%s #%d", out[k], i), c)
 		}
 		out[k] = nk
 		used[nk] = true
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

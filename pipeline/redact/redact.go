@@ -71,7 +71,16 @@ type Redactor struct {
 	// says which keywords (by index) rules[ri].dets[di] uses.
 	kw    keywordIndex
 	detKw [][][]bool
+	// dets lists every detector, rule by rule; whole holds those without
+	// keywords (which run on every text) and byKw[k] those using keyword
+	// k, by index in dets.
+	dets  []detRef
+	whole []int
+	byKw  [][]int
 }
+
+// detRef is detector rules[ri].dets[di].
+type detRef struct{ ri, di int }
 
 // Options configure a Redactor.
 type Options struct {
@@ -178,6 +187,22 @@ func (r *Redactor) index() {
 			r.detKw[ri][di] = uses
 		}
 	}
+	r.byKw = make([][]int, len(r.kw.words))
+	for ri, ru := range r.rules {
+		for di, d := range ru.dets {
+			f := len(r.dets)
+			r.dets = append(r.dets, detRef{ri, di})
+			if len(d.keywords) == 0 {
+				r.whole = append(r.whole, f)
+				continue
+			}
+			for k, uses := range r.detKw[ri][di] {
+				if uses {
+					r.byKw[k] = append(r.byKw[k], f)
+				}
+			}
+		}
+	}
 }
 
 // Rules returns the rule names, built-in first, in priority order.
@@ -193,18 +218,26 @@ func (r *Redactor) Rules() []string {
 // a fixed point: String of it returns it unchanged, with no counts.
 func (r *Redactor) String(s string) (string, Counts) {
 	counts := Counts{}
+	s, _ = r.mask(s, counts)
+	return s, counts
+}
+
+// mask is String adding to counts (which may be nil: not counted); it
+// reports whether s changed, and returns s itself when it did not.
+func (r *Redactor) mask(s string, counts Counts) (string, bool) {
+	changed := false
 	for range maxPasses {
-		out, changed := r.pass(s, counts)
-		if !changed {
-			return s, counts
+		out, ok := r.pass(s, counts)
+		if !ok {
+			return s, changed
 		}
 		// Masking can bring a new match into being (a key next to a
 		// mask, say); go again until nothing changes. Masks are opaque
 		// to every detector, so this ends after a pass or two; the
 		// bound keeps the work linear whatever the patterns.
-		s = out
+		s, changed = out, true
 	}
-	return s, counts
+	return s, changed
 }
 
 // maxPasses bounds how many times String goes over a text.
