@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -69,10 +70,7 @@ func (g *guard) Emit(ctx context.Context, e collectors.Emission) error {
 			Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
 	}
 	if len(encodings) > 0 {
-		if it.Facts == nil {
-			it.Facts = map[string]any{}
-		}
-		it.Facts["artefact_encodings"] = encodings
+		setFact(&it, "artefact_encodings", encodings)
 	}
 	g.r.Item(&it)
 	if len(counts) > 0 {
@@ -80,11 +78,11 @@ func (g *guard) Emit(ctx context.Context, e collectors.Emission) error {
 	}
 	if t, cut := capRunes(it.Title, MaxTitleRunes); cut {
 		it.Title = t
-		setFact(&it, "title_truncated")
+		setFact(&it, "title_truncated", true)
 	}
 	if s, cut := capBytes(it.Summary, MaxSummaryBytes); cut {
 		it.Summary = s
-		setFact(&it, "summary_truncated")
+		setFact(&it, "summary_truncated", true)
 	}
 	return g.next.Emit(ctx, collectors.Emission{Item: it, Files: files})
 }
@@ -236,11 +234,14 @@ func asAttrs(xs []any) []slog.Attr {
 	return out
 }
 
-func setFact(it *evidence.Item, key string) {
-	if it.Facts == nil {
-		it.Facts = map[string]any{}
-	}
-	it.Facts[key] = true
+// setFact sets a fact on a copy of it's facts: Redactor.Item keeps a map
+// with nothing to mask, so it.Facts may still be the collector's own map,
+// which the guard must not write into.
+func setFact(it *evidence.Item, key string, v any) {
+	facts := make(map[string]any, len(it.Facts)+1)
+	maps.Copy(facts, it.Facts)
+	facts[key] = v
+	it.Facts = facts
 }
 
 // utf8MediaType gives the media type of text re-encoded as UTF-8.

@@ -104,9 +104,15 @@ func TestGuardCutsAfterRedaction(t *testing.T) {
 	g := r.Guard(next, 1<<20)
 	title := strings.Repeat("a", MaxTitleRunes-10) + " " + ghToken
 	summary := strings.Repeat("b ", MaxSummaryBytes/2-8) + awsKeyID
-	err := g.Emit(context.Background(), collectors.Emission{Item: evidence.Item{Title: title, Summary: summary}})
+	// The collector's facts map, with nothing to mask: the guard marks
+	// the cuts on a copy, never in the collector's map.
+	facts := map[string]any{"branch": "main"}
+	err := g.Emit(context.Background(), collectors.Emission{Item: evidence.Item{Title: title, Summary: summary, Facts: facts}})
 	if err != nil || len(next.items) != 1 {
 		t.Fatal(err)
+	}
+	if len(facts) != 1 {
+		t.Errorf("the guard wrote into the collector's facts map: %v", facts)
 	}
 	it := next.items[0]
 	for _, f := range []string{it.Title, it.Summary} {
