@@ -30,13 +30,15 @@ func LoadLedger(ctx context.Context, l *ledger.Ledger) ([]evidence.Item, map[str
 // listed, and those with a review (knownItems): the result is the
 // coverage of every item read.
 func ComputeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	return computeCoverage(ctx, l, cat, target, now, indexedItems(ctx, l))
+	return computeCoverage(ctx, l, cat, target, now, ledger.SnapshotOptions{Known: indexedItems(ctx, l)})
 }
 
-// computeCoverage is ComputeCoverage taking what is known of the items
-// from known (nil: every item is read).
-func computeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time, known map[string]ledger.Known) (coverage.Report, []string, error) {
-	snap, err := l.Snapshot(ctx, ledger.SnapshotOptions{Verifier: target.Reviewers, Known: known})
+// computeCoverage is ComputeCoverage reading the snapshot with opts (what
+// is known of the items, and the listing, if any); the verifier is the
+// target's.
+func computeCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time, opts ledger.SnapshotOptions) (coverage.Report, []string, error) {
+	opts.Verifier = target.Reviewers
+	snap, err := l.Snapshot(ctx, opts)
 	if err != nil {
 		return coverage.Report{}, nil, err
 	}
@@ -83,13 +85,13 @@ func SnapshotCoverage(snap *ledger.Snapshot, cat *ksb.Catalogue, target coverage
 // with, so that retag can say what the change did; it is dropped once no
 // item is stale.
 func UpdateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time) (coverage.Report, []string, error) {
-	return updateCoverage(ctx, l, cat, target, now, indexedItems(ctx, l))
+	return updateCoverage(ctx, l, cat, target, now, ledger.SnapshotOptions{Known: indexedItems(ctx, l)})
 }
 
-// updateCoverage is UpdateCoverage taking what is known of the items from
-// known (see computeCoverage).
-func updateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time, known map[string]ledger.Known) (coverage.Report, []string, error) {
-	rep, corrupt, err := computeCoverage(ctx, l, cat, target, now, known)
+// updateCoverage is UpdateCoverage reading the snapshot with opts (see
+// computeCoverage).
+func updateCoverage(ctx context.Context, l *ledger.Ledger, cat *ksb.Catalogue, target coverage.Target, now time.Time, opts ledger.SnapshotOptions) (coverage.Report, []string, error) {
+	rep, corrupt, err := computeCoverage(ctx, l, cat, target, now, opts)
 	if err != nil {
 		return rep, corrupt, err
 	}

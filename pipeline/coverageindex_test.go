@@ -94,6 +94,9 @@ func TestCoverageFromIndexMatchesFull(t *testing.T) {
 	}
 	same("run 1", stored("run 1"))
 	reads("run 1", d.ID) // d gains its link to c; nothing is read for coverage
+	if n := cs.itemLists(); n != 1 {
+		t.Errorf("run 1 listed the items %d times, want once (the coverage step takes the link step's listing)", n)
+	}
 
 	// Between runs: a coach rejects S10 on a and accepts K12, the
 	// apprentice excludes b, and c is rewritten with another tag (as retag

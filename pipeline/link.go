@@ -464,13 +464,22 @@ func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 	return sum, warnings, err
 }
 
-// link is Link that also returns the entry of every item listed, as the
-// index now holds it (nil on error), for the coverage step.
-func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, []linkEntry, error) {
-	versions, err := l.ItemVersions(ctx)
+// linked is what the link step leaves the coverage step: the listing of
+// the items it took, and the entry of every item listed as the index now
+// holds it (with the new version of each item it stored again).
+type linked struct {
+	listing *ledger.ItemListing
+	entries []linkEntry
+}
+
+// link is Link that also returns what it listed and knows (nil on error),
+// for the coverage step.
+func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, *linked, error) {
+	listing, err := l.ListItems(ctx)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read the ledger: %w", err)
 	}
+	versions := listing.Versions()
 	var cached map[string]linkEntry
 	if !opts.Rebuild {
 		cached = readLinkIndex(ctx, l)
@@ -546,7 +555,7 @@ func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 			warnings = append(warnings, "links: index not saved, the next run reads every item again: "+err.Error())
 		}
 	}
-	return sum, warnings, entries, nil
+	return sum, warnings, &linked{listing: listing, entries: entries}, nil
 }
 
 // readLinkIndex returns the stored link index by item ID; nil when there

@@ -23,8 +23,31 @@ import (
 // read with Get.
 type countingStore struct {
 	store.Store
-	mu   sync.Mutex
-	gets []string
+	mu    sync.Mutex
+	gets  []string
+	lists []string // prefixes listed
+}
+
+func (c *countingStore) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	c.mu.Lock()
+	c.lists = append(c.lists, prefix)
+	c.mu.Unlock()
+	return c.Store.List(ctx, prefix, fn)
+}
+
+// itemLists returns how many Lists of an items folder were made since the
+// last call.
+func (c *countingStore) itemLists() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, p := range c.lists {
+		if strings.HasSuffix(p, "/items/") {
+			n++
+		}
+	}
+	c.lists = nil
+	return n
 }
 
 func (c *countingStore) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {

@@ -120,9 +120,10 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, s := range rep.Sources {
 		nstored += s.Items
 	}
-	// entries are what the link step knows of every item: the coverage
-	// step reads only the others (and those with a review).
-	var entries []linkEntry
+	// What the link step listed and knows of every item: the coverage
+	// step lists nothing again and reads only the others (and those with
+	// a review).
+	var lk *linked
 	if runCtx.Err() == nil && (nstored > 0 || opts.Full) {
 		// Linking runs once every source is collected, so a reference
 		// resolves whatever order the sources ran in. A run that stored
@@ -131,7 +132,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		var sum *LinkSummary
 		var warns []string
 		var err error
-		sum, warns, entries, err = link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
+		sum, warns, lk, err = link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
 		rep.Links = sum
 		rep.Warnings = append(rep.Warnings, warns...)
 		if err != nil && runCtx.Err() == nil {
@@ -144,7 +145,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	if opts.Coverage && runCtx.Err() == nil {
-		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, entries, now)
+		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, lk, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
 		if len(corrupt) > 0 {
 			rep.Outcome = runOutcome(rep.Outcome, OutcomePartial)
@@ -183,19 +184,23 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 // refreshCoverage recomputes coverage.json, unless nothing was stored and
-// the existing summary was made against the same catalogue. entries are
-// what the link step knows of the items (nil: what the link index knows).
-func (r *Runner) refreshCoverage(ctx context.Context, changed bool, entries []linkEntry, now func() time.Time) (*CoverageSummary, []string, error) {
+// the existing summary was made against the same catalogue. lk is what
+// the link step listed and knows (nil: the link step did not run, so the
+// items are listed again and the link index says what is known).
+func (r *Runner) refreshCoverage(ctx context.Context, changed bool, lk *linked, now func() time.Time) (*CoverageSummary, []string, error) {
 	if !changed {
 		if prev, err := ReadCoverage(ctx, r.Ledger); err == nil && sameTarget(prev, r.Catalogue, r.Target) {
 			return summaryOf(prev), nil, nil
 		}
 	}
-	known := knownItems(entries)
-	if entries == nil {
-		known = indexedItems(ctx, r.Ledger)
+	var err error
+	var rep coverage.Report
+	var corrupt []string
+	if lk != nil {
+		rep, corrupt, err = updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), ledger.SnapshotOptions{Known: knownItems(lk.entries), Listing: lk.listing})
+	} else {
+		rep, corrupt, err = updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), ledger.SnapshotOptions{Known: indexedItems(ctx, r.Ledger)})
 	}
-	rep, corrupt, err := updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), known)
 	if err != nil {
 		return nil, corrupt, err
 	}

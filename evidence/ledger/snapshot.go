@@ -37,6 +37,13 @@ type SnapshotOptions struct {
 	// coverage should pass summaries. The caller vouches that each Known item was made from the
 	// version its ETag names; Snapshot cannot check what it does not read.
 	Known map[string]Known
+	// Listing, when set, stands in for Snapshot's own List of the items
+	// folder: a caller that has just listed it (ListItems) and has
+	// written nothing there since, or only items whose Known entry names
+	// the version written, spares a second List. (The run's link step
+	// lists the items, may store some again with new links, and hands the
+	// coverage step its listing and the new versions.)
+	Listing *ItemListing
 }
 
 // Known is what a caller knows of one stored item without reading it: the
@@ -145,23 +152,30 @@ func (l *Ledger) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	if opts.Known == nil {
 		known = nil
 	}
-	items, err := l.itemsKnown(ctx, opts.Concurrency, known, onCorrupt)
+	listing := opts.Listing
+	if listing == nil {
+		if listing, err = l.ListItems(ctx); err != nil {
+			return nil, err
+		}
+	}
+	items, err := l.itemsKnown(ctx, opts.Concurrency, listing, known, onCorrupt)
 	if err != nil {
 		return nil, err
 	}
 	snap.Corrupt = corrupt
 	sort.SliceStable(snap.Corrupt, func(i, j int) bool { return corruptKey(snap.Corrupt[i]) < corruptKey(snap.Corrupt[j]) })
-	snap.Views = make([]View, len(items))
-	for i, it := range items {
-		snap.Views[i] = newView(*it, snap.Reviews[it.ID], opts.Verifier)
-	}
-	sort.SliceStable(snap.Views, func(i, j int) bool {
-		a, b := &snap.Views[i].Item, &snap.Views[j].Item
+	// Sorted as pointers, before the (much larger) Views are made.
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
 		if !a.OccurredAt.Equal(b.OccurredAt) {
 			return a.OccurredAt.Before(b.OccurredAt)
 		}
 		return a.ID < b.ID
 	})
+	snap.Views = make([]View, len(items))
+	for i, it := range items {
+		snap.Views[i] = newView(*it, snap.Reviews[it.ID], opts.Verifier)
+	}
 	return snap, nil
 }
 
@@ -189,7 +203,7 @@ func (l *Ledger) View(ctx context.Context, id string, v *evidence.Verifier) (Vie
 	return newView(*it, rv, v), nil
 }
 
-// listKeys lists the keys under the ledger folder dir ("items/").
+// listKeys lists the keys under the ledger folder dir ("reviews/").
 func (l *Ledger) listKeys(ctx context.Context, dir string) ([]string, error) {
 	var keys []string
 	err := l.s.List(ctx, l.prefix+dir, func(in store.Info) error {
@@ -242,30 +256,26 @@ feed:
 
 // items reads every stored item; see Items.
 func (l *Ledger) items(ctx context.Context, n int, onCorrupt func(error)) ([]*evidence.Item, error) {
-	return l.itemsKnown(ctx, n, nil, onCorrupt)
+	listing, err := l.ListItems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return l.itemsKnown(ctx, n, listing, nil, onCorrupt)
 }
 
-// itemsKnown is items that takes from known (when not nil) each item it
-// holds at the version listed, instead of reading it.
-func (l *Ledger) itemsKnown(ctx context.Context, n int, known func(id, etag string) (evidence.Item, bool), onCorrupt func(error)) ([]*evidence.Item, error) {
-	p := l.prefix + "items/"
-	var keys []string
-	got := []*evidence.Item{}
-	err := l.s.List(ctx, p, func(in store.Info) error {
-		keys = append(keys, in.Key)
-		got = append(got, nil)
-		if known == nil {
-			return nil
-		}
-		if id, ok := strings.CutSuffix(strings.TrimPrefix(in.Key, p), ".json"); ok {
-			if it, ok := known(id, in.ETag); ok {
-				got[len(got)-1] = &it
+// itemsKnown reads the items listing names, taking from known (when not
+// nil) each item it holds at the version listed instead of reading it.
+func (l *Ledger) itemsKnown(ctx context.Context, n int, listing *ItemListing, known func(id, etag string) (evidence.Item, bool), onCorrupt func(error)) ([]*evidence.Item, error) {
+	keys := listing.keys
+	got := make([]*evidence.Item, len(keys))
+	if known != nil {
+		for i, k := range keys {
+			if id, ok := listing.id(k); ok {
+				if it, ok := known(id, listing.etags[i]); ok {
+					got[i] = &it
+				}
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
 	}
 	errs := make([]error, len(keys))
 	todo, at := keys, []int(nil) // the keys to read; at[j] is todo[j]'s index in keys
@@ -277,7 +287,7 @@ func (l *Ledger) itemsKnown(ctx context.Context, n int, known func(id, etag stri
 			}
 		}
 	}
-	err = readEach(ctx, n, todo, func(ctx context.Context, j int, k string) error {
+	err := readEach(ctx, n, todo, func(ctx context.Context, j int, k string) error {
 		i := j
 		if at != nil {
 			i = at[j]

@@ -251,5 +251,19 @@ func TestSnapshotKnown(t *testing.T) {
 		if len(snap.Corrupt) != 1 || !strings.Contains(snap.Corrupt[0].Error(), bad) {
 			t.Errorf("corrupt %v, want the bad item", snap.Corrupt)
 		}
+
+		// With the caller's listing, only the reviews are listed.
+		listing, err := cl.ListItems(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.calls = nil
+		again2, err := cl.Snapshot(ctx, ledger.SnapshotOptions{Known: known, Listing: listing})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.calls["list"] != 1 || c.calls["get"] != 4 || len(again2.Views) != n || len(again2.Corrupt) != 1 {
+			t.Errorf("with a listing: requests %v (want 1 list, 4 gets), %d views, corrupt %v", c.calls, len(again2.Views), again2.Corrupt)
+		}
 	})
 }

@@ -25,19 +25,50 @@ type ItemVersion struct {
 // key order, with one List and no Get. Keys under items/ that are not an
 // item's key are left out (Snapshot reports them as corrupt).
 func (l *Ledger) ItemVersions(ctx context.Context) ([]ItemVersion, error) {
-	var out []ItemVersion
-	p := l.prefix + "items/"
-	err := l.s.List(ctx, p, func(in store.Info) error {
-		id, ok := strings.CutSuffix(strings.TrimPrefix(in.Key, p), ".json")
-		if ok && evidence.ValidID(id) {
-			out = append(out, ItemVersion{ID: id, ETag: in.ETag})
-		}
+	li, err := l.ListItems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return li.Versions(), nil
+}
+
+// ItemListing is one List of a ledger's items folder: every key under
+// items/ with its ETag, in key order, as ListItems took it.
+type ItemListing struct {
+	prefix string // the items folder's key prefix
+	keys   []string
+	etags  []string
+}
+
+// ListItems lists the items folder with one List and no Get.
+func (l *Ledger) ListItems(ctx context.Context) (*ItemListing, error) {
+	li := &ItemListing{prefix: l.prefix + "items/"}
+	err := l.s.List(ctx, li.prefix, func(in store.Info) error {
+		li.keys = append(li.keys, in.Key)
+		li.etags = append(li.etags, in.ETag)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list items: %w", err)
 	}
-	return out, nil
+	return li, nil
+}
+
+// Versions returns the listed items with their ETags, in key order,
+// leaving out keys that are not an item's key.
+func (li *ItemListing) Versions() []ItemVersion {
+	out := make([]ItemVersion, 0, len(li.keys))
+	for i, k := range li.keys {
+		if id, ok := li.id(k); ok && evidence.ValidID(id) {
+			out = append(out, ItemVersion{ID: id, ETag: li.etags[i]})
+		}
+	}
+	return out
+}
+
+// id returns the item ID key names, if it is a .json key in the folder.
+func (li *ItemListing) id(key string) (string, bool) {
+	return strings.CutSuffix(strings.TrimPrefix(key, li.prefix), ".json")
 }
 
 // GetItemVersion is GetItem that also returns the ETag of the version it
@@ -110,7 +141,10 @@ func (l *Ledger) Index(ctx context.Context, name string, v any) (found bool, err
 	return err == nil, err
 }
 
-// PutIndex stores v (compact JSON) as the index called name, durably.
+// PutIndex stores v (compact JSON) as the index called name. It is
+// written without waiting for it to be durable (store.PutOptions.NoSync;
+// the next Sync makes it so): an index is a cache, and one a crash loses or
+// leaves short is rebuilt.
 func (l *Ledger) PutIndex(ctx context.Context, name string, v any) error {
 	if !ValidName(name) {
 		return fmt.Errorf("index name %q: not a valid name", name)
@@ -120,7 +154,7 @@ func (l *Ledger) PutIndex(ctx context.Context, name string, v any) error {
 		return fmt.Errorf("encode index %s: %w", name, err)
 	}
 	b = append(b, '\n')
-	if _, err := l.s.Put(ctx, l.IndexKey(name), bytes.NewReader(b), int64(len(b)), store.PutOptions{}); err != nil {
+	if _, err := l.s.Put(ctx, l.IndexKey(name), bytes.NewReader(b), int64(len(b)), store.PutOptions{NoSync: true}); err != nil {
 		return fmt.Errorf("put index %s: %w", name, err)
 	}
 	return nil
