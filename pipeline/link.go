@@ -460,8 +460,8 @@ func (s *storedLinks) get(id string) (linkEntry, bool) {
 // unresolved references. Objects that cannot be read are left to the
 // coverage step to report.
 func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, error) {
-	sum, warnings, _, err := link(ctx, l, opts)
-	return sum, warnings, err
+	sum, warnings, lk, err := link(ctx, l, opts)
+	return sum, append(warnings, lk.wait()...), err
 }
 
 // linked is what the link step leaves the coverage step: the listing of
@@ -470,10 +470,28 @@ func Link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 type linked struct {
 	listing *ledger.ItemListing
 	entries []linkEntry
+	// saved gets the warning of the index's write, which goes on while
+	// the coverage step runs ("" once it is saved); nil if the index was
+	// not written.
+	saved chan string
+}
+
+// wait waits for the index to be stored and returns its warning, if any.
+func (lk *linked) wait() []string {
+	if lk == nil || lk.saved == nil {
+		return nil
+	}
+	w := <-lk.saved
+	lk.saved = nil
+	if w == "" {
+		return nil
+	}
+	return []string{w}
 }
 
 // link is Link that also returns what it listed and knows (nil on error),
-// for the coverage step.
+// for the coverage step, while it stores the index: the caller must wait
+// for that (linked.wait) before it lets go of the lease.
 func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary, []string, *linked, error) {
 	listing, err := l.ListItems(ctx)
 	if err != nil {
@@ -548,14 +566,20 @@ func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 			return sum, warnings, nil, fmt.Errorf("store links: %w", err)
 		}
 	}
+	lk := &linked{listing: listing, entries: entries}
 	if dirty {
 		sort.Slice(entries, func(i, j int) bool { return entries[i].ID < entries[j].ID })
-		if err := l.PutIndex(ctx, linkIndexName, newLinkIndexFile(entries)); err != nil {
-			// Only a cache: the next run reads the items instead.
-			warnings = append(warnings, "links: index not saved, the next run reads every item again: "+err.Error())
-		}
+		lk.saved = make(chan string, 1)
+		go func() {
+			msg := ""
+			if err := l.PutIndex(ctx, linkIndexName, newLinkIndexFile(entries)); err != nil {
+				// Only a cache: the next run reads the items instead.
+				msg = "links: index not saved, the next run reads every item again: " + err.Error()
+			}
+			lk.saved <- msg
+		}()
 	}
-	return sum, warnings, &linked{listing: listing, entries: entries}, nil
+	return sum, warnings, lk, nil
 }
 
 // readLinkIndex returns the stored link index by item ID; nil when there

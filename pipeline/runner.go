@@ -159,6 +159,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 			rep.Warnings = append(rep.Warnings, n)
 		}
 	}
+	rep.Warnings = append(rep.Warnings, lk.wait()...) // the link index, stored meanwhile
 
 	var runErr error
 	if runCtx.Err() != nil {

@@ -97,6 +97,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -437,7 +438,7 @@ func (w *walker) readDir(dir string) ([]entry, error) {
 	if err != nil && !notFound(err) {
 		return nil, err
 	}
-	var out []entry
+	var keys, stat []string // the candidates' keys, and their names in dir
 	for _, name := range names {
 		key := name
 		if dir != "." {
@@ -450,19 +451,34 @@ func (w *walker) readDir(dir string) ([]entry, error) {
 		if !strings.HasPrefix(key, w.prefix) && !strings.HasPrefix(w.prefix, key) {
 			continue
 		}
-		// One stat in the directory; a symbolic link is followed from
-		// the root, as long as it stays inside.
-		fi, err := d.Lstat(name)
-		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			fi, err = w.s.root.Stat(key)
+		keys, stat = append(keys, key), append(stat, name)
+	}
+	// One stat per candidate, in the directory; a large directory (the
+	// items of a ledger) is statted by a few goroutines at once, each a
+	// share of it, since the stats are most of a List's time.
+	infos := make([]fs.FileInfo, len(stat))
+	errs := make([]error, len(stat))
+	statEach := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			infos[i], errs[i] = w.stat(d, stat[i], keys[i])
 		}
+	}
+	if n := min(listStatters, len(stat)/listStatShare); n > 1 {
+		var wg sync.WaitGroup
+		for g := range n {
+			wg.Go(func() { statEach(g*len(stat)/n, (g+1)*len(stat)/n) })
+		}
+		wg.Wait()
+	} else {
+		statEach(0, len(stat))
+	}
+	var out []entry
+	for i, key := range keys {
+		fi, err := infos[i], errs[i]
 		if notFound(err) {
-			continue // removed while we walked, or a dangling link
+			continue // removed while we walked, a dangling link, or a link leading out of the root
 		}
 		if err != nil {
-			if lfi, lerr := w.s.root.Lstat(key); lerr == nil && lfi.Mode()&fs.ModeSymlink != 0 {
-				continue // a link leading out of the root: not an object
-			}
 			return nil, err
 		}
 		switch {
@@ -476,4 +492,28 @@ func (w *walker) readDir(dir string) ([]entry, error) {
 	}
 	slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.order, b.order) })
 	return out, nil
+}
+
+// A directory of more than listStatShare candidates is statted by up to
+// listStatters goroutines, each taking at least listStatShare of them.
+const (
+	listStatters  = 4
+	listStatShare = 512
+)
+
+// stat stats the entry name of directory d (key from the root): a
+// symbolic link is followed from the root, as long as it stays inside. An
+// entry that is gone, a dangling link or one leading out of the root
+// gives fs.ErrNotExist: it is no object.
+func (w *walker) stat(d *os.Root, name, key string) (fs.FileInfo, error) {
+	fi, err := d.Lstat(name)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		fi, err = w.s.root.Stat(key)
+	}
+	if err != nil && !notFound(err) {
+		if lfi, lerr := w.s.root.Lstat(key); lerr == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+			return nil, fs.ErrNotExist // a link leading out of the root: not an object
+		}
+	}
+	return fi, err
 }
