@@ -259,9 +259,10 @@ func TestLongRetagKeepsLease(t *testing.T) {
 
 	ttl := 3 * time.Second
 	t.Setenv(leaseTTLEnv, ttl.String())
-	// Slow every item read down: the retag takes several TTLs, even with
-	// the snapshot's concurrent reads.
-	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: ttl * 7 / 4, Times: -1})
+	// Slow every item read down: the retag takes more than two TTLs,
+	// even with the snapshot's concurrent reads (it reads every item once;
+	// its coverage update reads none of the items it left unchanged).
+	p.Next(storetest.Fault{Method: "GET", PathContains: "/items/", Kind: storetest.Delay, Duration: ttl * 3, Times: -1})
 	ws := cliWorkspace(t, cfg)
 	done := make(chan result, 1)
 	go func() { done <- cli(t, "-c", cfg, "retag") }()
