@@ -59,9 +59,12 @@ calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 # timed CMD...: runs CMD (stdout to $work/out.txt) and prints its wall
 # seconds; its CPU seconds (user + system) go to $work/cpu.txt. On a
 # loaded machine wall time is mostly waiting for a core, so CPU time says
-# better what the pipeline adds.
+# better what the pipeline adds. Everything written before is flushed
+# first (sync): a run makes its items durable with syncfs(2), which would
+# otherwise also wait for the writeback of the rounds before it.
 timed() {
 	local TIMEFORMAT='%R %U %S' t
+	sync
 	t=$({ time "$@" >"$work/out.txt" 2>/dev/null; } 2>&1)
 	set -- $t
 	calc "$2 + $3" >"$work/cpu.txt"
