@@ -448,37 +448,29 @@ func appendPlainJSON(dst []byte, v any) ([]byte, bool) {
 		dst = append(dst, x...)
 		return append(dst, '"'), true
 	case []any:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var ok bool
-			if dst, ok = appendPlainJSON(dst, e); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
+		return appendPlainList(dst, x)
 	case []string:
-		if x == nil {
-			return append(dst, "null"...), true
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var ok bool
-			if dst, ok = appendPlainJSON(dst, e); !ok {
-				return dst, false
-			}
-		}
-		return append(dst, ']'), true
+		return appendPlainList(dst, x)
 	}
 	return dst, false
+}
+
+// appendPlainList is appendPlainJSON of a list.
+func appendPlainList[T any](dst []byte, xs []T) ([]byte, bool) {
+	if xs == nil {
+		return append(dst, "null"...), true
+	}
+	dst = append(dst, '[')
+	for i, e := range xs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var ok bool
+		if dst, ok = appendPlainJSON(dst, e); !ok {
+			return dst, false
+		}
+	}
+	return append(dst, ']'), true
 }
 
 // CompareKSB orders KSB IDs naturally (see evidence.CompareKSB).
