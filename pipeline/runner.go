@@ -194,14 +194,11 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, lk *linked, 
 			return summaryOf(prev), nil, nil
 		}
 	}
-	var err error
-	var rep coverage.Report
-	var corrupt []string
+	opts := ledger.SnapshotOptions{Known: indexedItems(ctx, r.Ledger)}
 	if lk != nil {
-		rep, corrupt, err = updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), ledger.SnapshotOptions{Known: knownItems(lk.entries), Listing: lk.listing})
-	} else {
-		rep, corrupt, err = updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), ledger.SnapshotOptions{Known: indexedItems(ctx, r.Ledger)})
+		opts = ledger.SnapshotOptions{Known: knownItems(lk.entries), Listing: lk.listing}
 	}
+	rep, corrupt, err := updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), opts)
 	if err != nil {
 		return nil, corrupt, err
 	}
