@@ -202,7 +202,7 @@ func (l *Ledger) PutItem(ctx context.Context, it *evidence.Item) error {
 // before that may lose it or leave it unreadable (then reported corrupt),
 // so the caller must be able to write it again: the runner saves a
 // source's cursor only after Sync. It returns the ETag of the stored
-// version, as ItemVersions lists it until the item is written again.
+// version, as ListItems lists it until the item is written again.
 func (l *Ledger) PutItemBatched(ctx context.Context, it *evidence.Item) (etag string, err error) {
 	info, err := l.putItem(ctx, it, store.PutOptions{NoSync: true})
 	return info.ETag, err
@@ -270,23 +270,6 @@ func (l *Ledger) readItemInfo(ctx context.Context, key string) (*evidence.Item, 
 	}
 	it.Normalize()
 	return &it, info, nil
-}
-
-// ItemIDs lists the IDs of stored items, sorted.
-func (l *Ledger) ItemIDs(ctx context.Context) ([]string, error) {
-	var ids []string
-	p := l.prefix + "items/"
-	err := l.s.List(ctx, p, func(in store.Info) error {
-		name := strings.TrimPrefix(in.Key, p)
-		if id, ok := strings.CutSuffix(name, ".json"); ok && !strings.Contains(id, "/") {
-			ids = append(ids, id)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
-	}
-	return ids, nil
 }
 
 // Items reads every stored item, DefaultConcurrency at a time. Corrupt

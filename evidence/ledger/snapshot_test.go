@@ -197,7 +197,7 @@ func TestSnapshotKnown(t *testing.T) {
 		if _, err := l.AddDecision(ctx, reviewed, evidence.Decision{At: time.Now(), By: "pat", Role: "coach", Note: "seen"}); err != nil {
 			t.Fatal(err)
 		}
-		versions, err := l.ItemVersions(ctx)
+		versions, err := listVersions(ctx, l)
 		if err != nil {
 			t.Fatal(err)
 		}

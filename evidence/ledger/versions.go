@@ -15,21 +15,10 @@ import (
 // ItemVersion names one stored version of an item: the item's ID and the
 // ETag of its object. The ETag changes whenever the item is written again
 // (by any writer), so a summary of an item kept beside its ETag is known
-// to be current while ItemVersions lists the same ETag.
+// to be current while ListItems lists the same ETag.
 type ItemVersion struct {
 	ID   string
 	ETag string
-}
-
-// ItemVersions lists every stored item with the ETag of its version, in
-// key order, with one List and no Get. Keys under items/ that are not an
-// item's key are left out (Snapshot reports them as corrupt).
-func (l *Ledger) ItemVersions(ctx context.Context) ([]ItemVersion, error) {
-	li, err := l.ListItems(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return li.Versions(), nil
 }
 
 // ItemListing is one List of a ledger's items folder: every key under
@@ -55,7 +44,8 @@ func (l *Ledger) ListItems(ctx context.Context) (*ItemListing, error) {
 }
 
 // Versions returns the listed items with their ETags, in key order,
-// leaving out keys that are not an item's key.
+// leaving out keys that are not an item's key (Snapshot reports them as
+// corrupt).
 func (li *ItemListing) Versions() []ItemVersion {
 	out := make([]ItemVersion, 0, len(li.keys))
 	for i, k := range li.keys {
@@ -125,7 +115,7 @@ func (l *Ledger) GetItemVersions(ctx context.Context, ids []string) ([]Versioned
 // derives from the items (the link step's summary of every item, for
 // one): nothing is lost when it is missing, stale or unreadable, since it
 // is rebuilt from the items, and its holder checks each entry against the
-// items (ItemVersions) before trusting it.
+// items (ListItems) before trusting it.
 func (l *Ledger) IndexKey(name string) string { return l.prefix + "index/" + name + ".json" }
 
 // Index decodes the index called name into v. found is false (and err

@@ -9,10 +9,19 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
-// The ETag a batched put returns is the one ItemVersions lists, and the
+// The ETag a batched put returns is the one ListItems lists, and the
 // one GetItemVersion reads, until the item is written again (then it
 // differs): what lets the link index trust an entry without reading the
 // item, on both backends. Indexes round-trip; a missing one is not found.
+// listVersions is ListItems(ctx).Versions().
+func listVersions(ctx context.Context, l *ledger.Ledger) ([]ledger.ItemVersion, error) {
+	li, err := l.ListItems(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return li.Versions(), nil
+}
+
 func TestItemVersions(t *testing.T) {
 	backends(t, func(t *testing.T, s store.Store) {
 		ctx := context.Background()
@@ -32,7 +41,7 @@ func TestItemVersions(t *testing.T) {
 		if _, err := s.Put(ctx, l.Prefix()+"items/not-an-item.txt", strings.NewReader(""), 0, store.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		vs, err := l.ItemVersions(ctx)
+		vs, err := listVersions(ctx, l)
 		if err != nil {
 			t.Fatal(err)
 		}
