@@ -526,10 +526,7 @@ func link(ctx context.Context, l *ledger.Ledger, opts LinkOptions) (*LinkSummary
 	// The order of ledger.Snapshot: oldest first, then by ID.
 	sort.Slice(entries, func(i, j int) bool {
 		a, b := &entries[i], &entries[j]
-		if !a.OccurredAt.Equal(b.OccurredAt) {
-			return a.OccurredAt.Before(b.OccurredAt)
-		}
-		return a.ID < b.ID
+		return evidence.CompareOccurred(a.OccurredAt, a.ID, b.OccurredAt, b.ID) < 0
 	})
 
 	want, unresolved := resolveEntries(entries)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -165,12 +166,8 @@ func (l *Ledger) Snapshot(ctx context.Context, opts SnapshotOptions) (*Snapshot,
 	snap.Corrupt = corrupt
 	sort.SliceStable(snap.Corrupt, func(i, j int) bool { return corruptKey(snap.Corrupt[i]) < corruptKey(snap.Corrupt[j]) })
 	// Sorted as pointers, before the (much larger) Views are made.
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := items[i], items[j]
-		if !a.OccurredAt.Equal(b.OccurredAt) {
-			return a.OccurredAt.Before(b.OccurredAt)
-		}
-		return a.ID < b.ID
+	slices.SortStableFunc(items, func(a, b *evidence.Item) int {
+		return evidence.CompareOccurred(a.OccurredAt, a.ID, b.OccurredAt, b.ID)
 	})
 	snap.Views = make([]View, len(items))
 	for i, it := range items {

@@ -9,7 +9,6 @@
 package pack
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
@@ -208,10 +207,7 @@ func Select(views []ledger.View, covers []string, max int) Selection {
 			sel.Items = append(sel.Items, c)
 		}
 		slices.SortFunc(sel.Items, func(a, b Chosen) int {
-			if c := a.View.Item.OccurredAt.Compare(b.View.Item.OccurredAt); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.View.Item.ID, b.View.Item.ID)
+			return evidence.CompareOccurred(a.View.Item.OccurredAt, a.View.Item.ID, b.View.Item.OccurredAt, b.View.Item.ID)
 		})
 	}
 	for _, c := range sel.Items {
