@@ -24,25 +24,34 @@ func (s *Store) lock(ctx context.Context, how int) (unlock func(), err error) {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
 	fd := int(f.Fd())
+	if err := waitFlock(ctx, func() error { return syscall.Flock(fd, how|syscall.LOCK_NB) }); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		syscall.Flock(fd, syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// waitFlock calls try, a non-blocking flock(2), until it succeeds, fails
+// for another reason than the lock being held, or ctx ends (ctx's error),
+// waiting between tries from 100 µs up to 10 ms.
+func waitFlock(ctx context.Context, try func() error) error {
 	wait := 100 * time.Microsecond
 	for {
-		err := syscall.Flock(fd, how|syscall.LOCK_NB)
+		err := try()
 		if err == nil {
-			return func() {
-				syscall.Flock(fd, syscall.LOCK_UN)
-				f.Close()
-			}, nil
+			return nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", lockName, err)
+			return fmt.Errorf("lock %s: %w", lockName, err)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			f.Close()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 		wait = min(2*wait, 10*time.Millisecond)
@@ -62,34 +71,23 @@ type sharedLock struct {
 }
 
 func (l *sharedLock) lock(ctx context.Context) (unlock func(), err error) {
-	wait := 100 * time.Microsecond
-	for {
+	err = waitFlock(ctx, func() error {
 		l.mu.Lock()
+		defer l.mu.Unlock()
 		if l.n > 0 {
 			l.n++
-			l.mu.Unlock()
-			return l.unlock, nil
+			return nil
 		}
-		err := l.flock(syscall.LOCK_SH | syscall.LOCK_NB)
-		if err == nil {
-			l.n = 1
+		if err := l.flock(syscall.LOCK_SH | syscall.LOCK_NB); err != nil {
+			return err
 		}
-		l.mu.Unlock()
-		if err == nil {
-			return l.unlock, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			return nil, fmt.Errorf("lock %s: %w", lockName, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 10*time.Millisecond)
+		l.n = 1
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return l.unlock, nil
 }
 
 func (l *sharedLock) unlock() {
