@@ -26,7 +26,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 )
 
-func freeLoopback(t *testing.T) string {
+func freeLoopback(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
