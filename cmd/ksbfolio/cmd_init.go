@@ -31,8 +31,8 @@ func newInitCommand(g *globals) *cobra.Command {
 folder. It detects the git repository it is run in (this folder or a
 parent), takes the apprentice's email and name from git's user.email and
 user.name (the global ones outside a repository), offers as comments the
-other addresses the history has under that name, and notes MLflow
-(mlruns/) and TensorBoard logs it finds for later versions. Every local
+other addresses the history has under that name, and notes the MLflow
+stores (mlruns/) and TensorBoard logs it finds, for sources to add. Every local
 branch of the repository is read. It writes only the config file, and says
 so when that file is inside a git work tree, with the .gitignore lines that
 keep the config and the store (created by the first run) out of commits. It
@@ -309,7 +309,7 @@ func findOtherSources(dir string) []string {
 				return filepath.SkipDir
 			}
 			if de.Name() == "mlruns" {
-				found = append(found, "./"+rel+" (an MLflow store: collected by a later version)")
+				found = append(found, "./"+rel+" (an MLflow store: a source of type mlflow collects it)")
 				return filepath.SkipDir
 			}
 			return nil
@@ -318,7 +318,7 @@ func findOtherSources(dir string) []string {
 			top := strings.SplitN(rel, string(filepath.Separator), 2)[0]
 			if !seen[top] {
 				seen[top] = true
-				found = append(found, "./"+top+" (TensorBoard logs: collected by a later version)")
+				found = append(found, "./"+top+" (TensorBoard logs: a source of type tensorboard collects them)")
 			}
 		}
 		if len(found) > 20 {

@@ -52,7 +52,7 @@ func fleetWorkspace(t *testing.T, ids []string, broken, storeSpec string) (cfg s
 	return cfg
 }
 
-func s3Env(t *testing.T) storetest.S3Server {
+func s3Env(t testing.TB) storetest.S3Server {
 	srv := storetest.StartVersityGW(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)

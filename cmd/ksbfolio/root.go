@@ -77,10 +77,11 @@ func newRootCommand(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ksbfolio",
 		Short: "Collect an ML engineer apprentice's real work as KSB evidence for the end-point assessment",
-		Long: `ksbfolio collects evidence of an ML engineer apprentice's work (git history
-now; model training, deployments and monitoring in later versions), masks
-secrets, tags each piece against the KSBs of the apprenticeship standard
-(ST1398) and keeps it in a ledger on a local folder or S3 storage.
+		Long: `ksbfolio collects evidence of an ML engineer apprentice's work (git history,
+training runs, deployment logs, monitoring), masks secrets, tags each piece
+against the KSBs of the apprenticeship standard (ST1398) and keeps it in a
+ledger on a local folder or S3 storage; from it, it reports coverage and
+builds the portfolio pack and the assessor workbook.
 
 Exit codes: 0 ok; 1 error; 2 usage or invalid config; 3 finished but some
 sources failed or were partial (or a stored object was corrupt); 4 another

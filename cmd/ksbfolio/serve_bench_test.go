@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -37,7 +36,6 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 	"github.com/ksbfolio/ksbfolio/pipeline/workspace"
 )
@@ -57,10 +55,7 @@ func BenchmarkServeRefresh(b *testing.B) {
 	rounds := benchEnvInt("KSBFOLIO_BENCH_ROUNDS", 3)
 	const parallel = 8 // serve's default --parallel
 	ctx := context.Background()
-	srv := storetest.StartVersityGW(b)
-	b.Setenv("AWS_ACCESS_KEY_ID", srv.AccessKey)
-	b.Setenv("AWS_SECRET_ACCESS_KEY", srv.SecretKey)
-	b.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	srv := s3Env(b)
 	const prefix = "bench"
 	spec := "'" + srv.URL(prefix) + "'"
 
@@ -75,7 +70,7 @@ func BenchmarkServeRefresh(b *testing.B) {
 	}
 	email := demorepo.DefaultAuthors()[0].Email
 	one := filepath.Join(dir, "one.yaml")
-	benchWrite(b, one, fmt.Sprintf("apprentice: {id: jane, emails: [%s], gateway: 2030-01-01}\nstore: %s\nsources:\n  - {name: model-repo, type: git, path: ./model-repo}\n", email, spec))
+	writeFile(b, one, fmt.Sprintf("apprentice: {id: jane, emails: [%s], gateway: 2030-01-01}\nstore: %s\nsources:\n  - {name: model-repo, type: git, path: ./model-repo}\n", email, spec))
 	var out, errb bytes.Buffer
 	if code := run(ctx, []string{"--no-progress", "-c", one, "run"}, &out, &errb); code != 0 {
 		b.Fatalf("run: exit %d\n%s%s", code, out.String(), errb.String())
@@ -132,7 +127,7 @@ func BenchmarkServeRefresh(b *testing.B) {
 		fmt.Fprintf(&cb, "  - {id: %s, emails: [%s], gateway: 2030-01-01}\n", id, email)
 	}
 	fleet := filepath.Join(dir, "fleet.yaml")
-	benchWrite(b, fleet, cb.String())
+	writeFile(b, fleet, cb.String())
 	g := &globals{ctx: ctx, configPath: fleet, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	cfg, err := g.loadConfig()
 	if err != nil {
@@ -235,7 +230,7 @@ func BenchmarkServeRefresh(b *testing.B) {
 // /metrics once, reads the process's VmHWM (KiB) and stops it with SIGTERM.
 func serveProcess(b *testing.B, bin, cfg string) (ready, scrape time.Duration, size, samples, hwmKB int64) {
 	b.Helper()
-	addr := benchFreeAddr(b)
+	addr := freeLoopback(b)
 	var logb bytes.Buffer
 	cmd := exec.Command(bin, "--no-progress", "-c", cfg, "serve", "--listen", addr, "--refresh", "1h")
 	cmd.Stdout, cmd.Stderr = &logb, &logb
@@ -374,21 +369,4 @@ func medianDuration(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
-}
-
-func benchWrite(b *testing.B, path, content string) {
-	b.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		b.Fatal(err)
-	}
-}
-
-func benchFreeAddr(b *testing.B) string {
-	b.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }

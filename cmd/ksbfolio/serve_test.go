@@ -26,7 +26,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 )
 
-func freeLoopback(t *testing.T) string {
+func freeLoopback(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,6 +39,13 @@ func freeLoopback(t *testing.T) string {
 // startServe runs `serve` in the process until the test ends (or stop is
 // called); it returns once /readyz answers 200.
 func startServe(t *testing.T, cfg string, args ...string) (addr string, stop func() result) {
+	t.Helper()
+	return startServeUntil(t, cfg, "/readyz", args...)
+}
+
+// startServeUntil is startServe returning once path (/readyz or /healthz)
+// answers 200; args come after serve's own (a later --refresh wins).
+func startServeUntil(t *testing.T, cfg, path string, args ...string) (addr string, stop func() result) {
 	t.Helper()
 	addr = freeLoopback(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -66,7 +73,7 @@ func startServe(t *testing.T, cfg string, args ...string) (addr string, stop fun
 			t.Fatalf("serve exited early: %d\n%s", r.code, r.stderr)
 		default:
 		}
-		resp, err := http.Get("http://" + addr + "/readyz")
+		resp, err := http.Get("http://" + addr + path)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -74,7 +81,7 @@ func startServe(t *testing.T, cfg string, args ...string) (addr string, stop fun
 			}
 		}
 	}
-	t.Fatalf("serve on %s never ready", addr)
+	t.Fatalf("serve on %s: %s never answered 200", addr, path)
 	return "", nil
 }
 
@@ -379,11 +386,7 @@ func TestServeReadyzS3(t *testing.T) {
 	mustCode(t, cli(t, "-c", cfg, "run"), 0)
 
 	proxy.Next(storetest.Fault{Kind: storetest.Reset, Times: -1}) // unreachable when serve starts
-	addr := freeLoopback(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() { done <- cliCtx(t, ctx, "-c", cfg, "serve", "--listen", addr, "--refresh", "300ms") }()
-	defer func() { cancel(); <-done }()
+	addr, _ := startServeUntil(t, cfg, "/healthz", "--refresh", "300ms")
 	client := &http.Client{Timeout: 2 * time.Second}
 	get := func(path string) (int, string) {
 		resp, err := client.Get("http://" + addr + path)
@@ -393,20 +396,6 @@ func TestServeReadyzS3(t *testing.T) {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
-	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		select {
-		case r := <-done:
-			done <- r
-			t.Fatalf("serve exited: %d\n%s", r.code, r.stderr)
-		default:
-		}
-		if code, _ := get("/healthz"); code == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve never answered /healthz")
-		}
 	}
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if code, body := get("/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "s3 store") {

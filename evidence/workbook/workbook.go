@@ -821,8 +821,8 @@ func (b *builder) review() error {
 	if err := itemSheetLayout(sw); err != nil {
 		return err
 	}
-	fill := slices.Index(ReviewHeaders, ColAccept) + 1
-	if err := sw.SetColWidth(fill-1, fill-1, 40); err != nil { // ColDidNotApply
+	didNotApply, fill := slices.Index(ReviewHeaders, ColDidNotApply)+1, slices.Index(ReviewHeaders, ColAccept)+1
+	if err := sw.SetColWidth(didNotApply, didNotApply, 40); err != nil {
 		return err
 	}
 	if err := sw.SetColWidth(fill, len(ReviewHeaders), 14); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/ledger"
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 	"github.com/ksbfolio/ksbfolio/pipeline"
+	"github.com/ksbfolio/ksbfolio/pipeline/fleet"
 )
 
 // Apprentice is one apprentice whose coverage a Refresher reads: the ID
@@ -30,6 +31,8 @@ type Refresher struct {
 	metrics     *Metrics
 	open        func(context.Context) (store.Store, error)
 	apprentices []Apprentice
+	ids         []string              // the apprentices' IDs, in order
+	byID        map[string]Apprentice // the apprentices by ID
 	parallel    int
 	log         *slog.Logger
 	ready       atomic.Bool
@@ -44,7 +47,12 @@ type Refresher struct {
 // refresh calls open until it succeeds once, so a store not reachable yet
 // (a server starting, a volume not mounted) is waited for, not fatal.
 func NewRefresher(m *Metrics, open func(context.Context) (store.Store, error), apprentices []Apprentice, parallel int, log *slog.Logger) *Refresher {
-	return &Refresher{metrics: m, open: open, apprentices: apprentices, parallel: max(parallel, 1), log: log}
+	r := &Refresher{metrics: m, open: open, apprentices: apprentices, byID: make(map[string]Apprentice, len(apprentices)), parallel: max(parallel, 1), log: log}
+	for _, a := range apprentices {
+		r.ids = append(r.ids, a.ID)
+		r.byID[a.ID] = a
+	}
+	return r
 }
 
 // storeFor returns the store, opening it if no call to open succeeded yet.
@@ -111,23 +119,9 @@ func (r *Refresher) Refresh(ctx context.Context) error {
 	if err != nil {
 		return r.failed(err)
 	}
-	errs := make([]error, len(r.apprentices))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(r.parallel, len(r.apprentices)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = r.refreshOne(ctx, st, r.apprentices[i])
-			}
-		}()
-	}
-	for i := range r.apprentices {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	errs := fleet.Run(ctx, r.ids, r.parallel, func(ctx context.Context, id string) error {
+		return r.refreshOne(ctx, st, r.byID[id])
+	}, func(_ string, err error) error { return err })
 	failed, first := 0, -1
 	for i, err := range errs {
 		if err != nil {
