@@ -6,10 +6,47 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
+
+// textMayMatch reports whether the text expression with prefilter p can
+// match: false only when p rules it out. It is the plain test, one rule
+// and one literal at a time, that ruleTextMayMatch (one literals.scan for
+// every rule) stands for.
+func (in *matchInput) textMayMatch(p prefilter) bool {
+	if p == nil {
+		return true
+	}
+	return !in.getLower() || p.admits(in.lower)
+}
+
+// admits reports whether lower (lower-cased ASCII text) holds one of the
+// literals, with the word boundaries it needs.
+func (p prefilter) admits(lower string) bool {
+	for _, l := range p {
+		if !l.before && !l.after {
+			if strings.Contains(lower, l.s) {
+				return true
+			}
+			continue
+		}
+		for off := 0; off <= len(lower); {
+			i := strings.Index(lower[off:], l.s)
+			if i < 0 {
+				break
+			}
+			i += off
+			if (!l.before || boundary(lower, i)) && (!l.after || boundary(lower, i+len(l.s))) {
+				return true
+			}
+			off = i + 1
+		}
+	}
+	return false
+}
 
 // renderFact's short cut gives json.Marshal's bytes: for every shape it
 // takes, and with strings that need escaping (which it leaves to

@@ -155,16 +155,6 @@ func (in *matchInput) filePaths() []string {
 	return in.paths
 }
 
-// textMayMatch reports whether the text expression with prefilter p can
-// match: false only when p rules it out. (The reference for
-// ruleTextMayMatch.)
-func (in *matchInput) textMayMatch(p prefilter) bool {
-	if p == nil {
-		return true
-	}
-	return !in.getLower() || p.admits(in.lower)
-}
-
 // getLower lower-cases the text once; false if it is not ASCII (then no
 // prefilter applies).
 func (in *matchInput) getLower() bool {
@@ -175,8 +165,8 @@ func (in *matchInput) getLower() bool {
 	return in.lowerOK
 }
 
-// ruleTextMayMatch is textMayMatch(r.textFilter), from one scan of the
-// text for every rule's literals.
+// ruleTextMayMatch is textMayMatch(r.textFilter) (the reference, in
+// equiv_test.go), from one scan of the text for every rule's literals.
 func (in *matchInput) ruleTextMayMatch(r *compiled) bool {
 	if r.textLits == nil || !in.getLower() {
 		return true
