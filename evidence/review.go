@@ -171,13 +171,8 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 		set   bool
 	}
 	ksbs := map[string]*holder{}
-	flags := map[string]*holder{}
-	apply := func(m map[string]*holder, key, value string, vd Verdict, conflict func(kept Verdict, keptValue string)) {
-		h := m[key]
-		if h == nil {
-			h = &holder{}
-			m[key] = h
-		}
+	var exclude holder
+	apply := func(h *holder, value string, vd Verdict, conflict func(kept Verdict, keptValue string)) {
 		if h.set && h.v.Rank > vd.Rank {
 			if h.value != value {
 				conflict(h.v, h.value)
@@ -195,7 +190,12 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 		}
 		vd.Confirmed = vd.Rank > 0
 		ksb := func(k, action string) {
-			apply(ksbs, k, action, vd, func(kept Verdict, keptValue string) {
+			h := ksbs[k]
+			if h == nil {
+				h = &holder{}
+				ksbs[k] = h
+			}
+			apply(h, action, vd, func(kept Verdict, keptValue string) {
 				s.Conflicts = append(s.Conflicts, Conflict{KSB: k, Kept: ref(kept.Decision, keptValue), Overruled: ref(d, action)})
 			})
 		}
@@ -207,7 +207,7 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 		}
 		if d.Exclude != nil {
 			value := "exclude=" + strconv.FormatBool(*d.Exclude)
-			apply(flags, "exclude", value, vd, func(kept Verdict, keptValue string) {
+			apply(&exclude, value, vd, func(kept Verdict, keptValue string) {
 				s.Conflicts = append(s.Conflicts, Conflict{Flag: "exclude", Kept: ref(kept.Decision, keptValue), Overruled: ref(d, value)})
 			})
 		}
@@ -228,9 +228,7 @@ func Fold(r *Review, it *Item, v *Verifier) State {
 			s.Rejected[k] = h.v
 		}
 	}
-	if h := flags["exclude"]; h != nil {
-		s.Excluded = h.value == "exclude=true"
-	}
+	s.Excluded = exclude.value == "exclude=true"
 	s.Confidential = len(marks) > 0
 	return s
 }

@@ -244,31 +244,6 @@ func strength(p prefilter) int {
 	return n
 }
 
-// admits reports whether lower (lower-cased ASCII text) holds one of the
-// literals, with the word boundaries it needs.
-func (p prefilter) admits(lower string) bool {
-	for _, l := range p {
-		if !l.before && !l.after {
-			if strings.Contains(lower, l.s) {
-				return true
-			}
-			continue
-		}
-		for off := 0; off <= len(lower); {
-			i := strings.Index(lower[off:], l.s)
-			if i < 0 {
-				break
-			}
-			i += off
-			if (!l.before || boundary(lower, i)) && (!l.after || boundary(lower, i+len(l.s))) {
-				return true
-			}
-			off = i + 1
-		}
-	}
-	return false
-}
-
 // boundary reports whether \b holds at offset i of s (ASCII).
 func boundary(s string, i int) bool { return wordAt(s, i-1) != wordAt(s, i) }
 

@@ -155,16 +155,6 @@ func (in *matchInput) filePaths() []string {
 	return in.paths
 }
 
-// textMayMatch reports whether the text expression with prefilter p can
-// match: false only when p rules it out. (The reference for
-// ruleTextMayMatch.)
-func (in *matchInput) textMayMatch(p prefilter) bool {
-	if p == nil {
-		return true
-	}
-	return !in.getLower() || p.admits(in.lower)
-}
-
 // getLower lower-cases the text once; false if it is not ASCII (then no
 // prefilter applies).
 func (in *matchInput) getLower() bool {
@@ -175,8 +165,8 @@ func (in *matchInput) getLower() bool {
 	return in.lowerOK
 }
 
-// ruleTextMayMatch is textMayMatch(r.textFilter), from one scan of the
-// text for every rule's literals.
+// ruleTextMayMatch is textMayMatch(r.textFilter) (the reference, in
+// equiv_test.go), from one scan of the text for every rule's literals.
 func (in *matchInput) ruleTextMayMatch(r *compiled) bool {
 	if r.textLits == nil || !in.getLower() {
 		return true
@@ -413,64 +403,11 @@ func renderFact(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	var buf [128]byte
-	if b, ok := appendPlainJSON(buf[:0], v); ok {
-		return string(b)
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-// appendPlainJSON appends json.Marshal's encoding of v for the common
-// shapes of a fact: nil, a bool, an int, a string of printable ASCII that
-// JSON need not escape, and lists of these. ok is false (and dst is to be
-// dropped) for anything else; json.Marshal then does it.
-func appendPlainJSON(dst []byte, v any) ([]byte, bool) {
-	switch x := v.(type) {
-	case nil:
-		return append(dst, "null"...), true
-	case bool:
-		return strconv.AppendBool(dst, x), true
-	case int:
-		return strconv.AppendInt(dst, int64(x), 10), true
-	case int64:
-		return strconv.AppendInt(dst, x, 10), true
-	case string:
-		for i := 0; i < len(x); i++ {
-			if c := x[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return dst, false
-			}
-		}
-		dst = append(dst, '"')
-		dst = append(dst, x...)
-		return append(dst, '"'), true
-	case []any:
-		return appendPlainList(dst, x)
-	case []string:
-		return appendPlainList(dst, x)
-	}
-	return dst, false
-}
-
-// appendPlainList is appendPlainJSON of a list.
-func appendPlainList[T any](dst []byte, xs []T) ([]byte, bool) {
-	if xs == nil {
-		return append(dst, "null"...), true
-	}
-	dst = append(dst, '[')
-	for i, e := range xs {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		var ok bool
-		if dst, ok = appendPlainJSON(dst, e); !ok {
-			return dst, false
-		}
-	}
-	return append(dst, ']'), true
 }
 
 // CompareKSB orders KSB IDs naturally (see evidence.CompareKSB).

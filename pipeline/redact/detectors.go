@@ -109,52 +109,13 @@ func bareSecret40Lines(s string) [][2]int {
 		for b > a && (s[b-1] == ' ' || s[b-1] == '\t' || s[b-1] == '\r') {
 			b--
 		}
-		if b-a == 40 && random40(s[a:b]) {
+		if b-a == 40 && allB64(s[a:b]) && secret40(s, a, a, b) == b {
 			out = append(out, [2]int{a, b})
 		}
 		off = end + 1
 	}
 	return out
 }
-
-// random40 reports, in one pass, whether v is 40 base64 characters that
-// secret40 keeps: allB64(v) && secret40(v, 0, 0, 40) == 40.
-func random40(v string) bool {
-	if len(v) != 40 {
-		return false
-	}
-	var seen uint8
-	for i := 0; i < len(v); i++ {
-		k := b64Kind[v[i]]
-		if k == 0 {
-			return false
-		}
-		seen |= k
-	}
-	return seen == b64Upper|b64Lower|b64Other
-}
-
-// b64Kind sorts the base64 characters (isB64) into upper case, lower case,
-// and the rest (digits, / and +); 0 for any other byte.
-var b64Kind = func() (t [256]uint8) {
-	for c := range t {
-		switch {
-		case 'A' <= c && c <= 'Z':
-			t[c] = b64Upper
-		case 'a' <= c && c <= 'z':
-			t[c] = b64Lower
-		case '0' <= c && c <= '9' || c == '/' || c == '+':
-			t[c] = b64Other
-		}
-	}
-	return t
-}()
-
-const (
-	b64Upper = 1 << iota
-	b64Lower
-	b64Other
-)
 
 func allB64(v string) bool {
 	for i := 0; i < len(v); i++ {

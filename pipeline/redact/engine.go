@@ -123,31 +123,26 @@ func (r *Redactor) pass(s string, counts Counts) (string, bool) {
 // left as it is.
 func (r *Redactor) candidates(s string) []span {
 	hits := r.kw.scan(s)
-	var spans []span
-	if len(hits) == 0 {
-		for _, f := range r.whole {
-			spans = r.find(f, s, nil, spans)
-		}
-	} else {
-		// Only the detectors whose keywords occur can find anything;
-		// they run in the order of r.dets, as all of them would.
-		var buf [4]uint64
-		run := buf[:]
-		if n := (len(r.dets) + 63) / 64; n > len(buf) {
-			run = make([]uint64, n)
-		}
-		for _, f := range r.whole {
+	// Only the detectors whose keywords occur (and those without
+	// keywords) can find anything; they run in the order of r.dets, as
+	// all of them would.
+	var buf [4]uint64
+	run := buf[:]
+	if n := (len(r.dets) + 63) / 64; n > len(buf) {
+		run = make([]uint64, n)
+	}
+	for _, f := range r.whole {
+		run[f/64] |= 1 << (f % 64)
+	}
+	for _, h := range hits {
+		for _, f := range r.byKw[h.k] {
 			run[f/64] |= 1 << (f % 64)
 		}
-		for _, h := range hits {
-			for _, f := range r.byKw[h.k] {
-				run[f/64] |= 1 << (f % 64)
-			}
-		}
-		for w, word := range run {
-			for ; word != 0; word &= word - 1 {
-				spans = r.find(w*64+bits.TrailingZeros64(word), s, hits, spans)
-			}
+	}
+	var spans []span
+	for w, word := range run {
+		for ; word != 0; word &= word - 1 {
+			spans = r.find(w*64+bits.TrailingZeros64(word), s, hits, spans)
 		}
 	}
 	if len(spans) == 0 {

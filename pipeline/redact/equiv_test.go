@@ -379,19 +379,3 @@ func TestItemKeepsCleanMaps(t *testing.T) {
 		t.Errorf("nil map stored as %#v, want an empty map (the store writes {})", it.Facts["none"])
 	}
 }
-
-// FuzzRandom40: random40 is allB64 and secret40, for any text cut or
-// padded to 40 bytes.
-func FuzzRandom40(f *testing.F) {
-	for _, s := range []string{awsSecret, sha, strings.Repeat("Ab1/", 10), strings.Repeat("aB", 20), wandbKey40, "x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, v := range []string{s, (s + strings.Repeat("aZ+", 14))[:40]} {
-			want := len(v) == 40 && allB64(v) && secret40(v, 0, 0, len(v)) == len(v)
-			if got := random40(v); got != want {
-				t.Fatalf("random40(%q) = %v, want %v", v, got, want)
-			}
-		}
-	})
-}

@@ -145,9 +145,7 @@ func maskMap[V any](r *Redactor, m map[string]V, c Counts, val func(V, Counts) (
 		return map[string]V{}, true
 	}
 	var out map[string]V // a copy of m, once some value is new
-	renamed := false     // some key is masked
 	for k, v := range m {
-		renamed = renamed || len(r.candidates(k)) > 0
 		nv, ok := val(v, c)
 		if !ok {
 			continue
@@ -157,39 +155,49 @@ func maskMap[V any](r *Redactor, m map[string]V, c Counts, val func(V, Counts) (
 		}
 		out[k] = nv
 	}
-	if renamed {
+	newKeys := keys(r, m, c)
+	if newKeys == nil {
 		if out == nil {
-			out = m
+			return m, false
 		}
-		newKeys := keys(r, m, c)
-		named := make(map[string]V, len(m))
-		for k, v := range out {
-			named[newKeys[k]] = v
-		}
-		return named, true
+		return out, true
 	}
 	if out == nil {
-		return m, false
+		out = m
 	}
-	return out, true
+	named := make(map[string]V, len(m))
+	for k, v := range out {
+		named[newKeys[k]] = v
+	}
+	return named, true
 }
 
 // keys masks the keys of m and returns old → new, keeping new keys
 // distinct: unchanged keys keep their names, changed keys that collide get
-// a " #n" suffix, in sorted order.
+// a " #n" suffix, in sorted order. It returns nil when no key changes.
 func keys[V any](r *Redactor, m map[string]V, c Counts) map[string]string {
-	out := make(map[string]string, len(m))
-	used := make(map[string]bool, len(m))
+	var out map[string]string
 	var changed []string
 	for k := range m {
 		nk, ok := r.mask(k, c)
 		if !ok {
-			out[k] = k
-			used[k] = true
 			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(m))
 		}
 		out[k] = nk
 		changed = append(changed, k)
+	}
+	if out == nil {
+		return nil
+	}
+	used := make(map[string]bool, len(m))
+	for k := range m {
+		if _, ok := out[k]; !ok {
+			out[k] = k
+			used[k] = true
+		}
 	}
 	sort.Strings(changed)
 	for _, k := range changed {
