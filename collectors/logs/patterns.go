@@ -383,31 +383,3 @@ func (f *folder) lower(s string) string {
 	}
 	return view(f.buf)
 }
-
-// containsFold is strings.Contains(strings.ToLower(s), lower) for a
-// lower-case ASCII word, without allocating when s is ASCII.
-func containsFold(s, lower string) bool {
-	if !isASCII(s) {
-		return strings.Contains(strings.ToLower(s), lower)
-	}
-	if lower == "" {
-		return true
-	}
-	first := [2]byte{lower[0], lower[0]}
-	if c := lower[0]; c >= 'a' && c <= 'z' {
-		first[1] = c - ('a' - 'A')
-	}
-	for _, c := range first {
-		for i := 0; i+len(lower) <= len(s); i++ {
-			j := strings.IndexByte(s[i:len(s)-len(lower)+1], c)
-			if j < 0 {
-				break
-			}
-			i += j
-			if equalFoldASCII(s[i:i+len(lower)], lower) {
-				return true
-			}
-		}
-	}
-	return false
-}
