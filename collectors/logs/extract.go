@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"iter"
 	"path"
 	"sort"
 	"strings"
@@ -142,23 +143,37 @@ func (x *extractor) skim(r *record) (bool, error) {
 // tries them.
 func (x *extractor) matches(r *record) bool {
 	msg := strings.TrimSpace(r.Message)
-	if msg == "" {
-		return false
-	}
-	stems := x.stems.mask(msg)
-	lower := ""
-	for _, p := range x.patterns {
-		if len(p.any) > 0 && p.stems&stems == 0 {
-			continue
-		}
-		if lower == "" {
-			lower = x.fold.lower(msg)
-		}
+	for p, lower := range x.candidates(msg) {
 		if p.matches(msg, lower) {
 			return true
 		}
 	}
 	return false
+}
+
+// candidates yields, in order, the patterns that may match msg (trimmed),
+// each with msg in lower case: none for an empty msg, and no built-in
+// pattern none of whose words starts a word of msg. lower is valid until
+// the next call that folds (x.fold).
+func (x *extractor) candidates(msg string) iter.Seq2[*pattern, string] {
+	return func(yield func(*pattern, string) bool) {
+		if msg == "" {
+			return
+		}
+		stems := x.stems.mask(msg)
+		lower := ""
+		for _, p := range x.patterns {
+			if len(p.any) > 0 && p.stems&stems == 0 {
+				continue // a built-in pattern, and none of its words is here
+			}
+			if lower == "" {
+				lower = x.fold.lower(msg)
+			}
+			if !yield(p, lower) {
+				return
+			}
+		}
+	}
 }
 
 // record processes one record.
@@ -233,18 +248,7 @@ func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
 
 func (x *extractor) patterns1(r *record, t time.Time) error {
 	msg := strings.TrimSpace(r.Message)
-	if msg == "" {
-		return nil
-	}
-	stems := x.stems.mask(msg)
-	lower := ""
-	for _, p := range x.patterns {
-		if len(p.any) > 0 && p.stems&stems == 0 {
-			continue // a built-in pattern, and none of its words is here
-		}
-		if lower == "" {
-			lower = x.fold.lower(msg)
-		}
+	for p, lower := range x.candidates(msg) {
 		groups := p.match(msg, lower)
 		if groups == nil {
 			continue
