@@ -221,9 +221,7 @@ func (x *stemIndex) mask(s string) uint32 {
 	var prev uint64 // bit 7 set: the byte before the word was a letter
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		letters := letterBits(w)
+		letters := letterBits(word64(s[i:]))
 		starts := letters &^ (letters<<8 | prev)
 		prev = letters >> 56
 		for starts != 0 {

@@ -211,14 +211,21 @@ const (
 	highs = 0x8080808080808080
 )
 
+// word64 is the first 8 bytes of s as a little-endian word (the compiler
+// makes it one load).
+func word64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // printableASCII reports whether s holds only printable ASCII and tabs.
 // It tests 8 bytes at a time: a word is plain when no byte has its high
 // bit set, none is below 0x20 and none is 0x7f (DEL); a word that fails
 // is tested byte by byte (it may hold a tab).
 func printableASCII(s string) bool {
 	for len(s) >= 8 {
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		w := word64(s)
 		del := w ^ 0x7f*ones
 		if w&highs != 0 || (w-0x20*ones)&^w&highs != 0 || (del-ones)&^del&highs != 0 {
 			if !printableBytes(s[:8]) {
@@ -233,8 +240,7 @@ func printableASCII(s string) bool {
 // isASCII reports whether s holds only ASCII, 8 bytes at a time.
 func isASCII(s string) bool {
 	for ; len(s) >= 8; s = s[8:] {
-		if (uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
-			uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56)&highs != 0 {
+		if word64(s)&highs != 0 {
 			return false
 		}
 	}
