@@ -178,11 +178,9 @@ func (lr *lineReader) longLine() (line, error) {
 // binaryLine reports whether a line is binary junk rather than text: it
 // holds a NUL byte, or more than a tenth of its bytes are control
 // characters (other than tab and the escape of ANSI colours) or bytes
-// that are not UTF-8.
+// that are not UTF-8. The scan asks only of a line that is not
+// printableASCII (the common case, which is never binary).
 func binaryLine(s string) bool {
-	if printableASCII(s) { // the common case, 8 bytes at a time
-		return false
-	}
 	if strings.IndexByte(s, 0) >= 0 {
 		return true
 	}
