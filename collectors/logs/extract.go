@@ -132,7 +132,7 @@ func (x *extractor) skim(r *record) (bool, error) {
 	if err := x.inference(r, t); err != nil { // it copies what it keeps
 		return false, err
 	}
-	if err := x.inSpan(r, t, true); err != nil {
+	if err := x.inSpan(r, t); err != nil {
 		return false, err
 	}
 	x.push(r.Lines)
@@ -211,7 +211,7 @@ func (x *extractor) record(r *record) error {
 	if err := x.inference(r, t); err != nil {
 		return err
 	}
-	if err := x.inSpan(r, t, false); err != nil {
+	if err := x.inSpan(r, t); err != nil {
 		return err
 	}
 	if err := x.patterns1(r, t); err != nil {
@@ -222,23 +222,18 @@ func (x *extractor) record(r *record) error {
 }
 
 // inSpan adds r to the open deployment, if any, and closes it when it ran
-// too long. copies: r's strings are views, so what is kept is copied.
-func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
+// too long. r's strings may be views (skim): it copies what it keeps.
+func (x *extractor) inSpan(r *record, t time.Time) error {
 	if x.span == nil {
 		return nil
 	}
-	if copies {
-		for _, s := range r.Lines {
-			if len(x.span.Excerpt) < maxSpanLines {
-				s = strings.Clone(s) // kept
-			}
-			x.span.add1(s)
+	for _, s := range r.Lines {
+		if len(x.span.Excerpt) < maxSpanLines {
+			s = strings.Clone(s) // kept
 		}
-		refs(r.Message, x.span.Facts, true, &x.refFold)
-	} else {
-		x.span.add(r.Lines)
-		refs(r.Message, x.span.Facts, false, &x.refFold)
+		x.span.add1(s)
 	}
+	refs(r.Message, x.span.Facts, &x.refFold)
 	x.span.records++
 	if x.span.records > maxSpanRecords || t.Sub(x.span.Time) > maxSpan {
 		return x.closeSpan(outUnknown, t, r)
@@ -277,7 +272,7 @@ func (x *extractor) newEvent(p *pattern, groups map[string]string, r *record, t 
 			ev.Facts[k] = v
 		}
 	}
-	refs(r.Message, ev.Facts, false, &x.refFold)
+	refs(r.Message, ev.Facts, &x.refFold)
 	sum := sha256.Sum256([]byte(r.Message))
 	ev.Native = fmt.Sprintf("%s|%s|%s", p.Event, t.UTC().Format(time.RFC3339Nano), hex.EncodeToString(sum[:8]))
 	if r.Time.IsZero() {
@@ -368,7 +363,7 @@ func (x *extractor) incident(r *record, t time.Time) error {
 	default:
 		ev.Facts["errors"] = intFact(ev.Facts["errors"]) + 1
 	}
-	refs(r.Message, ev.Facts, false, &x.refFold)
+	refs(r.Message, ev.Facts, &x.refFold)
 	return nil
 }
 

@@ -314,18 +314,12 @@ func hasHexRun(s string, n int) bool {
 }
 
 // refs finds the MLflow run ID and commit SHA a message names, so that
-// linking can happen later; nothing is looked up here. copies: msg is a
-// view (see assembler.arena), so the facts added are copied. f (may be
-// nil) lower-cases msg.
-func refs(msg string, facts map[string]any, copies bool, f *folder) {
+// linking can happen later; nothing is looked up here. msg may be a view
+// (see assembler.arena): the facts added are copies. f (may be nil)
+// lower-cases msg.
+func refs(msg string, facts map[string]any, f *folder) {
 	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
 		return // every reference below holds one of these
-	}
-	own := func(s string) string {
-		if copies {
-			return strings.Clone(s)
-		}
-		return s
 	}
 	lower := ""
 	has := func(w string) bool {
@@ -336,28 +330,28 @@ func refs(msg string, facts map[string]any, copies bool, f *folder) {
 	}
 	if _, ok := facts["mlflow_run_id"]; !ok && has("run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
-			facts["mlflow_run_id"] = own(m[1])
+			facts["mlflow_run_id"] = strings.Clone(m[1])
 		}
 	}
 	if _, ok := facts["commit"]; !ok {
 		if !has("commit") {
 		} else if m := commitRe.FindStringSubmatch(msg); m != nil {
-			facts["commit"] = own(strings.ToLower(m[1]))
+			facts["commit"] = strings.Clone(strings.ToLower(m[1]))
 		}
 		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !has("run") {
 			if sha := fullSHARe.FindString(msg); sha != "" {
-				facts["commit"] = own(sha)
+				facts["commit"] = strings.Clone(sha)
 			}
 		}
 	}
 	if _, ok := facts["model_version"]; !ok && has("model version") {
 		if m := modelVerRe.FindStringSubmatch(msg); m != nil {
-			facts["model_version"] = own(m[1])
+			facts["model_version"] = strings.Clone(m[1])
 		}
 	}
 	if _, ok := facts["model"]; !ok && has("model") {
 		if m := modelNameRe.FindStringSubmatch(msg); m != nil {
-			facts["model"] = own(m[1])
+			facts["model"] = strings.Clone(m[1])
 		}
 	}
 }
