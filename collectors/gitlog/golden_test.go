@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
@@ -56,23 +57,5 @@ func TestGoldenItems(t *testing.T) {
 	}
 	got := strings.ReplaceAll(buf.String(), dir, "/REPO")
 	got += "cursor " + string(cursor) + "\n"
-	golden := filepath.Join("testdata", "generated.golden.jsonl")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) && i < len(wl); i++ {
-			if gl[i] != wl[i] {
-				t.Fatalf("line %d differs from %s:\ngot  %s\nwant %s", i+1, golden, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("%d lines, %s has %d", len(gl), golden, len(wl))
-	}
+	collectortest.Golden(t, filepath.Join("testdata", "generated.golden.jsonl"), []byte(got), *update)
 }

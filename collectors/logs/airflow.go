@@ -140,7 +140,7 @@ func (r *run) readAttempt(t target) (taskAttempt, error) {
 		}
 		if len(ta.RunIDs) < 5 {
 			f := map[string]any{}
-			refs(msg, f, false, nil)
+			refs(msg, f, nil)
 			if id, ok := f["mlflow_run_id"].(string); ok && !contains(ta.RunIDs, id) {
 				ta.RunIDs = append(ta.RunIDs, id)
 			}

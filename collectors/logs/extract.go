@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"iter"
 	"path"
 	"sort"
 	"strings"
@@ -131,7 +132,7 @@ func (x *extractor) skim(r *record) (bool, error) {
 	if err := x.inference(r, t); err != nil { // it copies what it keeps
 		return false, err
 	}
-	if err := x.inSpan(r, t, true); err != nil {
+	if err := x.inSpan(r, t); err != nil {
 		return false, err
 	}
 	x.push(r.Lines)
@@ -142,23 +143,37 @@ func (x *extractor) skim(r *record) (bool, error) {
 // tries them.
 func (x *extractor) matches(r *record) bool {
 	msg := strings.TrimSpace(r.Message)
-	if msg == "" {
-		return false
-	}
-	stems := x.stems.mask(msg)
-	lower := ""
-	for _, p := range x.patterns {
-		if len(p.any) > 0 && p.stems&stems == 0 {
-			continue
-		}
-		if lower == "" {
-			lower = x.fold.lower(msg)
-		}
+	for p, lower := range x.candidates(msg) {
 		if p.matches(msg, lower) {
 			return true
 		}
 	}
 	return false
+}
+
+// candidates yields, in order, the patterns that may match msg (trimmed),
+// each with msg in lower case: none for an empty msg, and no built-in
+// pattern none of whose words starts a word of msg. lower is valid until
+// the next call that folds (x.fold).
+func (x *extractor) candidates(msg string) iter.Seq2[*pattern, string] {
+	return func(yield func(*pattern, string) bool) {
+		if msg == "" {
+			return
+		}
+		stems := x.stems.mask(msg)
+		lower := ""
+		for _, p := range x.patterns {
+			if len(p.any) > 0 && p.stems&stems == 0 {
+				continue // a built-in pattern, and none of its words is here
+			}
+			if lower == "" {
+				lower = x.fold.lower(msg)
+			}
+			if !yield(p, lower) {
+				return
+			}
+		}
+	}
 }
 
 // record processes one record.
@@ -196,7 +211,7 @@ func (x *extractor) record(r *record) error {
 	if err := x.inference(r, t); err != nil {
 		return err
 	}
-	if err := x.inSpan(r, t, false); err != nil {
+	if err := x.inSpan(r, t); err != nil {
 		return err
 	}
 	if err := x.patterns1(r, t); err != nil {
@@ -207,23 +222,18 @@ func (x *extractor) record(r *record) error {
 }
 
 // inSpan adds r to the open deployment, if any, and closes it when it ran
-// too long. copies: r's strings are views, so what is kept is copied.
-func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
+// too long. r's strings may be views (skim): it copies what it keeps.
+func (x *extractor) inSpan(r *record, t time.Time) error {
 	if x.span == nil {
 		return nil
 	}
-	if copies {
-		for _, s := range r.Lines {
-			if len(x.span.Excerpt) < maxSpanLines {
-				s = strings.Clone(s) // kept
-			}
-			x.span.add1(s)
+	for _, s := range r.Lines {
+		if len(x.span.Excerpt) < maxSpanLines {
+			s = strings.Clone(s) // kept
 		}
-		refs(r.Message, x.span.Facts, true, &x.refFold)
-	} else {
-		x.span.add(r.Lines)
-		refs(r.Message, x.span.Facts, false, &x.refFold)
+		x.span.add1(s)
 	}
+	refs(r.Message, x.span.Facts, &x.refFold)
 	x.span.records++
 	if x.span.records > maxSpanRecords || t.Sub(x.span.Time) > maxSpan {
 		return x.closeSpan(outUnknown, t, r)
@@ -233,18 +243,7 @@ func (x *extractor) inSpan(r *record, t time.Time, copies bool) error {
 
 func (x *extractor) patterns1(r *record, t time.Time) error {
 	msg := strings.TrimSpace(r.Message)
-	if msg == "" {
-		return nil
-	}
-	stems := x.stems.mask(msg)
-	lower := ""
-	for _, p := range x.patterns {
-		if len(p.any) > 0 && p.stems&stems == 0 {
-			continue // a built-in pattern, and none of its words is here
-		}
-		if lower == "" {
-			lower = x.fold.lower(msg)
-		}
+	for p, lower := range x.candidates(msg) {
 		groups := p.match(msg, lower)
 		if groups == nil {
 			continue
@@ -273,7 +272,7 @@ func (x *extractor) newEvent(p *pattern, groups map[string]string, r *record, t 
 			ev.Facts[k] = v
 		}
 	}
-	refs(r.Message, ev.Facts, false, &x.refFold)
+	refs(r.Message, ev.Facts, &x.refFold)
 	sum := sha256.Sum256([]byte(r.Message))
 	ev.Native = fmt.Sprintf("%s|%s|%s", p.Event, t.UTC().Format(time.RFC3339Nano), hex.EncodeToString(sum[:8]))
 	if r.Time.IsZero() {
@@ -364,7 +363,7 @@ func (x *extractor) incident(r *record, t time.Time) error {
 	default:
 		ev.Facts["errors"] = intFact(ev.Facts["errors"]) + 1
 	}
-	refs(r.Message, ev.Facts, false, &x.refFold)
+	refs(r.Message, ev.Facts, &x.refFold)
 	return nil
 }
 

@@ -221,9 +221,7 @@ func (x *stemIndex) mask(s string) uint32 {
 	var prev uint64 // bit 7 set: the byte before the word was a letter
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		letters := letterBits(w)
+		letters := letterBits(word64(s[i:]))
 		starts := letters &^ (letters<<8 | prev)
 		prev = letters >> 56
 		for starts != 0 {
@@ -316,18 +314,12 @@ func hasHexRun(s string, n int) bool {
 }
 
 // refs finds the MLflow run ID and commit SHA a message names, so that
-// linking can happen later; nothing is looked up here. copies: msg is a
-// view (see assembler.arena), so the facts added are copied. f (may be
-// nil) lower-cases msg.
-func refs(msg string, facts map[string]any, copies bool, f *folder) {
+// linking can happen later; nothing is looked up here. msg may be a view
+// (see assembler.arena): the facts added are copies. f (may be nil)
+// lower-cases msg.
+func refs(msg string, facts map[string]any, f *folder) {
 	if !hasHexRun(msg, 7) && !strings.Contains(msg, "ersion") && !strings.Contains(msg, "odel") {
 		return // every reference below holds one of these
-	}
-	own := func(s string) string {
-		if copies {
-			return strings.Clone(s)
-		}
-		return s
 	}
 	lower := ""
 	has := func(w string) bool {
@@ -338,28 +330,28 @@ func refs(msg string, facts map[string]any, copies bool, f *folder) {
 	}
 	if _, ok := facts["mlflow_run_id"]; !ok && has("run") && hasHexRun(msg, 32) {
 		if m := runIDRe.FindStringSubmatch(msg); m != nil {
-			facts["mlflow_run_id"] = own(m[1])
+			facts["mlflow_run_id"] = strings.Clone(m[1])
 		}
 	}
 	if _, ok := facts["commit"]; !ok {
 		if !has("commit") {
 		} else if m := commitRe.FindStringSubmatch(msg); m != nil {
-			facts["commit"] = own(strings.ToLower(m[1]))
+			facts["commit"] = strings.Clone(strings.ToLower(m[1]))
 		}
 		if _, ok := facts["commit"]; !ok && hasHexRun(msg, 40) && !has("run") {
 			if sha := fullSHARe.FindString(msg); sha != "" {
-				facts["commit"] = own(sha)
+				facts["commit"] = strings.Clone(sha)
 			}
 		}
 	}
 	if _, ok := facts["model_version"]; !ok && has("model version") {
 		if m := modelVerRe.FindStringSubmatch(msg); m != nil {
-			facts["model_version"] = own(m[1])
+			facts["model_version"] = strings.Clone(m[1])
 		}
 	}
 	if _, ok := facts["model"]; !ok && has("model") {
 		if m := modelNameRe.FindStringSubmatch(msg); m != nil {
-			facts["model"] = own(m[1])
+			facts["model"] = strings.Clone(m[1])
 		}
 	}
 }
@@ -382,32 +374,4 @@ func (f *folder) lower(s string) string {
 		f.buf = append(f.buf, c)
 	}
 	return view(f.buf)
-}
-
-// containsFold is strings.Contains(strings.ToLower(s), lower) for a
-// lower-case ASCII word, without allocating when s is ASCII.
-func containsFold(s, lower string) bool {
-	if !isASCII(s) {
-		return strings.Contains(strings.ToLower(s), lower)
-	}
-	if lower == "" {
-		return true
-	}
-	first := [2]byte{lower[0], lower[0]}
-	if c := lower[0]; c >= 'a' && c <= 'z' {
-		first[1] = c - ('a' - 'A')
-	}
-	for _, c := range first {
-		for i := 0; i+len(lower) <= len(s); i++ {
-			j := strings.IndexByte(s[i:len(s)-len(lower)+1], c)
-			if j < 0 {
-				break
-			}
-			i += j
-			if equalFoldASCII(s[i:i+len(lower)], lower) {
-				return true
-			}
-		}
-	}
-	return false
 }

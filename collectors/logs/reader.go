@@ -178,11 +178,9 @@ func (lr *lineReader) longLine() (line, error) {
 // binaryLine reports whether a line is binary junk rather than text: it
 // holds a NUL byte, or more than a tenth of its bytes are control
 // characters (other than tab and the escape of ANSI colours) or bytes
-// that are not UTF-8.
+// that are not UTF-8. The scan asks only of a line that is not
+// printableASCII (the common case, which is never binary).
 func binaryLine(s string) bool {
-	if printableASCII(s) { // the common case, 8 bytes at a time
-		return false
-	}
 	if strings.IndexByte(s, 0) >= 0 {
 		return true
 	}
@@ -211,14 +209,21 @@ const (
 	highs = 0x8080808080808080
 )
 
+// word64 is the first 8 bytes of s as a little-endian word (the compiler
+// makes it one load).
+func word64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // printableASCII reports whether s holds only printable ASCII and tabs.
 // It tests 8 bytes at a time: a word is plain when no byte has its high
 // bit set, none is below 0x20 and none is 0x7f (DEL); a word that fails
 // is tested byte by byte (it may hold a tab).
 func printableASCII(s string) bool {
 	for len(s) >= 8 {
-		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		w := word64(s)
 		del := w ^ 0x7f*ones
 		if w&highs != 0 || (w-0x20*ones)&^w&highs != 0 || (del-ones)&^del&highs != 0 {
 			if !printableBytes(s[:8]) {
@@ -233,8 +238,7 @@ func printableASCII(s string) bool {
 // isASCII reports whether s holds only ASCII, 8 bytes at a time.
 func isASCII(s string) bool {
 	for ; len(s) >= 8; s = s[8:] {
-		if (uint64(s[0])|uint64(s[1])<<8|uint64(s[2])<<16|uint64(s[3])<<24|
-			uint64(s[4])<<32|uint64(s[5])<<40|uint64(s[6])<<48|uint64(s[7])<<56)&highs != 0 {
+		if word64(s)&highs != 0 {
 			return false
 		}
 	}

@@ -210,7 +210,8 @@ func (a *assembler) done() error {
 	if r == nil {
 		return nil
 	}
-	if a.skim != nil && a.tb == nil && strings.TrimSpace(r.Message) != tracebackHeader {
+	header := strings.TrimSpace(r.Message) == tracebackHeader // a traceback starts
+	if a.skim != nil && a.tb == nil && !header {
 		if ok, err := a.skim(r); err != nil || ok {
 			clear(r.Lines)
 			a.free = r
@@ -223,7 +224,7 @@ func (a *assembler) done() error {
 		switch {
 		case a.tbRecs < maxTracebackRecs && (strings.HasPrefix(msg, " ") || strings.HasPrefix(msg, "\t") ||
 			strings.HasPrefix(msg, "During handling of the above exception") ||
-			strings.HasPrefix(msg, "The above exception was the direct cause") || strings.TrimSpace(msg) == tracebackHeader):
+			strings.HasPrefix(msg, "The above exception was the direct cause") || header):
 			a.fold(r)
 			return nil
 		case isExceptionLine(msg):
@@ -240,7 +241,7 @@ func (a *assembler) done() error {
 			}
 		}
 	}
-	if strings.TrimSpace(r.Message) == tracebackHeader {
+	if header {
 		a.tb, a.tbRecs = r, 1
 		return nil
 	}

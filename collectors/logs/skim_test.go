@@ -65,7 +65,7 @@ func collectAll(t *testing.T, c *Collector) string {
 	s := &collectortest.Sink{}
 	if _, err := c.Collect(context.Background(), nil, s); err != nil {
 		var pe *collectors.PartialError
-		if !errorsAsPartial(err, &pe) {
+		if !errors.As(err, &pe) {
 			t.Fatal(err)
 		}
 	}
@@ -137,8 +137,6 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("one is a prefix of the other (%d, %d lines)", len(al), len(bl))
 }
-
-func errorsAsPartial(err error, pe **collectors.PartialError) bool { return errors.As(err, pe) }
 
 // FuzzSkim: on any text, records skimmed give the events the full path
 // gives.

@@ -1,7 +1,6 @@
 package mlflow_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -28,13 +27,10 @@ func newFile(t testing.TB, dir string, mod func(*mlflow.SourceConfig)) *mlflow.C
 	return c
 }
 
+// collectAll runs a first collection of c (collectortest.Collect).
 func collectAll(t testing.TB, c collectors.Collector) (*collectortest.Sink, error) {
 	t.Helper()
-	s := &collectortest.Sink{}
-	_, err := c.Collect(context.Background(), nil, s)
-	for _, msg := range s.Invalid() {
-		t.Errorf("invalid: %s", msg)
-	}
+	s, _, err := collectortest.Collect(t, c, nil)
 	return s, err
 }
 

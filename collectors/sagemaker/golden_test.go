@@ -1,10 +1,8 @@
 package sagemaker_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -28,22 +26,6 @@ func TestGoldenItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, '\n')
-		path := filepath.Join("testdata", "golden", name+".json")
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("read golden file (run with -update to create it): %v", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
-		}
+		collectortest.Golden(t, filepath.Join("testdata", "golden", name+".json"), got, *update)
 	}
 }
