@@ -18,7 +18,7 @@ type TemplateData struct {
 	OtherEmails []OtherEmail
 	Repos       []Repo
 	// Found lists other things detected, each written as a comment, e.g.
-	// "mlruns/ (MLflow, supported in a later version)".
+	// "./mlruns (an MLflow store: a source of type mlflow collects it)".
 	Found []string
 }
 
@@ -104,8 +104,8 @@ func Template(d TemplateData) []byte {
 	w("# …or S3-compatible object storage:")
 	w("# store: s3://bucket/prefix?endpoint=host:9000&region=eu-west-2")
 	w("")
-	w("# Where evidence comes from. This version collects git repositories: each")
-	w("# source has a unique name (a slug), a type and the repository's folder.")
+	w("# Where evidence comes from: each source has a unique name (a slug) and a")
+	w("# type; a git source names the repository's folder.")
 	w("# A remote repository instead of path: cloned into a cache folder, fetched on later runs")
 	w("# (several: urls: [...] or paths: [...]):")
 	w("#   - name: remote-repo")
@@ -116,7 +116,7 @@ func Template(d TemplateData) []byte {
 	w("#     # with known_hosts: /home/jdoe/.ssh/known_hosts; ca_file: ./corp-ca.pem; cache_dir: ./cache")
 	w("#     # web_url: https://git.example.com/team/repo, web_kind: gitlab (links to commits)")
 	w("#     # exclude_refs: [\"refs/heads/dependabot/*\"], mailmap_file: ./people.mailmap")
-	w("# Later versions add these source types:")
+	w("# The other source types (each collector's README lists all its keys):")
 	w("#   - {name: tracking, type: mlflow, uri: \"http://mlflow:5000\", experiments: [fraud]}")
 	w("#   - {name: tb, type: tensorboard, path: ./runs}")
 	w("#   - {name: sweeps, type: wandb, path: ./wandb}")
