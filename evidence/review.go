@@ -3,6 +3,7 @@ package evidence
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -101,6 +102,21 @@ type Conflict struct {
 	Flag      string      `json:"flag,omitempty"` // "exclude" or "confidential", or "" for a KSB
 	Kept      DecisionRef `json:"kept"`
 	Overruled DecisionRef `json:"overruled"`
+}
+
+// Describe words the conflict as `ksbfolio show` and the workbook show it:
+// "S10: Pat (coach) reject on 2026-03-01 09:00 stands over Ada
+// (apprentice) accept on 2026-02-27 10:00", times in UTC. Each name, role,
+// action and the KSB or flag pass through quote (for a terminal, say).
+func (c Conflict) Describe(quote func(string) string) string {
+	what := c.KSB
+	if what == "" {
+		what = c.Flag
+	}
+	const at = "2006-01-02 15:04"
+	return fmt.Sprintf("%s: %s (%s) %s on %s stands over %s (%s) %s on %s", quote(what),
+		quote(c.Kept.By), quote(c.Kept.Role), quote(c.Kept.Action), c.Kept.At.UTC().Format(at),
+		quote(c.Overruled.By), quote(c.Overruled.Role), quote(c.Overruled.Action), c.Overruled.At.UTC().Format(at))
 }
 
 // State is the effect of all decisions on an item. Decisions apply in time

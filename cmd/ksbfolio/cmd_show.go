@@ -383,13 +383,7 @@ func printItem(g *globals, v ledger.View) {
 	if cs := v.State.Conflicts; len(cs) > 0 {
 		fmt.Fprintln(w, "\nconflicts (decisions that did not apply):")
 		for _, c := range cs {
-			what := c.KSB
-			if what == "" {
-				what = c.Flag
-			}
-			fmt.Fprintf(w, "  %s: %s (%s) %s on %s stands over %s (%s) %s on %s\n", q(what),
-				q(c.Kept.By), q(c.Kept.Role), q(c.Kept.Action), c.Kept.At.UTC().Format("2006-01-02 15:04"),
-				q(c.Overruled.By), q(c.Overruled.Role), q(c.Overruled.Action), c.Overruled.At.UTC().Format("2006-01-02 15:04"))
+			fmt.Fprintf(w, "  %s\n", c.Describe(q))
 		}
 	}
 }

@@ -686,13 +686,7 @@ func conflictsText(cs []evidence.Conflict) string {
 	}
 	parts := make([]string, len(cs))
 	for i, c := range cs {
-		what := c.KSB
-		if what == "" {
-			what = c.Flag
-		}
-		parts[i] = fmt.Sprintf("%s: %s (%s) %s on %s stands over %s (%s) %s on %s", what,
-			c.Kept.By, c.Kept.Role, c.Kept.Action, c.Kept.At.UTC().Format("2006-01-02 15:04"),
-			c.Overruled.By, c.Overruled.Role, c.Overruled.Action, c.Overruled.At.UTC().Format("2006-01-02 15:04"))
+		parts[i] = c.Describe(func(s string) string { return s })
 	}
 	return cellText(strings.Join(parts, "\n"))
 }
