@@ -1,6 +1,7 @@
 package fsstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -61,11 +62,18 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 	defer s.discard(p)
 
 	src := store.NewSource(ctx, r)
-	var from io.Reader = src
-	if size >= 0 {
-		from = io.LimitReader(src, size+1) // one byte more shows a reader longer than size
+	var n int64
+	if br, ok := r.(*bytes.Reader); ok && size >= 0 && int64(br.Len()) == size && ctx.Err() == nil {
+		// Data in memory, as the ledger's items are, goes in one write,
+		// without a copy buffer.
+		n, err = br.WriteTo(p.f)
+	} else {
+		var from io.Reader = src
+		if size >= 0 {
+			from = io.LimitReader(src, size+1) // one byte more shows a reader longer than size
+		}
+		n, err = io.Copy(p.f, from)
 	}
-	n, err := io.Copy(p.f, from)
 	switch {
 	case src.Err() != nil:
 		return store.Info{}, fmt.Errorf("put %s: read: %w", key, src.Err())
