@@ -432,6 +432,13 @@ func (s *storedLinks) add(e linkEntry) {
 	s.m[e.ID] = e
 }
 
+// len is how many items the run has stored.
+func (s *storedLinks) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
+}
+
 func (s *storedLinks) get(id string) (linkEntry, bool) {
 	if s == nil {
 		return linkEntry{}, false

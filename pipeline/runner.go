@@ -100,26 +100,38 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 
 	found := false
 	stored := &storedLinks{}
+	// The last source is finished (synced, its cursor saved) while the
+	// link step runs: the sync waits on the disk, the link step on the
+	// processor, and neither needs the other (link makes its own changes
+	// durable). Each source before it is finished before the next starts.
+	var last chan SourceReport
+	finished := func() {
+		if last != nil {
+			sr := <-last
+			last = nil
+			rep.Sources = append(rep.Sources, sr)
+			rep.Outcome = runOutcome(rep.Outcome, sr.Outcome)
+		}
+	}
 	for _, src := range r.Sources {
 		if opts.Only != "" && src.Name != opts.Only {
 			continue
 		}
 		found = true
+		finished()
 		if runCtx.Err() != nil {
 			break
 		}
-		sr := r.collect(runCtx, src, opts.Full, stored, now, log)
-		rep.Sources = append(rep.Sources, sr)
-		rep.Outcome = runOutcome(rep.Outcome, sr.Outcome)
+		finish := r.collect(runCtx, src, opts.Full, stored, now, log)
+		last = make(chan SourceReport, 1)
+		go func(c chan<- SourceReport) { c <- finish() }(last)
 	}
 	if opts.Only != "" && !found {
 		return nil, fmt.Errorf("no source named %q in the config", opts.Only)
 	}
+	defer finished() // an early return below still waits for the sync
 
-	nstored := 0
-	for _, s := range rep.Sources {
-		nstored += s.Items
-	}
+	nstored := stored.len()
 	// What the link step listed and knows of every item: the coverage
 	// step lists nothing again and reads only the others (and those with
 	// a review).
@@ -133,6 +145,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		var warns []string
 		var err error
 		sum, warns, lk, err = link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
+		finished()
 		rep.Links = sum
 		rep.Warnings = append(rep.Warnings, warns...)
 		if err != nil && runCtx.Err() == nil {
@@ -144,6 +157,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
+	finished()
 	if opts.Coverage && runCtx.Err() == nil {
 		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, lk, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
@@ -211,17 +225,22 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, lk *linked, 
 // PutItemBatched), and the source's cursor is saved only after every
 // writer is done and the ledger is synced, so a crash at any point loses
 // at most what the next run collects again.
-func (r *Runner) collect(ctx context.Context, src Source, full bool, stored *storedLinks, now func() time.Time, log *slog.Logger) (sr SourceReport) {
+//
+// collect returns once every item is stored; finish then syncs, saves the
+// cursor and returns the source's report. It must be called once, and
+// may be called from another goroutine.
+func (r *Runner) collect(ctx context.Context, src Source, full bool, stored *storedLinks, now func() time.Time, log *slog.Logger) (finish func() SourceReport) {
 	log = log.With("source", src.Name)
 	t0 := now()
-	sr = SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
+	sr := SourceReport{Name: src.Name, Type: src.Type, Outcome: OutcomeOK, Skipped: []collectors.Skipped{}, Warnings: []string{}}
 	rep := newReportObserver(&sr)
 	obs := Observers(rep, r.Observer)
 	obs.SourceStarted(src.Name)
-	defer func() {
+	done := func() SourceReport {
 		sr.DurationSeconds = now().Sub(t0).Seconds()
 		obs.SourceFinished(src.Name, sr)
-	}()
+		return sr
+	}
 	timed := func(op string, f func() error) error {
 		t := time.Now()
 		err := f()
@@ -251,35 +270,37 @@ func (r *Runner) collect(ctx context.Context, src Source, full bool, stored *sto
 	sk.start(writers)
 	next, err := src.Collector.Collect(ctx, cursor, sk)
 	storeErr := sk.wait()
-	// What was stored is made durable whatever happened next; the cursor
-	// is saved only if that succeeds.
-	syncErr := timed("sync", func() error { return r.Ledger.Sync(context.WithoutCancel(ctx)) })
-	var partial *collectors.PartialError
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		sr.Outcome, sr.Error = OutcomeInterrupted, red.Error(context.Cause(ctx))
-		return sr
-	case errors.As(err, &partial):
-		sr.Outcome, sr.Error = OutcomePartial, red.Error(err)
-	default:
-		sr.Outcome, sr.Error = OutcomeFailed, red.Error(err)
-		log.Error("source failed", "err", sr.Error)
-		return sr
+	return func() SourceReport {
+		// What was stored is made durable whatever happened next; the
+		// cursor is saved only if that succeeds.
+		syncErr := timed("sync", func() error { return r.Ledger.Sync(context.WithoutCancel(ctx)) })
+		var partial *collectors.PartialError
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			sr.Outcome, sr.Error = OutcomeInterrupted, red.Error(context.Cause(ctx))
+			return done()
+		case errors.As(err, &partial):
+			sr.Outcome, sr.Error = OutcomePartial, red.Error(err)
+		default:
+			sr.Outcome, sr.Error = OutcomeFailed, red.Error(err)
+			log.Error("source failed", "err", sr.Error)
+			return done()
+		}
+		if storeErr == nil {
+			storeErr = syncErr
+		}
+		if storeErr != nil {
+			sr.Outcome, sr.Error = OutcomeFailed, red.Error(storeErr)
+			return done()
+		}
+		if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, red.Cursor(next)) }); err != nil {
+			sr.Outcome = OutcomePartial
+			obs.Warned(src.Name, "cursor not saved, the next run collects again: "+red.Error(err))
+		}
+		log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
+		return done()
 	}
-	if storeErr == nil {
-		storeErr = syncErr
-	}
-	if storeErr != nil {
-		sr.Outcome, sr.Error = OutcomeFailed, red.Error(storeErr)
-		return sr
-	}
-	if err := timed("put_cursor", func() error { return r.Ledger.PutCursor(ctx, src.Name, red.Cursor(next)) }); err != nil {
-		sr.Outcome = OutcomePartial
-		obs.Warned(src.Name, "cursor not saved, the next run collects again: "+red.Error(err))
-	}
-	log.Info("source collected", "outcome", sr.Outcome, "items", sr.Items, "skipped", sr.SkippedTotal)
-	return sr
 }
 
 // sink is what the collector is given: it passes every emission, skip and

@@ -31,6 +31,15 @@ type journal struct {
 	inFlight atomic.Int32
 	maxIn    atomic.Int32
 	failKey  string
+	// onSync, if set, is called by the n-th Sync (from 1) before it
+	// syncs; a non-nil error fails that Sync.
+	onSync func(n int) error
+	syncs  atomic.Int32
+}
+
+func (j *journal) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
+	j.log("list " + prefix)
+	return j.Store.List(ctx, prefix, fn)
 }
 
 func (j *journal) log(op string) {
@@ -59,6 +68,11 @@ func (j *journal) Put(ctx context.Context, key string, r io.Reader, size int64, 
 
 func (j *journal) Sync(ctx context.Context) error {
 	j.log("sync")
+	if j.onSync != nil {
+		if err := j.onSync(int(j.syncs.Add(1))); err != nil {
+			return err
+		}
+	}
 	return store.Sync(ctx, j.Store)
 }
 
@@ -178,7 +192,7 @@ func TestRunnerWritersAndDurability(t *testing.T) {
 		t.Errorf("item written (%d) before its blob (%d)", withFile, blobAt)
 	}
 	for _, op := range j.ops {
-		if strings.Contains(op, "/items/") && !strings.HasSuffix(op, "nosync=true") {
+		if strings.HasPrefix(op, "put ") && strings.Contains(op, "/items/") && !strings.HasSuffix(op, "nosync=true") {
 			t.Errorf("item written durably one by one: %s", op)
 		}
 		if strings.Contains(op, "/cursors/") && !strings.HasSuffix(op, "nosync=false") {
@@ -247,5 +261,87 @@ func TestRunnerSourceDuration(t *testing.T) {
 	}
 	if rep.Sources[0].DurationSeconds <= 0 || rec.finished[0].DurationSeconds != rep.Sources[0].DurationSeconds {
 		t.Errorf("source duration: report %v, observer %v", rep.Sources[0].DurationSeconds, rec.finished[0].DurationSeconds)
+	}
+}
+
+// The last source is synced while the link step lists the ledger (the
+// sync waits on the disk, the link step on the processor); its cursor is
+// still saved only after its sync succeeds, and a failed sync still fails
+// it. Sources before the last are finished before the next one starts.
+func TestRunnerLastSyncOverlapsLinking(t *testing.T) {
+	for _, failLast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("failLast=%v", failLast), func(t *testing.T) {
+			fs, err := fsstore.New(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			j := &journal{Store: fs}
+			listedDuringSync := make(chan bool, 1)
+			j.onSync = func(n int) error {
+				if n != 2 { // the first source's sync, or the link step's
+					return nil
+				}
+				// The link step lists the items while this waits.
+				deadline := time.Now().Add(10 * time.Second)
+				for time.Now().Before(deadline) {
+					if _, last := j.index("list apprentices/jane/items/"); last >= 0 {
+						listedDuringSync <- true
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				if failLast {
+					return errors.New("disk gone")
+				}
+				return nil
+			}
+			a := &scripted{items: []collectors.Emission{emission("a1", "First source")}, cursor: "a-end"}
+			b := &scripted{items: []collectors.Emission{emission("b1", "Second source")}, cursor: "b-end"}
+			r := runnerOn(t, j, pipeline.Source{Name: "a", Type: "git", Collector: a}, pipeline.Source{Name: "b", Type: "git", Collector: b})
+			rep, err := r.Run(context.Background(), pipeline.Options{Command: "run", Coverage: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-listedDuringSync:
+			default:
+				t.Errorf("the link step did not list the items while the last source synced:\n%s", strings.Join(j.ops, "\n"))
+			}
+			if len(rep.Sources) != 2 || rep.Sources[0].Name != "a" || rep.Sources[1].Name != "b" {
+				t.Fatalf("sources in the report: %+v", rep.Sources)
+			}
+			if rep.Sources[0].Outcome != pipeline.OutcomeOK {
+				t.Errorf("first source: %+v", rep.Sources[0])
+			}
+			// The first source was finished (its cursor saved) before the
+			// second started.
+			aCursor, _ := j.index("put apprentices/jane/cursors/a")
+			bItem, _ := j.index("put apprentices/jane/items/" + emission("b1", "").Item.ID)
+			if aCursor < 0 || aCursor > bItem {
+				t.Errorf("first cursor at %d, second source's item at %d:\n%s", aCursor, bItem, strings.Join(j.ops, "\n"))
+			}
+			bc, _ := r.Ledger.Cursor(context.Background(), "b")
+			if failLast {
+				if sr := rep.Sources[1]; sr.Outcome != pipeline.OutcomeFailed || !strings.Contains(sr.Error, "disk gone") {
+					t.Errorf("last source with a failed sync: %+v", sr)
+				}
+				if rep.Outcome == pipeline.OutcomeOK {
+					t.Errorf("run outcome %s with a failed source", rep.Outcome)
+				}
+				if bc != nil {
+					t.Errorf("cursor %q saved after a failed sync", bc)
+				}
+				return
+			}
+			if sr := rep.Sources[1]; sr.Outcome != pipeline.OutcomeOK || sr.Items != 1 {
+				t.Errorf("last source: %+v", sr)
+			}
+			if !strings.Contains(string(bc), `"b-end"`) {
+				t.Errorf("last cursor %q, want b-end", bc)
+			}
+			if rep.Coverage == nil {
+				t.Errorf("no coverage in the report")
+			}
+		})
 	}
 }
