@@ -293,12 +293,24 @@ func appendFloat(b []byte, f float64) []byte {
 // characters and <, > and & as \u00XX; U+2028 and U+2029 as \u2028 and
 // \u2029; each byte of invalid UTF-8 as \ufffd.
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
+	const (
+		hex = "0123456789abcdef"
+		// The ASCII bytes copied as they are, a bit each, as in
+		// encoding/json's htmlSafeSet: of bytes 0..63, in safeLow, all but
+		// control characters, ", &, < and >; of 64..127, in safeHigh, all
+		// but \\.
+		safeLow  = 0xffffffff_00000000 &^ (1<<'"' | 1<<'&' | 1<<'<' | 1<<'>')
+		safeHigh = ^uint64(0) &^ (1 << ('\\' - 64))
+	)
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			set := uint64(safeLow)
+			if c >= 64 {
+				set = safeHigh
+			}
+			if set>>(c&63)&1 != 0 {
 				i++
 				continue
 			}
