@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
 )
@@ -575,5 +576,25 @@ func BenchmarkEncodeItem(b *testing.B) {
 			}
 			b.SetBytes(int64(n))
 		})
+	}
+}
+
+// TestAppendString: every byte, every pair of bytes and every rune is
+// quoted as json.Marshal quotes it.
+func TestAppendString(t *testing.T) {
+	check := func(s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %s, json.Marshal's %s", s, got, want)
+		}
+	}
+	for i := range 1 << 16 {
+		check(string([]byte{byte(i), byte(i >> 8)}))
+	}
+	for r := range rune(utf8.MaxRune + 2) {
+		check("a" + string(r))
 	}
 }
