@@ -41,7 +41,8 @@ func (p *encoders) put(e *encoder) {
 	}
 }
 
-// encode returns v's encoding, valid until e is used again or put back.
+// encode returns v's encoding by encoding/json, valid until e is used
+// again or put back. It is encodeItem's reference and its fallback.
 func (e *encoder) encode(v any) ([]byte, error) {
 	e.compact.Reset()
 	if err := e.enc.Encode(v); err != nil {

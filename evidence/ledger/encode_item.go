@@ -16,12 +16,12 @@ import (
 // holds itself) where recursion here would exhaust the stack.
 const maxFactDepth = 100
 
-// encodeItem returns it's encoding: the bytes encode(it) returns, written
-// by hand, without reflection and without a compact copy to indent. An item
-// it cannot encode alone (an error, such as a time outside RFC 3339's
-// years or a NaN fact, or facts nested deeper than maxFactDepth) goes to
-// encode, so that the bytes and the error are encoding/json's. The result
-// is valid until e is used again or put back.
+// encodeItem returns the encoding of it: the bytes encode(it) returns,
+// written by hand, without reflection and without a compact copy to
+// indent. An item it cannot encode alone (an error, such as a time outside
+// RFC 3339's years or a NaN fact, or facts nested deeper than
+// maxFactDepth) goes to encode, so that the bytes and the error are
+// encoding/json's. The result is valid until e is used again or put back.
 func (e *encoder) encodeItem(it *evidence.Item) ([]byte, error) {
 	out, ok := e.appendItem(e.out[:0], it)
 	if !ok {

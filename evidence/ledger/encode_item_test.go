@@ -172,7 +172,7 @@ func TestEncodeItem(t *testing.T) {
 				it.Facts[k] = v
 			}
 			it.Tags[0].Confidence = 1e-7
-			it.Tags[1].Confidence = -0.0
+			it.Tags[1].Confidence = math.Copysign(0, -1)
 		},
 		"nested facts": func(it *evidence.Item) {
 			it.Facts["m"] = map[string]any{"b": []any{}, "a": map[string]any{}, "c": []any{map[string]any{"z": nil, "y": []string{"x", ""}}, []any{[]any{}}, nil}}
