@@ -66,7 +66,7 @@ func (e *encoder) appendItem(b []byte, it *evidence.Item) (_ []byte, ok bool) {
 		b = appendField(b, 3, "name")
 		b = appendString(b, a.Name)
 		b = appendMember(b, 3, "sha256", a.SHA256)
-		b = append(b, ",\n      \"size\": "...)
+		b = appendField(append(b, ','), 3, "size")
 		b = strconv.AppendInt(b, a.Size, 10)
 		return appendMember(b, 3, "media_type", a.MediaType)
 	})
@@ -81,7 +81,7 @@ func (e *encoder) appendItem(b []byte, it *evidence.Item) (_ []byte, ok bool) {
 		b = appendField(b, 3, "ksb")
 		b = appendString(b, t.KSB)
 		b = appendMember(b, 3, "by", t.By)
-		b = append(b, ",\n      \"confidence\": "...)
+		b = appendField(append(b, ','), 3, "confidence")
 		b = appendFloat(b, t.Confidence)
 		b = appendMember(b, 3, "reason", t.Reason)
 		b = appendMember(b, 3, "catalogue", t.Catalogue)
@@ -102,7 +102,7 @@ func (e *encoder) appendItem(b []byte, it *evidence.Item) (_ []byte, ok bool) {
 	b = appendArray(b, it.Redactions, func(b []byte, r evidence.Redaction) []byte {
 		b = appendField(b, 3, "rule")
 		b = appendString(b, r.Rule)
-		b = append(b, ",\n      \"count\": "...)
+		b = appendField(append(b, ','), 3, "count")
 		return strconv.AppendInt(b, int64(r.Count), 10)
 	})
 	return append(b, "\n}"...), true
