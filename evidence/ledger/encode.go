@@ -10,12 +10,15 @@ import (
 // trailing newline, as json.MarshalIndent(v, "", "  ") and a newline give.
 // Its buffers are reused from one object to the next (Ledger.encoders),
 // which spares the garbage collector two copies of every item a run
-// stores, and it indents the compact encoding itself (indent), several
-// times faster than json.Indent's general scanner.
+// stores. encode goes through encoding/json and indents the compact
+// encoding itself (indent), several times faster than json.Indent's
+// general scanner; encodeItem writes an evidence.Item's same bytes by
+// hand, without reflection.
 type encoder struct {
 	compact bytes.Buffer
 	enc     *json.Encoder // into compact
 	out     []byte
+	keys    []string // encodeItem's stack of map keys being written
 }
 
 // encoders is a pool of *encoder.
@@ -33,27 +36,29 @@ func (p *encoders) get() *encoder {
 // put returns e to the pool, unless it grew past what an ordinary item
 // needs (the pool should not hold on to a one-off giant).
 func (p *encoders) put(e *encoder) {
-	if e.compact.Cap() <= 1<<20 && cap(e.out) <= 2<<20 {
+	if e.compact.Cap() <= 1<<20 && cap(e.out) <= 2<<20 && cap(e.keys) <= 1<<14 {
 		p.pool.Put(e)
 	}
 }
 
-// encode returns v's encoding, valid until e is used again or put back.
+// encode returns v's encoding by encoding/json, valid until e is used
+// again or put back. It is encodeItem's reference and its fallback.
 func (e *encoder) encode(v any) ([]byte, error) {
 	e.compact.Reset()
 	if err := e.enc.Encode(v); err != nil {
 		return nil, err
 	}
 	b := bytes.TrimSuffix(e.compact.Bytes(), []byte("\n"))
-	e.out = append(indent(e.out[:0], b), '\n')
+	e.out = append(indent(e.out[:0], b, 0), '\n')
 	return e.out, nil
 }
 
 // indent appends to dst the compact JSON src (as json.Marshal writes it:
 // valid, no space outside strings) indented as json.Indent(dst, src, "",
-// "  ") would.
-func indent(dst, src []byte) []byte {
-	depth := 0
+// "  ") would, or, for a value nested at depth in indented JSON, as
+// json.Indent(dst, src, prefix, "  ") would with a prefix of depth
+// indents.
+func indent(dst, src []byte, depth int) []byte {
 	needIndent := false // after { or [: indent before what follows, unless it closes
 	for i := 0; i < len(src); i++ {
 		c := src[i]

@@ -50,7 +50,7 @@ func FuzzIndent(f *testing.F) {
 		if err := json.Indent(&want, compact, "", "  "); err != nil {
 			t.Fatal(err)
 		}
-		if got := indent(nil, compact); !bytes.Equal(got, want.Bytes()) {
+		if got := indent(nil, compact, 0); !bytes.Equal(got, want.Bytes()) {
 			t.Fatalf("indent(%s) =\n%s\nwant\n%s", compact, got, want.Bytes())
 		}
 	})

@@ -226,7 +226,7 @@ func (l *Ledger) putItem(ctx context.Context, it *evidence.Item, opts store.PutO
 	}
 	enc := l.encoders.get()
 	defer l.encoders.put(enc)
-	b, err := enc.encode(it)
+	b, err := enc.encodeItem(it)
 	if err != nil {
 		return store.Info{}, fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
