@@ -7,7 +7,7 @@
 #       redaction, tagging and storing
 #   (c) `ksbfolio run` into an empty folder store: (b) plus coverage
 #   (d) `ksbfolio run` again: nothing new
-# Three rounds, alternating; prints each one's median wall time and the
+# ROUNDS rounds (default 3; odd), alternating; prints each one's median wall time and the
 # ratios b/a (the issue asks for at most 1.25 at 50,000 commits), c/a, and
 # d/c (at most 0.10), and the CPU seconds of (a) and (b).
 #
@@ -72,8 +72,9 @@ timed() {
 }
 ksb() { local cfg=$1; shift; "$work/ksbfolio" --no-progress -c "$cfg" "$@"; }
 
-a=() b=() c=() d=() ca=() cb=()
-for round in 1 2 3; do
+a=() b=() c=() d=() ca=() cb=() rb=() rc=()
+rounds=${ROUNDS:-3}
+for round in $(seq "$rounds"); do
 	a+=("$(timed "$work/gitbench" -repo "$repo" -email "$email")")
 	ca+=("$(cat "$work/cpu.txt")")
 	items=$(sed -n 's/.*items=\([0-9]*\).*/\1/p' "$work/out.txt")
@@ -86,14 +87,15 @@ for round in 1 2 3; do
 	cfg=$(config "run-$round")
 	c+=("$(timed ksb "$cfg" run)")
 	d+=("$(timed ksb "$cfg" run)")
+	rb+=("$(calc "${b[-1]} / ${a[-1]}")") rc+=("$(calc "${c[-1]} / ${a[-1]}")")
 	printf 'round %d: collection %.3f s (%s items; CPU %.3f s), collect %.3f s (%s stored; CPU %.3f s), run %.3f s, second run %.3f s\n' \
 		"$round" "${a[-1]}" "$items" "${ca[-1]}" "${b[-1]}" "$stored" "${cb[-1]}" "${c[-1]}" "${d[-1]}"
 done
 
-median() { printf '%s\n' "$@" | sort -g | sed -n 2p; }
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 ma=$(median "${a[@]}") mb=$(median "${b[@]}") mc=$(median "${c[@]}") md=$(median "${d[@]}")
 mca=$(median "${ca[@]}") mcb=$(median "${cb[@]}")
-printf '\nmedian of 3 on %s commits:\n' "$commits"
+printf '\nmedian of %s on %s commits:\n' "$rounds" "$commits"
 printf '  (a) collection alone (gitbench)     %8.3f s\n' "$ma"
 printf '  (b) ksbfolio collect, empty store   %8.3f s\n' "$mb"
 printf '  (c) ksbfolio run, empty store       %8.3f s\n' "$mc"
@@ -101,4 +103,7 @@ printf '  (d) ksbfolio run, nothing new       %8.3f s\n' "$md"
 printf '  collect/collection (b/a) %8.3f   (limit 1.25)\n' "$(calc "$mb / $ma")"
 printf '  CPU seconds: collection %.3f, collect %.3f, ratio %.3f\n' "$mca" "$mcb" "$(calc "$mcb / $mca")"
 printf '  run/collection     (c/a) %8.3f\n' "$(calc "$mc / $ma")"
+# The machine's speed drifts between rounds; a ratio within one round
+# compares runs a few seconds apart.
+printf '  median of the rounds'"'"' own ratios: b/a %.3f, c/a %.3f\n' "$(median "${rb[@]}")" "$(median "${rc[@]}")"
 printf '  second/first       (d/c) %8.4f   (limit 0.10)\n' "$(calc "$md / $mc")"
