@@ -133,8 +133,6 @@ type Redaction struct {
 	Count int    `json:"count"`
 }
 
-var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*-[0-9a-f]{32}$`)
-
 // NewID derives an item's ID from its source type and native identity
 // (commit SHA, run ID, path relative to the source root, …), never from the
 // configured source name, so renaming a source or collecting the same commit
@@ -145,8 +143,35 @@ func NewID(sourceType, nativeID string) string {
 	return sourceType + "-" + hex.EncodeToString(sum[:16])
 }
 
-// ValidID reports whether id has the form NewID makes.
-func ValidID(id string) bool { return idPattern.MatchString(id) }
+// ValidID reports whether id has the form NewID makes: a type of
+// lower-case letters, digits and underscores that starts with a letter,
+// "-", and 32 lower-case hex digits. (Checked byte by byte: it is asked of
+// every item stored and every key listed.)
+func ValidID(id string) bool {
+	n := len(id) - 33 // the type's length
+	if n < 1 || id[n] != '-' || !lowerHex(id[n+1:]) {
+		return false
+	}
+	if c := id[0]; c < 'a' || c > 'z' {
+		return false
+	}
+	for i := 1; i < n; i++ {
+		if c := id[i]; (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerHex reports whether s is lower-case hex digits only.
+func lowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Validate checks the fields every stored item must have.
 func (it *Item) Validate() error {
@@ -177,10 +202,8 @@ func (it *Item) Validate() error {
 	return errors.Join(errs...)
 }
 
-var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 // ValidSHA256 reports whether s is a lower-case hex SHA-256.
-func ValidSHA256(s string) bool { return sha256Pattern.MatchString(s) }
+func ValidSHA256(s string) bool { return len(s) == 64 && lowerHex(s) }
 
 // Normalize fills nil slices and maps so that the JSON form always has
 // arrays and objects, never null.

@@ -96,6 +96,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -300,8 +301,21 @@ func infoOf(key string, fi fs.FileInfo) store.Info {
 		Key:     key,
 		Size:    fi.Size(),
 		ModTime: fi.ModTime(),
-		ETag:    fmt.Sprintf("%x-%x-%x", ino, fi.Size(), fi.ModTime().UnixNano()),
+		ETag:    etagOf(ino, fi.Size(), fi.ModTime().UnixNano()),
 	}
+}
+
+// etagOf is an object's ETag: its inode, size and modification time in
+// nanoseconds, in hex, joined by "-" (fmt's "%x-%x-%x", without fmt: it is
+// made for every object stored and listed).
+func etagOf(ino uint64, size, mtime int64) string {
+	b := make([]byte, 0, 3*17)
+	b = strconv.AppendUint(b, ino, 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, size, 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, mtime, 16)
+	return string(b)
 }
 
 // Delete implements store.Store. Directories left empty are removed.
