@@ -365,20 +365,33 @@ type linkIndexFile struct {
 // newLinkIndexFile returns the index file of entries (not changed).
 func newLinkIndexFile(entries []linkEntry) linkIndexFile {
 	f := linkIndexFile{Schema: linkIndexSchema, Items: make([]linkEntry, len(entries))}
+	total := 0
+	for _, e := range entries {
+		total += len(e.Tags)
+	}
+	// Every entry's columns are cut from one pair of arrays, and a tag
+	// whose origin is the one before's (as most are: one run, one
+	// catalogue, few rules) is not looked up again.
+	ksbs, from := make([]string, 0, total), make([]int, 0, total)
 	at := map[[3]string]int{}
+	last, lastN := [3]string{}, -1
 	for i, e := range entries {
 		if len(e.Tags) > 0 {
-			e.TagKSBs, e.TagFrom = make([]string, len(e.Tags)), make([]int, len(e.Tags))
-			for j, t := range e.Tags {
+			start := len(ksbs)
+			for _, t := range e.Tags {
 				o := [3]string{t.By, t.Catalogue, t.Revision}
-				n, ok := at[o]
-				if !ok {
-					n = len(f.TagOrigins)
-					at[o] = n
-					f.TagOrigins = append(f.TagOrigins, o)
+				if lastN < 0 || o != last {
+					n, ok := at[o]
+					if !ok {
+						n = len(f.TagOrigins)
+						at[o] = n
+						f.TagOrigins = append(f.TagOrigins, o)
+					}
+					last, lastN = o, n
 				}
-				e.TagKSBs[j], e.TagFrom[j] = t.KSB, n
+				ksbs, from = append(ksbs, t.KSB), append(from, lastN)
 			}
+			e.TagKSBs, e.TagFrom = ksbs[start:len(ksbs):len(ksbs)], from[start:len(from):len(from)]
 		}
 		e.Tags = nil
 		f.Items[i] = e
@@ -417,25 +430,41 @@ func (f *linkIndexFile) entries() (map[string]linkEntry, bool) {
 const linkIndexSchema = 2
 
 // storedLinks collects the entries of the items a run stores, from its
-// writers.
+// writers. Writers only append; the entries are put in a map by ID when
+// first looked up, once the writers are done (a map grown one entry at a
+// time costs its writers more).
 type storedLinks struct {
-	mu sync.Mutex
-	m  map[string]linkEntry
+	mu    sync.Mutex
+	added []linkEntry
+	m     map[string]linkEntry
 }
 
 func (s *storedLinks) add(e linkEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]linkEntry{}
+	s.added = append(s.added, e)
+}
+
+// fold moves the entries added since the last fold into s.m (a later one
+// of an ID replaces an earlier); s.mu is held.
+func (s *storedLinks) fold() {
+	if len(s.added) == 0 {
+		return
 	}
-	s.m[e.ID] = e
+	if s.m == nil {
+		s.m = make(map[string]linkEntry, len(s.added))
+	}
+	for _, e := range s.added {
+		s.m[e.ID] = e
+	}
+	s.added = nil
 }
 
 // len is how many items the run has stored.
 func (s *storedLinks) len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.fold()
 	return len(s.m)
 }
 
@@ -445,6 +474,7 @@ func (s *storedLinks) get(id string) (linkEntry, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.fold()
 	e, ok := s.m[id]
 	return e, ok
 }
