@@ -52,14 +52,10 @@ func (s *Store) CleanTemp(ctx context.Context, olderThan time.Duration) (int, er
 		dirs[path.Dir(name)] = true
 		return nil
 	})
-	// Best effort, as Delete: Remove fails on a directory that is not
-	// empty, and an empty one would be in the way of a key of its name.
+	// As Delete does: an empty directory would be in the way of a key of
+	// its name.
 	for dir := range dirs {
-		for ; dir != "."; dir = path.Dir(dir) {
-			if s.root.Remove(dir) != nil {
-				break
-			}
-		}
+		s.dirs.removeEmpty(s.root, dir)
 	}
 	if err != nil {
 		return removed, fmt.Errorf("clean temporary files in %s: %w", s.path, err)

@@ -2,6 +2,7 @@ package fsstore
 
 import (
 	"os"
+	"path"
 	"sync"
 	"syscall"
 )
@@ -21,9 +22,15 @@ const maxDirs = 512
 // or removed meanwhile is not written into after the batch that was
 // writing into it; one removed (a Delete or CleanTemp removes empty
 // directories) is forgotten at once, as creating in it fails.
+//
+// A directory some Put is using (between acquire and release) is never
+// removed by this Store (removeEmpty): an unnamed file does not keep its
+// directory from being empty, and linking it into a removed directory
+// fails.
 type dirs struct {
 	mu   sync.Mutex
 	open map[string]*dir
+	used map[string]int // by name: the Puts between acquire and release
 }
 
 // dir is one open directory, shared by the Puts using it.
@@ -40,6 +47,11 @@ func (d *dir) fd() int { return int(d.f.Fd()) }
 // next Puts if keep (a batch's); the caller releases it.
 func (ds *dirs) acquire(root *os.Root, name string, keep bool) (*dir, error) {
 	ds.mu.Lock()
+	// Counted before it is opened: removeEmpty leaves it alone from now on.
+	if ds.used == nil {
+		ds.used = map[string]int{}
+	}
+	ds.used[name]++
 	if d := ds.open[name]; d != nil {
 		d.refs++
 		ds.mu.Unlock()
@@ -49,6 +61,9 @@ func (ds *dirs) acquire(root *os.Root, name string, keep bool) (*dir, error) {
 	// O_DIRECTORY: anything else (a file, a FIFO that would block) fails.
 	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {
+		ds.mu.Lock()
+		ds.unuse(name)
+		ds.mu.Unlock()
 		return nil, err
 	}
 	d := &dir{name: name, f: f, refs: 1, gone: true}
@@ -74,9 +89,30 @@ func (ds *dirs) acquire(root *os.Root, name string, keep bool) (*dir, error) {
 func (ds *dirs) release(d *dir) {
 	ds.mu.Lock()
 	defer ds.mu.Unlock()
+	ds.unuse(d.name)
 	d.refs--
 	if d.refs == 0 {
 		d.f.Close()
+	}
+}
+
+// unuse ends one use of the directory name; ds.mu is held.
+func (ds *dirs) unuse(name string) {
+	if ds.used[name]--; ds.used[name] <= 0 {
+		delete(ds.used, name)
+	}
+}
+
+// removeEmpty removes the directory name of root and then each parent, up
+// to the root, while each is empty and no Put is using it (see dirs).
+// Best effort: it stops at the first it leaves.
+func (ds *dirs) removeEmpty(root *os.Root, name string) {
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	for ; name != "." && name != "/" && name != ""; name = path.Dir(name) {
+		if ds.used[name] > 0 || root.Remove(name) != nil {
+			return
+		}
 	}
 }
 

@@ -329,12 +329,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.delete(ctx, key); err != nil {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
-	// Best effort: Remove fails on a directory that is not empty.
-	for dir := path.Dir(key); dir != "."; dir = path.Dir(dir) {
-		if s.root.Remove(dir) != nil {
-			break
-		}
-	}
+	s.dirs.removeEmpty(s.root, path.Dir(key))
 	return nil
 }
 

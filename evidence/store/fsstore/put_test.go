@@ -223,14 +223,16 @@ func TestPutPaths(t *testing.T) {
 	}
 }
 
-// An unnamed file does not keep its directory from being empty: a Delete
-// may remove the directory while a Put writes into it. The Put makes it
-// again and lands there.
+// An unnamed file does not keep its directory from being empty. A Delete
+// through the same Store leaves a directory a Put is writing into; one
+// through another Store (another process) may remove it, and the Put
+// makes it again and lands there.
 func TestPutIntoDirectoryRemovedWhileWriting(t *testing.T) {
 	ctx := context.Background()
 	for _, opts := range []store.PutOptions{{}, {NoSync: true}, {IfAbsent: true}} {
 		root := filepath.Join(t.TempDir(), "store")
 		s := newStore(t, root)
+		other := newStore(t, root)
 		if err := put(t, s, "a/b/old", "x", store.PutOptions{NoSync: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -238,8 +240,15 @@ func TestPutIntoDirectoryRemovedWhileWriting(t *testing.T) {
 			if err := s.Delete(ctx, "a/b/old"); err != nil {
 				t.Error(err)
 			}
+			if _, err := os.Stat(filepath.Join(root, "a", "b")); err != nil {
+				t.Errorf("Delete removed the directory a Put of its Store is writing into: %v", err)
+			}
+			// Gone already; the other Store removes what it finds empty.
+			if err := other.Delete(ctx, "a/b/old"); err != nil {
+				t.Error(err)
+			}
 			if _, err := os.Stat(filepath.Join(root, "a")); !os.IsNotExist(err) {
-				t.Errorf("Delete left its emptied directory: %v", err)
+				t.Errorf("another Store's Delete left its emptied directory: %v", err)
 			}
 		}}
 		if _, err := s.Put(ctx, "a/b/new", l, 3, opts); err != nil {
