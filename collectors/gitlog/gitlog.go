@@ -70,6 +70,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // The delta base caches, in bytes: the walk's, which reads every commit
@@ -752,7 +753,7 @@ func readMailmapFile(path string) ([]byte, error) {
 }
 
 func clip(s string, n int) string {
-	if r, cut := capRunes(s, n); cut {
+	if r, cut := textcap.Runes(s, n, textcap.BeforeWord); cut {
 		return r
 	}
 	return s

@@ -3,10 +3,10 @@ package gitlog
 import (
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // Caps on what one item carries. The title and summary caps are generous
@@ -90,11 +90,11 @@ func itemFromCommit(ci commitInfo, stats []fileStat, statsMissing string, m item
 	if ci.CoAuthored {
 		facts["co_authored"] = true
 	}
-	if t, cut := capRunes(title, maxTitleRunes); cut {
+	if t, cut := textcap.Runes(title, maxTitleRunes, textcap.BeforeWord); cut {
 		title = t
 		facts["title_truncated"] = true
 	}
-	if s, cut := capBytes(summary, maxSummaryBytes); cut {
+	if s, cut := textcap.Bytes(summary, maxSummaryBytes, textcap.BeforeWord); cut {
 		summary = s
 		facts["summary_truncated"] = true
 	}
@@ -217,48 +217,6 @@ func splitMessage(msg string) (title, rest string) {
 		title = "(no commit message)"
 	}
 	return title, strings.TrimSpace(rest)
-}
-
-// capRunes cuts s to at most n runes, ending in "…" when cut.
-func capRunes(s string, n int) (string, bool) {
-	if utf8.RuneCountInString(s) <= n {
-		return s, false
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return cutAtSpace(s[:i]) + "…", true
-}
-
-// capBytes cuts s to at most n bytes on a rune boundary, ending in "…"
-// when cut.
-func capBytes(s string, n int) (string, bool) {
-	if len(s) <= n {
-		return s, false
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return cutAtSpace(s[:cut]) + "…", true
-}
-
-// spaceWindow is how far back from a cap cutAtSpace looks for white space.
-const spaceWindow = 256
-
-// cutAtSpace drops the partial word at the end of s, the prefix of a longer
-// text, when white space is within spaceWindow bytes of its end, so that a
-// token (a key, say) is kept whole or not at all.
-func cutAtSpace(s string) string {
-	from := max(0, len(s)-spaceWindow)
-	if i := strings.LastIndexFunc(s[from:], unicode.IsSpace); i >= 0 {
-		return s[:from+i]
-	}
-	return s
 }
 
 // toUTF8 makes commit text valid UTF-8: text in a Latin-1 family encoding

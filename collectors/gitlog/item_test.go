@@ -64,16 +64,16 @@ func TestItemFromCommit(t *testing.T) {
 	})
 	t.Run("caps", func(t *testing.T) {
 		ci := base
-		ci.Message = strings.Repeat("é", maxTitleRunes+100) + "\n\n" + strings.Repeat("€", maxSummaryBytes/3+10)
+		ci.Message = strings.Repeat("é ", maxTitleRunes) + "\n\n" + strings.Repeat("€ ", maxSummaryBytes/4+10)
 		many := make([]fileStat, maxFiles+5)
 		for i := range many {
 			many[i] = fileStat{Path: "f", Insertions: 1}
 		}
 		it, _ := itemFromCommit(ci, many, "", meta)
-		if n := utf8.RuneCountInString(it.Title); n != maxTitleRunes || !strings.HasSuffix(it.Title, "…") || it.Facts["title_truncated"] != true {
+		if n := utf8.RuneCountInString(it.Title); n > maxTitleRunes || n < maxTitleRunes-2 || !strings.HasSuffix(it.Title, "é…") || it.Facts["title_truncated"] != true {
 			t.Errorf("title: %d runes, facts %v", n, it.Facts["title_truncated"])
 		}
-		if len(it.Summary) > maxSummaryBytes || !utf8.ValidString(it.Summary) || it.Facts["summary_truncated"] != true {
+		if len(it.Summary) > maxSummaryBytes || len(it.Summary) < maxSummaryBytes-8 || !utf8.ValidString(it.Summary) || !strings.HasSuffix(it.Summary, "€…") || it.Facts["summary_truncated"] != true {
 			t.Errorf("summary: %d bytes, valid %v", len(it.Summary), utf8.ValidString(it.Summary))
 		}
 		if len(it.Facts["files"].([]any)) != maxFiles || it.Facts["files_truncated"] != true ||
@@ -93,6 +93,16 @@ func TestItemFromCommit(t *testing.T) {
 		}
 		if strings.Contains(it.Summary, "sk_live") || !strings.HasSuffix(it.Summary, "line…") || it.Facts["summary_truncated"] != true {
 			t.Errorf("summary ends %q", it.Summary[len(it.Summary)-30:])
+		}
+	})
+	t.Run("a long word across the cap is left out whole", func(t *testing.T) {
+		// However long: the redactor has not seen it yet, and what is cut
+		// off might be what made it recognisable.
+		ci := base
+		ci.Message = "Fix " + strings.Repeat("Z", 2*maxTitleRunes) + "\n\nkey " + strings.Repeat("k", 2*maxSummaryBytes)
+		it, _ := itemFromCommit(ci, stats, "", meta)
+		if it.Title != "Fix…" || it.Summary != "key…" {
+			t.Errorf("title %.40q, summary %.40q; want the long words left out", it.Title, it.Summary)
 		}
 	})
 	t.Run("mapped author and cut message", func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // airflowRunKey names one DAG run.
@@ -135,7 +136,7 @@ func (r *run) readAttempt(t target) (taskAttempt, error) {
 		if e.Level == "ERROR" || e.Level == "CRITICAL" {
 			ta.Errors++
 			if ta.FirstErr == "" {
-				ta.FirstErr = cutString(strings.TrimSpace(msg), 300)
+				ta.FirstErr = textcap.CutBeforeWord(strings.TrimSpace(msg), 300)
 			}
 		}
 		if len(ta.RunIDs) < 5 {
@@ -147,7 +148,7 @@ func (r *run) readAttempt(t target) (taskAttempt, error) {
 		}
 		if ta.State != "" || e.Level == "ERROR" {
 			if len(ta.lastLines) < 8 {
-				ta.lastLines = append(ta.lastLines, cutString(toText(l.Text), maxExcerptLine))
+				ta.lastLines = append(ta.lastLines, textcap.CutBeforeWord(toText(l.Text), maxExcerptLine))
 			}
 		}
 	}
@@ -318,7 +319,7 @@ func (c *Collector) pipelineRun(k airflowRunKey, attempts []taskAttempt, dir str
 	}
 	native := "airflow|" + k.Dag + "|" + k.Run
 	it := c.base(evidence.KindPipelineRun, native, at, "file://"+dir)
-	it.Title = cutString(fmt.Sprintf("Airflow %s run %s: %s (%d task%s, %d retr%s)", k.Dag, k.Run, outcome,
+	it.Title = textcap.CutBeforeWord(fmt.Sprintf("Airflow %s run %s: %s (%d task%s, %d retr%s)", k.Dag, k.Run, outcome,
 		len(order), plural(len(order)), retries, map[bool]string{true: "y", false: "ies"}[retries == 1]), maxTitle)
 	if len(failed) > 0 {
 		it.Summary = "Failed: " + strings.Join(failed, ", ")

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // CloudWatchConfig is a CloudWatch Logs log group to read. Credentials
@@ -143,7 +144,7 @@ func (r *run) cloudwatch() error {
 			}
 			for i, text := range strings.Split(strings.TrimRight(aws.ToString(e.Message), "\n"), "\n") {
 				s.n++
-				text = cutString(text, r.c.maxLine)
+				text = textcap.CutBeforeWord(text, r.c.maxLine)
 				l := line{Start: ts, End: ts, Num: s.n, Closed: true, Fresh: i == 0, Time: time.UnixMilli(ts).UTC()}
 				if err := s.asm.add(l, text); err != nil {
 					return err

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // Bounds of the extractor.
@@ -353,7 +355,7 @@ func (x *extractor) incident(r *record, t time.Time) error {
 	}
 	samples, _ := ev.Facts["samples"].([]string)
 	if len(samples) < maxSamples && sample != "" && !contains(samples, sample) {
-		ev.Facts["samples"] = append(samples, cutString(sample, 300))
+		ev.Facts["samples"] = append(samples, textcap.CutBeforeWord(sample, 300))
 	}
 	switch {
 	case r.Traceback:

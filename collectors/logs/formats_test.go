@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 func TestLeadingTime(t *testing.T) {
@@ -163,7 +165,7 @@ func TestDetectFormat(t *testing.T) {
 }
 
 func TestLineReader(t *testing.T) {
-	// Lines longer than the limit are cut before a word (cutString): a
+	// Lines longer than the limit are cut before a word (textcap.CutBeforeWord): a
 	// line of one long word is cut to nothing.
 	in := "short\r\n" + strings.Repeat("y", 3000) + "\n" + strings.Repeat("word ", 600) + "\nlast"
 	lr := newLineReader(strings.NewReader(in), 100, 1024)
@@ -185,13 +187,13 @@ func TestLineReader(t *testing.T) {
 }
 
 // refLines is what lineReader must return for in with limit max: lines
-// split at "\n", a final "\r" dropped, cut by cutString.
+// split at "\n", a final "\r" dropped, cut by textcap.CutBeforeWord.
 func refLines(in string, max int) []string {
 	var out []string
 	for len(in) > 0 {
 		l, rest, found := strings.Cut(in, "\n")
 		if len(l) > max {
-			l = cutString(l, max)
+			l = textcap.CutBeforeWord(l, max)
 		}
 		out = append(out, strings.TrimSuffix(l, "\r"))
 		if !found {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // ghaStep is one step log of a GitHub Actions job.
@@ -120,7 +121,7 @@ func (r *run) ghaJob(t target, fsys fs.FS, job string) error {
 				st.Ended = ts
 			}
 			if strings.HasPrefix(msg, "##[error]") && len(st.Errors) < 5 {
-				st.Errors = append(st.Errors, cutString(strings.TrimPrefix(msg, "##[error]"), 300))
+				st.Errors = append(st.Errors, textcap.CutBeforeWord(strings.TrimPrefix(msg, "##[error]"), 300))
 			}
 			if checkout && commit == "" && shaLineRe.MatchString(strings.TrimSpace(msg)) {
 				commit = strings.TrimSpace(msg)
@@ -206,7 +207,7 @@ func (r *run) ghaJob(t target, fsys fs.FS, job string) error {
 	if wf != "" {
 		title += " (" + path.Base(wf) + ")"
 	}
-	it.Title = cutString(title, maxTitle)
+	it.Title = textcap.CutBeforeWord(title, maxTitle)
 	names := make([]string, len(steps))
 	for i, st := range steps {
 		names[i] = st.Name

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // maxTitle bounds titles; the pipeline cuts again after redaction.
@@ -122,7 +123,7 @@ func (c *Collector) item(ev *event, t target) (evidence.Item, []collectors.File)
 		uri = t.Path
 	}
 	it := c.base(kind, ev.Native, ev.Time, uri)
-	it.Title = cutString(title, maxTitle)
+	it.Title = textcap.CutBeforeWord(title, maxTitle)
 	it.Summary = summary
 	it.Facts = facts
 	it.Normalize()

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // line is one line of a log file, without its line break.
@@ -35,7 +37,7 @@ const (
 )
 
 // lineReader reads lines in constant memory: a line longer than max is
-// cut before a word to at most max bytes (cutString) and the rest
+// cut before a word to at most max bytes (textcap.BeforeWord) and the rest
 // discarded, so neither a 10 MB line nor a file without line breaks grows
 // the buffer past max.
 type lineReader struct {
@@ -81,8 +83,8 @@ func (lr *lineReader) next() (line, error) {
 func (lr *lineReader) newLine(raw []byte, n int64, closed bool) line {
 	l := line{Start: lr.off, End: lr.off + n, Closed: closed}
 	lr.off += n
-	if len(raw) > lr.max { // cut before a word, see cutString
-		raw, l.Cut = raw[:lastBlank(view(raw), lr.max)], true
+	if len(raw) > lr.max { // cut before a word
+		raw, l.Cut = raw[:textcap.BeforeWord(view(raw), lr.max)], true
 	}
 	l.Text = bytes.TrimSuffix(raw, []byte{'\r'})
 	lr.num++

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // Caps on what one record keeps, so that memory stays bounded whatever
@@ -33,25 +35,7 @@ func (r *record) addLine(s string) {
 		r.More++
 		return
 	}
-	r.Lines = append(r.Lines, cutString(s, maxExcerptLine))
-}
-
-// cutString cuts s to at most n bytes, before a space or tab, so that no
-// word is cut in two: what this collector cuts, the pipeline's redaction
-// has not seen yet, and a secret cut short might no longer be recognised
-// as one. A word that does not fit is left out whole; a text of one word
-// longer than n becomes "".
-func cutString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:lastBlank(s, n)]
-}
-
-// lastBlank is where to cut s to at most n bytes without cutting a word:
-// the last space or tab in s[:n+1] (s[n] may be one), or 0.
-func lastBlank(s string, n int) int {
-	return max(0, strings.LastIndexAny(s[:n+1], " \t"))
+	r.Lines = append(r.Lines, textcap.CutBeforeWord(s, maxExcerptLine))
 }
 
 // assembler turns lines into records: it joins continuation lines (text
@@ -170,7 +154,7 @@ func (a *assembler) add(l line, text string) error {
 }
 
 func mergeInner(e entry, year int) entry {
-	msg := cutString(e.Message, 64<<10)
+	msg := textcap.CutBeforeWord(e.Message, 64<<10)
 	e.Message = msg
 	return inner(e, year)
 }

@@ -10,10 +10,10 @@ import (
 	"maps"
 	"mime"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ksbfolio/ksbfolio/collectors"
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/textcap"
 )
 
 // The redaction boundary. Everything a collector hands over reaches the
@@ -76,11 +76,11 @@ func (g *guard) Emit(ctx context.Context, e collectors.Emission) error {
 	if len(counts) > 0 {
 		it.Redactions = merge(it.Redactions, counts)
 	}
-	if t, cut := capRunes(it.Title, MaxTitleRunes); cut {
+	if t, cut := textcap.Runes(it.Title, MaxTitleRunes, outsideMask); cut {
 		it.Title = t
 		setFact(&it, "title_truncated", true)
 	}
-	if s, cut := capBytes(it.Summary, MaxSummaryBytes); cut {
+	if s, cut := textcap.Bytes(it.Summary, MaxSummaryBytes, outsideMask); cut {
 		it.Summary = s
 		setFact(&it, "summary_truncated", true)
 	}
@@ -120,7 +120,7 @@ func (g *guard) Warn(msg string) { g.next.Warn(g.r.Message(msg)) }
 // reasons and other one-line messages.
 func (r *Redactor) Message(s string) string {
 	s, _ = r.mask(s, nil)
-	s, _ = capBytes(s, MaxMessageBytes)
+	s, _ = textcap.Bytes(s, MaxMessageBytes, outsideMask)
 	return s
 }
 
@@ -252,34 +252,6 @@ func utf8MediaType(mt string) string {
 	}
 	params["charset"] = "utf-8"
 	return mime.FormatMediaType(base, params)
-}
-
-// capRunes cuts s to at most n runes, ending in "…" when cut.
-func capRunes(s string, n int) (string, bool) {
-	if utf8.RuneCountInString(s) <= n {
-		return s, false
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return s[:outsideMask(s, i)] + "…", true
-}
-
-// capBytes cuts s to at most n bytes on a rune boundary, ending in "…"
-// when cut.
-func capBytes(s string, n int) (string, bool) {
-	if len(s) <= n {
-		return s, false
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:outsideMask(s, cut)] + "…", true
 }
 
 // outsideMask moves a cut at i back to the start of the mask it would
