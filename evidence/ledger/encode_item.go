@@ -131,6 +131,29 @@ func appendArray[T any](b []byte, s []T, elem func([]byte, T) []byte) []byte {
 	return append(b, "\n  ]"...)
 }
 
+// appendList appends the list v of facts at depth, each element by elem
+// (at depth+1); ok false if elem leaves one to encoding/json.
+func appendList[T any](b []byte, v []T, depth int, elem func([]byte, T) ([]byte, bool)) (_ []byte, ok bool) {
+	if v == nil {
+		return append(b, "null"...), true
+	}
+	if len(v) == 0 {
+		return append(b, "[]"...), true
+	}
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = newline(b, depth+1)
+		if b, ok = elem(b, x); !ok {
+			return b, false
+		}
+	}
+	b = newline(b, depth)
+	return append(b, ']'), true
+}
+
 // appendField appends a member's name on a new line at depth, up to its
 // value: `\n<indent>"name": `. The name must need no escaping.
 func appendField(b []byte, depth int, name string) []byte {
@@ -224,41 +247,9 @@ func (e *encoder) appendFact(b []byte, v any, depth int) (_ []byte, ok bool) {
 	case map[string]any:
 		return e.appendFacts(b, v, depth)
 	case []any:
-		if v == nil {
-			return append(b, "null"...), true
-		}
-		if len(v) == 0 {
-			return append(b, "[]"...), true
-		}
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = newline(b, depth+1)
-			if b, ok = e.appendFact(b, x, depth+1); !ok {
-				return b, false
-			}
-		}
-		b = newline(b, depth)
-		return append(b, ']'), true
+		return appendList(b, v, depth, func(b []byte, x any) ([]byte, bool) { return e.appendFact(b, x, depth+1) })
 	case []string:
-		if v == nil {
-			return append(b, "null"...), true
-		}
-		if len(v) == 0 {
-			return append(b, "[]"...), true
-		}
-		b = append(b, '[')
-		for i, x := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = newline(b, depth+1)
-			b = appendString(b, x)
-		}
-		b = newline(b, depth)
-		return append(b, ']'), true
+		return appendList(b, v, depth, func(b []byte, x string) ([]byte, bool) { return appendString(b, x), true })
 	}
 	compact, err := json.Marshal(v)
 	if err != nil {
