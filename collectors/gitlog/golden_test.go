@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 	"github.com/ksbfolio/ksbfolio/pipeline/demo/demorepo"
 )
 
@@ -57,5 +57,5 @@ func TestGoldenItems(t *testing.T) {
 	}
 	got := strings.ReplaceAll(buf.String(), dir, "/REPO")
 	got += "cursor " + string(cursor) + "\n"
-	collectortest.Golden(t, filepath.Join("testdata", "generated.golden.jsonl"), []byte(got), *update)
+	golden.Check(t, filepath.Join("testdata", "generated.golden.jsonl"), []byte(got), *update)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/logs"
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/internal/corpustest"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -63,46 +64,10 @@ func containsKind(ks []evidence.Kind, k evidence.Kind) bool {
 	return false
 }
 
-// golden compares lines with testdata/<name>.golden; -update rewrites it.
-func golden(t *testing.T, name string, lines []string) {
+// checkLines compares lines with testdata/<name>.golden; -update rewrites it.
+func checkLines(t *testing.T, name string, lines []string) {
 	t.Helper()
-	p := filepath.Join("testdata", name+".golden")
-	got := strings.Join(lines, "\n") + "\n"
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden list (rerun with -update if intended):\n%s", p, diffLines(string(want), got))
-	}
-}
-
-func diffLines(want, got string) string {
-	w, g := map[string]bool{}, map[string]bool{}
-	for _, l := range strings.Split(want, "\n") {
-		w[l] = true
-	}
-	for _, l := range strings.Split(got, "\n") {
-		g[l] = true
-	}
-	var b strings.Builder
-	for _, l := range strings.Split(want, "\n") {
-		if !g[l] {
-			b.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range strings.Split(got, "\n") {
-		if !w[l] {
-			b.WriteString("+ " + l + "\n")
-		}
-	}
-	return b.String()
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(strings.Join(lines, "\n")+"\n"), *update)
 }
 
 func byKind(items []evidence.Item, k evidence.Kind) []evidence.Item {
@@ -122,7 +87,7 @@ func TestTorchServeGolden(t *testing.T) {
 	dir := corpustest.Dir(t, "torchserve-logs/logs")
 	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
 	items := s.Items()
-	golden(t, "torchserve", goldenLines(items))
+	checkLines(t, "torchserve", goldenLines(items))
 
 	// Each line is logged twice by TorchServe; each event is one item.
 	regs := 0
@@ -162,8 +127,8 @@ func TestChurnPipelineGolden(t *testing.T) {
 	dir := corpustest.Dir(t, "churn-pipeline/logs")
 	s := collectAll(t, logs.SourceConfig{Paths: []string{dir}})
 	items := s.Items()
-	golden(t, "churn-deployments", goldenLines(items, evidence.KindDeployment, evidence.KindModelVersion))
-	golden(t, "churn-pipeline-runs", goldenLines(items, evidence.KindPipelineRun))
+	checkLines(t, "churn-deployments", goldenLines(items, evidence.KindDeployment, evidence.KindModelVersion))
+	checkLines(t, "churn-pipeline-runs", goldenLines(items, evidence.KindPipelineRun))
 
 	deps := byKind(items, evidence.KindDeployment)
 	failed := 0
@@ -221,7 +186,7 @@ func TestGitHubActionsGolden(t *testing.T) {
 		m := st.(map[string]any)
 		lines = append(lines, fmt.Sprintf("step %v %s %vs %s", m["number"], m["name"], m["duration_seconds"], m["conclusion"]))
 	}
-	golden(t, "gha-job", lines)
+	checkLines(t, "gha-job", lines)
 	if it.Facts["commit"] != "0effa85a5f5471782d3b0d6d13607f667c670eeb" || it.Facts["workflow"] != ".github/workflows/build-paper.yml" {
 		t.Errorf("facts %v", it.Facts)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -26,6 +27,6 @@ func TestGoldenItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		got = append(got, '\n')
-		collectortest.Golden(t, filepath.Join("testdata", "golden", name+".json"), got, *update)
+		golden.Check(t, filepath.Join("testdata", "golden", name+".json"), got, *update)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
 	"github.com/ksbfolio/ksbfolio/internal/corpustest"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -36,10 +37,10 @@ func TestGoldenItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		b = bytes.ReplaceAll(b, []byte(filepath.ToSlash(root)), []byte("<corpus>"))
-		collectortest.Golden(t, filepath.Join("testdata", "golden", tc.name+".json"), append(b, '\n'), *update)
+		golden.Check(t, filepath.Join("testdata", "golden", tc.name+".json"), append(b, '\n'), *update)
 		if tc.name == "lightning-version_20" {
 			svg, _ := s.File(it.ID, trainrun.ChartName)
-			collectortest.Golden(t, filepath.Join("testdata", "golden", tc.name+".svg"), svg, *update)
+			golden.Check(t, filepath.Join("testdata", "golden", tc.name+".svg"), svg, *update)
 		}
 	}
 }

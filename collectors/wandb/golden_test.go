@@ -9,6 +9,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/collectortest"
 	"github.com/ksbfolio/ksbfolio/collectors/trainrun"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -31,10 +32,10 @@ func TestGoldenItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		b = bytes.ReplaceAll(b, []byte(filepath.ToSlash(root)), []byte("<testdata>"))
-		collectortest.Golden(t, filepath.Join("testdata", "golden", id+".json"), append(b, '\n'), *update)
+		golden.Check(t, filepath.Join("testdata", "golden", id+".json"), append(b, '\n'), *update)
 		if id == "a1b2c3d4" {
 			svg, _ := s.File(it.ID, trainrun.ChartName)
-			collectortest.Golden(t, filepath.Join("testdata", "golden", id+".svg"), svg, *update)
+			golden.Check(t, filepath.Join("testdata", "golden", id+".svg"), svg, *update)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence"
 	"github.com/ksbfolio/ksbfolio/evidence/coverage"
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -356,13 +356,13 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	b = append(b, '\n')
-	golden(t, "realistic.golden.json", b)
+	golden.Check(t, filepath.Join("testdata", "realistic.golden.json"), b, *update)
 
 	var table bytes.Buffer
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "realistic.golden.txt", table.Bytes())
+	golden.Check(t, filepath.Join("testdata", "realistic.golden.txt"), table.Bytes(), *update)
 
 	// The JSON names scripts rely on (docs/cli.md) are present.
 	var m map[string]any
@@ -379,24 +379,6 @@ func TestGolden(t *testing.T) {
 		if _, ok := row[k]; !ok {
 			t.Errorf("row JSON lacks %q", k)
 		}
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./evidence/coverage -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
 	}
 }
 

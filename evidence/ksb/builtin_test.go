@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -260,19 +261,7 @@ func TestBuiltinGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "st1398-v1.0.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Marshal(built-in) differs from %s; run with -update if the change is intended\ngot:\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "st1398-v1.0.golden.yaml"), got, *update)
 }
 
 func TestMarshalRoundTrip(t *testing.T) {

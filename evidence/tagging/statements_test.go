@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/evidence/ksb"
 	"github.com/ksbfolio/ksbfolio/evidence/tagging"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -196,19 +196,7 @@ func TestRulesBesideStatements(t *testing.T) {
 		}
 	}
 	got := b.Bytes()
-	golden := filepath.Join("testdata", "rules-vs-statements.golden.md")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("rules beside statements differ from %s; run with -update if the change is intended", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "rules-vs-statements.golden.md"), got, *update)
 }
 
 // describeMatch renders a rule's conditions on one line.

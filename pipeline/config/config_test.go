@@ -15,6 +15,7 @@ import (
 
 	"github.com/ksbfolio/ksbfolio/collectors/gitlog"
 	"github.com/ksbfolio/ksbfolio/collectors/registry"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 	"github.com/ksbfolio/ksbfolio/internal/sourceconfig"
 	"github.com/ksbfolio/ksbfolio/internal/yamlstrict"
 	"github.com/ksbfolio/ksbfolio/pipeline/config"
@@ -25,24 +26,6 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // testDir is the folder every case pretends to live in, so that resolved
 // paths in the golden files do not depend on the machine.
 var testDir = filepath.FromSlash("/cfg")
-
-// golden compares got with the file at path, or rewrites it under -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run with -update to accept)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // gitSource returns the git settings of a source.
 func gitSource(t *testing.T, s config.Source) *gitlog.SourceConfig {
@@ -90,7 +73,7 @@ func runCase(t *testing.T, name string, data []byte) {
 		checkProblems(t, file, err)
 		errText = []byte(err.Error() + "\n")
 	}
-	golden(t, filepath.Join("testdata", name+".err"), errText)
+	golden.Check(t, filepath.Join("testdata", name+".err"), errText, *update)
 	if !strings.HasPrefix(name, "valid") {
 		if err == nil {
 			t.Fatal("parsed without problems; want some")
@@ -110,7 +93,7 @@ func runCase(t *testing.T, name string, data []byte) {
 	if err := enc.Encode(cfg); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, filepath.Join("testdata", name+".json"), js.Bytes())
+	golden.Check(t, filepath.Join("testdata", name+".json"), js.Bytes(), *update)
 }
 
 func TestParseCases(t *testing.T) {

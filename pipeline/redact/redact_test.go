@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ksbfolio/ksbfolio/evidence"
+	"github.com/ksbfolio/ksbfolio/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -194,19 +195,7 @@ func TestGolden(t *testing.T) {
 	for _, rd := range c.Redactions() {
 		buf.WriteString(rd.Rule + " " + itoa(rd.Count) + "\n")
 	}
-	golden := filepath.Join("testdata", "mixed.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Fatalf("output differs from %s (run with -update if intended):\n%s", golden, diffLines(string(want), buf.String()))
-	}
+	golden.Check(t, filepath.Join("testdata", "mixed.golden"), buf.Bytes(), *update)
 }
 
 func itoa(n int) string {
