@@ -78,13 +78,7 @@ func (r Report) WriteTable(w io.Writer) error {
 				fmt.Fprintf(ew, "  … and %d more\n", n-maxListed)
 				break
 			}
-			what := c.KSB
-			if what == "" {
-				what = c.Flag
-			}
-			fmt.Fprintf(ew, "  %s %s: %s (%s) %s stands over %s (%s) %s\n", oneLine(c.Item), oneLine(what),
-				oneLine(c.Kept.By), oneLine(c.Kept.Role), oneLine(c.Kept.Action),
-				oneLine(c.Overruled.By), oneLine(c.Overruled.Role), oneLine(c.Overruled.Action))
+			fmt.Fprintf(ew, "  %s %s\n", oneLine(c.Item), c.Describe(oneLine))
 		}
 	}
 	if r.Unverified > 0 {
