@@ -129,7 +129,6 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Only != "" && !found {
 		return nil, fmt.Errorf("no source named %q in the config", opts.Only)
 	}
-	defer finished() // an early return below still waits for the sync
 
 	nstored := stored.len()
 	// What the link step listed and knows of every item: the coverage
@@ -145,7 +144,6 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		var warns []string
 		var err error
 		sum, warns, lk, err = link(runCtx, r.Ledger, LinkOptions{Rebuild: opts.Full, stored: stored})
-		finished()
 		rep.Links = sum
 		rep.Warnings = append(rep.Warnings, warns...)
 		if err != nil && runCtx.Err() == nil {
@@ -157,7 +155,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 
-	finished()
+	finished() // the last source: synced meanwhile
 	if opts.Coverage && runCtx.Err() == nil {
 		sum, corrupt, err := r.refreshCoverage(runCtx, nstored > 0, lk, now)
 		rep.Corrupt = append(rep.Corrupt, corrupt...)
