@@ -35,8 +35,9 @@ type SnapshotOptions struct {
 	// summary with the item's ID and its tags' KSB, By, Catalogue and
 	// Revision as stored gives the same coverage (coverage.Compute reads
 	// no more of an unreviewed item), so only a caller that computes
-	// coverage should pass summaries. The caller vouches that each Known item was made from the
-	// version its ETag names; Snapshot cannot check what it does not read.
+	// coverage should pass summaries. The caller vouches that each Known
+	// item was made from the version its ETag names; Snapshot cannot check
+	// what it does not read.
 	Known map[string]Known
 	// Listing, when set, stands in for Snapshot's own List of the items
 	// folder: a caller that has just listed it (ListItems) and has
