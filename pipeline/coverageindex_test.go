@@ -97,6 +97,9 @@ func TestCoverageFromIndexMatchesFull(t *testing.T) {
 	if n := cs.itemLists(); n != 1 {
 		t.Errorf("run 1 listed the items %d times, want once (the coverage step takes the link step's listing)", n)
 	}
+	if n := cs.indexesRead(); n != 1 {
+		t.Errorf("run 1 read the link index %d times, want once (the link step; the coverage step takes what it knows)", n)
+	}
 
 	// Between runs: a coach rejects S10 on a and accepts K12, the
 	// apprentice excludes b, and c is rewritten with another tag (as retag
@@ -125,6 +128,9 @@ func TestCoverageFromIndexMatchesFull(t *testing.T) {
 	}
 	same("run 2", stored("run 2"))
 	reads("run 2", a.ID, b.ID, c.ID) // reviewed, and rewritten; e is not read back
+	if n := cs.indexesRead(); n != 1 {
+		t.Errorf("run 2 read the link index %d times, want once", n)
+	}
 
 	// The coverage command reads the index the run left.
 	got, _, err := pipeline.ComputeCoverage(ctx, r.Ledger, r.Catalogue, r.Target, time.Now())

@@ -26,6 +26,8 @@ type countingStore struct {
 	mu    sync.Mutex
 	gets  []string
 	lists []string // prefixes listed
+	// indexGets counts the Gets of an index (apprentices/<id>/index/…).
+	indexGets int
 }
 
 func (c *countingStore) List(ctx context.Context, prefix string, fn func(store.Info) error) error {
@@ -53,11 +55,24 @@ func (c *countingStore) itemLists() int {
 func (c *countingStore) Get(ctx context.Context, key string) (io.ReadCloser, store.Info, error) {
 	c.mu.Lock()
 	c.gets = append(c.gets, key)
+	if strings.Contains(key, "/index/") {
+		c.indexGets++
+	}
 	c.mu.Unlock()
 	return c.Store.Get(ctx, key)
 }
 
 func (c *countingStore) Sync(ctx context.Context) error { return store.Sync(ctx, c.Store) }
+
+// indexesRead returns how many Gets of an index were made since the last
+// call.
+func (c *countingStore) indexesRead() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.indexGets
+	c.indexGets = 0
+	return n
+}
 
 // itemsRead returns the IDs of the items read since the last call.
 func (c *countingStore) itemsRead() []string {

@@ -206,9 +206,11 @@ func (r *Runner) refreshCoverage(ctx context.Context, changed bool, lk *linked, 
 			return summaryOf(prev), nil, nil
 		}
 	}
-	opts := ledger.SnapshotOptions{Known: indexedItems(ctx, r.Ledger)}
+	var opts ledger.SnapshotOptions
 	if lk != nil {
 		opts = ledger.SnapshotOptions{Known: knownItems(lk.entries), Listing: lk.listing}
+	} else {
+		opts = ledger.SnapshotOptions{Known: indexedItems(ctx, r.Ledger)}
 	}
 	rep, corrupt, err := updateCoverage(ctx, r.Ledger, r.Catalogue, r.Target, now(), opts)
 	if err != nil {
