@@ -9,3 +9,13 @@ func NamedTemporaryFiles(s *Store) { s.tmpfile.Store(tmpfileOff) }
 func PutPath(s *Store) string {
 	return map[int32]string{tmpfileUnknown: "untried", tmpfileOn: "unnamed", tmpfileOff: "named"}[s.tmpfile.Load()]
 }
+
+// LinkViaProc makes s link unnamed files from /proc/self/fd/N, as it does
+// where linkat(2) refuses AT_EMPTY_PATH.
+func LinkViaProc(s *Store) { s.emptyPath.Store(tmpfileOff) }
+
+// LinkPath says how s links unnamed files: "descriptor" (AT_EMPTY_PATH),
+// "proc", or "untried".
+func LinkPath(s *Store) string {
+	return map[int32]string{tmpfileUnknown: "untried", tmpfileOn: "descriptor", tmpfileOff: "proc"}[s.emptyPath.Load()]
+}

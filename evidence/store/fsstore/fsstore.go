@@ -14,9 +14,10 @@
 // directory shows it, and a process or machine that dies mid-Put leaves
 // nothing in the folder but, at most, an empty directory the Put made
 // (the kernel frees the file when the process dies; after a machine crash
-// the filesystem's recovery does). It gets its name with linkat(2) from
-// /proc/self/fd/N (AT_SYMLINK_FOLLOW; no privilege needed, unlike
-// AT_EMPTY_PATH). linkat never replaces a name,
+// the filesystem's recovery does). It gets its name with linkat(2), on
+// its descriptor (AT_EMPTY_PATH, allowed without privilege since Linux
+// 6.10) or, where that is refused, from /proc/self/fd/N
+// (AT_SYMLINK_FOLLOW). linkat never replaces a name,
 // so it is the whole commit of a new key, and of IfAbsent, where the name
 // existing is the precondition failing. To replace an existing object the
 // file is linked to a temporary name (".ksbfolio-tmp-…") and renamed over
@@ -131,6 +132,9 @@ type Store struct {
 	// tmpfile says whether Puts write unnamed files (tmpfileOn), named
 	// temporary ones (tmpfileOff), or have not tried yet.
 	tmpfile atomic.Int32
+	// emptyPath says whether linkat(2) with AT_EMPTY_PATH links unnamed
+	// files here (tmpfileOn), is refused (tmpfileOff), or is untried.
+	emptyPath atomic.Int32
 	// shared is the store lock as this Store's shared holders hold it.
 	shared sharedLock
 }

@@ -220,9 +220,12 @@ func (s *Store) linkIfAbsent(key string, link func() error) error {
 	return fmt.Errorf("object exists: %w", store.ErrPrecondition)
 }
 
-// link gives the unnamed file of p the name in its directory, with
-// linkat(2) from /proc/self/fd/N, AT_SYMLINK_FOLLOW (what open(2)
-// documents for O_TMPFILE; AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH).
+// link gives the unnamed file of p the name in its directory with
+// linkat(2): on the descriptor itself (AT_EMPTY_PATH, which Linux 6.10 and
+// later allow for a file the caller opened, and older kernels only with
+// CAP_DAC_READ_SEARCH), else from /proc/self/fd/N, AT_SYMLINK_FOLLOW (what
+// open(2) documents for O_TMPFILE), which costs a path lookup through
+// /proc. The first refusal of AT_EMPTY_PATH is remembered (s.emptyPath).
 // An existing name, of anything, fails with fs.ErrExist. If the directory
 // was removed since it was opened (an unnamed file does not keep it from
 // being empty, and a Delete removes directories it empties), it is made
@@ -230,7 +233,7 @@ func (s *Store) linkIfAbsent(key string, link func() error) error {
 // is set to it.
 func (s *Store) link(p *pending, name string) error {
 	for attempt := 0; ; attempt++ {
-		err := unix.Linkat(unix.AT_FDCWD, procFD(int(p.f.Fd())), p.d.fd(), name, unix.AT_SYMLINK_FOLLOW)
+		err := s.linkat(p, name)
 		if errors.Is(err, unix.ENOENT) && attempt < 10 && removed(p.d) {
 			d, err := s.openDir(p.d.name, p.batch)
 			if err != nil {
@@ -242,13 +245,40 @@ func (s *Store) link(p *pending, name string) error {
 			continue
 		}
 		if err != nil {
-			return &os.LinkError{Op: "linkat", Old: procFD(int(p.f.Fd())), New: name, Err: err}
+			return &os.LinkError{Op: "linkat", Old: p.f.Name(), New: name, Err: err}
 		}
 		if strings.HasPrefix(name, tmpPrefix) {
 			p.tmp = name
 		}
 		return nil
 	}
+}
+
+// linkat is one linkat(2) of link: AT_EMPTY_PATH unless s.emptyPath says
+// it is refused here, then from /proc. ENOENT is how the kernel refuses
+// AT_EMPTY_PATH, and also what a removed directory gives: the first is
+// told apart by the /proc link succeeding (or failing otherwise than
+// with ENOENT) where AT_EMPTY_PATH did not.
+func (s *Store) linkat(p *pending, name string) error {
+	fd := int(p.f.Fd())
+	if s.emptyPath.Load() != tmpfileOff {
+		err := unix.Linkat(fd, "", p.d.fd(), name, unix.AT_EMPTY_PATH)
+		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EINVAL) {
+			if err == nil {
+				s.emptyPath.Store(tmpfileOn)
+			}
+			return err
+		}
+		if s.emptyPath.Load() == tmpfileOn && errors.Is(err, unix.ENOENT) {
+			return err // it works here: the directory is gone
+		}
+		viaProc := unix.Linkat(unix.AT_FDCWD, procFD(fd), p.d.fd(), name, unix.AT_SYMLINK_FOLLOW)
+		if !errors.Is(viaProc, unix.ENOENT) {
+			s.emptyPath.Store(tmpfileOff) // refused, where /proc is not
+		}
+		return viaProc
+	}
+	return unix.Linkat(unix.AT_FDCWD, procFD(fd), p.d.fd(), name, unix.AT_SYMLINK_FOLLOW)
 }
 
 // rename moves the temporary file of p over name.

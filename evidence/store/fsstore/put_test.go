@@ -3,6 +3,7 @@ package fsstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,30 +18,48 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store/storetest"
 )
 
-// The conformance suite passes on both ways of writing: unnamed files
-// (O_TMPFILE, where the filesystem has it: here) and named temporary
+// The conformance suite passes on every way of writing: unnamed files
+// (O_TMPFILE, where the filesystem has it: here), linked on their
+// descriptor (AT_EMPTY_PATH, where the kernel allows it: Linux 6.10 and
+// later, or with CAP_DAC_READ_SEARCH) or from /proc, and named temporary
 // files (the fallback).
 func TestConformanceBothPaths(t *testing.T) {
-	t.Run("unnamed", func(t *testing.T) {
-		var stores []*fsstore.Store
-		storetest.Run(t, func(t *testing.T) store.Store {
-			s := newStore(t, filepath.Join(t.TempDir(), "store"))
-			stores = append(stores, s)
-			return s
-		})
-		unnamed := 0
-		for _, s := range stores {
-			switch fsstore.PutPath(s) {
-			case "named":
-				t.Errorf("store %s fell back to named temporary files", s)
-			case "unnamed":
-				unnamed++
+	for _, viaProc := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unnamed", true: "unnamed via proc"}[viaProc], func(t *testing.T) {
+			var stores []*fsstore.Store
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s := newStore(t, filepath.Join(t.TempDir(), "store"))
+				if viaProc {
+					fsstore.LinkViaProc(s)
+				}
+				stores = append(stores, s)
+				return s
+			})
+			unnamed, links := 0, map[string]int{}
+			for _, s := range stores {
+				switch fsstore.PutPath(s) {
+				case "named":
+					t.Errorf("store %s fell back to named temporary files", s)
+				case "unnamed":
+					unnamed++
+					links[fsstore.LinkPath(s)]++
+				}
 			}
-		}
-		if unnamed < len(stores)/2 {
-			t.Errorf("%d of %d stores wrote unnamed files", unnamed, len(stores))
-		}
-	})
+			if unnamed < len(stores)/2 {
+				t.Errorf("%d of %d stores wrote unnamed files", unnamed, len(stores))
+			}
+			want := "proc"
+			if !viaProc {
+				want = "descriptor"
+				if !emptyPathAllowed() {
+					want = "proc"
+				}
+			}
+			if links[want] < unnamed/2 || len(links) > 1 {
+				t.Errorf("unnamed files linked %v, want all %q", links, want)
+			}
+		})
+	}
 	t.Run("named", func(t *testing.T) {
 		storetest.Run(t, func(t *testing.T) store.Store {
 			s := newStore(t, filepath.Join(t.TempDir(), "store"))
@@ -48,6 +67,31 @@ func TestConformanceBothPaths(t *testing.T) {
 			return s
 		})
 	})
+}
+
+// emptyPathAllowed reports whether linkat(2) may link a file the caller
+// opened through its descriptor (AT_EMPTY_PATH): on Linux 6.10 and later,
+// or as root (CAP_DAC_READ_SEARCH).
+func emptyPathAllowed() bool {
+	if os.Geteuid() == 0 {
+		return true
+	}
+	var u syscall.Utsname
+	if syscall.Uname(&u) != nil {
+		return false
+	}
+	var rel []byte
+	for _, c := range u.Release {
+		if c == 0 {
+			break
+		}
+		rel = append(rel, byte(c))
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(string(rel), "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 6 || major == 6 && minor >= 10
 }
 
 // lister is a reader that, on its first read, records the names in a
