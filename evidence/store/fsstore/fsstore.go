@@ -52,8 +52,12 @@
 // store.Syncer barrier) later makes every object written so far durable at
 // once with syncfs(2) on the store's filesystem. The directories a batch
 // writes into are opened once for the batch (see dirs) and closed by
-// Sync. Readers see no difference: a NoSync object is visible, whole, as
-// soon as Put returns.
+// Sync. While a batch grows, every 1,000 NoSync Puts (or 32 MiB) start
+// one syncfs in the background (see writeback), so that the disk writes
+// the batch while it is collected and Sync waits only for the rest; this
+// promises nothing more, and a background sync's error is returned by the
+// next Sync. Readers see no difference: a NoSync object is visible, whole,
+// as soon as Put returns.
 // A process that dies (even by SIGKILL) loses nothing either: the data is
 // in the kernel. What a NoSync Put gives up is only this: if the machine
 // loses power or the kernel crashes before the next Sync returns, an
@@ -137,6 +141,8 @@ type Store struct {
 	emptyPath atomic.Int32
 	// shared is the store lock as this Store's shared holders hold it.
 	shared sharedLock
+	// writeback syncs a growing batch of NoSync Puts in the background.
+	writeback writeback
 }
 
 var (
@@ -176,22 +182,32 @@ func (s *Store) Sync(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("sync %s: %w", s.path, err)
 	}
-	d, err := s.root.Open(".")
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", s.path, err)
-	}
-	defer d.Close()
-	if err := s.syncFS(int(d.Fd())); err != nil {
+	early := s.writeback.wait()
+	if err := s.syncNow(); err != nil {
 		return fmt.Errorf("sync %s: %w", s.path, err)
 	}
 	s.dirs.forgetAll()
+	if early != nil {
+		return fmt.Errorf("sync %s: in the background: %w", s.path, early)
+	}
 	return nil
+}
+
+// syncNow is one syncfs(2) of the store's filesystem.
+func (s *Store) syncNow() error {
+	d, err := s.root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return s.syncFS(int(d.Fd()))
 }
 
 // Close releases the store's handle on its folder. Calling it is optional
 // (the handle is released when the Store is garbage collected); after Close
 // every method fails.
 func (s *Store) Close() error {
+	s.writeback.wait()
 	s.dirs.forgetAll()
 	s.shared.f.Close()
 	return s.root.Close()

@@ -120,10 +120,10 @@ func (s *Store) put(ctx context.Context, key string, r io.Reader, size int64, op
 			return store.Info{}, fmt.Errorf("put %s: close: %w", key, err)
 		}
 	}
-	if !opts.NoSync {
-		if err := s.syncDir(dir); err != nil {
-			return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
-		}
+	if opts.NoSync {
+		s.writeback.wrote(s, n)
+	} else if err := s.syncDir(dir); err != nil {
+		return store.Info{}, fmt.Errorf("put %s: sync directory: %w", key, err)
 	}
 	return info, nil
 }
