@@ -57,7 +57,9 @@ YAML
 
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 # timed CMD...: runs CMD (stdout to $work/out.txt) and prints its wall
-# seconds; its CPU seconds (user + system) go to $work/cpu.txt. On a
+# seconds; its CPU seconds (user + system) go to $work/cpu.txt, and the
+# system part alone (the kernel's: creating the store's files) to
+# $work/sys.txt. On a
 # loaded machine wall time is mostly waiting for a core, so CPU time says
 # better what the pipeline adds. Everything written before is flushed
 # first (sync): a run makes its items durable with syncfs(2), which would
@@ -68,20 +70,21 @@ timed() {
 	t=$({ time "$@" >"$work/out.txt" 2>/dev/null; } 2>&1)
 	set -- $t
 	calc "$2 + $3" >"$work/cpu.txt"
+	echo "$3" >"$work/sys.txt"
 	echo "$1"
 }
 ksb() { local cfg=$1; shift; "$work/ksbfolio" --no-progress -c "$cfg" "$@"; }
 
-a=() b=() c=() d=() ca=() cb=() rb=() rc=()
+a=() b=() c=() d=() ca=() cb=() sa=() sb=() rb=() rc=()
 rounds=${ROUNDS:-3}
 for round in $(seq "$rounds"); do
 	a+=("$(timed "$work/gitbench" -repo "$repo" -email "$email")")
-	ca+=("$(cat "$work/cpu.txt")")
+	ca+=("$(cat "$work/cpu.txt")") sa+=("$(cat "$work/sys.txt")")
 	items=$(sed -n 's/.*items=\([0-9]*\).*/\1/p' "$work/out.txt")
 
 	cfg=$(config "collect-$round")
 	b+=("$(timed ksb "$cfg" collect)")
-	cb+=("$(cat "$work/cpu.txt")")
+	cb+=("$(cat "$work/cpu.txt")") sb+=("$(cat "$work/sys.txt")")
 	stored=$(sed -n 's/.*: [a-z]*, \([0-9,]*\) items\{0,1\} stored.*/\1/p' "$work/out.txt" | head -1)
 
 	cfg=$(config "run-$round")
@@ -94,7 +97,7 @@ done
 
 median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 ma=$(median "${a[@]}") mb=$(median "${b[@]}") mc=$(median "${c[@]}") md=$(median "${d[@]}")
-mca=$(median "${ca[@]}") mcb=$(median "${cb[@]}")
+mca=$(median "${ca[@]}") mcb=$(median "${cb[@]}") msa=$(median "${sa[@]}") msb=$(median "${sb[@]}")
 printf '\nmedian of %s on %s commits:\n' "$rounds" "$commits"
 printf '  (a) collection alone (gitbench)     %8.3f s\n' "$ma"
 printf '  (b) ksbfolio collect, empty store   %8.3f s\n' "$mb"
@@ -102,6 +105,7 @@ printf '  (c) ksbfolio run, empty store       %8.3f s\n' "$mc"
 printf '  (d) ksbfolio run, nothing new       %8.3f s\n' "$md"
 printf '  collect/collection (b/a) %8.3f   (limit 1.25)\n' "$(calc "$mb / $ma")"
 printf '  CPU seconds: collection %.3f, collect %.3f, ratio %.3f\n' "$mca" "$mcb" "$(calc "$mcb / $mca")"
+printf '    of which the kernel (system): collection %.3f, collect %.3f\n' "$msa" "$msb"
 printf '  run/collection     (c/a) %8.3f\n' "$(calc "$mc / $ma")"
 # The machine's speed drifts between rounds; a ratio within one round
 # compares runs a few seconds apart.
