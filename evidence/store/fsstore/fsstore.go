@@ -133,11 +133,13 @@ type Store struct {
 	syncFS   func(fd int) error
 	// dirs keeps open the directories Puts write into, until Sync.
 	dirs dirs
-	// tmpfile says whether Puts write unnamed files (tmpfileOn), named
-	// temporary ones (tmpfileOff), or have not tried yet.
+	// tmpfile says whether Puts write unnamed files (works), named
+	// temporary ones because unnamed ones are refused, or have not tried
+	// yet (untried).
 	tmpfile atomic.Int32
 	// emptyPath says whether linkat(2) with AT_EMPTY_PATH links unnamed
-	// files here (tmpfileOn), is refused (tmpfileOff), or is untried.
+	// files here (works), is refused (then they are linked from /proc),
+	// or is untried.
 	emptyPath atomic.Int32
 	// shared is the store lock as this Store's shared holders hold it.
 	shared sharedLock

@@ -22,11 +22,13 @@ import (
 	"github.com/ksbfolio/ksbfolio/evidence/store"
 )
 
-// How Puts write their data (Store.tmpfile; see Atomicity).
+// What a Store has found out about a way of writing that the filesystem
+// or kernel may refuse (Store.tmpfile: unnamed files; Store.emptyPath:
+// linking them on their descriptor; see Atomicity).
 const (
-	tmpfileUnknown int32 = iota // not tried yet
-	tmpfileOn                   // unnamed files, linked into place
-	tmpfileOff                  // named temporary files: unnamed ones are refused here
+	untried int32 = iota // not tried yet
+	works                // works here
+	refused              // refused here: the fallback is used
 )
 
 // pending is the data of a Put on its way to the key: the open file f in
@@ -261,20 +263,20 @@ func (s *Store) link(p *pending, name string) error {
 // with ENOENT) where AT_EMPTY_PATH did not.
 func (s *Store) linkat(p *pending, name string) error {
 	fd := int(p.f.Fd())
-	if s.emptyPath.Load() != tmpfileOff {
+	if s.emptyPath.Load() != refused {
 		err := unix.Linkat(fd, "", p.d.fd(), name, unix.AT_EMPTY_PATH)
 		if !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EINVAL) {
 			if err == nil {
-				s.emptyPath.Store(tmpfileOn)
+				s.emptyPath.Store(works)
 			}
 			return err
 		}
-		if s.emptyPath.Load() == tmpfileOn && errors.Is(err, unix.ENOENT) {
+		if s.emptyPath.Load() == works && errors.Is(err, unix.ENOENT) {
 			return err // it works here: the directory is gone
 		}
 		viaProc := unix.Linkat(unix.AT_FDCWD, procFD(fd), p.d.fd(), name, unix.AT_SYMLINK_FOLLOW)
 		if !errors.Is(viaProc, unix.ENOENT) {
-			s.emptyPath.Store(tmpfileOff) // refused, where /proc is not
+			s.emptyPath.Store(refused) // refused, where /proc is not
 		}
 		return viaProc
 	}
@@ -323,11 +325,11 @@ func (s *Store) create(name string, batch bool) (*pending, error) {
 // createIn opens the file of p in p.d, unnamed if unnamed and s can.
 func (s *Store) createIn(p *pending, unnamed bool) error {
 	dirPath := path.Join(s.path, p.d.name)
-	if unnamed && s.tmpfile.Load() != tmpfileOff {
+	if unnamed && s.tmpfile.Load() != refused {
 		fd, err := unix.Openat(p.d.fd(), ".", unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, filePerm)
 		switch {
 		case err == nil:
-			if s.tmpfile.Load() == tmpfileOn || s.procWorks(fd) {
+			if s.tmpfile.Load() == works || s.procWorks(fd) {
 				p.f = os.NewFile(uintptr(fd), path.Join(dirPath, "(unnamed file)"))
 				return nil
 			}
@@ -335,7 +337,7 @@ func (s *Store) createIn(p *pending, unnamed bool) error {
 		case errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EISDIR) || errors.Is(err, unix.EINVAL):
 			// No O_TMPFILE on this filesystem (EOPNOTSUPP) or kernel
 			// (older ones take the flag for O_DIRECTORY: EISDIR).
-			s.tmpfile.Store(tmpfileOff)
+			s.tmpfile.Store(refused)
 		case removed(p.d):
 			// ext4 refuses an unnamed file in a removed directory with
 			// EPERM: say what it means, for create to make it again.
@@ -360,9 +362,9 @@ func (s *Store) procWorks(fd int) bool {
 	ok := unix.Stat(procFD(fd), &viaProc) == nil && unix.Fstat(fd, &st) == nil &&
 		viaProc.Dev == st.Dev && viaProc.Ino == st.Ino
 	if ok {
-		s.tmpfile.Store(tmpfileOn)
+		s.tmpfile.Store(works)
 	} else {
-		s.tmpfile.Store(tmpfileOff)
+		s.tmpfile.Store(refused)
 	}
 	return ok
 }
